@@ -238,6 +238,27 @@ public class LeanReaderTests
         Assert.Contains("column 3", error.Message);
     }
 
+    [Fact]
+    public void ZipReadersDoNotAllocatePerLine()
+    {
+        var path = TestPaths.Lean("equity", "usa", "hour", "spy.zip");
+        using (var warm = LeanReaders.EquityHour(path, 0))
+            warm.TryRead(out _);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        long count = 0;
+        using (var source = LeanReaders.EquityHour(path, 0))
+        {
+            while (source.TryRead(out _))
+                count++;
+        }
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(40832, count);
+        // The zip directory, the inflater and one 64 KB line buffer; nothing per line.
+        Assert.True(allocated < 512 * 1024, $"allocated {allocated:N0} bytes for {count} lines");
+    }
+
     internal static void AssertOrdered(List<MarketData> points)
     {
         for (var i = 1; i < points.Count; i++)
