@@ -76,7 +76,7 @@ public static class CsvImporter
         }
         File.Move(temp, target, overwrite: true);
 
-        var properties = SymbolPropertiesDatabase.FromDataRoot(dataRoot).Get(market, symbol, assetClass);
+        var properties = SymbolPropertiesDatabase.FromDataRoot(dataRoot, [market]).Get(market, symbol, assetClass);
         var entry = new CustomInstrumentRow(symbol, venue, assetClass, quoteCurrency, properties.LotSize, properties.TickSize, zone.Id);
         CustomInstruments.Upsert(dataRoot, entry);
         var instrument = new Instrument(symbol, venue, assetClass, quoteCurrency, entry.LotSize, entry.TickSize, market, zone.Id);

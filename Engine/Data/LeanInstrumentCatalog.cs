@@ -111,7 +111,8 @@ public sealed class LeanInstrumentCatalog : IInstrumentCatalog
     public LeanInstrumentCatalog(string dataRoot, MarketCalendar calendar)
     {
         DataRoot = dataRoot;
-        var properties = SymbolPropertiesDatabase.FromDataRoot(dataRoot);
+        var properties = SymbolPropertiesDatabase.FromDataRoot(dataRoot,
+            ["usa", .. MarketFolders(dataRoot, "forex"), .. MarketFolders(dataRoot, "crypto")]);
         AddEquities(dataRoot, calendar, properties);
         AddPairs(dataRoot, "forex", AssetClass.Forex, InstrumentDataKind.LeanForex, ".zip", calendar, properties);
         AddPairs(dataRoot, "crypto", AssetClass.Crypto, InstrumentDataKind.LeanCrypto, "_trade.zip", calendar, properties);
@@ -246,6 +247,9 @@ public sealed class LeanInstrumentCatalog : IInstrumentCatalog
         }
         return listings;
     }
+
+    private static IEnumerable<string> MarketFolders(string dataRoot, string assetFolder) =>
+        SubfolderNames(Path.Combine(dataRoot, assetFolder));
 
     private static IEnumerable<string> ZipNames(string folder) =>
         Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*.zip").Select(Path.GetFileNameWithoutExtension).OfType<string>() : [];

@@ -93,19 +93,51 @@ public sealed class MarketCalendar : IMarketCalendar
 {
     private static readonly string[] DayNames = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 
-    private readonly Dictionary<string, JsonElement> _entries;
+    private readonly byte[] _json;
+    private readonly Dictionary<string, (int Start, int Length)> _entries = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, MarketHours> _parsed = new();
 
     public MarketCalendar(string marketHoursDatabasePath)
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(marketHoursDatabasePath));
-        if (!document.RootElement.TryGetProperty("entries", out var entries) || entries.ValueKind != JsonValueKind.Object)
-            throw new InvalidDataException($"{marketHoursDatabasePath}: no 'entries' object");
-        // Each entry is cloned out of the document so the document (and its pooled buffers) can go.
-        _entries = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
-        foreach (var entry in entries.EnumerateObject())
-            _entries[entry.Name] = entry.Value.Clone();
         Source = marketHoursDatabasePath;
+        _json = File.ReadAllBytes(marketHoursDatabasePath);
+        // One tokenizing pass records where each entry's object lies; an entry is only parsed when
+        // asked for, since a backtest needs two or three of the hundreds in the file.
+        var reader = new Utf8JsonReader(_json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        try
+        {
+            Expect(ref reader, JsonTokenType.StartObject);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (!reader.ValueTextEquals("entries"u8))
+                {
+                    reader.Read();
+                    reader.Skip();
+                    continue;
+                }
+                Expect(ref reader, JsonTokenType.StartObject);
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var name = reader.GetString()!;
+                    Expect(ref reader, JsonTokenType.StartObject);
+                    var start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    _entries[name] = (start, (int)reader.BytesConsumed - start);
+                }
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{marketHoursDatabasePath}: {e.Message}", e);
+        }
+        if (_entries.Count == 0)
+            throw new InvalidDataException($"{marketHoursDatabasePath}: no 'entries' object");
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType token)
+    {
+        if (!reader.Read() || reader.TokenType != token)
+            throw new JsonException($"expected {token} at byte {reader.TokenStartIndex}");
     }
 
     /// <summary>The calendar of a LEAN data folder: <c>&lt;root&gt;/market-hours/market-hours-database.json</c>.</summary>
@@ -119,10 +151,10 @@ public sealed class MarketCalendar : IMarketCalendar
     {
         var prefix = $"{assetClass}-{market.ToLowerInvariant()}-";
         if (symbol is not null && _entries.ContainsKey(prefix + symbol))
-            return _parsed.GetOrAdd(prefix + symbol, key => Parse(key, _entries[key]));
+            return _parsed.GetOrAdd(prefix + symbol, ParseEntry);
         var wildcard = prefix + "[*]";
         return _entries.ContainsKey(wildcard)
-            ? _parsed.GetOrAdd(wildcard, key => Parse(key, _entries[key]))
+            ? _parsed.GetOrAdd(wildcard, ParseEntry)
             : _parsed.GetOrAdd(wildcard, _ => MarketHours.Default(assetClass));
     }
 
@@ -146,6 +178,13 @@ public sealed class MarketCalendar : IMarketCalendar
     /// <summary>Exchange-local open of the regular session (late opens included); null when closed.</summary>
     public TimeSpan? MarketOpen(string market, AssetClass assetClass, DateOnly date) =>
         Hours(market, assetClass).MarketOpen(date);
+
+    private MarketHours ParseEntry(string key)
+    {
+        var (start, length) = _entries[key];
+        using var document = JsonDocument.Parse(_json.AsMemory(start, length));
+        return Parse(key, document.RootElement);
+    }
 
     private static MarketHours Parse(string key, JsonElement entry)
     {

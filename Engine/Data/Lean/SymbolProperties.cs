@@ -12,8 +12,10 @@ public sealed class SymbolPropertiesDatabase
 {
     private readonly Dictionary<string, SymbolProperties> _rows = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Loads the rows of the given security types (e.g. equity, forex, crypto) from the file, if it exists.</summary>
-    public SymbolPropertiesDatabase(string? path, IReadOnlySet<string>? types = null)
+    /// <summary>
+    /// Loads the rows of the given markets (e.g. usa, oanda; all when null) from the file, if it exists.
+    /// </summary>
+    public SymbolPropertiesDatabase(string? path, IReadOnlySet<string>? markets = null)
     {
         if (path is null || !File.Exists(path))
             return;
@@ -21,8 +23,12 @@ public sealed class SymbolPropertiesDatabase
         {
             if (line.Length == 0 || line[0] == '#' || line.StartsWith("market,", StringComparison.Ordinal))
                 continue;
+            // Skip other markets before splitting: the file has thousands of rows for crypto exchanges.
+            var comma = line.IndexOf(',');
+            if (comma < 0 || (markets is not null && !markets.Contains(line[..comma])))
+                continue;
             var parts = line.Split(',');
-            if (parts.Length < 8 || (types is not null && !types.Contains(parts[2])))
+            if (parts.Length < 8)
                 continue;
             if (!double.TryParse(parts[6], System.Globalization.CultureInfo.InvariantCulture, out var tick)
                 || !double.TryParse(parts[7], System.Globalization.CultureInfo.InvariantCulture, out var lot))
@@ -33,9 +39,9 @@ public sealed class SymbolPropertiesDatabase
         }
     }
 
-    public static SymbolPropertiesDatabase FromDataRoot(string dataRoot) =>
+    public static SymbolPropertiesDatabase FromDataRoot(string dataRoot, IEnumerable<string>? markets = null) =>
         new(Path.Combine(dataRoot, "symbol-properties", "symbol-properties-database.csv"),
-            new HashSet<string>(["equity", "forex", "crypto", "index"], StringComparer.OrdinalIgnoreCase));
+            markets?.ToHashSet(StringComparer.OrdinalIgnoreCase));
 
     /// <summary>The symbol's row, else its market's <c>[*]</c> row, else a default for the asset class.</summary>
     public SymbolProperties Get(string market, string symbol, AssetClass assetClass)
