@@ -74,7 +74,7 @@ internal sealed class InstrumentData
     }
 
     private static DateOnly LineDate(ReadOnlySpan<byte> line, ZipLineReader reader) =>
-        line.Length >= 8 && Ascii.TryParseDateTime(line[..8], out var date, out _)
+        line.Length >= 8 && AsciiParser.TryParseDateTime(line[..8], out var date, out _)
             ? date
             : throw new InvalidDataException($"{reader.Path} line {reader.LineNumber}: no YYYYMMDD date at the start");
 

@@ -7,7 +7,7 @@ namespace Backtesting.Engine.Data.Lean;
 /// Parsers for the ASCII bytes of data files. They work on spans so the readers' hot loops
 /// allocate nothing per line; only error paths build strings.
 /// </summary>
-internal static class Ascii
+internal static class AsciiParser
 {
     private static readonly double[] PowersOfTen =
     [
@@ -172,13 +172,13 @@ internal ref struct CsvFields(ReadOnlySpan<byte> line)
     public long NextLong()
     {
         var field = Next();
-        return Ascii.TryParseLong(field, out var value) ? value : throw NotANumber(field);
+        return AsciiParser.TryParseLong(field, out var value) ? value : throw NotANumber(field);
     }
 
     public double NextDouble()
     {
         var field = Next();
-        return Ascii.TryParseDouble(field, out var value) ? value : throw NotANumber(field);
+        return AsciiParser.TryParseDouble(field, out var value) ? value : throw NotANumber(field);
     }
 
     /// <summary>A number, or 0 for an empty field (LEAN leaves a missing quote side empty).</summary>
@@ -187,17 +187,17 @@ internal ref struct CsvFields(ReadOnlySpan<byte> line)
         var field = Next();
         if (field.IsEmpty)
             return 0;
-        return Ascii.TryParseDouble(field, out var value) ? value : throw NotANumber(field);
+        return AsciiParser.TryParseDouble(field, out var value) ? value : throw NotANumber(field);
     }
 
     public (DateOnly Date, long TicksOfDay) NextDateTime()
     {
         var field = Next();
-        return Ascii.TryParseDateTime(field, out var date, out var ticks)
+        return AsciiParser.TryParseDateTime(field, out var date, out var ticks)
             ? (date, ticks)
-            : throw new FormatException($"column {_column}: '{Ascii.Show(field)}' is not a YYYYMMDD HH:MM time");
+            : throw new FormatException($"column {_column}: '{AsciiParser.Show(field)}' is not a YYYYMMDD HH:MM time");
     }
 
     private readonly FormatException NotANumber(ReadOnlySpan<byte> field) =>
-        new($"column {_column}: '{Ascii.Show(field)}' is not a number");
+        new($"column {_column}: '{AsciiParser.Show(field)}' is not a number");
 }
