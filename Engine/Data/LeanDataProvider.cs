@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Backtesting.Engine.Data.Lean;
+
+namespace Backtesting.Engine.Data;
+
+/// <summary>
+/// The market data of a LEAN-format data folder (plus instruments imported into its
+/// <c>custom/</c> folder): catalog, calendar, FX rates, and streaming readers per request.
+/// </summary>
+public sealed class LeanDataProvider : IMarketDataProvider
+{
+    private static readonly Resolution[] AllResolutions = [Resolution.Daily, Resolution.Hour, Resolution.Minute, Resolution.Tick];
+
+    private readonly LeanInstrumentCatalog _catalog;
+    private readonly ConcurrentDictionary<string, FactorFile> _factorFiles = new();
+
+    /// <param name="dataRoot">The data folder (holding equity/, forex/, market-hours/, ...); the caller resolves it.</param>
+    public LeanDataProvider(string dataRoot)
+    {
+        if (!Directory.Exists(dataRoot))
+            throw new DirectoryNotFoundException($"Data folder not found: {dataRoot}");
+        DataRoot = Path.GetFullPath(dataRoot);
+        Calendar = MarketCalendar.FromDataRoot(DataRoot);
+        _catalog = new LeanInstrumentCatalog(DataRoot, Calendar);
+        FxRates = FxRates.FromLeanFolder(DataRoot);
+    }
+
+    public string DataRoot { get; }
+
+    public IInstrumentCatalog Catalog => _catalog;
+
+    public MarketCalendar Calendar { get; }
+
+    public FxRates FxRates { get; }
+
+    IMarketCalendar IMarketDataProvider.Calendar => Calendar;
+
+    IFxRateProvider IMarketDataProvider.FxRates => FxRates;
+
+    /// <summary>
+    /// Streams the instrument's data for the request: the reader for its asset class, resolution
+    /// and data type, with the price adjustment applied (equities with a factor file; other data
+    /// is as stored), limited to [Start, End] local dates and preceded by up to WarmupBars points.
+    /// Tick requests interleave quote ticks with trade ticks where quote files exist.
+    /// </summary>
+    public IMarketDataSource Open(Instrument instrument, int index, DataRequest request)
+    {
+        var data = Require(instrument, request);
+        if (data.Kind == InstrumentDataKind.Custom)
+        {
+            var reader = BinaryBarFile.OpenRead(data.BinFiles[request.Resolution], index);
+            reader.Restrict(request.Start, request.End, request.WarmupBars);
+            return reader;
+        }
+        return new DateWindowSource(OpenLean(data, index, request), request.Start, request.End, request.WarmupBars);
+    }
+
+    /// <summary>
+    /// A SHA-256 over the request and, for every file the request reads, its path relative to the
+    /// data folder, its size and its content hash: equal on every machine holding the same data.
+    /// </summary>
+    public string DataVersion(Instrument instrument, DataRequest request)
+    {
+        var data = Require(instrument, request);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var adjustment = EffectiveAdjustment(data, request);
+        Append(hash, $"{instrument.Id}|{request.Resolution}|{request.DataType}|{adjustment}|" +
+            $"{request.Start:yyyy-MM-dd}|{request.End:yyyy-MM-dd}|{request.WarmupBars}\n");
+        foreach (var path in FilesUsed(data, request))
+        {
+            var relative = Path.GetRelativePath(DataRoot, path).Replace('\\', '/');
+            Append(hash, $"{relative}|{new FileInfo(path).Length}|{FileContentHash.Of(path)}\n");
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static void Append(IncrementalHash hash, string text) => hash.AppendData(Encoding.UTF8.GetBytes(text));
+
+    private InstrumentData Require(Instrument instrument, DataRequest request)
+    {
+        if (request.End < request.Start)
+            throw new ArgumentException($"End {request.End:yyyy-MM-dd} is before Start {request.Start:yyyy-MM-dd}", nameof(request));
+        ArgumentOutOfRangeException.ThrowIfNegative(request.WarmupBars);
+        var data = _catalog.Find(instrument)
+            ?? throw new ArgumentException($"{instrument.Id} is not in the data folder {DataRoot}", nameof(instrument));
+        if (data.Availability(request.Resolution, request.DataType) is null)
+        {
+            var available = AllResolutions
+                .SelectMany(r => new[] { DataType.Bars, DataType.Ticks }.Select(t => (r, t, range: data.Availability(r, t))))
+                .Where(x => x.range is not null)
+                .Select(x => $"{x.r} {x.t} {x.range!.First:yyyy-MM-dd}..{x.range.Last:yyyy-MM-dd}");
+            throw new ArgumentException(
+                $"{instrument.Id} has no {request.Resolution} {request.DataType} data; available: {string.Join(", ", available)}",
+                nameof(request));
+        }
+        return data;
+    }
+
+    private IMarketDataSource OpenLean(InstrumentData data, int index, DataRequest request)
+    {
+        var instrument = data.Instrument;
+        var hours = Calendar.Hours(instrument.Market, instrument.AssetClass);
+        switch (data.Kind)
+        {
+            case InstrumentDataKind.LeanForex:
+                return LeanReaders.ForexDaily(data.DailyZip!, index, hours.DataTimeZone);
+            case InstrumentDataKind.LeanCrypto:
+                return LeanReaders.CryptoDaily(data.DailyZip!, index, hours.DataTimeZone);
+        }
+        var factors = Factors(data);
+        var adjustment = EffectiveAdjustment(data, request);
+        var zone = hours.DataTimeZone;
+        switch (request.Resolution)
+        {
+            case Resolution.Daily:
+                return LeanReaders.EquityDaily(data.DailyZip!, index, factors, adjustment,
+                    date => hours.MarketClose(date) ?? LeanReaders.EquityClose, zone);
+            case Resolution.Hour:
+                return LeanReaders.EquityHour(data.HourZip!, index, factors, adjustment, zone);
+            case Resolution.Minute:
+                return LeanReaders.EquityMinute(SelectDays(data.MinuteTrades, request), index, factors, adjustment, zone);
+            default:
+                var trades = SelectDays(data.TickTrades, request);
+                var quotes = SelectDays(data.TickQuotes, request);
+                if (quotes.Count == 0)
+                    return LeanReaders.TradeTicks(trades, index, factors, adjustment, zone);
+                var quoteSource = LeanReaders.QuoteTicks(quotes, index, factors, adjustment, zone);
+                return trades.Count == 0
+                    ? quoteSource
+                    : new MergedSource(quoteSource, LeanReaders.TradeTicks(trades, index, factors, adjustment, zone));
+        }
+    }
+
+    private IEnumerable<string> FilesUsed(InstrumentData data, DataRequest request)
+    {
+        if (data.Kind == InstrumentDataKind.Custom)
+            return [data.BinFiles[request.Resolution]];
+        if (data.Kind != InstrumentDataKind.LeanEquity)
+            return [data.DailyZip!];
+        IEnumerable<string> files = request.Resolution switch
+        {
+            Resolution.Daily => [data.DailyZip!],
+            Resolution.Hour => [data.HourZip!],
+            Resolution.Minute => SelectDays(data.MinuteTrades, request).Select(f => f.Path),
+            _ => SelectDays(data.TickQuotes, request).Concat(SelectDays(data.TickTrades, request)).Select(f => f.Path),
+        };
+        return EffectiveAdjustment(data, request) == PriceAdjustment.Raw ? files : files.Append(data.FactorFile!);
+    }
+
+    /// <summary>Per-day files in the range, plus every earlier day when warm-up points are wanted.</summary>
+    private static List<LeanFile> SelectDays(IReadOnlyList<LeanFile> files, DataRequest request) =>
+        [.. files.Where(f => f.Date <= request.End && (request.WarmupBars > 0 || f.Date >= request.Start))];
+
+    /// <summary>Only equities with a factor file can be adjusted; without one (no known corporate actions) data is raw.</summary>
+    private static PriceAdjustment EffectiveAdjustment(InstrumentData data, DataRequest request) =>
+        data.Kind == InstrumentDataKind.LeanEquity && data.FactorFile is not null ? request.Adjustment : PriceAdjustment.Raw;
+
+    private FactorFile? Factors(InstrumentData data) =>
+        data.FactorFile is null ? null : _factorFiles.GetOrAdd(data.FactorFile, FactorFile.Load);
+}
