@@ -44,6 +44,9 @@ public interface IInstrumentCatalog
 
     /// <summary>The available date range per resolution and data type (bars or ticks).</summary>
     DateRange? Availability(Instrument instrument, Resolution resolution, DataType dataType);
+
+    /// <summary>Whether any data of that kind falls between the two dates (the range can have gaps).</summary>
+    bool HasData(Instrument instrument, Resolution resolution, DataType dataType, DateOnly start, DateOnly end);
 }
 
 /// <summary>Trading sessions per market, from the market-hours data.</summary>

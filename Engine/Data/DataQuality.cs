@@ -48,8 +48,8 @@ public sealed class QualityFilteredSource : IMarketDataSource
 
     public string InstrumentId { get; }
 
-    /// <summary>The underlying count when nothing can be dropped, else unknown (-1).</summary>
-    public long Count => _filters.DropInvalid || _filters.DropZeroVolume || _filters.SpikeThreshold > 0 ? -1 : _inner.Count;
+    /// <remarks>An upper bound when filters drop points: good enough for progress, which is all it is used for.</remarks>
+    public long Count => _inner.Count;
 
     /// <summary>Counts so far; MissingSessions is 0 here (see <see cref="Report"/>).</summary>
     public DataQualityCounts Counts => new(InstrumentId, _totalRead, _droppedInvalid, _droppedZeroVolume, _droppedSpikes, 0);

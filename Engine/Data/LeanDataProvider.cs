@@ -116,7 +116,8 @@ public sealed class LeanDataProvider : IMarketDataProvider
         {
             case Resolution.Daily:
                 return LeanReaders.EquityDaily(data.DailyZip!, index, factors, adjustment,
-                    date => hours.MarketClose(date) ?? LeanReaders.EquityClose, zone);
+                    date => hours.MarketClose(date) ?? LeanReaders.EquityClose, zone,
+                    date => hours.MarketOpen(date) ?? LeanReaders.EquityOpen);
             case Resolution.Hour:
                 return LeanReaders.EquityHour(data.HourZip!, index, factors, adjustment, zone);
             case Resolution.Minute:

@@ -38,6 +38,21 @@ internal sealed class InstrumentData
     public DateRange? Availability(Resolution resolution, DataType dataType) =>
         _ranges.GetOrAdd((resolution, dataType), key => ComputeRange(key.Item1, key.Item2));
 
+    /// <summary>Whether any data falls in [start, end]: day files are checked one by one, since they have gaps.</summary>
+    public bool HasData(Resolution resolution, DataType dataType, DateOnly start, DateOnly end)
+    {
+        if (Availability(resolution, dataType) is not { } range || !range.Covers(start, end))
+            return false;
+        if (Kind == InstrumentDataKind.Custom)
+            return true;
+        return (resolution, dataType) switch
+        {
+            (Resolution.Minute, DataType.Bars) => MinuteTrades.Any(f => f.Date >= start && f.Date <= end),
+            (Resolution.Tick, DataType.Ticks) => TickTrades.Concat(TickQuotes).Any(f => f.Date >= start && f.Date <= end),
+            _ => true,
+        };
+    }
+
     private DateRange? ComputeRange(Resolution resolution, DataType dataType)
     {
         if (Kind == InstrumentDataKind.Custom)
@@ -129,6 +144,9 @@ public sealed class LeanInstrumentCatalog : IInstrumentCatalog
         instrument = data?.Instrument!;
         return found;
     }
+
+    public bool HasData(Instrument instrument, Resolution resolution, DataType dataType, DateOnly start, DateOnly end) =>
+        _byId.TryGetValue(instrument.Id, out var data) && data.HasData(resolution, dataType, start, end);
 
     public DateRange? Availability(Instrument instrument, Resolution resolution, DataType dataType) =>
         Find(instrument)?.Availability(resolution, dataType);

@@ -39,8 +39,8 @@ public class LeanReaderTests
         Assert.Equal(96.53, first.Low, Tolerance);
         Assert.Equal(97.36, first.Close, Tolerance);
         Assert.Equal(2_150_000, first.Volume);
-        // Winter: New York is UTC-5; the bar starts at local midnight and is known at the 16:00 close.
-        Assert.Equal(Utc(1998, 1, 2, 5), first.Time);
+        // Winter: New York is UTC-5; the bar starts at the 09:30 open and is known at the 16:00 close.
+        Assert.Equal(Utc(1998, 1, 2, 14, 30), first.Time);
         Assert.Equal(Utc(1998, 1, 2, 21), first.EndTime);
 
         var last = bars[^1];
@@ -58,9 +58,9 @@ public class LeanReaderTests
         var monday = bars.Single(b => b.LocalDay == Day(2013, 11, 4)); // DST ended Sunday 2013-11-03
 
         Assert.Equal(Utc(2013, 11, 1, 20), friday.EndTime);
-        Assert.Equal(Utc(2013, 11, 1, 4), friday.Time);
+        Assert.Equal(Utc(2013, 11, 1, 13, 30), friday.Time);
         Assert.Equal(Utc(2013, 11, 4, 21), monday.EndTime);
-        Assert.Equal(Utc(2013, 11, 4, 5), monday.Time);
+        Assert.Equal(Utc(2013, 11, 4, 14, 30), monday.Time);
     }
 
     [Fact]

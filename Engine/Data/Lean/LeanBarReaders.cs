@@ -61,14 +61,20 @@ internal sealed class LeanDateBarReader : LeanZipSource
     private readonly long _periodTicks;
     private readonly ExchangeClock _clock;
     private readonly Func<DateOnly, TimeSpan>? _sessionClose;
+    private readonly Func<DateOnly, TimeSpan>? _sessionOpen;
     private readonly PriceAdjuster _adjuster;
 
     /// <param name="sessionClose">
     /// When set (equity daily bars), a bar ends at that local time of its date rather than after
     /// <paramref name="period"/>: the daily bar is only known at the session close.
     /// </param>
+    /// <param name="sessionOpen">
+    /// When set with <paramref name="sessionClose"/>, a daily bar starts at the session open, so a fill at the
+    /// bar's open is stamped at the time it could really happen (09:30 New York, not midnight).
+    /// </param>
     public LeanDateBarReader(LeanFile file, int instrument, LeanBarLayout layout, double priceScale, TimeSpan period,
-        ExchangeClock clock, Func<DateOnly, TimeSpan>? sessionClose, PriceAdjuster adjuster)
+        ExchangeClock clock, Func<DateOnly, TimeSpan>? sessionClose, PriceAdjuster adjuster,
+        Func<DateOnly, TimeSpan>? sessionOpen = null)
         : base([file], instrument)
     {
         _layout = layout;
@@ -76,6 +82,7 @@ internal sealed class LeanDateBarReader : LeanZipSource
         _periodTicks = period.Ticks;
         _clock = clock;
         _sessionClose = sessionClose;
+        _sessionOpen = sessionOpen;
         _adjuster = adjuster;
     }
 
@@ -85,7 +92,7 @@ internal sealed class LeanDateBarReader : LeanZipSource
         var (date, ticksOfDay) = fields.NextDateTime();
         var day = date.DayNumber;
         _adjuster.SetDay(day);
-        var time = _clock.ToUtcTicks(day, ticksOfDay);
+        var time = _clock.ToUtcTicks(day, _sessionOpen is null ? ticksOfDay : _sessionOpen(date).Ticks);
         var endTime = _sessionClose is null ? time + _periodTicks : _clock.ToUtcTicks(day, _sessionClose(date).Ticks);
         LeanBarColumns.Read(ref fields, _layout, _priceScale, _adjuster, time, endTime, day, out point);
         return true;

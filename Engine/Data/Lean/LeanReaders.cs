@@ -15,18 +15,22 @@ public static class LeanReaders
     /// <summary>Regular US equity session close, used when no calendar is given.</summary>
     public static readonly TimeSpan EquityClose = new(16, 0, 0);
 
+    /// <summary>Regular US equity session open, used when no calendar is given.</summary>
+    public static readonly TimeSpan EquityOpen = new(9, 30, 0);
+
     public static TimeZoneInfo NewYork { get; } = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
 
     /// <summary>
-    /// Equity daily bars (<c>equity/usa/daily/&lt;t&gt;.zip</c>): Time is 00:00 New York of the date and
-    /// EndTime the session close of that date (<paramref name="sessionClose"/>, default 16:00).
+    /// Equity daily bars (<c>equity/usa/daily/&lt;t&gt;.zip</c>): Time is the session open of the date
+    /// (<paramref name="sessionOpen"/>, default 09:30 New York) and EndTime its close (<paramref name="sessionClose"/>,
+    /// default 16:00).
     /// </summary>
     public static IMarketDataSource EquityDaily(string zipPath, int instrument, FactorFile? factors = null,
         PriceAdjustment adjustment = PriceAdjustment.Raw, Func<DateOnly, TimeSpan>? sessionClose = null,
-        TimeZoneInfo? timeZone = null) =>
+        TimeZoneInfo? timeZone = null, Func<DateOnly, TimeSpan>? sessionOpen = null) =>
         new LeanDateBarReader(new LeanFile(zipPath, default), instrument, LeanBarLayout.Trade, EquityPriceScale,
             TimeSpan.FromDays(1), new ExchangeClock(timeZone ?? NewYork), sessionClose ?? (_ => EquityClose),
-            Adjuster(factors, adjustment));
+            Adjuster(factors, adjustment), sessionOpen ?? (_ => EquityOpen));
 
     /// <summary>Equity hourly bars (<c>equity/usa/hour/&lt;t&gt;.zip</c>): EndTime = Time + 1 hour.</summary>
     public static IMarketDataSource EquityHour(string zipPath, int instrument, FactorFile? factors = null,

@@ -1,0 +1,88 @@
+namespace Backtesting.Engine.Orders;
+
+public enum OrderType
+{
+    Market,
+    Limit,
+    Stop,
+    StopLimit,
+}
+
+public enum TimeInForce
+{
+    /// <summary>Good for the first trading session the order can act in, then expires.</summary>
+    Day,
+    /// <summary>Good until cancelled.</summary>
+    Gtc,
+}
+
+public enum OrderStatus
+{
+    Working,
+    PartiallyFilled,
+    Filled,
+    Cancelled,
+    Rejected,
+    Expired,
+}
+
+/// <summary>
+/// An order as the engine tracks it. Quantity is signed: positive buys, negative sells.
+/// Mutable on purpose: it lives in the engine's working set and is updated in place by fills.
+/// </summary>
+public sealed class Order
+{
+    internal Order(int id, int instrument, double quantity, OrderType type, double limitPrice,
+        double stopPrice, TimeInForce timeInForce, long submittedAt, string tag)
+    {
+        Id = id;
+        Instrument = instrument;
+        Quantity = quantity;
+        Type = type;
+        LimitPrice = limitPrice;
+        StopPrice = stopPrice;
+        TimeInForce = timeInForce;
+        SubmittedAt = submittedAt;
+        Tag = tag;
+    }
+
+    public int Id { get; }
+    public int Instrument { get; }
+    public double Quantity { get; }
+    public OrderType Type { get; }
+    /// <summary>Limit price (Limit and StopLimit), else 0.</summary>
+    public double LimitPrice { get; }
+    /// <summary>Stop (trigger) price (Stop and StopLimit), else 0.</summary>
+    public double StopPrice { get; }
+    public TimeInForce TimeInForce { get; }
+    public long SubmittedAt { get; }
+    /// <summary>Who placed it: the strategy's tag, or stopLoss / takeProfit / drawdownHalt.</summary>
+    public string Tag { get; }
+
+    public OrderStatus Status { get; internal set; } = OrderStatus.Working;
+    public double FilledQuantity { get; internal set; }
+    public double AveragePrice { get; internal set; }
+    public double Commission { get; internal set; }
+    public string? Reason { get; internal set; }
+    public long ClosedAt { get; internal set; }
+    /// <summary>A stop-limit whose stop has been hit now behaves as a limit order.</summary>
+    internal bool StopTriggered { get; set; }
+    /// <summary>Local trading day the order first acted in (DAY orders expire after it).</summary>
+    internal int SessionDay { get; set; } = -1;
+    /// <summary>The protective order (stop-loss / take-profit) paired with this one: one cancels the other.</summary>
+    internal Order? OcoPartner { get; set; }
+
+    public bool IsBuy => Quantity > 0;
+    public double RemainingQuantity => Quantity - FilledQuantity;
+    public bool IsOpen => Status is OrderStatus.Working or OrderStatus.PartiallyFilled;
+}
+
+/// <summary>One execution of (part of) an order. Price in the instrument's quote currency.</summary>
+public readonly record struct Fill(
+    int OrderId,
+    int Instrument,
+    long Time,
+    double Quantity,
+    double Price,
+    double Commission,
+    double Slippage);

@@ -1,0 +1,95 @@
+using System.Text.Json.Serialization;
+
+namespace Backtesting.Engine.Protocol;
+
+// The seed's progress contract, camelCase on the wire: one home for the worker's stdout lines, the
+// grains' streams and the API's SignalR/WebSocket messages. Every message is
+// { "type": ..., "backtestId": ..., "timestamp": ..., "data": {...} }.
+
+public static class MessageTypes
+{
+    public const string Progress = "backtest_progress";
+    public const string Error = "backtest_error";
+    public const string Complete = "backtest_complete";
+    /// <summary>A closed trade, sent as it happens so clients can list trades live.</summary>
+    public const string Trade = "backtest_trade";
+    /// <summary>An end-of-day equity point, sent as it happens so clients can draw the curve live.</summary>
+    public const string Equity = "backtest_equity";
+}
+
+public sealed record BacktestMessage<TData>(
+    string Type,
+    string BacktestId,
+    DateTime Timestamp,
+    TData Data);
+
+public sealed record ProgressInfo(
+    double Percentage,
+    string CurrentDate,
+    long ProcessedBars,
+    long TotalBars,
+    double EstimatedTimeRemaining,
+    double ProcessingRate);
+
+public sealed record StatisticsInfo(
+    int TradesExecuted,
+    double CurrentBalance,
+    double UnrealizedPnl,
+    double Drawdown);
+
+/// <param name="MemoryUsage">MB.</param>
+/// <param name="CpuUsage">Percent of one core.</param>
+/// <param name="DiskIO">MB/s read and written.</param>
+public sealed record PerformanceInfo(
+    double MemoryUsage,
+    double CpuUsage,
+    double DiskIO);
+
+public sealed record BacktestProgressData(
+    ProgressInfo Progress,
+    StatisticsInfo Statistics,
+    PerformanceInfo Performance);
+
+public static class ErrorTypes
+{
+    public const string Validation = "validation";
+    public const string Execution = "execution";
+    public const string Data = "data";
+    public const string Timeout = "timeout";
+    public const string Memory = "memory";
+}
+
+public sealed record BacktestErrorDetails(
+    string? StackTrace,
+    string? FailedAtDate,
+    string? FailedInstrument,
+    bool Recoverable,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    IReadOnlyList<Strategies.ValidationError>? ValidationErrors = null);
+
+public sealed record BacktestErrorData(
+    string ErrorType,
+    string ErrorMessage,
+    BacktestErrorDetails? ErrorDetails);
+
+public sealed record CompletionSummary(
+    int TotalTrades,
+    double FinalBalance,
+    double TotalReturn,
+    double MaxDrawdown);
+
+public static class CompletionStatus
+{
+    public const string Completed = "completed";
+    public const string Cancelled = "cancelled";
+    public const string Failed = "failed";
+}
+
+public sealed record BacktestCompleteData(
+    string Status,
+    double ExecutionTime,
+    CompletionSummary Summary,
+    string ResultsUrl,
+    bool Partial = false);
+
+public sealed record EquityUpdateData(string Date, double Equity, double Drawdown);

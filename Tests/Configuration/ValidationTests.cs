@@ -1,0 +1,248 @@
+using System.Text.Json;
+using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Data;
+using Backtesting.Engine.Strategies;
+
+namespace Backtesting.Tests.Configuration;
+
+/// <summary>Every validation rule, against the real bundled catalog.</summary>
+public class ValidationTests
+{
+    private static readonly LeanDataProvider Data = new(TestPaths.LeanData);
+    private static readonly DateOnly Today = new(2026, 11, 24);
+
+    internal const string SeedExample = """
+        {"strategyClass":"MovingAverageCross","strategyConfig":{"fastPeriod":10,"slowPeriod":30},
+         "startDate":"2010-01-01","endDate":"2020-12-31","instruments":["SPY"],"initialBalance":100000,
+         "baseCurrency":"USD","dataConfiguration":{"resolution":"daily","adjustment":"raw"},
+         "executionSettings":{"fillModel":"nextBarOpen","commission":{"model":"percent","rate":0.001}},
+         "riskSettings":{"positionSizing":{"mode":"fixedQuantity","quantity":100}}}
+        """;
+
+    private static BacktestConfig Example() => ConfigValidator.Parse(SeedExample).Config!;
+
+    private static BacktestConfig ShortExample() => Example() with { StartDate = "2016-01-01", EndDate = "2020-12-31" };
+
+    private static IReadOnlyList<ValidationError> Errors(BacktestConfig config, ValidationPolicy? policy = null) =>
+        ConfigValidator.Validate(config, Data, StrategyCatalog.Templates, policy ?? ValidationPolicy.Service, Today).Errors;
+
+    private static void AssertOnly(IReadOnlyList<ValidationError> errors, string field, string rule)
+    {
+        var error = Assert.Single(errors);
+        Assert.Equal((field, rule), (error.Field, error.Rule));
+        Assert.False(string.IsNullOrWhiteSpace(error.Message));
+    }
+
+    private static Dictionary<string, JsonElement> Params(string json) =>
+        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!;
+
+    [Fact]
+    public void The_seed_example_is_valid_for_a_local_worker_run()
+    {
+        var outcome = ConfigValidator.Validate(Example(), Data, StrategyCatalog.Templates, ValidationPolicy.Local, Today);
+        Assert.True(outcome.IsValid, string.Join("; ", outcome.Errors.Select(e => e.Message)));
+        Assert.Equal("SPY.ARCA", outcome.Spec!.Instruments[0].Id);
+    }
+
+    [Fact]
+    public void The_service_caps_the_range_at_five_years() =>
+        AssertOnly(Errors(Example()), "endDate", "maxDuration");
+
+    [Fact]
+    public void Five_years_is_accepted_by_the_service() => Assert.Empty(Errors(ShortExample()));
+
+    [Fact]
+    public void End_must_follow_start() =>
+        AssertOnly(Errors(ShortExample() with { StartDate = "2020-12-31", EndDate = "2020-01-01" }), "endDate", "afterStart");
+
+    [Fact]
+    public void Equal_dates_are_less_than_a_day() =>
+        AssertOnly(Errors(ShortExample() with { StartDate = "2020-06-01", EndDate = "2020-06-01" }), "endDate", "afterStart");
+
+    [Fact]
+    public void Start_cannot_be_in_the_future()
+    {
+        var errors = Errors(ShortExample() with { StartDate = "2027-01-04", EndDate = "2027-02-01" });
+        Assert.Contains(errors, e => e is { Field: "startDate", Rule: "notFuture" });
+    }
+
+    [Theory]
+    [InlineData("2020/01/01")]
+    [InlineData("yesterday")]
+    public void Dates_must_be_dates(string text) =>
+        AssertOnly(Errors(ShortExample() with { StartDate = text }), "startDate", "format");
+
+    [Fact]
+    public void A_range_without_a_trading_session_is_refused() =>
+        AssertOnly(Errors(ShortExample() with { StartDate = "2021-01-01", EndDate = "2021-01-03" }), "startDate", "marketHours");
+
+    [Fact]
+    public void At_least_one_instrument() =>
+        AssertOnly(Errors(ShortExample() with { Instruments = [] }), "instruments", "minCount");
+
+    [Fact]
+    public void At_most_fifty_instruments() =>
+        AssertOnly(Errors(ShortExample() with { Instruments = Enumerable.Repeat("SPY", 51).ToList() }), "instruments", "maxCount");
+
+    [Theory]
+    [InlineData("spy")]
+    [InlineData("TOOLONGX")]
+    [InlineData("SPY.ARCAX")]
+    [InlineData("SP Y")]
+    public void Symbols_follow_the_pattern(string symbol) =>
+        AssertOnly(Errors(ShortExample() with { Instruments = [symbol] }), "instruments[0]", "pattern");
+
+    [Fact]
+    public void Symbols_must_be_in_the_catalog() =>
+        AssertOnly(Errors(ShortExample() with { Instruments = ["SPY", "ZZZZ"] }), "instruments[1]", "unknown");
+
+    [Fact]
+    public void Venue_qualified_symbols_resolve_and_wrong_venues_do_not()
+    {
+        Assert.Empty(Errors(ShortExample() with { Instruments = ["SPY.ARCA"] }));
+        AssertOnly(Errors(ShortExample() with { Instruments = ["SPY.NYSE"] }), "instruments[0]", "unknown");
+    }
+
+    [Fact]
+    public void Venues_restrict_resolution_and_must_exist()
+    {
+        Assert.Empty(Errors(ShortExample() with { Instruments = ["SPY"], Venues = ["ARCA"] }));
+        var errors = Errors(ShortExample() with { Instruments = ["SPY"], Venues = ["MOON"] });
+        Assert.Contains(errors, e => e is { Field: "venues[0]", Rule: "unknown" });
+    }
+
+    [Fact]
+    public void Duplicates_are_refused() =>
+        AssertOnly(Errors(ShortExample() with { Instruments = ["SPY", "SPY.ARCA"] }), "instruments[1]", "duplicate");
+
+    [Fact]
+    public void Data_must_exist_for_the_range_and_resolution()
+    {
+        var config = ShortExample() with { DataConfiguration = new DataConfiguration { Resolution = "minute" } };
+        AssertOnly(Errors(config), "instruments[0]", "dataAvailability");
+    }
+
+    [Theory]
+    [InlineData(999, "min")]
+    [InlineData(100_000_001, "max")]
+    public void Capital_between_one_thousand_and_one_hundred_million(double balance, string rule) =>
+        AssertOnly(Errors(ShortExample() with { InitialBalance = balance }), "initialBalance", rule);
+
+    [Fact]
+    public void Capital_bounds_are_inclusive()
+    {
+        Assert.Empty(Errors(ShortExample() with { InitialBalance = 1_000 }));
+        Assert.Empty(Errors(ShortExample() with { InitialBalance = 100_000_000 }));
+    }
+
+    [Fact]
+    public void Currency_must_be_supported() =>
+        AssertOnly(Errors(ShortExample() with { BaseCurrency = "XYZ" }), "baseCurrency", "allowed");
+
+    [Fact]
+    public void Currency_needs_exchange_rates_for_the_instruments()
+    {
+        Assert.Empty(Errors(ShortExample() with { BaseCurrency = "EUR" }));
+        AssertOnly(Errors(ShortExample() with { BaseCurrency = "JPY" }), "baseCurrency", "fxAvailability");
+    }
+
+    [Fact]
+    public void Leverage_at_most_ten_to_one_and_only_on_margin()
+    {
+        AssertOnly(Errors(ShortExample() with { AccountType = "margin", RiskSettings = new RiskSettings { MaxLeverage = 11 } }),
+            "riskSettings.maxLeverage", "range");
+        Assert.Empty(Errors(ShortExample() with { AccountType = "margin", RiskSettings = new RiskSettings { MaxLeverage = 10 } }));
+        AssertOnly(Errors(ShortExample() with { RiskSettings = new RiskSettings { MaxLeverage = 2 } }),
+            "riskSettings.maxLeverage", "requiresMargin");
+    }
+
+    [Fact]
+    public void Strategy_must_exist() =>
+        AssertOnly(Errors(ShortExample() with { StrategyClass = "Astrology" }), "strategyClass", "unknown");
+
+    [Fact]
+    public void Required_parameters_must_be_given() =>
+        AssertOnly(Errors(ShortExample() with { StrategyConfig = Params("""{"fastPeriod":10}""") }), "strategyConfig.slowPeriod", "required");
+
+    [Fact]
+    public void Parameters_must_have_their_type()
+    {
+        AssertOnly(Errors(ShortExample() with { StrategyConfig = Params("""{"fastPeriod":"ten","slowPeriod":30}""") }),
+            "strategyConfig.fastPeriod", "type");
+        AssertOnly(Errors(ShortExample() with { StrategyConfig = Params("""{"fastPeriod":10.5,"slowPeriod":30}""") }),
+            "strategyConfig.fastPeriod", "type");
+    }
+
+    [Fact]
+    public void Parameters_must_be_in_range() =>
+        AssertOnly(Errors(ShortExample() with { StrategyConfig = Params("""{"fastPeriod":0,"slowPeriod":30}""") }),
+            "strategyConfig.fastPeriod", "range");
+
+    [Fact]
+    public void Parameters_must_be_allowed_values() =>
+        AssertOnly(Errors(ShortExample() with { StrategyConfig = Params("""{"fastPeriod":5,"slowPeriod":30,"maType":"WMA"}""") }),
+            "strategyConfig.maType", "allowed");
+
+    [Fact]
+    public void Strategy_rules_across_parameters_apply() =>
+        AssertOnly(Errors(ShortExample() with { StrategyConfig = Params("""{"fastPeriod":30,"slowPeriod":10}""") }),
+            "strategyConfig.fastPeriod", "lessThan");
+
+    [Fact]
+    public void Unknown_parameters_are_named() =>
+        AssertOnly(Errors(ShortExample() with { StrategyConfig = Params("""{"fastPeriod":5,"slowPeriod":30,"fastPeriods":3}""") }),
+            "strategyConfig.fastPeriods", "unknown");
+
+    [Fact]
+    public void Short_selling_strategies_need_margin() =>
+        AssertOnly(Errors(ShortExample() with { StrategyConfig = Params("""{"fastPeriod":5,"slowPeriod":30,"allowShort":true}""") }),
+            "strategyConfig.allowShort", "requiresMargin");
+
+    [Fact]
+    public void Enumerated_settings_must_be_known()
+    {
+        var errors = Errors(ShortExample() with
+        {
+            DataConfiguration = new DataConfiguration { Resolution = "weekly", Adjustment = "magic" },
+            ExecutionSettings = new ExecutionSettings { FillModel = "whenever", Commission = new CommissionSettings { Model = "free" } },
+        });
+        Assert.Contains(errors, e => e is { Field: "dataConfiguration.resolution", Rule: "allowed" });
+        Assert.Contains(errors, e => e is { Field: "dataConfiguration.adjustment", Rule: "allowed" });
+        Assert.Contains(errors, e => e is { Field: "executionSettings.fillModel", Rule: "allowed" });
+        Assert.Contains(errors, e => e is { Field: "executionSettings.commission.model", Rule: "allowed" });
+    }
+
+    [Fact]
+    public void Every_error_comes_back_at_once()
+    {
+        var config = Example() with
+        {
+            StrategyClass = "Nope",
+            StartDate = "2020-12-31",
+            EndDate = "2020-01-01",
+            Instruments = ["spy"],
+            InitialBalance = 10,
+            BaseCurrency = "AUD",
+        };
+        var errors = Errors(config);
+        Assert.Equal(
+            new[] { "baseCurrency", "endDate", "initialBalance", "instruments[0]", "strategyClass" },
+            errors.Select(e => e.Field).Order().ToArray());
+    }
+
+    [Fact]
+    public void Malformed_json_names_where_it_broke()
+    {
+        var (config, errors) = ConfigValidator.Parse("""{"strategyClass":"MovingAverageCross","initialBalance":"lots"}""");
+        Assert.Null(config);
+        var error = Assert.Single(errors);
+        Assert.Equal(("initialBalance", "json"), (error.Field, error.Rule));
+    }
+
+    [Fact]
+    public void Unknown_fields_are_refused_rather_than_ignored()
+    {
+        var (_, errors) = ConfigValidator.Parse("""{"strategyClas":"MovingAverageCross"}""");
+        Assert.Equal("json", Assert.Single(errors).Rule);
+    }
+}

@@ -1,0 +1,180 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Core;
+using Backtesting.Engine.Data;
+using Backtesting.Engine.Protocol;
+using Backtesting.Engine.Strategies;
+using Backtesting.Worker;
+
+using var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
+return WorkerProgram.Run(args, stdout, Console.Error);
+
+namespace Backtesting.Worker
+{
+    public static class WorkerProgram
+    {
+        public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+        {
+            var (options, usageError) = WorkerOptions.Parse(args);
+            if (options is null)
+            {
+                stderr.WriteLine(usageError);
+                stderr.WriteLine(WorkerOptions.Usage);
+                return ExitCodes.Usage;
+            }
+
+            string json;
+            try
+            {
+                json = File.ReadAllText(options.ConfigPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"cannot read --config {options.ConfigPath}: {e.Message}");
+                return ExitCodes.Usage;
+            }
+
+            try
+            {
+                return RunBacktest(options, json, stdout, stderr);
+            }
+            finally
+            {
+                stdout.Flush();
+            }
+        }
+
+        private static int RunBacktest(WorkerOptions options, string json, TextWriter stdout, TextWriter stderr)
+        {
+            var (config, parseErrors) = ConfigValidator.Parse(json);
+            var dataRoot = DataRoot.Locate(options.DataDirectory);
+            if (config is null)
+            {
+                return ReportInvalid(options, parseErrors, stdout, stderr);
+            }
+
+            if (dataRoot is null)
+            {
+                stderr.WriteLine("no market data folder found: pass --data <dir> or set BACKTESTING_DATA");
+                return ExitCodes.Usage;
+            }
+
+            var data = new LeanDataProvider(dataRoot);
+            var strategies = StrategyCatalog.Templates;
+            var validation = ConfigValidator.Validate(config, data, strategies, ValidationPolicy.Local, DateOnly.FromDateTime(DateTime.UtcNow));
+            if (!validation.IsValid)
+            {
+                return ReportInvalid(options, validation.Errors, stdout, stderr);
+            }
+
+            var spec = validation.Spec!;
+            Directory.CreateDirectory(options.OutputDirectory);
+            var run = new BacktestRun(spec, data, strategies);
+            var contentHash = run.ContentHash();
+            var engineOptions = new EngineOptions();
+            Checkpoint? resumeFrom = null;
+            if (options.Resume)
+            {
+                resumeFrom = Checkpoint.Load(options.OutputDirectory);
+                if (resumeFrom is not null && resumeFrom.ContentHash != contentHash)
+                {
+                    return Fail(options, stdout, stderr, ErrorTypes.Execution,
+                        "the checkpoint in the output folder belongs to another config or data version", ExitCodes.CheckpointMismatch);
+                }
+
+                if (resumeFrom is not null)
+                {
+                    engineOptions = engineOptions with { SilentUntil = resumeFrom.ProcessedPoints };
+                }
+            }
+
+            var reporter = new ProgressReporter(stdout, options.BacktestId, spec.Start, spec.End,
+                p => new Checkpoint(contentHash, p.ProcessedPoints, p.TradesClosed, p.Equity, p.Cash).Save(options.OutputDirectory),
+                options.CheckpointInterval, resumeFrom?.ProcessedPoints ?? 0);
+            var mismatch = false;
+            if (resumeFrom is not null)
+            {
+                reporter.OnFirstLiveHeartbeat = p =>
+                {
+                    mismatch = !resumeFrom.Matches(p.ProcessedPoints, p.TradesClosed, p.Equity, p.Cash);
+                };
+            }
+
+            using var stop = new CancellationTokenSource();
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            });
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            });
+
+            Backtesting.Engine.Results.BacktestResult result;
+            try
+            {
+                result = run.Execute(engineOptions, reporter, stop.Token);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+            {
+                return Fail(options, stdout, stderr, ErrorTypes.Data, e.Message, ExitCodes.Failed, e);
+            }
+            catch (Exception e)
+            {
+                // Anything else is a fault in the run (or the strategy): report it, never crash silently.
+                return Fail(options, stdout, stderr, ErrorTypes.Execution, e.Message, ExitCodes.Failed, e);
+            }
+
+            if (mismatch)
+            {
+                return Fail(options, stdout, stderr, ErrorTypes.Execution,
+                    "replaying to the checkpoint did not reproduce its state: the data changed since it was written", ExitCodes.CheckpointMismatch);
+            }
+
+            AtomicFile.Write(Path.Combine(options.OutputDirectory, "results.json"),
+                JsonSerializer.SerializeToUtf8Bytes(result, JsonDefaults.Options));
+            if (!result.Partial)
+            {
+                File.Delete(Path.Combine(options.OutputDirectory, Checkpoint.FileName));
+            }
+
+            reporter.EmitFinalProgress(new EngineProgress(result.Summary.ProcessedBars, result.Summary.ProcessedBars, 0, -1,
+                result.Summary.FinalBalance, 0, 0, 0, result.Summary.TotalTrades) with
+            { CurrentTime = result.EquityCurve.Count > 0 ? result.EquityCurve[^1].Time.Ticks : 0 });
+            reporter.Write(MessageTypes.Complete, new BacktestCompleteData(
+                result.Partial ? CompletionStatus.Cancelled : CompletionStatus.Completed,
+                Math.Round(reporter.ElapsedSeconds, 3),
+                new CompletionSummary(result.Summary.TotalTrades, result.Summary.FinalBalance, result.Summary.TotalReturn, result.Summary.MaxDrawdown),
+                "results.json",
+                result.Partial));
+            return result.Partial ? ExitCodes.Stopped : ExitCodes.Completed;
+        }
+
+        private static int ReportInvalid(WorkerOptions options, IReadOnlyList<ValidationError> errors, TextWriter stdout, TextWriter stderr)
+        {
+            foreach (var error in errors)
+            {
+                stderr.WriteLine($"{error.Field}: {error.Message} [{error.Rule}]");
+            }
+
+            var message = new BacktestMessage<BacktestErrorData>(MessageTypes.Error, options.BacktestId, DateTime.UtcNow,
+                new BacktestErrorData(ErrorTypes.Validation, $"the config has {errors.Count} error(s)",
+                    new BacktestErrorDetails(null, null, null, false, errors)));
+            stdout.WriteLine(JsonSerializer.Serialize(message, JsonDefaults.Options));
+            return ExitCodes.InvalidConfig;
+        }
+
+        private static int Fail(WorkerOptions options, TextWriter stdout, TextWriter stderr, string type, string text, int code,
+            Exception? exception = null)
+        {
+            stderr.WriteLine($"{type} error: {text}");
+            var message = new BacktestMessage<BacktestErrorData>(MessageTypes.Error, options.BacktestId, DateTime.UtcNow,
+                new BacktestErrorData(type, text, new BacktestErrorDetails(exception?.StackTrace, null, null, code == ExitCodes.Failed)));
+            stdout.WriteLine(JsonSerializer.Serialize(message, JsonDefaults.Options));
+            return code;
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Core;
+using Backtesting.Engine.Protocol;
+using Backtesting.Engine.Results;
+
+namespace Backtesting.Worker;
+
+/// <summary>
+/// Turns engine callbacks into the JSON lines of the protocol: progress at least every 1% or every second
+/// and at most about ten a second, every closed trade, every end-of-day equity point. Also writes the
+/// checkpoint at its interval.
+/// </summary>
+public sealed class ProgressReporter : IBacktestObserver
+{
+    private static readonly TimeSpan MinGap = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxGap = TimeSpan.FromSeconds(1);
+
+    private readonly TextWriter _out;
+    private readonly string _backtestId;
+    private readonly int _startDay;
+    private readonly int _endDay;
+    private readonly ResourceSampler _resources = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Action<EngineProgress>? _checkpoint;
+    private readonly TimeSpan _checkpointInterval;
+    private TimeSpan _lastEmit = TimeSpan.FromHours(-1);
+    private TimeSpan _lastCheckpoint;
+    private double _lastPercent = -1;
+    private readonly long _processedAtStart;
+    private bool _verifyPending;
+    private bool _started;
+
+    /// <param name="resumedAt">Points replayed silently before this process reports (0 unless resuming).</param>
+    public ProgressReporter(TextWriter output, string backtestId, DateOnly start, DateOnly end,
+        Action<EngineProgress>? checkpoint, TimeSpan checkpointInterval, long resumedAt = 0)
+    {
+        _processedAtStart = resumedAt;
+        _out = output;
+        _backtestId = backtestId;
+        _startDay = start.DayNumber;
+        _endDay = end.DayNumber;
+        _checkpoint = checkpoint;
+        _checkpointInterval = checkpointInterval;
+    }
+
+    /// <summary>Called once with the first live heartbeat after a resume, to verify the checkpoint.</summary>
+    public Action<EngineProgress>? OnFirstLiveHeartbeat { get; set; }
+
+    public TextWriter Output => _out;
+
+    public void OnHeartbeat(in EngineProgress progress)
+    {
+        if (!_started)
+        {
+            _started = true;
+            _verifyPending = OnFirstLiveHeartbeat is not null;
+        }
+
+        if (_verifyPending)
+        {
+            _verifyPending = false;
+            OnFirstLiveHeartbeat!(progress);
+        }
+
+        var now = _clock.Elapsed;
+        var percent = Percent(progress);
+        var sinceEmit = now - _lastEmit;
+        if ((Math.Floor(percent) > Math.Floor(_lastPercent) && sinceEmit >= MinGap) || sinceEmit >= MaxGap)
+        {
+            EmitProgress(progress, percent, now);
+        }
+
+        if (_checkpoint is not null && now - _lastCheckpoint >= _checkpointInterval)
+        {
+            _lastCheckpoint = now;
+            _checkpoint(progress);
+        }
+    }
+
+    public void EmitFinalProgress(in EngineProgress progress) => EmitProgress(progress, Percent(progress), _clock.Elapsed, force100: true);
+
+    private double Percent(in EngineProgress progress)
+    {
+        if (progress.TotalPoints > 0)
+        {
+            return Math.Min(100, 100.0 * progress.ProcessedPoints / progress.TotalPoints);
+        }
+
+        if (progress.CurrentDay < 0)
+        {
+            return 0;
+        }
+
+        var span = Math.Max(1, _endDay - _startDay + 1);
+        return Math.Clamp(100.0 * (progress.CurrentDay - _startDay + 1) / span, 0, 100);
+    }
+
+    private void EmitProgress(in EngineProgress progress, double percent, TimeSpan now, bool force100 = false)
+    {
+        if (force100)
+        {
+            percent = 100;
+        }
+
+        _lastEmit = now;
+        _lastPercent = percent;
+        var seconds = Math.Max(1e-9, now.TotalSeconds);
+        var processedHere = progress.ProcessedPoints - _processedAtStart;
+        var rate = processedHere / seconds;
+        var remaining = percent > 0 && percent < 100 ? seconds * (100 - percent) / percent : 0;
+        var total = progress.TotalPoints > 0 ? progress.TotalPoints
+            : percent > 0 ? (long)Math.Round(progress.ProcessedPoints * 100 / percent) : 0;
+        var date = progress.CurrentTime > 0 ? new DateTime(progress.CurrentTime, DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ssZ") : "";
+        var data = new BacktestProgressData(
+            new ProgressInfo(Math.Round(percent, 2), date, progress.ProcessedPoints, total, Math.Round(remaining, 2), Math.Round(rate)),
+            new StatisticsInfo(progress.TradesClosed, progress.Equity, progress.UnrealizedPnl, progress.Drawdown),
+            _resources.Sample());
+        Write(MessageTypes.Progress, data);
+        _out.Flush();
+    }
+
+    public void OnTradeClosed(Trade trade) => Write(MessageTypes.Trade, trade);
+
+    public void OnDailyEquity(DailyEquity point, double drawdown) =>
+        Write(MessageTypes.Equity, new EquityUpdateData(point.Date.ToString("yyyy-MM-dd"), point.Equity, drawdown));
+
+    public void Write<T>(string type, T data)
+    {
+        var message = new BacktestMessage<T>(type, _backtestId, DateTime.UtcNow, data);
+        _out.WriteLine(JsonSerializer.Serialize(message, JsonDefaults.Options));
+    }
+
+    public double ElapsedSeconds => _clock.Elapsed.TotalSeconds;
+}

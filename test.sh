@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test suite; ends with one line of totals.
+# Installs or starts what the tests need by itself, as on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/lib.sh
+
+require_dotnet
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log "building (Release)"
+dotnet build Backtesting.sln -c Release -warnaserror -nologo -v quiet | tail -n 3
+
+results_dir=".state/test-results"
+rm -rf "$results_dir" && mkdir -p "$results_dir"
+log "running the .NET test suites"
+set +e
+dotnet test Backtesting.sln -c Release --no-build --nologo \
+  --logger "trx;LogFilePrefix=tests" --results-directory "$results_dir" 2>&1 | tee "$results_dir/dotnet-test.log"
+status=${PIPESTATUS[0]}
+set -e
+
+# Totals over every suite that ran, read from the runner's per-assembly summary lines.
+read -r passed failed skipped < <(awk '
+  /(Passed|Failed)!  *- *Failed:/ {
+    gsub(/,/, ""); for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1)
+    }
+  }
+  END { printf "%d %d %d\n", p, f, s }' "$results_dir/dotnet-test.log")
+
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+  echo "no tests ran" >&2
+  status=1
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"
