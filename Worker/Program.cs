@@ -16,6 +16,11 @@ namespace Backtesting.Worker
     {
         public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
         {
+            if (args.Count > 0 && args[0] == "import")
+            {
+                return ImportCommand.Run(args.Skip(1).ToList(), stdout, stderr);
+            }
+
             var (options, usageError) = WorkerOptions.Parse(args);
             if (options is null)
             {
@@ -38,6 +43,11 @@ namespace Backtesting.Worker
             try
             {
                 return RunBacktest(options, json, stdout, stderr);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
+            {
+                // Data that cannot be read (a corrupt or missing file) fails the run with a clear report.
+                return Fail(options, stdout, stderr, ErrorTypes.Data, e.Message, ExitCodes.Failed, e);
             }
             finally
             {
@@ -120,12 +130,12 @@ namespace Backtesting.Worker
             }
             catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
             {
-                return Fail(options, stdout, stderr, ErrorTypes.Data, e.Message, ExitCodes.Failed, e);
+                return Fail(options, stdout, stderr, ErrorTypes.Data, e.Message, ExitCodes.Failed, e, reporter.LastProgress);
             }
             catch (Exception e)
             {
                 // Anything else is a fault in the run (or the strategy): report it, never crash silently.
-                return Fail(options, stdout, stderr, ErrorTypes.Execution, e.Message, ExitCodes.Failed, e);
+                return Fail(options, stdout, stderr, ErrorTypes.Execution, e.Message, ExitCodes.Failed, e, reporter.LastProgress);
             }
 
             if (mismatch)
@@ -150,6 +160,7 @@ namespace Backtesting.Worker
                 new CompletionSummary(result.Summary.TotalTrades, result.Summary.FinalBalance, result.Summary.TotalReturn, result.Summary.MaxDrawdown),
                 "results.json",
                 result.Partial));
+            ResultReport.Write(result, stderr);
             return result.Partial ? ExitCodes.Stopped : ExitCodes.Completed;
         }
 
@@ -168,11 +179,13 @@ namespace Backtesting.Worker
         }
 
         private static int Fail(WorkerOptions options, TextWriter stdout, TextWriter stderr, string type, string text, int code,
-            Exception? exception = null)
+            Exception? exception = null, EngineProgress? at = null)
         {
             stderr.WriteLine($"{type} error: {text}");
+            var failedAt = at is { CurrentTime: > 0 } p ? new DateTime(p.CurrentTime, DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ssZ") : null;
+            // A data or execution failure can be retried from the checkpoint once its cause is fixed.
             var message = new BacktestMessage<BacktestErrorData>(MessageTypes.Error, options.BacktestId, DateTime.UtcNow,
-                new BacktestErrorData(type, text, new BacktestErrorDetails(exception?.StackTrace, null, null, code == ExitCodes.Failed)));
+                new BacktestErrorData(type, text, new BacktestErrorDetails(exception?.StackTrace, failedAt, null, code == ExitCodes.Failed)));
             stdout.WriteLine(JsonSerializer.Serialize(message, JsonDefaults.Options));
             return code;
         }

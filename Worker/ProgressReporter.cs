@@ -50,8 +50,12 @@ public sealed class ProgressReporter : IBacktestObserver
 
     public TextWriter Output => _out;
 
+    /// <summary>The latest heartbeat, to say where a failed run stopped.</summary>
+    public EngineProgress? LastProgress { get; private set; }
+
     public void OnHeartbeat(in EngineProgress progress)
     {
+        LastProgress = progress;
         if (!_started)
         {
             _started = true;
