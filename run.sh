@@ -12,7 +12,10 @@ config="${1:-examples/spy-sma-cross.json}"
 output=".state/demo"
 log "building the worker"
 dotnet build Worker -c Release -nologo -v quiet | tail -n 2
-log "running $config (progress lines are the worker's JSON protocol; the summary follows)"
+log "running $config"
+mkdir -p "$output"
+# stdout is the machine protocol (JSON lines): keep it in a file; stderr carries the summary for people.
 dotnet Worker/bin/Release/net10.0/Backtesting.Worker.dll --config "$config" --output "$output" --data data/lean \
-  | grep --line-buffered '"type":"backtest_progress"\|"type":"backtest_complete"' | cut -c1-160
-log "full results: $output/results.json"
+  > "$output/events.jsonl"
+log "protocol lines: $output/events.jsonl ($(grep -c backtest_progress "$output/events.jsonl") progress, $(grep -c backtest_trade "$output/events.jsonl") trades)"
+log "full results:   $output/results.json"

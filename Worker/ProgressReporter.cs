@@ -83,7 +83,14 @@ public sealed class ProgressReporter : IBacktestObserver
         }
     }
 
-    public void EmitFinalProgress(in EngineProgress progress) => EmitProgress(progress, Percent(progress), _clock.Elapsed, force100: true);
+    /// <summary>Sends the 100% line unless the engine's last heartbeat already did.</summary>
+    public void EmitFinalProgress(in EngineProgress progress)
+    {
+        if (_lastPercent < 100)
+        {
+            EmitProgress(progress, 100, _clock.Elapsed);
+        }
+    }
 
     private double Percent(in EngineProgress progress)
     {
@@ -101,13 +108,8 @@ public sealed class ProgressReporter : IBacktestObserver
         return Math.Clamp(100.0 * (progress.CurrentDay - _startDay + 1) / span, 0, 100);
     }
 
-    private void EmitProgress(in EngineProgress progress, double percent, TimeSpan now, bool force100 = false)
+    private void EmitProgress(in EngineProgress progress, double percent, TimeSpan now)
     {
-        if (force100)
-        {
-            percent = 100;
-        }
-
         _lastEmit = now;
         _lastPercent = percent;
         var seconds = Math.Max(1e-9, now.TotalSeconds);

@@ -140,10 +140,11 @@ public sealed class BacktestEngine
     {
         var stopwatch = Stopwatch.StartNew();
         _strategy.OnStart();
-        // Small runs beat at least 200 times, so progress can move in steps of 1% or less.
+        // Small runs beat at least 200 times, so progress can move in steps of 1% or less; with an unknown
+        // count, beat often enough for a daily run of a few thousand bars (a beat costs a few nanoseconds).
         var heartbeat = _data.Count > 0
             ? (int)Math.Clamp(_data.Count / 200, 1, _options.HeartbeatInterval)
-            : _options.HeartbeatInterval;
+            : Math.Min(64, _options.HeartbeatInterval);
         var untilBeat = heartbeat;
         while (_data.TryRead(out var point))
         {
@@ -756,7 +757,7 @@ public sealed class BacktestEngine
             order.ClosedAt = CurrentTime;
         }
 
-        var fill = new Fill(order.Id, instrument, point.Time, quantity, price, commissionBase, price - decision.Price);
+        var fill = new Fill(order.Id, instrument, point.Time, quantity, price, commissionBase, price - decision.Price, fx);
         _fills.Add(fill);
         if (trade is not null && !Silent)
         {

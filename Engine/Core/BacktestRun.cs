@@ -212,7 +212,7 @@ public sealed class BacktestRun
                 trades.Sum(t => t.Pnl),
                 trades.Count == 0 ? 0 : (double)trades.Count(t => t.Pnl > 0) / trades.Count,
                 fills.Sum(f => f.Commission),
-                fills.Sum(f => Math.Abs(f.Quantity * f.Price) * (position.FxRate)),
+                fills.Sum(f => Math.Abs(f.Quantity * f.Price) * f.FxRate),
                 position.Quantity,
                 position.IsOpen ? position.UnrealizedPnl : 0));
         }

@@ -77,7 +77,10 @@ public sealed class Order
     public bool IsOpen => Status is OrderStatus.Working or OrderStatus.PartiallyFilled;
 }
 
-/// <summary>One execution of (part of) an order. Price in the instrument's quote currency.</summary>
+/// <summary>
+/// One execution of (part of) an order. Price and slippage in the instrument's quote currency; commission in
+/// the base currency; <paramref name="FxRate"/> converts quote into base at the time of the fill.
+/// </summary>
 public readonly record struct Fill(
     int OrderId,
     int Instrument,
@@ -85,4 +88,5 @@ public readonly record struct Fill(
     double Quantity,
     double Price,
     double Commission,
-    double Slippage);
+    double Slippage,
+    double FxRate);
