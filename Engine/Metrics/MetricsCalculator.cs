@@ -25,7 +25,7 @@ public static class MetricsCalculator
         var periods = input.PeriodsPerYear;
         var daily = input.DailyEquity;
         var n = daily.Count;
-        var rfPerPeriod = Math.Pow(1 + input.RiskFreeRate, 1.0 / periods) - 1;
+        var rfPerPeriod = PerPeriodRiskFree(input.RiskFreeRate, periods);
 
         double? totalReturn = null;
         double? annualizedReturn = null;
@@ -98,6 +98,10 @@ public static class MetricsCalculator
             RiskFreeRate = input.RiskFreeRate,
         };
     }
+
+    /// <summary>The per-period risk-free rate rf_p = (1 + rf)^(1/P) − 1 of an annual rate rf and P periods per year.</summary>
+    internal static double PerPeriodRiskFree(double annualRate, int periodsPerYear) =>
+        Math.Pow(1 + annualRate, 1.0 / periodsPerYear) - 1;
 
     /// <summary>
     /// r_t = E_t / E_{t-1} − 1 with E_0 the initial equity; null when an equity before the last is ≤ 0
@@ -405,9 +409,7 @@ public static class MetricsCalculator
 
         double? beta = sdB > ZeroDispersion ? covariance / varianceB : null;
         double? alpha = beta is { } β ? ((meanR - rfPerPeriod) - β * (meanB - rfPerPeriod)) * periods : null;
-        double? correlation = sdR > ZeroDispersion && sdB > ZeroDispersion
-            ? Math.Clamp(covariance / (sdR * sdB), -1.0, 1.0)
-            : null;
+        var correlation = Correlation(covariance, sdR, sdB);
 
         var meanDifference = Mean(difference);
         var sdDifference = SampleStdDev(difference, meanDifference);
@@ -418,7 +420,42 @@ public static class MetricsCalculator
         return new RelativeFigures(beta, alpha, correlation, informationRatio, trackingError);
     }
 
-    private static double Mean(double[] xs)
+    /// <summary>
+    /// Pearson correlation cov(x, y) / (sd(x) · sd(y)) of two equally long series (sample, n − 1), clamped to
+    /// [−1, 1]. Null with fewer than 2 values or when either standard deviation is zero (≤ <see cref="ZeroDispersion"/>).
+    /// </summary>
+    internal static double? Correlation(double[] x, double[] y)
+    {
+        if (x.Length != y.Length)
+        {
+            throw new ArgumentException($"Series lengths differ: {x.Length} and {y.Length}.", nameof(y));
+        }
+
+        var m = x.Length;
+        if (m < 2)
+        {
+            return null;
+        }
+
+        var meanX = Mean(x);
+        var meanY = Mean(y);
+        double covariance = 0, varianceX = 0, varianceY = 0;
+        for (var t = 0; t < m; t++)
+        {
+            var dx = x[t] - meanX;
+            var dy = y[t] - meanY;
+            covariance += dx * dy;
+            varianceX += dx * dx;
+            varianceY += dy * dy;
+        }
+
+        return Correlation(covariance / (m - 1), Math.Sqrt(varianceX / (m - 1)), Math.Sqrt(varianceY / (m - 1)));
+    }
+
+    private static double? Correlation(double covariance, double sdX, double sdY) =>
+        sdX > ZeroDispersion && sdY > ZeroDispersion ? Math.Clamp(covariance / (sdX * sdY), -1.0, 1.0) : null;
+
+    internal static double Mean(double[] xs)
     {
         var sum = 0.0;
         foreach (var x in xs)
@@ -429,7 +466,7 @@ public static class MetricsCalculator
         return sum / xs.Length;
     }
 
-    private static double SampleStdDev(double[] xs, double mean)
+    internal static double SampleStdDev(double[] xs, double mean)
     {
         var ss = 0.0;
         foreach (var x in xs)
@@ -441,7 +478,7 @@ public static class MetricsCalculator
     }
 
     // Undefined results (NaN, ±Infinity) become null; −0 becomes 0 so it never prints as "-0".
-    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? (v == 0 ? 0.0 : v) : null;
+    internal static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? (v == 0 ? 0.0 : v) : null;
 
     private static void Validate(MetricsInput input)
     {
@@ -507,7 +544,7 @@ public static class MetricsCalculator
         }
     }
 
-    private static void ValidateSeries(IReadOnlyList<DailyEquity> series, string name)
+    internal static void ValidateSeries(IReadOnlyList<DailyEquity> series, string name)
     {
         for (var i = 0; i < series.Count; i++)
         {
