@@ -20,7 +20,10 @@ public static class ComparisonCalculator
     /// <summary>Below this many paired returns the asymptotic Sharpe test is flagged <c>reliable = false</c>.</summary>
     public const int MinReliablePeriods = 30;
 
-    /// <summary>Two values of a metric tie when they differ by at most this, relative to max(1, |a|, |b|).</summary>
+    /// <summary>
+    /// Two values of a metric, or two per-period Sharpe ratios in a test, count as equal when they differ by at most
+    /// this, relative to max(1, |a|, |b|): the rounding noise of values computed in different ways.
+    /// </summary>
     public const double TieTolerance = 1e-12;
 
     /// <summary>Compares the runs; see the type's remarks and the result types for the definitions.</summary>
@@ -103,7 +106,9 @@ public static class ComparisonCalculator
     /// + ½μ_1²σ_2² + ½μ_2²σ_1² − μ_1μ_2σ_12² / (σ_1σ_2)); dividing numerator by σ_1σ_2 and θ' by σ_1²σ_2² gives the form
     /// used here.</para>
     /// <para>θ ≥ 0 always (½(SR_1² + SR_2²) ≥ |SR_1 SR_2| ≥ SR_1 SR_2 ρ²), and θ = 0 only when ρ = 1 and
-    /// SR_1 = SR_2; equal Sharpe ratios give z = 0 and p = 1 by definition (identical runs would be 0/0).</para>
+    /// SR_1 = SR_2. Sharpe ratios equal within <see cref="TieTolerance"/> give z = 0 and p = 1 by definition:
+    /// identical runs would be 0/0, and a levered copy of a run (ρ = 1, Sharpe ratios equal up to rounding) would
+    /// otherwise give z = ±sqrt(2T) from the rounding noise alone, since with ρ = 1, θ = ½(SR_1 − SR_2)² / T.</para>
     /// </remarks>
     /// <returns>Null fields when T &lt; 2 or either series has zero dispersion (Sharpe ratio undefined).</returns>
     internal static (double? Sharpe1, double? Sharpe2, double? Rho, double? Z, double? P) SharpeDifference(double[] excess1, double[] excess2)
@@ -129,7 +134,7 @@ public static class ComparisonCalculator
 
         var difference = s1 - s2;
         var theta = (2 - 2 * r + 0.5 * (s1 * s1 + s2 * s2 - 2 * s1 * s2 * r * r)) / t;
-        double? z = difference == 0 ? 0.0 : theta > 0 ? difference / Math.Sqrt(theta) : null;
+        double? z = Ties(s1, s2) ? 0.0 : theta > 0 ? difference / Math.Sqrt(theta) : null;
         double? p = z is { } zz ? 2 * (1 - Normal.CDF(0, 1, Math.Abs(zz))) : null;
         return (sr1, sr2, rho, z, p);
     }

@@ -114,7 +114,7 @@ public sealed record CorrelationMatrix(IReadOnlyList<IReadOnlyList<double?>> Val
 /// <param name="SharpeA">Per-period (not annualized) Sharpe ratio μ/σ of A's excess returns on the common dates.</param>
 /// <param name="AnnualizedSharpeA">SharpeA · sqrt(P_A), for display only.</param>
 /// <param name="Correlation">ρ, the correlation of the two excess-return series.</param>
-/// <param name="Z">(SR_A − SR_B) / sqrt(θ); positive when A has the higher Sharpe ratio. 0 when SR_A = SR_B.</param>
+/// <param name="Z">(SR_A − SR_B) / sqrt(θ); positive when A has the higher Sharpe ratio. 0 when SR_A = SR_B within <see cref="ComparisonCalculator.TieTolerance"/>.</param>
 /// <param name="PValue">Two-sided 2 · (1 − Φ(|z|)).</param>
 /// <param name="Periods">T, the number of paired returns.</param>
 /// <param name="Reliable">False when T &lt; 30 or the test is undefined: the test is asymptotic.</param>
