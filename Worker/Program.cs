@@ -14,7 +14,10 @@ namespace Backtesting.Worker
 {
     public static class WorkerProgram
     {
-        public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+        /// <param name="stop">
+        /// Ends the run early with partial results, like SIGTERM: how a host running the worker in-process stops it.
+        /// </param>
+        public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken stop = default)
         {
             if (args.Count > 0 && args[0] == "import")
             {
@@ -42,7 +45,7 @@ namespace Backtesting.Worker
 
             try
             {
-                return RunBacktest(options, json, stdout, stderr);
+                return RunBacktest(options, json, stdout, stderr, stop);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
             {
@@ -55,7 +58,7 @@ namespace Backtesting.Worker
             }
         }
 
-        private static int RunBacktest(WorkerOptions options, string json, TextWriter stdout, TextWriter stderr)
+        private static int RunBacktest(WorkerOptions options, string json, TextWriter stdout, TextWriter stderr, CancellationToken external)
         {
             var (config, parseErrors) = ConfigValidator.Parse(json);
             var dataRoot = DataRoot.Locate(options.DataDirectory);
@@ -111,17 +114,34 @@ namespace Backtesting.Worker
                 };
             }
 
-            using var stop = new CancellationTokenSource();
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(external);
+            // Signals are the process's own business only when the worker is the process; a host that runs it
+            // in-process passes a cancellable token instead and keeps its own signal handling.
+            var ownsProcess = !external.CanBeCanceled;
+            using var sigterm = ownsProcess ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopOnSignal) : null;
+            using var sigint = ownsProcess ? PosixSignalRegistration.Create(PosixSignal.SIGINT, StopOnSignal) : null;
+
+            if (options.StopOnStdinClose)
+            {
+                var watcher = new Thread(() =>
+                {
+                    using var stdin = Console.OpenStandardInput();
+                    var buffer = new byte[256];
+                    while (stdin.Read(buffer, 0, buffer.Length) > 0)
+                    {
+                    }
+
+                    stop.Cancel();
+                })
+                { IsBackground = true, Name = "stdin watcher" };
+                watcher.Start();
+            }
+
+            void StopOnSignal(PosixSignalContext context)
             {
                 context.Cancel = true;
                 stop.Cancel();
-            });
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
-            {
-                context.Cancel = true;
-                stop.Cancel();
-            });
+            }
 
             Backtesting.Engine.Results.BacktestResult result;
             try

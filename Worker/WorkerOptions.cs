@@ -7,15 +7,17 @@ public sealed record WorkerOptions(
     string? DataDirectory,
     bool Resume,
     string BacktestId,
-    TimeSpan CheckpointInterval)
+    TimeSpan CheckpointInterval,
+    bool StopOnStdinClose = false)
 {
     public const string Usage =
-        "usage: worker --config <file.json> --output <dir> [--data <dir>] [--resume] [--backtest-id <id>] [--checkpoint-seconds <n>]";
+        "usage: worker --config <file.json> --output <dir> [--data <dir>] [--resume] [--backtest-id <id>] [--checkpoint-seconds <n>] [--stop-on-stdin-close]";
 
     public static (WorkerOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
     {
         string? config = null, output = null, data = null, id = null;
         var resume = false;
+        var stopOnStdinClose = false;
         var checkpointSeconds = 5.0;
         for (var i = 0; i < args.Count; i++)
         {
@@ -36,6 +38,10 @@ public sealed record WorkerOptions(
                     break;
                 case "--resume":
                     resume = true;
+                    break;
+                case "--stop-on-stdin-close":
+                    // A supervisor keeps our stdin open; when it dies the pipe closes and we stop (no orphans).
+                    stopOnStdinClose = true;
                     break;
                 case "--checkpoint-seconds":
                     if (!double.TryParse(Next(), System.Globalization.CultureInfo.InvariantCulture, out checkpointSeconds) || checkpointSeconds <= 0)
@@ -60,6 +66,6 @@ public sealed record WorkerOptions(
         }
 
         return (new WorkerOptions(config, output, data, resume, id ?? Path.GetFileNameWithoutExtension(config),
-            TimeSpan.FromSeconds(checkpointSeconds)), null);
+            TimeSpan.FromSeconds(checkpointSeconds), stopOnStdinClose), null);
     }
 }

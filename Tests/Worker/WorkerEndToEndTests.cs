@@ -148,6 +148,19 @@ public class WorkerEndToEndTests
     }
 
     [Fact]
+    public void A_worker_whose_supervisor_dies_stops_with_partial_results()
+    {
+        using var temp = new TempFolder();
+        using var worker = Start(Args(temp, TickConfig, "out", "--stop-on-stdin-close"));
+        Assert.True(worker.WaitForLine(l => TypeOf(l) == "backtest_progress", TimeSpan.FromMinutes(1)), worker.Stderr);
+        worker.Signal("STOP");
+        worker.CloseStdin();
+        worker.Signal("CONT");
+        Assert.Equal(4, worker.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.True(File.Exists(temp.File("out/results.json")));
+    }
+
+    [Fact]
     public void Resume_after_a_kill_ends_with_results_identical_to_an_uninterrupted_run()
     {
         using var temp = new TempFolder();

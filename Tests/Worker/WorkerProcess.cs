@@ -50,6 +50,7 @@ internal sealed class WorkerProcess : IDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
             UseShellExecute = false,
         };
         info.ArgumentList.Add(WorkerDll);
@@ -70,6 +71,9 @@ internal sealed class WorkerProcess : IDisposable
     }
 
     public int Pid => _process.Id;
+
+    /// <summary>Closes the worker's stdin, as happens when its supervisor dies.</summary>
+    public void CloseStdin() => _process.StandardInput.Close();
 
     public IReadOnlyList<string> Lines
     {

@@ -1,0 +1,151 @@
+using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Protocol;
+
+namespace Backtesting.Grains.Interfaces;
+
+/// <summary>The lifecycle of a backtest. Terminal: Completed, Cancelled, Failed, TimedOut.</summary>
+[GenerateSerializer, Alias("backtest.state")]
+public enum BacktestState
+{
+    Created = 0,
+    Queued = 1,
+    Starting = 2,
+    Running = 3,
+    Paused = 4,
+    Completed = 5,
+    Cancelled = 6,
+    Failed = 7,
+    TimedOut = 8,
+}
+
+[GenerateSerializer, Alias("backtest.priority")]
+public enum BacktestPriority
+{
+    Low = 0,
+    Normal = 1,
+    High = 2,
+    Urgent = 3,
+}
+
+/// <summary>What a client asks for: a config (validated by the grain with the shared rules), its owner and priority.</summary>
+[GenerateSerializer, Immutable, Alias("backtest.submission")]
+public sealed record BacktestSubmission(
+    [property: Id(0)] BacktestConfig Config,
+    [property: Id(1)] string Owner,
+    [property: Id(2)] BacktestPriority Priority = BacktestPriority.Normal,
+    [property: Id(3)] bool UseCache = true);
+
+/// <summary>One change of state, kept in the status history.</summary>
+[GenerateSerializer, Immutable, Alias("backtest.transition")]
+public sealed record StateChange(
+    [property: Id(0)] BacktestState State,
+    [property: Id(1)] DateTime At,
+    [property: Id(2)] string? Detail);
+
+/// <summary>One run of the worker: backtests may take several (retries, restarts from a checkpoint).</summary>
+[GenerateSerializer, Immutable, Alias("backtest.attempt")]
+public sealed record RunAttempt(
+    [property: Id(0)] int Number,
+    [property: Id(1)] string Runner,
+    [property: Id(2)] DateTime StartedAt,
+    [property: Id(3)] DateTime? EndedAt,
+    [property: Id(4)] int? ExitCode,
+    [property: Id(5)] string? Outcome,
+    [property: Id(6)] long ResumedFromPoint);
+
+/// <summary>Everything a client needs to show a backtest: state, progress, statistics, resources, attempts, history.</summary>
+[GenerateSerializer, Immutable, Alias("backtest.status")]
+public sealed record BacktestStatus(
+    [property: Id(0)] Guid Id,
+    [property: Id(1)] BacktestState State,
+    [property: Id(2)] string Owner,
+    [property: Id(3)] BacktestPriority Priority,
+    [property: Id(4)] string Strategy,
+    [property: Id(5)] DateTime CreatedAt,
+    [property: Id(6)] DateTime UpdatedAt,
+    [property: Id(7)] DateTime? CompletedAt,
+    [property: Id(8)] BacktestProgressData? Progress,
+    [property: Id(9)] BacktestErrorData? Error,
+    [property: Id(10)] CompletionSummary? Summary,
+    [property: Id(11)] IReadOnlyList<RunAttempt> Attempts,
+    [property: Id(12)] IReadOnlyList<StateChange> History,
+    [property: Id(13)] bool FromCache,
+    [property: Id(14)] string? ContentHash)
+{
+    public bool IsTerminal => State is BacktestState.Completed or BacktestState.Cancelled or BacktestState.Failed or BacktestState.TimedOut;
+}
+
+/// <summary>Raised to callers when a request does not fit the current state; nothing was changed.</summary>
+[GenerateSerializer, Alias("backtest.illegal-transition")]
+public sealed class IllegalTransitionException : Exception
+{
+    public IllegalTransitionException(BacktestState current, string action)
+        : base($"cannot {action} a backtest that is {current}")
+    {
+        Current = current;
+        Action = action;
+    }
+
+    public IllegalTransitionException()
+    {
+        Action = "";
+    }
+
+    public IllegalTransitionException(string message) : base(message)
+    {
+        Action = "";
+    }
+
+    public IllegalTransitionException(string message, Exception inner) : base(message, inner)
+    {
+        Action = "";
+    }
+
+    [Id(0)] public BacktestState Current { get; init; }
+    [Id(1)] public string Action { get; init; }
+}
+
+/// <summary>Raised when a submission breaks the validation rules; carries every error.</summary>
+[GenerateSerializer, Alias("backtest.invalid")]
+public sealed class BacktestValidationException : Exception
+{
+    public BacktestValidationException(IReadOnlyList<Engine.Strategies.ValidationError> errors)
+        : base($"the config has {errors.Count} error(s): " + string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")))
+    {
+        Errors = errors;
+    }
+
+    public BacktestValidationException()
+    {
+        Errors = [];
+    }
+
+    public BacktestValidationException(string message) : base(message)
+    {
+        Errors = [];
+    }
+
+    public BacktestValidationException(string message, Exception inner) : base(message, inner)
+    {
+        Errors = [];
+    }
+
+    [Id(0)] public IReadOnlyList<Engine.Strategies.ValidationError> Errors { get; init; }
+}
+
+/// <summary>One event of a backtest on its stream: the protocol line as the worker wrote it, plus its type.</summary>
+/// <remarks>The JSON is the seed's message shape exactly, so the API relays it to clients unchanged.</remarks>
+[GenerateSerializer, Immutable, Alias("backtest.event")]
+public sealed record BacktestEvent(
+    [property: Id(0)] Guid BacktestId,
+    [property: Id(1)] string Type,
+    [property: Id(2)] string Json);
+
+public static class StreamNames
+{
+    /// <summary>The stream provider that carries backtest events.</summary>
+    public const string Provider = "BacktestEvents";
+
+    /// <summary>The stream namespace; the stream key is the backtest id.</summary>
+    public const string Namespace = "backtest";
+}

@@ -1,0 +1,109 @@
+using Backtesting.Engine.Results;
+
+namespace Backtesting.Grains.Interfaces;
+
+/// <summary>
+/// One backtest (keyed by its id). It owns the lifecycle, persists every transition before acknowledging it,
+/// supervises the worker run through a runner, and publishes events on the stream keyed by its id.
+/// </summary>
+[Alias("backtest.grain")]
+public interface IBacktestGrain : IGrainWithGuidKey
+{
+    /// <summary>Validates and queues the backtest (or completes it at once from the result cache).</summary>
+    /// <exception cref="BacktestValidationException">With every rule the config breaks; nothing is stored.</exception>
+    [Alias("submit")]
+    Task<BacktestStatus> Submit(BacktestSubmission submission);
+
+    [Alias("status")]
+    Task<BacktestStatus> GetStatus();
+
+    /// <summary>Freezes a running backtest; it keeps its concurrency slot.</summary>
+    [Alias("pause")]
+    Task<BacktestStatus> Pause();
+
+    [Alias("resume")]
+    Task<BacktestStatus> Resume();
+
+    /// <summary>Stops a queued, running or paused backtest; partial results are kept.</summary>
+    [Alias("cancel")]
+    Task<BacktestStatus> Cancel();
+
+    /// <summary>Cancels when needed, then removes the backtest and all its stored rows.</summary>
+    [Alias("delete")]
+    Task Delete();
+
+    /// <summary>The stored results once completed (or partial after cancel/timeout), else null.</summary>
+    [Alias("results")]
+    Task<BacktestResult?> GetResults();
+
+    /// <summary>Called by the queue when a slot is granted: start (or restart) the run.</summary>
+    [Alias("slot-granted"), OneWay]
+    Task OnSlotGranted();
+}
+
+/// <summary>An entry of the queue.</summary>
+[GenerateSerializer, Immutable, Alias("queue.entry")]
+public sealed record QueueEntry(
+    [property: Id(0)] Guid BacktestId,
+    [property: Id(1)] string Owner,
+    [property: Id(2)] BacktestPriority Priority,
+    [property: Id(3)] long Sequence,
+    [property: Id(4)] DateTime EnqueuedAt,
+    [property: Id(5)] int Position);
+
+[GenerateSerializer, Immutable, Alias("queue.running")]
+public sealed record RunningEntry(
+    [property: Id(0)] Guid BacktestId,
+    [property: Id(1)] string Owner,
+    [property: Id(2)] BacktestPriority Priority,
+    [property: Id(3)] DateTime GrantedAt,
+    [property: Id(4)] DateTime LeaseExpiresAt);
+
+[GenerateSerializer, Immutable, Alias("queue.limits")]
+public sealed record QueueLimits(
+    [property: Id(0)] int MaxConcurrent,
+    [property: Id(1)] int MaxConcurrentPerOwner);
+
+[GenerateSerializer, Immutable, Alias("queue.snapshot")]
+public sealed record QueueSnapshot(
+    [property: Id(0)] IReadOnlyList<QueueEntry> Queued,
+    [property: Id(1)] IReadOnlyList<RunningEntry> Running,
+    [property: Id(2)] QueueLimits Limits);
+
+/// <summary>
+/// The cluster's one queue (key 0): priorities (FIFO within one), a cluster-wide and a per-owner concurrency
+/// limit, and leased slots so a slot whose holder vanished is reclaimed.
+/// </summary>
+[Alias("queue.grain")]
+public interface IBacktestQueueGrain : IGrainWithIntegerKey
+{
+    [Alias("enqueue")]
+    Task Enqueue(Guid backtestId, string owner, BacktestPriority priority);
+
+    /// <returns>False when the backtest is not waiting in the queue.</returns>
+    [Alias("priority")]
+    Task<bool> ChangePriority(Guid backtestId, BacktestPriority priority);
+
+    /// <returns>False when the backtest was not queued.</returns>
+    [Alias("remove")]
+    Task<bool> Remove(Guid backtestId);
+
+    [Alias("snapshot")]
+    Task<QueueSnapshot> GetSnapshot();
+
+    /// <summary>Keeps a granted slot alive; returns false when the slot was reclaimed.</summary>
+    [Alias("renew")]
+    Task<bool> Renew(Guid backtestId);
+
+    /// <summary>Frees the slot (every terminal state calls it; calling it twice is harmless).</summary>
+    [Alias("release")]
+    Task Release(Guid backtestId);
+}
+
+/// <summary>Cross-run analysis of stored backtests.</summary>
+[Alias("comparison.grain")]
+public interface IComparisonGrain : IGrainWithStringKey
+{
+    [Alias("compare")]
+    Task<Engine.Metrics.ComparisonResult> Compare(IReadOnlyList<Guid> backtestIds, double riskFreeRate);
+}

@@ -1,0 +1,36 @@
+namespace Backtesting.Grains;
+
+/// <summary>The cluster's settings for running backtests (section "Backtesting" of the silo's configuration).</summary>
+public sealed class BacktestClusterOptions
+{
+    public const string Section = "Backtesting";
+
+    /// <summary>inProcess | process | docker.</summary>
+    public string Runner { get; set; } = "process";
+    /// <summary>The market data folder (LEAN layout); empty = located like the worker does.</summary>
+    public string DataDirectory { get; set; } = "";
+    /// <summary>Where runs write their output folders (results, checkpoints) while they run.</summary>
+    public string WorkDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "backtesting-runs");
+    public int MaxConcurrent { get; set; } = 4;
+    public int MaxConcurrentPerOwner { get; set; } = 2;
+    public TimeSpan StandardTimeout { get; set; } = TimeSpan.FromMinutes(30);
+    public TimeSpan LongTimeout { get; set; } = TimeSpan.FromHours(2);
+    /// <summary>From this many instruments on, a backtest gets <see cref="LongTimeout"/>.</summary>
+    public int ManyInstrumentsThreshold { get; set; } = 10;
+    /// <summary>Attempts per backtest when a run dies (crash, killed process); deterministic failures are not retried.</summary>
+    public int MaxAttempts { get; set; } = 3;
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How often progress is written to PostgreSQL while a run streams it (events go out at once).</summary>
+    public TimeSpan ProgressPersistInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>How often a running backtest renews its slot, syncs its checkpoint and checks its timeout.</summary>
+    public TimeSpan SupervisionTick { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>A slot not renewed for this long is reclaimed by the queue.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>Period of the reminder that brings a backtest back on another silo after a crash.</summary>
+    public TimeSpan RecoveryReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>How long a stopped run may take to write partial results before it is killed.</summary>
+    public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan TimeoutFor(int instrumentCount) =>
+        instrumentCount >= ManyInstrumentsThreshold ? LongTimeout : StandardTimeout;
+}

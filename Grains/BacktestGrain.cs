@@ -1,0 +1,631 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Core;
+using Backtesting.Engine.Data;
+using Backtesting.Engine.Protocol;
+using Backtesting.Engine.Results;
+using Backtesting.Engine.Strategies;
+using Backtesting.Grains.Interfaces;
+using Backtesting.Grains.Runners;
+using Backtesting.Storage;
+using Backtesting.Worker;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+
+namespace Backtesting.Grains;
+
+/// <summary>
+/// One backtest. Every transition is checked against <see cref="Lifecycle"/>, persisted (grain state and the
+/// backtests row) before it is acknowledged, and kept in the history. A run is supervised by reading the
+/// worker's protocol lines from the runner; each line is published on the backtest's stream. A reminder brings
+/// the grain back on any silo after a crash, where it restarts the run from the checkpoint kept in PostgreSQL.
+/// </summary>
+public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
+{
+    private const string RecoveryReminder = "recover";
+
+    private readonly IPersistentState<BacktestGrainState> _state;
+    private readonly IBacktestStore _store;
+    private readonly IBacktestRunner _runner;
+    private readonly IMarketDataProvider _data;
+    private readonly StrategyCatalog _strategies;
+    private readonly BacktestClusterOptions _options;
+    private readonly ILogger<BacktestGrain> _log;
+    private IRunHandle? _run;
+    private Task? _supervision;
+    private IGrainTimer? _tick;
+    private IAsyncStream<BacktestEvent>? _stream;
+    private BacktestState? _stopAs;
+    private string? _stopReason;
+    private Stopwatch? _runningSince;
+    private DateTime _lastProgressWrite;
+    private bool _progressDirty;
+    private string? _lastCheckpointSynced;
+
+    public BacktestGrain(
+        [PersistentState("backtest", "Default")] IPersistentState<BacktestGrainState> state,
+        IBacktestStore store,
+        IBacktestRunner runner,
+        IMarketDataProvider data,
+        StrategyCatalog strategies,
+        IOptions<BacktestClusterOptions> options,
+        ILogger<BacktestGrain> log)
+    {
+        _state = state;
+        _store = store;
+        _runner = runner;
+        _data = data;
+        _strategies = strategies;
+        _options = options.Value;
+        _log = log;
+    }
+
+    private BacktestGrainState S => _state.State;
+    private Guid Id => this.GetPrimaryKey();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _stream = this.GetStreamProvider(StreamNames.Provider)
+            .GetStream<BacktestEvent>(StreamId.Create(StreamNames.Namespace, Id));
+        return Task.CompletedTask;
+    }
+
+    // ---- Requests -------------------------------------------------------------------------------------
+
+    public async Task<BacktestStatus> Submit(BacktestSubmission submission)
+    {
+        if (S.State != BacktestState.Created || S.Deleted || S.Config is not null)
+        {
+            throw new IllegalTransitionException(S.State, "submit");
+        }
+
+        var validation = ConfigValidator.Validate(submission.Config, _data, _strategies, ValidationPolicy.Service,
+            DateOnly.FromDateTime(DateTime.UtcNow));
+        if (!validation.IsValid)
+        {
+            throw new BacktestValidationException(validation.Errors);
+        }
+
+        var now = DateTime.UtcNow;
+        var hash = new BacktestRun(validation.Spec!, _data, _strategies).ContentHash();
+        S.Owner = submission.Owner;
+        S.Priority = submission.Priority;
+        S.Config = submission.Config;
+        S.ContentHash = hash;
+        S.CreatedAt = now;
+        S.UpdatedAt = now;
+        S.History.Add(new StateChange(BacktestState.Created, now, null));
+        await _state.WriteStateAsync();
+        await _store.CreateAsync(new BacktestRecord(Id, S.Owner, submission.Config.StrategyClass,
+            JsonSerializer.Serialize(submission.Config, JsonDefaults.Options),
+            validation.Spec!.Start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
+            validation.Spec.End.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
+            Lifecycle.StoredName(BacktestState.Created), now, null, 0, null, (int)submission.Priority, hash));
+
+        if (submission.UseCache && await _store.FindCompletedByContentHashAsync(hash) is { } cached && cached.Id != Id
+            && await _store.GetResultAsync(cached.Id) is { } result)
+        {
+            await _store.SaveResultsAsync(Id, result);
+            S.FromCache = true;
+            S.Summary = SummaryOf(result);
+            await MoveTo(BacktestState.Completed, $"served from the results of {cached.Id} (same config, data and engine)");
+            await Publish(MessageTypes.Complete, new BacktestCompleteData(CompletionStatus.Completed, 0, S.Summary, ResultsUrl, false));
+            return Status();
+        }
+
+        await MoveTo(BacktestState.Queued, null);
+        await this.RegisterOrUpdateReminder(RecoveryReminder, _options.RecoveryReminderPeriod, _options.RecoveryReminderPeriod);
+        await Queue.Enqueue(Id, S.Owner, S.Priority);
+        return Status();
+    }
+
+    public Task<BacktestStatus> GetStatus()
+    {
+        EnsureExists();
+        return Task.FromResult(Status());
+    }
+
+    public async Task<BacktestStatus> Pause()
+    {
+        EnsureExists();
+        if (S.State != BacktestState.Running || _run is null)
+        {
+            throw new IllegalTransitionException(S.State, "pause");
+        }
+
+        await _run.PauseAsync();
+        AccumulateRunningTime();
+        await MoveTo(BacktestState.Paused, "paused by request; the run keeps its slot");
+        return Status();
+    }
+
+    public async Task<BacktestStatus> Resume()
+    {
+        EnsureExists();
+        if (S.State != BacktestState.Paused)
+        {
+            throw new IllegalTransitionException(S.State, "resume");
+        }
+
+        if (_run is null)
+        {
+            // The silo that held the frozen run is gone: continue from the checkpoint.
+            await StartAttempt("resumed after the paused run was lost");
+            return Status();
+        }
+
+        await _run.ResumeAsync();
+        _runningSince = Stopwatch.StartNew();
+        await MoveTo(BacktestState.Running, "resumed by request");
+        return Status();
+    }
+
+    public async Task<BacktestStatus> Cancel()
+    {
+        EnsureExists();
+        if (Lifecycle.IsTerminal(S.State))
+        {
+            throw new IllegalTransitionException(S.State, "cancel");
+        }
+
+        await StopRun(BacktestState.Cancelled, "cancelled by request");
+        return Status();
+    }
+
+    public async Task Delete()
+    {
+        EnsureExists();
+        if (!Lifecycle.IsTerminal(S.State))
+        {
+            await StopRun(BacktestState.Cancelled, "cancelled because the backtest was deleted");
+        }
+
+        await _store.DeleteAsync(Id);
+        await UnregisterRecovery();
+        await _state.ClearStateAsync();
+        S.Deleted = true;
+        DeactivateOnIdle();
+    }
+
+    public async Task<BacktestResult?> GetResults()
+    {
+        EnsureExists();
+        return await _store.GetResultAsync(Id);
+    }
+
+    public async Task OnSlotGranted()
+    {
+        if (S.Deleted || S.Config is null)
+        {
+            await Queue.Release(Id);
+            return;
+        }
+
+        if (S.State == BacktestState.Queued)
+        {
+            await StartAttempt(null);
+        }
+        else if (!Lifecycle.IsActive(S.State) || _run is not null)
+        {
+            // Cancelled while waiting, or already running here: the slot is not needed twice.
+            if (!Lifecycle.IsActive(S.State))
+            {
+                await Queue.Release(Id);
+            }
+        }
+        else
+        {
+            await StartAttempt("restarted after its run was lost");
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (S.Deleted || Lifecycle.IsTerminal(S.State))
+        {
+            await UnregisterRecovery();
+            return;
+        }
+
+        if (Lifecycle.IsActive(S.State) && _run is null)
+        {
+            // This activation has no run although the state says there is one: the silo that ran it died.
+            _log.LogWarning("Backtest {Id} lost its run ({State}); restarting from its checkpoint", Id, S.State);
+            if (!await Queue.Renew(Id))
+            {
+                await MoveTo(BacktestState.Queued, "its slot expired while the run was lost; queued again");
+                await Queue.Enqueue(Id, S.Owner, S.Priority);
+                return;
+            }
+
+            await StartAttempt("restarted after its silo was lost");
+        }
+        else if (S.State == BacktestState.Queued)
+        {
+            // Harmless if it is already queued: enqueue is idempotent, and a lost queue entry comes back.
+            await Queue.Enqueue(Id, S.Owner, S.Priority);
+        }
+    }
+
+    // ---- The run ---------------------------------------------------------------------------------------
+
+    private IBacktestQueueGrain Queue => GrainFactory.GetGrain<IBacktestQueueGrain>(0);
+
+    private string RunDirectory => Path.Combine(_options.WorkDirectory, Id.ToString("N"), $"attempt-{S.Attempts.Count}");
+
+    private string ResultsUrl => $"/api/v1/nautilus/backtest/results/{Id}";
+
+    private async Task StartAttempt(string? detail)
+    {
+        var checkpoint = S.Checkpoint ?? await _store.LoadCheckpointAsync(Id);
+        var attempt = S.Attempts.Count + 1;
+        var resumeFrom = 0L;
+        if (checkpoint is not null)
+        {
+            resumeFrom = JsonDocument.Parse(checkpoint).RootElement.GetProperty("processedPoints").GetInt64();
+        }
+
+        S.Attempts.Add(new RunAttempt(attempt, _runner.Kind, DateTime.UtcNow, null, null, null, resumeFrom));
+        await MoveTo(BacktestState.Starting, detail ?? $"attempt {attempt} on the {_runner.Kind} runner");
+        var request = new RunRequest(Id, attempt, JsonSerializer.Serialize(S.Config, JsonDefaults.Options), RunDirectory,
+            _data is LeanDataProvider lean ? lean.DataRoot : DataRoot.Locate(_options.DataDirectory) ?? "",
+            checkpoint is not null, _options.CheckpointInterval);
+        if (checkpoint is not null)
+        {
+            Directory.CreateDirectory(request.OutputDirectory);
+            await File.WriteAllTextAsync(Path.Combine(request.OutputDirectory, Checkpoint.FileName), checkpoint);
+        }
+
+        _stopAs = null;
+        _stopReason = null;
+        _run = await _runner.StartAsync(request, CancellationToken.None);
+        _runningSince = Stopwatch.StartNew();
+        _lastCheckpointSynced = checkpoint;
+        _tick ??= this.RegisterGrainTimer(OnTick, new GrainTimerCreationOptions(_options.SupervisionTick, _options.SupervisionTick)
+        {
+            Interleave = true,
+        });
+        _supervision = Supervise(_run, request);
+    }
+
+    /// <summary>Reads the run's lines until it ends (continuations run on this grain's scheduler).</summary>
+    private async Task Supervise(IRunHandle run, RunRequest request)
+    {
+        try
+        {
+            await foreach (var line in run.Lines.ReadAllAsync())
+            {
+                await OnLine(line);
+            }
+
+            var exit = await run.Exit;
+            await OnRunEnded(run, request, exit);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Supervising backtest {Id} failed", Id);
+            S.Error = new BacktestErrorData(ErrorTypes.Execution, e.Message, new BacktestErrorDetails(e.StackTrace, null, null, false));
+            await EndRun(run);
+            await Finish(BacktestState.Failed, "supervision failed: " + e.Message);
+        }
+    }
+
+    private async Task OnLine(string line)
+    {
+        string type;
+        JsonElement data;
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            type = document.RootElement.GetProperty("type").GetString() ?? "";
+            data = document.RootElement.GetProperty("data").Clone();
+        }
+        catch (JsonException)
+        {
+            return; // not a protocol line
+        }
+
+        switch (type)
+        {
+            case MessageTypes.Progress:
+                S.Progress = data.Deserialize<BacktestProgressData>(JsonDefaults.Options);
+                _progressDirty = true;
+                if (S.State == BacktestState.Starting)
+                {
+                    await MoveTo(BacktestState.Running, null);
+                }
+
+                break;
+            case MessageTypes.Error:
+                S.Error = data.Deserialize<BacktestErrorData>(JsonDefaults.Options);
+                break;
+            case MessageTypes.Complete:
+                S.Summary = data.Deserialize<BacktestCompleteData>(JsonDefaults.Options)?.Summary;
+                // The worker's results URL is a file name; clients get the API's.
+                line = line.Replace("\"resultsUrl\":\"results.json\"", $"\"resultsUrl\":\"{ResultsUrl}\"", StringComparison.Ordinal);
+                break;
+        }
+
+        if (_stream is not null)
+        {
+            await _stream.OnNextAsync(new BacktestEvent(Id, type, line));
+        }
+
+        if (_progressDirty && DateTime.UtcNow - _lastProgressWrite >= _options.ProgressPersistInterval)
+        {
+            await PersistProgress();
+        }
+    }
+
+    private async Task OnRunEnded(IRunHandle run, RunRequest request, RunExit exit)
+    {
+        await EndRun(run);
+        var attempt = S.Attempts[^1];
+        var outcome = exit.ExitCode switch
+        {
+            ExitCodes.Completed => "completed",
+            ExitCodes.Stopped => "stopped with partial results",
+            ExitCodes.Failed => "failed",
+            ExitCodes.InvalidConfig => "invalid config",
+            ExitCodes.CheckpointMismatch => "checkpoint mismatch",
+            _ => exit.OutOfMemory ? "out of memory" : $"died (exit code {exit.ExitCode})",
+        };
+        S.Attempts[^1] = attempt with { EndedAt = DateTime.UtcNow, ExitCode = exit.ExitCode, Outcome = outcome };
+        var resultsPath = Path.Combine(request.OutputDirectory, "results.json");
+
+        if (_stopAs == BacktestState.Queued)
+        {
+            // The slot was reclaimed: give it back, keep the checkpoint, and wait for a new one.
+            await SyncCheckpoint(request.OutputDirectory);
+            await MoveTo(BacktestState.Queued, _stopReason);
+            await Queue.Enqueue(Id, S.Owner, S.Priority);
+            return;
+        }
+
+        if (_stopAs is { } stopAs)
+        {
+            var result = await ReadResults(resultsPath);
+            if (result is not null)
+            {
+                await _store.SaveResultsAsync(Id, result);
+                S.Summary = SummaryOf(result);
+            }
+
+            if (stopAs == BacktestState.TimedOut)
+            {
+                S.Error = new BacktestErrorData(ErrorTypes.Timeout, _stopReason ?? "timed out",
+                    new BacktestErrorDetails(null, S.Progress?.Progress.CurrentDate, null, false));
+                await Publish(MessageTypes.Error, S.Error);
+            }
+
+            await Finish(stopAs, (_stopReason ?? "stopped") + (result is null ? "" : "; partial results kept"));
+            await Publish(MessageTypes.Complete, new BacktestCompleteData(CompletionStatus.Cancelled,
+                S.RunningTime.TotalSeconds, S.Summary ?? EmptySummary, ResultsUrl, result is not null));
+            return;
+        }
+
+        switch (exit.ExitCode)
+        {
+            case ExitCodes.Completed:
+                var result = await ReadResults(resultsPath)
+                    ?? throw new InvalidOperationException("the worker completed but wrote no results.json");
+                await _store.SaveResultsAsync(Id, result);
+                S.Summary = SummaryOf(result);
+                S.Checkpoint = null;
+                await Finish(BacktestState.Completed, null);
+                TryDelete(Path.GetDirectoryName(request.OutputDirectory)!);
+                return;
+            case ExitCodes.Failed or ExitCodes.InvalidConfig or ExitCodes.CheckpointMismatch or ExitCodes.Usage:
+                S.Error ??= new BacktestErrorData(ErrorTypes.Execution, $"the worker {outcome}", null);
+                await Finish(BacktestState.Failed, S.Error.ErrorMessage);
+                return;
+        }
+
+        // The run died (killed, crashed, out of memory): retry from the checkpoint while attempts remain.
+        await SyncCheckpoint(request.OutputDirectory);
+        if (S.Attempts.Count < _options.MaxAttempts)
+        {
+            await StartAttempt($"attempt {S.Attempts.Count} {outcome}; retrying from the checkpoint");
+            return;
+        }
+
+        S.Error = new BacktestErrorData(exit.OutOfMemory ? ErrorTypes.Memory : ErrorTypes.Execution,
+            $"the run {outcome} on {S.Attempts.Count} attempts", new BacktestErrorDetails(null, S.Progress?.Progress.CurrentDate, null, false));
+        await Publish(MessageTypes.Error, S.Error);
+        await Finish(BacktestState.Failed, S.Error.ErrorMessage);
+    }
+
+    private async Task OnTick(CancellationToken cancellation)
+    {
+        if (_run is null)
+        {
+            return;
+        }
+
+        if (!await Queue.Renew(Id) && _stopAs is null)
+        {
+            _log.LogWarning("Backtest {Id} lost its slot; stopping and queueing again", Id);
+            _stopAs = BacktestState.Queued;
+            _stopReason = "its slot was reclaimed; queued again to continue from the checkpoint";
+            await _run.StopAsync(_options.StopGrace);
+            return;
+        }
+
+        await SyncCheckpoint(RunDirectory);
+        if (_progressDirty)
+        {
+            await PersistProgress();
+        }
+
+        var used = S.RunningTime + (_runningSince?.Elapsed ?? TimeSpan.Zero);
+        var limit = _options.TimeoutFor(S.Config?.Instruments.Count ?? 1);
+        if (S.State == BacktestState.Running && used > limit && _stopAs is null)
+        {
+            _stopAs = BacktestState.TimedOut;
+            _stopReason = $"timed out after {limit.TotalMinutes:G} minutes of running time";
+            await _run.StopAsync(_options.StopGrace);
+        }
+    }
+
+    /// <summary>Stops whatever stage the backtest is in, ending as <paramref name="endAs"/>.</summary>
+    private async Task StopRun(BacktestState endAs, string reason)
+    {
+        if (S.State is BacktestState.Created or BacktestState.Queued || _run is null)
+        {
+            await Queue.Remove(Id);
+            await Finish(endAs, reason);
+            return;
+        }
+
+        _stopAs = endAs;
+        _stopReason = reason;
+        var supervision = _supervision;
+        await _run.StopAsync(_options.StopGrace);
+        if (supervision is not null)
+        {
+            await supervision;
+        }
+    }
+
+    private async Task EndRun(IRunHandle run)
+    {
+        AccumulateRunningTime();
+        await run.DisposeAsync();
+        _run = null;
+        _supervision = null;
+        _tick?.Dispose();
+        _tick = null;
+    }
+
+    private async Task Finish(BacktestState state, string? detail)
+    {
+        S.CompletedAt = DateTime.UtcNow;
+        await MoveTo(state, detail);
+        await Queue.Release(Id);
+        await UnregisterRecovery();
+    }
+
+    private async Task MoveTo(BacktestState next, string? detail)
+    {
+        if (!Lifecycle.CanMove(S.State, next))
+        {
+            throw new IllegalTransitionException(S.State, $"move to {next}");
+        }
+
+        var now = DateTime.UtcNow;
+        S.State = next;
+        S.UpdatedAt = now;
+        S.History.Add(new StateChange(next, now, detail));
+        await _state.WriteStateAsync();
+        await _store.UpdateStatusAsync(Id, Lifecycle.StoredName(next), S.Progress?.Progress.Percentage,
+            S.Error?.ErrorMessage, Lifecycle.IsTerminal(next) ? S.CompletedAt ?? now : null, detail);
+        _progressDirty = false;
+        _lastProgressWrite = now;
+    }
+
+    private async Task PersistProgress()
+    {
+        _progressDirty = false;
+        _lastProgressWrite = DateTime.UtcNow;
+        await _state.WriteStateAsync();
+        await _store.UpdateStatusAsync(Id, Lifecycle.StoredName(S.State), S.Progress?.Progress.Percentage, null, null, null);
+    }
+
+    private async Task SyncCheckpoint(string directory)
+    {
+        var path = Path.Combine(directory, Checkpoint.FileName);
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        string json;
+        try
+        {
+            json = await File.ReadAllTextAsync(path);
+        }
+        catch (IOException)
+        {
+            return; // being replaced right now; the next tick reads it
+        }
+
+        if (json == _lastCheckpointSynced)
+        {
+            return;
+        }
+
+        _lastCheckpointSynced = json;
+        S.Checkpoint = json;
+        await _store.SaveCheckpointAsync(Id, json);
+        await _state.WriteStateAsync();
+    }
+
+    private void AccumulateRunningTime()
+    {
+        if (_runningSince is not null)
+        {
+            S.RunningTime += _runningSince.Elapsed;
+            _runningSince = null;
+        }
+    }
+
+    private async Task UnregisterRecovery()
+    {
+        if (await this.GetReminder(RecoveryReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private async Task Publish<T>(string type, T data)
+    {
+        if (_stream is null)
+        {
+            return;
+        }
+
+        var line = JsonSerializer.Serialize(new BacktestMessage<T>(type, Id.ToString(), DateTime.UtcNow, data), JsonDefaults.Options);
+        await _stream.OnNextAsync(new BacktestEvent(Id, type, line));
+    }
+
+    private static async Task<BacktestResult?> ReadResults(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        await using var stream = File.OpenRead(path);
+        return await JsonSerializer.DeserializeAsync<BacktestResult>(stream, JsonDefaults.Options);
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover run folder is harmless; the results are in PostgreSQL.
+        }
+    }
+
+    private static readonly CompletionSummary EmptySummary = new(0, 0, 0, 0);
+
+    private static CompletionSummary SummaryOf(BacktestResult result) =>
+        new(result.Summary.TotalTrades, result.Summary.FinalBalance, result.Summary.TotalReturn, result.Summary.MaxDrawdown);
+
+    private void EnsureExists()
+    {
+        if (S.Deleted || S.Config is null)
+        {
+            throw new KeyNotFoundException($"backtest {Id} does not exist");
+        }
+    }
+
+    private BacktestStatus Status() => new(Id, S.State, S.Owner, S.Priority, S.Config?.StrategyClass ?? "", S.CreatedAt,
+        S.UpdatedAt, S.CompletedAt, S.Progress, S.Error, S.Summary, S.Attempts.ToList(), S.History.ToList(), S.FromCache, S.ContentHash);
+}

@@ -1,0 +1,71 @@
+using Backtesting.Engine.Data;
+using Backtesting.Engine.Strategies;
+using Backtesting.Grains.Interfaces;
+using Backtesting.Grains.Runners;
+using Backtesting.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Backtesting.Grains.Hosting;
+
+/// <summary>Everything a silo of this cluster needs, in one call: providers on PostgreSQL, streams, services.</summary>
+public static class SiloSetup
+{
+    public const string Invariant = "Npgsql";
+
+    public static ISiloBuilder AddBacktestingCluster(this ISiloBuilder silo, string connectionString,
+        Action<BacktestClusterOptions>? configure = null)
+    {
+        silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.AddAdoNetGrainStorage("Default", o =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+        });
+        // Explicit stream subscriptions (the API's relay) keep their bookkeeping here.
+        silo.AddAdoNetGrainStorage("PubSubStore", o =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.UseAdoNetReminderService(o =>
+        {
+            o.Invariant = Invariant;
+            o.ConnectionString = connectionString;
+        });
+        silo.AddMemoryStreams(StreamNames.Provider);
+
+        var services = silo.Services;
+        services.AddBacktestingSerialization();
+        var options = services.AddOptions<BacktestClusterOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.AddSingleton<IBacktestStore>(_ => new PostgresBacktestStore(connectionString));
+        services.AddSingleton<IMarketDataProvider>(sp =>
+        {
+            var configured = sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value.DataDirectory;
+            var root = DataRoot.Locate(string.IsNullOrEmpty(configured) ? null : configured)
+                ?? throw new DirectoryNotFoundException("no market data folder: set Backtesting:DataDirectory or BACKTESTING_DATA");
+            return new LeanDataProvider(root);
+        });
+        services.AddSingleton(StrategyCatalog.Templates);
+        services.AddSingleton<IBacktestRunner>(sp =>
+        {
+            var kind = sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value.Runner;
+            return kind switch
+            {
+                "inProcess" => new InProcessRunner(),
+                "process" => new ProcessRunner(WorkerCommand.Default()),
+                _ => throw new InvalidOperationException($"Backtesting:Runner '{kind}' is not known (inProcess, process)"),
+            };
+        });
+        return silo;
+    }
+}

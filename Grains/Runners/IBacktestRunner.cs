@@ -1,0 +1,86 @@
+using System.Threading.Channels;
+
+namespace Backtesting.Grains.Runners;
+
+/// <summary>What a runner needs to start one attempt of a backtest's worker.</summary>
+/// <param name="OutputDirectory">Where the worker writes results.json and checkpoint.json for this attempt.</param>
+/// <param name="Resume">Start with --resume from the checkpoint.json already placed in the output directory.</param>
+public sealed record RunRequest(
+    Guid BacktestId,
+    int Attempt,
+    string ConfigJson,
+    string OutputDirectory,
+    string DataDirectory,
+    bool Resume,
+    TimeSpan CheckpointInterval);
+
+/// <summary>How a run ended, as the runner saw it.</summary>
+/// <param name="ExitCode">The worker's exit code (see the worker's ExitCodes); 137 and the like for a kill.</param>
+/// <param name="OutOfMemory">The runner saw the run killed for exceeding its memory limit.</param>
+public sealed record RunExit(int ExitCode, bool OutOfMemory = false);
+
+/// <summary>One running attempt: its protocol lines, its end, and the controls a grain needs.</summary>
+public interface IRunHandle : IAsyncDisposable
+{
+    /// <summary>The worker's stdout, line by line (the JSON protocol); completes when the run ends.</summary>
+    ChannelReader<string> Lines { get; }
+
+    /// <summary>Completes when the run has ended and its output is complete.</summary>
+    Task<RunExit> Exit { get; }
+
+    Task PauseAsync();
+
+    Task ResumeAsync();
+
+    /// <summary>Asks the run to stop with partial results, and kills it after <paramref name="grace"/>.</summary>
+    Task StopAsync(TimeSpan grace);
+}
+
+/// <summary>
+/// Runs backtest workers. Three implementations share this interface: in-process (the worker's code on a
+/// thread of the silo, for development and tests), local process (the worker as a child process) and Docker.
+/// Grains choose one by configuration and know nothing else about it.
+/// </summary>
+public interface IBacktestRunner
+{
+    /// <summary>A short name for logs and attempt records: inProcess, process, docker.</summary>
+    string Kind { get; }
+
+    Task<IRunHandle> StartAsync(RunRequest request, CancellationToken cancellation);
+}
+
+/// <summary>Shared plumbing: the line channel every runner feeds.</summary>
+internal static class RunChannels
+{
+    public static Channel<string> Create() => Channel.CreateUnbounded<string>(new UnboundedChannelOptions
+    {
+        SingleReader = true,
+        SingleWriter = true,
+    });
+
+    public static List<string> WorkerArguments(RunRequest request)
+    {
+        var configPath = Path.Combine(request.OutputDirectory, "config.json");
+        var args = new List<string>
+        {
+            "--config", configPath,
+            "--output", request.OutputDirectory,
+            "--data", request.DataDirectory,
+            "--backtest-id", request.BacktestId.ToString(),
+            "--checkpoint-seconds", request.CheckpointInterval.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (request.Resume)
+        {
+            args.Add("--resume");
+        }
+
+        return args;
+    }
+
+    /// <summary>Writes the config next to the output so the worker (and a person debugging) can read it.</summary>
+    public static void PrepareOutput(RunRequest request)
+    {
+        Directory.CreateDirectory(request.OutputDirectory);
+        File.WriteAllText(Path.Combine(request.OutputDirectory, "config.json"), request.ConfigJson);
+    }
+}

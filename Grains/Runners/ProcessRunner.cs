@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+
+namespace Backtesting.Grains.Runners;
+
+/// <summary>
+/// Runs the worker as a child process of the silo: the default when Docker is absent. Pause and resume freeze
+/// and thaw it with SIGSTOP/SIGCONT; stop sends SIGTERM (the worker writes partial results) and kills it after
+/// the grace period.
+/// </summary>
+public sealed class ProcessRunner(WorkerCommand command) : IBacktestRunner
+{
+    public string Kind => "process";
+
+    public Task<IRunHandle> StartAsync(RunRequest request, CancellationToken cancellation)
+    {
+        RunChannels.PrepareOutput(request);
+        var info = new ProcessStartInfo(command.FileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = request.OutputDirectory,
+        };
+        foreach (var arg in command.Arguments.Concat(RunChannels.WorkerArguments(request)))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {command.FileName}");
+        return Task.FromResult<IRunHandle>(new Handle(process));
+    }
+
+    private sealed class Handle : IRunHandle
+    {
+        private readonly Process _process;
+        private readonly Channel<string> _lines = RunChannels.Create();
+
+        public Handle(Process process)
+        {
+            _process = process;
+            var stdout = Task.Run(async () =>
+            {
+                while (await process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+                {
+                    _lines.Writer.TryWrite(line);
+                }
+            });
+            // Drain stderr so a chatty worker never blocks on a full pipe; people read it in the worker's logs.
+            var stderr = process.StandardError.ReadToEndAsync();
+            Exit = Task.Run(async () =>
+            {
+                await process.WaitForExitAsync().ConfigureAwait(false);
+                await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
+                _lines.Writer.TryComplete();
+                return new RunExit(process.ExitCode);
+            });
+        }
+
+        public ChannelReader<string> Lines => _lines.Reader;
+
+        public Task<RunExit> Exit { get; }
+
+        public Task PauseAsync() => Signal("STOP");
+
+        public Task ResumeAsync() => Signal("CONT");
+
+        public async Task StopAsync(TimeSpan grace)
+        {
+            if (_process.HasExited)
+            {
+                return;
+            }
+
+            await Signal("CONT").ConfigureAwait(false); // a frozen process cannot act on SIGTERM
+            await Signal("TERM").ConfigureAwait(false);
+            if (await Task.WhenAny(Exit, Task.Delay(grace)).ConfigureAwait(false) != Exit)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        private async Task Signal(string name)
+        {
+            if (_process.HasExited)
+            {
+                return;
+            }
+
+            using var kill = Process.Start("kill", ["-" + name, _process.Id.ToString(CultureInfo.InvariantCulture)]);
+            if (kill is not null)
+            {
+                await kill.WaitForExitAsync().ConfigureAwait(false);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            await Exit.ConfigureAwait(false);
+            _process.Dispose();
+        }
+    }
+}
+
+/// <summary>How to start the worker: an executable and leading arguments (e.g. dotnet and the worker's dll).</summary>
+public sealed record WorkerCommand(string FileName, IReadOnlyList<string> Arguments)
+{
+    /// <summary>The worker built next to this program (the silo references the Worker project).</summary>
+    public static WorkerCommand Default()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "Backtesting.Worker.dll");
+        return new WorkerCommand("dotnet", [dll]);
+    }
+}

@@ -1,0 +1,37 @@
+using System.Net;
+using Backtesting.Grains;
+using Backtesting.Grains.Hosting;
+using Backtesting.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+
+// Configuration: appsettings.json, then environment variables (Orleans__SiloPort=11112, Backtesting__Runner=inProcess, ...),
+// then the command line. BACKTESTING_DB is accepted as the connection string for convenience.
+var builder = Host.CreateApplicationBuilder(args);
+var configuration = builder.Configuration;
+var connectionString = configuration.GetConnectionString("Backtesting") is { Length: > 0 } configured
+    ? configured
+    : Environment.GetEnvironmentVariable("BACKTESTING_DB")
+      ?? throw new InvalidOperationException("set ConnectionStrings__Backtesting or BACKTESTING_DB");
+
+// Every silo applies the schema at start-up; the migrator is idempotent and serialized by an advisory lock.
+await SchemaMigrator.ApplyAsync(connectionString, CancellationToken.None);
+
+var orleans = configuration.GetSection("Orleans");
+builder.UseOrleans(silo =>
+{
+    silo.Configure<ClusterOptions>(o =>
+    {
+        o.ClusterId = orleans["ClusterId"] ?? "backtesting-local";
+        o.ServiceId = orleans["ServiceId"] ?? "backtesting";
+    });
+    silo.ConfigureEndpoints(
+        IPAddress.Parse(orleans["AdvertisedAddress"] ?? "127.0.0.1"),
+        orleans.GetValue("SiloPort", 11111),
+        orleans.GetValue("GatewayPort", 30000),
+        listenOnAnyHostAddress: orleans.GetValue("ListenOnAnyAddress", false));
+    silo.AddBacktestingCluster(connectionString, o => configuration.GetSection(BacktestClusterOptions.Section).Bind(o));
+});
+
+await builder.Build().RunAsync();
