@@ -16,6 +16,17 @@ _pg_bindir() {
   [ -n "$dir" ] && [ -x "$dir/initdb" ] && echo "$dir"
 }
 
+# An existing cluster runs on the major version that created it, when that one is still installed.
+_pg_bindir_for() {
+  local data="$1" fallback="$2" version
+  version=$(cat "$data/PG_VERSION" 2>/dev/null) || true
+  if [ -n "$version" ] && [ -x "/usr/lib/postgresql/$version/bin/pg_ctl" ]; then
+    echo "/usr/lib/postgresql/$version/bin"
+  else
+    echo "$fallback"
+  fi
+}
+
 _pg_install() {
   if [ "$(id -u)" -ne 0 ]; then
     echo "PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb); install the 'postgresql' package as root." >&2
@@ -84,6 +95,7 @@ start_postgres() {
 
 _pg_start_locked() {
   local bindir="$1" dir="$2" sockdir="$3" data="$2/data" port
+  bindir=$(_pg_bindir_for "$data" "$bindir")
 
   if [ ! -s "$data/PG_VERSION" ]; then
     _pg_log "creating PostgreSQL cluster in $data"
@@ -123,6 +135,7 @@ stop_postgres() {
   root=$(_pg_repo_root)
   bindir=$(_pg_bindir) || return 0
   dir=$(_pg_cluster_dir "$root")
+  bindir=$(_pg_bindir_for "$dir/data" "$bindir")
   if [ -s "$dir/data/PG_VERSION" ] && _pg_as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     _pg_log "stopping PostgreSQL ($dir/data)"
     _pg_as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
