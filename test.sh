@@ -4,8 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/lib.sh
+source scripts/postgres.sh
 
 require_dotnet
+# The storage tests need PostgreSQL: start the project-local cluster (exports BACKTESTING_DB for them).
+start_postgres
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 log "building (Release)"

@@ -1,0 +1,54 @@
+using Backtesting.Engine.Protocol;
+
+namespace Backtesting.Storage;
+
+/// <summary>
+/// One row of <c>backtests</c>. Times are UTC (timestamptz keeps microseconds: finer ticks are dropped).
+/// </summary>
+/// <param name="Configuration">The run's configuration as JSON text (stored as jsonb, so read back normalized).</param>
+/// <param name="Progress">Percent done, 0..100, two decimals.</param>
+/// <param name="Priority">Queue priority: higher runs first.</param>
+/// <param name="ContentHash">The engine's hash of config, data and engine version, when known.</param>
+public sealed record BacktestRecord(
+    Guid Id,
+    string Owner,
+    string StrategyName,
+    string Configuration,
+    DateTime? StartDate,
+    DateTime? EndDate,
+    string Status,
+    DateTime CreatedAt,
+    DateTime? CompletedAt,
+    double? Progress,
+    string? ErrorMessage,
+    int Priority,
+    string? ContentHash);
+
+/// <summary>The statuses a backtest goes through. The terminal ones match the worker's completion statuses.</summary>
+public static class BacktestStatus
+{
+    public const string Queued = "queued";
+    public const string Running = "running";
+    public const string Completed = CompletionStatus.Completed;
+    public const string Failed = CompletionStatus.Failed;
+    public const string Cancelled = CompletionStatus.Cancelled;
+
+    public static bool IsTerminal(string status) => status is Completed or Failed or Cancelled;
+}
+
+/// <summary>Orders of <see cref="IBacktestStore.ListAsync"/>; ties are broken by id so pages never overlap.</summary>
+public enum BacktestSort
+{
+    CreatedNewest,
+    CreatedOldest,
+    PriorityHighest,
+    StrategyName,
+    Status,
+}
+
+/// <summary>One page of a listing, and how many backtests match in all.</summary>
+/// <param name="Page">1-based.</param>
+public sealed record BacktestPage(IReadOnlyList<BacktestRecord> Items, long TotalCount, int Page, int PageSize);
+
+/// <summary>One row of <c>backtest_status_history</c>.</summary>
+public sealed record StatusChange(string Status, DateTime At, string? Detail);
