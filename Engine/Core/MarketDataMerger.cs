@@ -9,6 +9,8 @@ namespace Backtesting.Engine.Core;
 public sealed class MarketDataMerger : IMarketDataSource
 {
     private readonly IMarketDataSource[] _sources;
+    // With exactly one source there is nothing to merge: reads go straight to it, without the copy through _heads.
+    private readonly IMarketDataSource? _single;
     private readonly MarketData[] _heads;
     private readonly int[] _heap;
     private int _heapSize;
@@ -18,11 +20,18 @@ public sealed class MarketDataMerger : IMarketDataSource
         _sources = sources.ToArray();
         _heads = new MarketData[_sources.Length];
         _heap = new int[_sources.Length];
-        for (var i = 0; i < _sources.Length; i++)
+        if (_sources.Length == 1)
         {
-            if (_sources[i].TryRead(out _heads[i]))
+            _single = _sources[0];
+        }
+        else
+        {
+            for (var i = 0; i < _sources.Length; i++)
             {
-                Push(i);
+                if (_sources[i].TryRead(out _heads[i]))
+                {
+                    Push(i);
+                }
             }
         }
 
@@ -45,6 +54,11 @@ public sealed class MarketDataMerger : IMarketDataSource
 
     public bool TryRead(out MarketData point)
     {
+        if (_single is not null)
+        {
+            return _single.TryRead(out point);
+        }
+
         if (_heapSize == 0)
         {
             point = default;
