@@ -21,10 +21,13 @@ public sealed class Position
     {
         Index = index;
         Instrument = instrument;
+        InstrumentId = instrument.Id;
     }
 
     public int Index { get; }
     public Instrument Instrument { get; }
+    /// <summary><see cref="Data.Instrument.Id"/>, built once: Id is computed and each closed trade needs it.</summary>
+    internal string InstrumentId { get; }
     public double Quantity { get; internal set; }
     /// <summary>Average cost of the open quantity, quote currency.</summary>
     public double AveragePrice { get; internal set; }
@@ -265,7 +268,7 @@ public sealed class PortfolioState
         var trade = new Trade
         {
             Id = _trades.Count + 1,
-            Instrument = p.Instrument.Id,
+            Instrument = p.InstrumentId,
             Side = p.Side,
             Quantity = p.EntryQuantity,
             EntryTime = new DateTime(p.EntryTime, DateTimeKind.Utc),
