@@ -63,9 +63,9 @@ public sealed class BacktestEngine
     private readonly RiskSettings _risk;
     private readonly List<Order>[] _openOrders;
     private static readonly Predicate<Order> IsClosed = order => !order.IsOpen;
-    private readonly List<Order> _allOrders = new();
+    private readonly ChunkedList<Order> _allOrders = new();
     private readonly List<Order> _scratch = new();
-    private readonly List<Fill> _fills = new();
+    private readonly ChunkedList<Fill> _fills = new();
     private readonly List<EquityPoint> _equity = new();
     private readonly List<DailyEquity> _daily = new();
     private readonly List<DailyEquity> _benchmarkDaily = new();

@@ -1,3 +1,4 @@
+using Backtesting.Engine.Core;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Results;
 
@@ -60,7 +61,7 @@ public sealed class Position
 /// </summary>
 public sealed class PortfolioState
 {
-    private readonly List<Trade> _trades = new();
+    private readonly ChunkedList<Trade> _trades = new();
     private int _openCount;
 
     public PortfolioState(IReadOnlyList<Instrument> instruments, double initialCash, AccountType accountType, double maxLeverage)
