@@ -62,6 +62,7 @@ public sealed class Position
 public sealed class PortfolioState
 {
     private readonly ChunkedList<Trade> _trades = new();
+    // Positions with a non-zero quantity: every path that moves a quantity off or back to zero counts here.
     private int _openCount;
 
     public PortfolioState(IReadOnlyList<Instrument> instruments, double initialCash, AccountType accountType, double maxLeverage)
@@ -94,6 +95,12 @@ public sealed class PortfolioState
         get
         {
             var equity = Cash;
+            if (_openCount == 0)
+            {
+                // Flat: nothing to add (asked once per slice, so worth skipping the walk over every position).
+                return equity;
+            }
+
             foreach (var p in Positions)
             {
                 if (p.Quantity != 0)
