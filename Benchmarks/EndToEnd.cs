@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -21,7 +22,7 @@ internal static class EndToEnd
     private const double PeakMemoryGoalMb = 300;
     private const double WorkerGoalSeconds = 1;
 
-    private sealed record Row(string Key, string Name, long Bars, double Seconds, double SteadyRate, double PeakMb, double ResultsMb, string Trades, string Cpu, string Note = "")
+    private sealed record Row(string Key, string Name, long Bars, double Seconds, double FirstRate, double SteadyRate, double PeakMb, double ResultsMb, string Trades, string Cpu, string Note = "")
     {
         public double BarsPerSecond => Bars / Seconds;
     }
@@ -117,9 +118,12 @@ internal static class EndToEnd
         Console.WriteLine("Backtesting end-to-end benchmark");
         Console.WriteLine($"  date      {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine($"  machine   {Environment.ProcessorCount} logical cores{(cpu is null ? "" : $", {cpu}")}, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}");
-        Console.WriteLine($"  runtime   {RuntimeInformation.FrameworkDescription}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, Release build");
+        var optimized = typeof(Engine.Core.BacktestEngine).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled != true;
+        Console.WriteLine($"  runtime   {RuntimeInformation.FrameworkDescription}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, " +
+            $"engine built {(optimized ? "optimized (Release)" : "WITHOUT optimizations (Debug): figures are meaningless, use -c Release")}");
         Console.WriteLine("  note      figures on a shared machine are noisy: compare the ratios within one run, not single figures across runs.");
-        Console.WriteLine("            The engine is single-threaded: each scenario uses one core (cpu% = CPU time / wall time of the run).");
+        Console.WriteLine("            The engine is single-threaded: each scenario runs on one core (cpu% = CPU time / wall time of the run;");
+        Console.WriteLine("            above 100% is the runtime's background JIT and GC threads).");
         Console.WriteLine();
     }
 
@@ -148,7 +152,7 @@ internal static class EndToEnd
         Console.WriteLine($"    {bars:N0} bars in {seconds:F3} s; {values["trades"]} trades, {values["orders"]} orders; " +
             $"allocated {values["allocatedMb"]} MB, GCs gen0 {values["gen0"]} gen2 {values["gen2"]} ({values["gcPauseMs"]} ms paused); " +
             $"results {values["resultsMb"]} MB live; peak {values["peakMb"]} MB");
-        return new Row(key, name, bars, seconds, Number("secondHalfRate"), Number("peakMb"), Number("resultsMb"), values["trades"],
+        return new Row(key, name, bars, seconds, Number("firstTenthRate"), Number("secondHalfRate"), Number("peakMb"), Number("resultsMb"), values["trades"],
             $"{100 * Number("cpuSeconds") / seconds:F0}%");
     }
 
@@ -215,7 +219,7 @@ internal static class EndToEnd
         }
 
         var median = timings.OrderBy(t => t.Seconds).ElementAt(timings.Count / 2);
-        return new Row("d", "d. worker process, SPY daily 2019", median.Bars, median.Seconds, double.NaN, median.MemoryMb, double.NaN, median.Trades, "-",
+        return new Row("d", "d. worker process, SPY daily 2019", median.Bars, median.Seconds, double.NaN, double.NaN, median.MemoryMb, double.NaN, median.Trades, "-",
             runs > 1 ? $"median of {runs} runs; peak MB is the worker's memoryUsage on its last progress line" : "peak MB is the worker's memoryUsage on its last progress line");
     }
 
@@ -256,18 +260,20 @@ internal static class EndToEnd
     private static void PrintTable(List<Row> rows)
     {
         Console.WriteLine();
-        Console.WriteLine($"{"scenario",-40} {"bars",12} {"seconds",9} {"bars/s",13} {"2nd half/s",13} {"peak MB",8} {"results",8} {"trades",8} {"cpu",5}");
-        Console.WriteLine(new string('-', 122));
+        Console.WriteLine($"{"scenario",-38} {"bars",11} {"seconds",8} {"bars/s",11} {"1st 10%/s",11} {"2nd half/s",11} {"peak MB",8} {"results",8} {"trades",7} {"cpu",5}");
+        Console.WriteLine(new string('-', 128));
         foreach (var row in rows)
         {
+            var first = double.IsNaN(row.FirstRate) ? "-" : row.FirstRate.ToString("N0", CultureInfo.InvariantCulture);
             var steady = double.IsNaN(row.SteadyRate) ? "-" : row.SteadyRate.ToString("N0", CultureInfo.InvariantCulture);
             var results = double.IsNaN(row.ResultsMb) ? "-" : row.ResultsMb.ToString("F1", CultureInfo.InvariantCulture);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{row.Name,-40} {row.Bars,12:N0} {row.Seconds,9:F3} {row.BarsPerSecond,13:N0} {steady,13} {row.PeakMb,8:F1} {results,8} {row.Trades,8} {row.Cpu,5}"));
+                $"{row.Name,-38} {row.Bars,11:N0} {row.Seconds,8:F3} {row.BarsPerSecond,11:N0} {first,11} {steady,11} {row.PeakMb,8:F1} {results,8} {row.Trades,7} {row.Cpu,5}"));
         }
 
-        Console.WriteLine("  bars/s is the whole run in a fresh process (JIT warm-up included); 2nd half/s is the rate over the");
-        Console.WriteLine("  second half of the bars, once the JIT has tiered the hot path up. peak MB is the process's VmHWM;");
+        Console.WriteLine("  bars/s is the whole run in a fresh process, JIT warm-up included; 1st 10%/s is the rate over the first");
+        Console.WriteLine("  tenth of the bars (mostly not yet optimized code), 2nd half/s over the second half, once the JIT has");
+        Console.WriteLine("  tiered the hot path up. peak MB is the process's VmHWM;");
         Console.WriteLine("  results is the live size of what the run returns (trades, orders, fills, equity curves), which grows");
         Console.WriteLine("  with the number of trades, not of bars.");
 
@@ -287,8 +293,8 @@ internal static class EndToEnd
         var worker = byKey["d"];
         Console.WriteLine();
         Console.WriteLine("ratios (same run)                               whole run   2nd half");
-        Ratio("from disk / in memory, bars/s", disk.BarsPerSecond / memory.BarsPerSecond, disk.SteadyRate / memory.SteadyRate);
-        Ratio($"{multi.Name[3..].Trim()} / in memory, bars/s", multi.BarsPerSecond / memory.BarsPerSecond, multi.SteadyRate / memory.SteadyRate);
+        Ratio("from disk (b) / in memory (a), bars/s", disk.BarsPerSecond / memory.BarsPerSecond, disk.SteadyRate / memory.SteadyRate);
+        Ratio("merged instruments (c) / in memory (a), bars/s", multi.BarsPerSecond / memory.BarsPerSecond, multi.SteadyRate / memory.SteadyRate);
         Ratio($"in memory, {Short(memory.Bars)} / {Short(small.Bars)} bars, bars/s", memory.BarsPerSecond / small.BarsPerSecond, memory.SteadyRate / small.SteadyRate);
         Ratio($"peak MB, {Short(memory.Bars)} / {Short(small.Bars)} bars", memory.PeakMb / small.PeakMb, double.NaN);
         Ratio($"peak MB less results, {Short(memory.Bars)} / {Short(small.Bars)} bars", (memory.PeakMb - memory.ResultsMb) / (small.PeakMb - small.ResultsMb), double.NaN);

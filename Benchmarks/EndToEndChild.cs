@@ -76,7 +76,7 @@ internal static class EndToEndChild
         var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"RESULT bars={outcome.ProcessedPoints} seconds={seconds:R} secondHalfRate={clock.SecondHalfRate:R} cpuSeconds={cpu:R} " +
+            $"RESULT bars={outcome.ProcessedPoints} seconds={seconds:R} firstTenthRate={clock.FirstTenthRate:R} secondHalfRate={clock.SecondHalfRate:R} cpuSeconds={cpu:R} " +
             $"trades={outcome.Portfolio.Trades.Count} orders={outcome.Orders.Count} allocatedMb={allocated / 1_048_576.0:F1} " +
             $"gen0={GC.CollectionCount(0) - gen0Before} gen2={GC.CollectionCount(2) - gen2Before} " +
             $"gcPauseMs={(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds:F0}");
@@ -109,11 +109,28 @@ internal static class EndToEndChild
 
 /// <summary>
 /// Times the run through the engine's heartbeats (every 4,096 points), so besides the whole run it can tell
-/// the rate over the second half of the points: the engine after the JIT has tiered up, without start-up.
+/// the rate over the first tenth of the points (mostly code the JIT has not optimized yet) and over the second
+/// half (the engine once the JIT has tiered its hot path up).
 /// </summary>
 internal sealed class HeartbeatClock : IBacktestObserver
 {
+    private readonly long _start = Stopwatch.GetTimestamp();
     private readonly List<(long Points, long Timestamp)> _beats = new();
+
+    /// <summary>Points per second from the start to the heartbeat nearest a tenth of the run.</summary>
+    public double FirstTenthRate
+    {
+        get
+        {
+            if (_beats.Count == 0)
+            {
+                return double.NaN;
+            }
+
+            var (points, time) = _beats.MinBy(b => Math.Abs(b.Points - (_beats[^1].Points / 10)));
+            return points / Stopwatch.GetElapsedTime(_start, time).TotalSeconds;
+        }
+    }
 
     /// <summary>Points per second from the heartbeat nearest the middle of the run to the last one (the engine beats once more at the end).</summary>
     public double SecondHalfRate
