@@ -292,7 +292,7 @@ internal static class EndToEnd
         var multi = byKey["c"];
         var worker = byKey["d"];
         Console.WriteLine();
-        Console.WriteLine("ratios (same run)                               whole run   2nd half");
+        Console.WriteLine("ratios (same run)                                   whole run   2nd half");
         Ratio("from disk (b) / in memory (a), bars/s", disk.BarsPerSecond / memory.BarsPerSecond, disk.SteadyRate / memory.SteadyRate);
         Ratio("merged instruments (c) / in memory (a), bars/s", multi.BarsPerSecond / memory.BarsPerSecond, multi.SteadyRate / memory.SteadyRate);
         Ratio($"in memory, {Short(memory.Bars)} / {Short(small.Bars)} bars, bars/s", memory.BarsPerSecond / small.BarsPerSecond, memory.SteadyRate / small.SteadyRate);
@@ -313,7 +313,7 @@ internal static class EndToEnd
     }
 
     private static void Ratio(string name, double whole, double steady) =>
-        Console.WriteLine($"  {name,-44} {whole,9:F2} {(double.IsNaN(steady) ? "" : steady.ToString("F2", CultureInfo.InvariantCulture)),10}");
+        Console.WriteLine($"  {name,-48} {whole,9:F2} {(double.IsNaN(steady) ? "" : steady.ToString("F2", CultureInfo.InvariantCulture)),10}");
 
     private static void Goal(string goal, string measured, bool met, string note = "") =>
         Console.WriteLine($"  {goal,-40} {measured,-30} {(met ? "met" : "NOT met")}{(note.Length > 0 ? $"  ({note})" : "")}");
