@@ -24,7 +24,7 @@ internal static class EndToEndChild
 
         var kind = args[0];
         List<IMarketDataSource> sources;
-        IReadOnlyList<Engine.Data.Instrument> instruments;
+        IReadOnlyList<Instrument> instruments;
         long barsPerInstrument;
         switch (kind)
         {

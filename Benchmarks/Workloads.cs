@@ -17,13 +17,13 @@ public static class Workloads
     public static readonly DateOnly FirstDay = new(2000, 1, 3);
 
     public const int MinuteBarsPerDay = 390;
+    public const int TradingDaysPerYear = 252;
 
     /// <summary>
     /// Starting cash of the synthetic runs: large enough that commissions never exhaust it, so the strategy keeps
     /// trading (about one round trip every 50 bars) instead of having every later entry refused.
     /// </summary>
     public const double InitialBalance = 10_000_000;
-    public const int TradingDaysPerYear = 252;
 
     /// <summary>Seed of instrument i: distinct, fixed walks, so every run sees the same bars.</summary>
     public static ulong Seed(int instrument) => 20_240_101UL + ((ulong)instrument * 7_919UL);
