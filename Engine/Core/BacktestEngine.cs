@@ -63,21 +63,30 @@ public sealed class BacktestEngine
     private readonly RiskSettings _risk;
     private readonly List<Order>[] _openOrders;
     private static readonly Predicate<Order> IsClosed = order => !order.IsOpen;
-    private readonly List<Order> _allOrders = new();
+    private readonly ChunkedList<Order> _allOrders = new();
     private readonly List<Order> _scratch = new();
-    private readonly List<Fill> _fills = new();
+    private readonly ChunkedList<Fill> _fills = new();
     private readonly List<EquityPoint> _equity = new();
     private readonly List<DailyEquity> _daily = new();
     private readonly List<DailyEquity> _benchmarkDaily = new();
     private readonly double[] _fxRate;
     private readonly int[] _fxDay;
+    // Per instrument: quoted in another currency than the base, so marks and fills need an exchange rate.
+    private readonly bool[] _needsFx;
+    private readonly bool _fillAtClose;
+    private readonly double _drawdownHalt;
+    // False when the strategy keeps the base class's empty OnSliceEnd: one virtual call per slice saved.
+    private readonly bool _notifySliceEnd;
     private readonly Atr?[] _atr;
     private readonly double[] _lastClose;
     private readonly int _tradable;
     private readonly int _benchmarkIndex;
     private readonly int _startDay;
     private readonly double _participation;
+    // The current slice is _slice[_sliceStart .. _sliceStart + _sliceCount): points are read straight into the
+    // buffer and handled where they lie, so the 96-byte struct is not copied on its way through the loop.
     private MarketData[] _slice = new MarketData[16];
+    private int _sliceStart;
     private int _sliceCount;
     private DrawdownTracker _drawdown;
     private long _processed;
@@ -117,6 +126,10 @@ public sealed class BacktestEngine
         _openOrders = all.Select(_ => new List<Order>()).ToArray();
         _fxRate = Enumerable.Repeat(1.0, all.Count).ToArray();
         _fxDay = Enumerable.Repeat(-1, all.Count).ToArray();
+        _needsFx = all.Select(i => i.QuoteCurrency != spec.BaseCurrency).ToArray();
+        _fillAtClose = spec.FillModel == FillModel.SameBarClose;
+        _drawdownHalt = _risk.DrawdownHalt;
+        _notifySliceEnd = strategy.GetType().GetMethod(nameof(Strategy.OnSliceEnd), [typeof(DateTime)])?.DeclaringType != typeof(Strategy);
         _lastClose = new double[all.Count];
         _atr = all.Select(_ => spec.Sizing == SizingMode.VolatilityTarget ? new Atr(_risk.PositionSizing.AtrPeriod) : null).ToArray();
         _startDay = spec.Start.DayNumber;
@@ -146,19 +159,28 @@ public sealed class BacktestEngine
             ? (int)Math.Clamp(_data.Count / 200, 1, _options.HeartbeatInterval)
             : Math.Min(64, _options.HeartbeatInterval);
         var untilBeat = heartbeat;
-        while (_data.TryRead(out var point))
+        while (true)
         {
-            if (_sliceCount > 0 && point.EndTime != _slice[0].EndTime)
+            var next = _sliceStart + _sliceCount;
+            if (next == _slice.Length)
             {
-                ProcessSlice();
+                MakeRoomInSlice();
+                next = _sliceCount;
             }
 
-            if (_sliceCount == _slice.Length)
+            if (!_data.TryRead(out _slice[next]))
             {
-                Array.Resize(ref _slice, _slice.Length * 2);
+                break;
             }
 
-            _slice[_sliceCount++] = point;
+            if (_sliceCount > 0 && _slice[next].EndTime != _slice[_sliceStart].EndTime)
+            {
+                ProcessSlice(_sliceStart, _sliceCount);
+                _sliceStart = next;
+                _sliceCount = 0;
+            }
+
+            _sliceCount++;
             _processed++;
             if (--untilBeat == 0)
             {
@@ -178,7 +200,7 @@ public sealed class BacktestEngine
 
         if (_sliceCount > 0 && !_cancelled)
         {
-            ProcessSlice();
+            ProcessSlice(_sliceStart, _sliceCount);
         }
 
         if (_currentDay >= 0)
@@ -231,16 +253,24 @@ public sealed class BacktestEngine
         _drawdown.CurrentDrawdown,
         Portfolio.Trades.Count);
 
-    private void ProcessSlice()
+    /// <summary>The buffer is full up to its end: moves the partial slice to the front, growing the buffer when the slice fills a quarter of it.</summary>
+    private void MakeRoomInSlice()
     {
-        var count = _sliceCount;
-        _sliceCount = 0;
-        CurrentTime = _slice[0].EndTime;
-        var day = _slice[0].LocalDay;
+        var target = _sliceCount * 4 > _slice.Length ? new MarketData[_slice.Length * 2] : _slice;
+        Array.Copy(_slice, _sliceStart, target, 0, _sliceCount);
+        _slice = target;
+        _sliceStart = 0;
+    }
+
+    private void ProcessSlice(int start, int count)
+    {
+        var end = start + count;
+        CurrentTime = _slice[start].EndTime;
+        var day = _slice[start].LocalDay;
         IsWarmingUp = day < _startDay;
         if (IsWarmingUp)
         {
-            for (var i = 0; i < count; i++)
+            for (var i = start; i < end; i++)
             {
                 ref readonly var point = ref _slice[i];
                 _lastClose[point.Instrument] = point.Close;
@@ -267,29 +297,29 @@ public sealed class BacktestEngine
         // (1) Orders against the new prices: reductions first, then the rest.
         if (AnyOpenOrders())
         {
-            for (var i = 0; i < count; i++)
+            for (var i = start; i < end; i++)
             {
                 MatchOrders(_slice[i], reducingOnly: true);
             }
 
-            for (var i = 0; i < count; i++)
+            for (var i = start; i < end; i++)
             {
                 MatchOrders(_slice[i], reducingOnly: false);
             }
         }
 
         // (2) Marks.
-        for (var i = 0; i < count; i++)
+        for (var i = start; i < end; i++)
         {
             ref readonly var point = ref _slice[i];
             var instrument = point.Instrument;
             _lastClose[instrument] = point.Close;
-            Portfolio.Mark(instrument, point, FxRate(instrument, point));
+            Portfolio.Mark(instrument, point, _needsFx[instrument] ? FxRate(instrument, point) : 1);
             _atr[instrument]?.Update(point.High, point.Low, point.Close);
         }
 
         // (3) The strategy.
-        for (var i = 0; i < count; i++)
+        for (var i = start; i < end; i++)
         {
             if (_slice[i].Instrument < _tradable)
             {
@@ -297,12 +327,15 @@ public sealed class BacktestEngine
             }
         }
 
-        _strategy.OnSliceEnd(new DateTime(CurrentTime, DateTimeKind.Utc));
+        if (_notifySliceEnd)
+        {
+            _strategy.OnSliceEnd(new DateTime(CurrentTime, DateTimeKind.Utc));
+        }
 
         // (4) Same-bar-close fills.
-        if (_spec.FillModel == FillModel.SameBarClose && AnyOpenOrders())
+        if (_fillAtClose && AnyOpenOrders())
         {
-            for (var i = 0; i < count; i++)
+            for (var i = start; i < end; i++)
             {
                 FillNewMarketOrdersAtClose(_slice[i]);
             }
@@ -318,8 +351,15 @@ public sealed class BacktestEngine
             _slicesInMarket++;
         }
 
-        RecordEquity(equity);
-        CheckDrawdownHalt();
+        if ((_slices & (_equityStride - 1)) == 0)
+        {
+            RecordEquity(equity);
+        }
+
+        if (_drawdownHalt > 0 && !_halted)
+        {
+            CheckDrawdownHalt();
+        }
     }
 
     private void Deliver(in MarketData point)
@@ -349,7 +389,8 @@ public sealed class BacktestEngine
 
     private void RecordEquity(double equity)
     {
-        if (_slices % _equityStride != 0)
+        // The stride is a power of two (1, doubled at each thinning): a mask instead of a division per slice.
+        if ((_slices & (_equityStride - 1)) != 0)
         {
             return;
         }
@@ -365,7 +406,7 @@ public sealed class BacktestEngine
 
             _equity.RemoveRange(kept, _equity.Count - kept);
             _equityStride *= 2;
-            if (_slices % _equityStride != 0)
+            if ((_slices & (_equityStride - 1)) != 0)
             {
                 return;
             }
@@ -398,12 +439,12 @@ public sealed class BacktestEngine
 
     private double FxRate(int instrument, in MarketData point)
     {
-        var quote = AllInstruments[instrument].QuoteCurrency;
-        if (quote == _spec.BaseCurrency)
+        if (!_needsFx[instrument])
         {
             return 1;
         }
 
+        var quote = AllInstruments[instrument].QuoteCurrency;
         if (_fxDay[instrument] != point.LocalDay)
         {
             _fxDay[instrument] = point.LocalDay;
@@ -850,7 +891,7 @@ public sealed class BacktestEngine
 
     private void CheckDrawdownHalt()
     {
-        var limit = _risk.DrawdownHalt;
+        var limit = _drawdownHalt;
         if (_halted || limit <= 0 || _drawdown.CurrentDrawdown > -limit)
         {
             return;

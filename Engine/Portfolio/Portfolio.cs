@@ -1,3 +1,4 @@
+using Backtesting.Engine.Core;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Results;
 
@@ -21,10 +22,13 @@ public sealed class Position
     {
         Index = index;
         Instrument = instrument;
+        InstrumentId = instrument.Id;
     }
 
     public int Index { get; }
     public Instrument Instrument { get; }
+    /// <summary><see cref="Data.Instrument.Id"/>, built once: Id is computed and each closed trade needs it.</summary>
+    internal string InstrumentId { get; }
     public double Quantity { get; internal set; }
     /// <summary>Average cost of the open quantity, quote currency.</summary>
     public double AveragePrice { get; internal set; }
@@ -57,7 +61,8 @@ public sealed class Position
 /// </summary>
 public sealed class PortfolioState
 {
-    private readonly List<Trade> _trades = new();
+    private readonly ChunkedList<Trade> _trades = new();
+    // Positions with a non-zero quantity: every path that moves a quantity off or back to zero counts here.
     private int _openCount;
 
     public PortfolioState(IReadOnlyList<Instrument> instruments, double initialCash, AccountType accountType, double maxLeverage)
@@ -90,6 +95,12 @@ public sealed class PortfolioState
         get
         {
             var equity = Cash;
+            if (_openCount == 0)
+            {
+                // Flat: nothing to add (asked once per slice, so worth skipping the walk over every position).
+                return equity;
+            }
+
             foreach (var p in Positions)
             {
                 if (p.Quantity != 0)
@@ -265,7 +276,7 @@ public sealed class PortfolioState
         var trade = new Trade
         {
             Id = _trades.Count + 1,
-            Instrument = p.Instrument.Id,
+            Instrument = p.InstrumentId,
             Side = p.Side,
             Quantity = p.EntryQuantity,
             EntryTime = new DateTime(p.EntryTime, DateTimeKind.Utc),

@@ -10,8 +10,12 @@ namespace Backtesting.Engine.Strategies.Templates;
 /// </summary>
 public sealed class MovingAverageCross : Strategy
 {
-    private IMovingAverage[] _fast = [];
-    private IMovingAverage[] _slow = [];
+    // Concrete types, not IMovingAverage: OnBar runs for every bar, and direct calls to the sealed classes inline.
+    private Sma[] _fastSma = [];
+    private Sma[] _slowSma = [];
+    private Ema[] _fastEma = [];
+    private Ema[] _slowEma = [];
+    private bool _useEma;
     private double[] _previousFast = [];
     private double[] _previousSlow = [];
     private bool[] _hasPrevious = [];
@@ -42,12 +46,16 @@ public sealed class MovingAverageCross : Strategy
     public override void OnStart()
     {
         var n = Instruments.Count;
-        _fast = new IMovingAverage[n];
-        _slow = new IMovingAverage[n];
-        for (var i = 0; i < n; i++)
+        _useEma = MaType == "EMA";
+        if (_useEma)
         {
-            _fast[i] = Create(FastPeriod);
-            _slow[i] = Create(SlowPeriod);
+            _fastEma = Enumerable.Range(0, n).Select(_ => new Ema(FastPeriod)).ToArray();
+            _slowEma = Enumerable.Range(0, n).Select(_ => new Ema(SlowPeriod)).ToArray();
+        }
+        else
+        {
+            _fastSma = Enumerable.Range(0, n).Select(_ => new Sma(FastPeriod)).ToArray();
+            _slowSma = Enumerable.Range(0, n).Select(_ => new Sma(SlowPeriod)).ToArray();
         }
 
         _previousFast = new double[n];
@@ -55,55 +63,83 @@ public sealed class MovingAverageCross : Strategy
         _hasPrevious = new bool[n];
     }
 
-    private IMovingAverage Create(int period) => MaType == "EMA" ? new Ema(period) : new Sma(period);
-
     public override void OnBar(in MarketData bar)
     {
         var i = bar.Instrument;
-        var fast = _fast[i];
-        var slow = _slow[i];
-        fast.Update(bar.Close);
-        slow.Update(bar.Close);
-        if (!fast.IsReady || !slow.IsReady)
+        double f, s;
+        if (_useEma)
         {
-            return;
+            var fast = _fastEma[i];
+            var slow = _slowEma[i];
+            fast.Update(bar.Close);
+            slow.Update(bar.Close);
+            if (!fast.IsReady || !slow.IsReady)
+            {
+                return;
+            }
+
+            f = fast.Value;
+            s = slow.Value;
+        }
+        else
+        {
+            var fast = _fastSma[i];
+            var slow = _slowSma[i];
+            fast.Update(bar.Close);
+            slow.Update(bar.Close);
+            if (!fast.IsReady || !slow.IsReady)
+            {
+                return;
+            }
+
+            f = fast.Value;
+            s = slow.Value;
         }
 
-        var f = fast.Value;
-        var s = slow.Value;
-        if (_hasPrevious[i] && !IsWarmingUp)
+        if (_hasPrevious[i])
         {
-            var crossedUp = _previousFast[i] <= _previousSlow[i] && f > s;
-            var crossedDown = _previousFast[i] >= _previousSlow[i] && f < s;
-            var quantity = Position(i).Quantity;
-            if (crossedUp)
+            var previousFast = _previousFast[i];
+            var previousSlow = _previousSlow[i];
+            var crossedUp = previousFast <= previousSlow && f > s;
+            var crossedDown = previousFast >= previousSlow && f < s;
+            // Most bars cross nothing: the warm-up flag is asked only when there is a signal to act on.
+            if ((crossedUp || crossedDown) && !IsWarmingUp)
             {
-                if (quantity < 0)
-                {
-                    ExitPosition(i);
-                }
-
-                if (quantity <= 0)
-                {
-                    EnterLong(i);
-                }
-            }
-            else if (crossedDown)
-            {
-                if (quantity > 0)
-                {
-                    ExitPosition(i);
-                }
-
-                if (AllowShort && quantity >= 0)
-                {
-                    EnterShort(i);
-                }
+                OnCross(i, crossedUp);
             }
         }
 
         _previousFast[i] = f;
         _previousSlow[i] = s;
         _hasPrevious[i] = true;
+    }
+
+    private void OnCross(int i, bool up)
+    {
+        var quantity = Position(i).Quantity;
+        if (up)
+        {
+            if (quantity < 0)
+            {
+                ExitPosition(i);
+            }
+
+            if (quantity <= 0)
+            {
+                EnterLong(i);
+            }
+        }
+        else
+        {
+            if (quantity > 0)
+            {
+                ExitPosition(i);
+            }
+
+            if (AllowShort && quantity >= 0)
+            {
+                EnterShort(i);
+            }
+        }
     }
 }

@@ -1,0 +1,43 @@
+using Backtesting.Benchmarks;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Running;
+
+const string Usage = """
+    usage: dotnet run -c Release --project Benchmarks -- <mode>
+      micro [BenchmarkDotNet args]   micro-benchmarks of the hot pieces (default filter: all; e.g. --filter *Indicator* --job short)
+      e2e [--bars N] [--small-bars N] [--instruments N] [--worker-runs N]
+                                     the end-to-end scenarios, each in its own child process; prints one table
+    """;
+
+if (args.Length == 0)
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+var rest = args[1..];
+switch (args[0])
+{
+    case "micro":
+        var config = DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default);
+        // Without a filter BenchmarkDotNet asks on the console which benchmark to run; run them all instead.
+        string[] benchmarkArgs = rest.Any(a => a.StartsWith("--filter", StringComparison.Ordinal) || a == "-f") ? rest : [.. rest, "--filter", "*"];
+        // In process: no generated project to build (BenchmarkDotNet looks for a project named like the assembly,
+        // Backtesting.Benchmarks, which this repository's naming does not give), and no second build on a small machine.
+        if (!benchmarkArgs.Contains("--inProcess"))
+        {
+            benchmarkArgs = [.. benchmarkArgs, "--inProcess"];
+        }
+
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Workloads).Assembly).Run(benchmarkArgs, config);
+        return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+    case "e2e":
+        return EndToEnd.Run(rest);
+    case EndToEnd.ChildMode:
+        return EndToEndChild.Run(rest);
+    default:
+        Console.Error.WriteLine($"unknown mode '{args[0]}'");
+        Console.Error.WriteLine(Usage);
+        return 2;
+}

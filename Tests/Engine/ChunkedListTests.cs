@@ -1,0 +1,53 @@
+using Backtesting.Engine.Core;
+using Backtesting.Engine.Orders;
+
+namespace Backtesting.Tests.Engine;
+
+public class ChunkedListTests
+{
+    [Fact]
+    public void KeepsOrderAcrossChunksAndReadsByIndex()
+    {
+        var list = new ChunkedList<Fill>();
+        const int n = 5_000; // 48-byte fills: 1,024 a chunk, so several chunks
+        for (var i = 0; i < n; i++)
+        {
+            list.Add(new Fill(i, 0, i, 1, 100 + i, 0, 0));
+        }
+
+        Assert.Equal(n, list.Count);
+        Assert.Equal(1_023, list[1_023].OrderId);
+        Assert.Equal(1_024, list[1_024].OrderId);
+        Assert.Equal(n - 1, list[^1].OrderId);
+        Assert.Equal(Enumerable.Range(0, n), list.Select(f => f.OrderId));
+    }
+
+    [Fact]
+    public void ReferenceItemsAndEmptyList()
+    {
+        var list = new ChunkedList<string>();
+        Assert.Empty(list);
+        for (var i = 0; i < 20_000; i++)
+        {
+            list.Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.Equal("8192", list[8_192]);
+        var enumerated = 0;
+        foreach (var item in list)
+        {
+            Assert.Equal(enumerated++.ToString(System.Globalization.CultureInfo.InvariantCulture), item);
+        }
+
+        Assert.Equal(20_000, enumerated);
+    }
+
+    [Fact]
+    public void RejectsIndexesOutsideTheItems()
+    {
+        var list = new ChunkedList<int>();
+        list.Add(1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => list[1]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => list[-1]);
+    }
+}
