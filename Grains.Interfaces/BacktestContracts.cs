@@ -51,7 +51,9 @@ public sealed record RunAttempt(
     [property: Id(3)] DateTime? EndedAt,
     [property: Id(4)] int? ExitCode,
     [property: Id(5)] string? Outcome,
-    [property: Id(6)] long ResumedFromPoint);
+    [property: Id(6)] long ResumedFromPoint,
+    [property: Id(7)] string Silo,
+    [property: Id(8)] int? ProcessId);
 
 /// <summary>Everything a client needs to show a backtest: state, progress, statistics, resources, attempts, history.</summary>
 [GenerateSerializer, Immutable, Alias("backtest.status")]

@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Backtesting.Engine.Results;
 
 namespace Backtesting.Grains.Interfaces;

@@ -33,6 +33,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private readonly StrategyCatalog _strategies;
     private readonly BacktestClusterOptions _options;
     private readonly ILogger<BacktestGrain> _log;
+    private readonly ILocalSiloDetails _siloDetails;
     private IRunHandle? _run;
     private Task? _supervision;
     private IGrainTimer? _tick;
@@ -51,8 +52,10 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         IMarketDataProvider data,
         StrategyCatalog strategies,
         IOptions<BacktestClusterOptions> options,
+        ILocalSiloDetails siloDetails,
         ILogger<BacktestGrain> log)
     {
+        _siloDetails = siloDetails;
         _state = state;
         _store = store;
         _runner = runner;
@@ -76,7 +79,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     public async Task<BacktestStatus> Submit(BacktestSubmission submission)
     {
-        if (S.State != BacktestState.Created || S.Deleted || S.Config is not null)
+        if (S.State != BacktestState.Created || S.Deleted || S.ConfigJson is not null)
         {
             throw new IllegalTransitionException(S.State, "submit");
         }
@@ -92,14 +95,15 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         var hash = new BacktestRun(validation.Spec!, _data, _strategies).ContentHash();
         S.Owner = submission.Owner;
         S.Priority = submission.Priority;
-        S.Config = submission.Config;
+        S.ConfigJson = JsonSerializer.Serialize(submission.Config, JsonDefaults.Options);
+        S.Strategy = submission.Config.StrategyClass;
+        S.InstrumentCount = submission.Config.Instruments.Count;
         S.ContentHash = hash;
         S.CreatedAt = now;
         S.UpdatedAt = now;
         S.History.Add(new StateChange(BacktestState.Created, now, null));
         await _state.WriteStateAsync();
-        await _store.CreateAsync(new BacktestRecord(Id, S.Owner, submission.Config.StrategyClass,
-            JsonSerializer.Serialize(submission.Config, JsonDefaults.Options),
+        await _store.CreateAsync(new BacktestRecord(Id, S.Owner, submission.Config.StrategyClass, S.ConfigJson,
             validation.Spec!.Start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
             validation.Spec.End.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
             Lifecycle.StoredName(BacktestState.Created), now, null, 0, null, (int)submission.Priority, hash));
@@ -151,8 +155,17 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
         if (_run is null)
         {
-            // The silo that held the frozen run is gone: continue from the checkpoint.
-            await StartAttempt("resumed after the paused run was lost");
+            // The silo that held the frozen run is gone: continue from the checkpoint, in a slot.
+            if (await Queue.Renew(Id))
+            {
+                await StartAttempt("resumed after the paused run was lost");
+            }
+            else
+            {
+                await MoveTo(BacktestState.Queued, "resumed after the paused run was lost; waiting for a slot");
+                await Queue.Enqueue(Id, S.Owner, S.Priority);
+            }
+
             return Status();
         }
 
@@ -197,7 +210,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     public async Task OnSlotGranted()
     {
-        if (S.Deleted || S.Config is null)
+        if (S.Deleted || S.ConfigJson is null)
         {
             await Queue.Release(Id);
             return;
@@ -229,7 +242,12 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             return;
         }
 
-        if (Lifecycle.IsActive(S.State) && _run is null)
+        if (S.State == BacktestState.Paused && _run is null)
+        {
+            // A paused run lost with its silo stays paused (its checkpoint is kept); Resume restarts it.
+            await Queue.Renew(Id);
+        }
+        else if (Lifecycle.IsActive(S.State) && _run is null)
         {
             // This activation has no run although the state says there is one: the silo that ran it died.
             _log.LogWarning("Backtest {Id} lost its run ({State}); restarting from its checkpoint", Id, S.State);
@@ -267,9 +285,10 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             resumeFrom = JsonDocument.Parse(checkpoint).RootElement.GetProperty("processedPoints").GetInt64();
         }
 
-        S.Attempts.Add(new RunAttempt(attempt, _runner.Kind, DateTime.UtcNow, null, null, null, resumeFrom));
+        S.Attempts.Add(new RunAttempt(attempt, _runner.Kind, DateTime.UtcNow, null, null, null, resumeFrom,
+            _siloDetails.SiloAddress.ToParsableString(), null));
         await MoveTo(BacktestState.Starting, detail ?? $"attempt {attempt} on the {_runner.Kind} runner");
-        var request = new RunRequest(Id, attempt, JsonSerializer.Serialize(S.Config, JsonDefaults.Options), RunDirectory,
+        var request = new RunRequest(Id, attempt, S.ConfigJson!, RunDirectory,
             _data is LeanDataProvider lean ? lean.DataRoot : DataRoot.Locate(_options.DataDirectory) ?? "",
             checkpoint is not null, _options.CheckpointInterval);
         if (checkpoint is not null)
@@ -281,6 +300,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         _stopAs = null;
         _stopReason = null;
         _run = await _runner.StartAsync(request, CancellationToken.None);
+        S.Attempts[^1] = S.Attempts[^1] with { ProcessId = _run.ProcessId };
+        await _state.WriteStateAsync();
         _runningSince = Stopwatch.StartNew();
         _lastCheckpointSynced = checkpoint;
         _tick ??= this.RegisterGrainTimer(OnTick, new GrainTimerCreationOptions(_options.SupervisionTick, _options.SupervisionTick)
@@ -460,7 +481,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
 
         var used = S.RunningTime + (_runningSince?.Elapsed ?? TimeSpan.Zero);
-        var limit = _options.TimeoutFor(S.Config?.Instruments.Count ?? 1);
+        var limit = _options.TimeoutFor(S.InstrumentCount);
         if (S.State == BacktestState.Running && used > limit && _stopAs is null)
         {
             _stopAs = BacktestState.TimedOut;
@@ -620,12 +641,12 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private void EnsureExists()
     {
-        if (S.Deleted || S.Config is null)
+        if (S.Deleted || S.ConfigJson is null)
         {
             throw new KeyNotFoundException($"backtest {Id} does not exist");
         }
     }
 
-    private BacktestStatus Status() => new(Id, S.State, S.Owner, S.Priority, S.Config?.StrategyClass ?? "", S.CreatedAt,
+    private BacktestStatus Status() => new(Id, S.State, S.Owner, S.Priority, S.Strategy, S.CreatedAt,
         S.UpdatedAt, S.CompletedAt, S.Progress, S.Error, S.Summary, S.Attempts.ToList(), S.History.ToList(), S.FromCache, S.ContentHash);
 }

@@ -1,4 +1,3 @@
-using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Protocol;
 using Backtesting.Grains.Interfaces;
 
@@ -11,7 +10,13 @@ public sealed class BacktestGrainState
     [Id(0)] public BacktestState State { get; set; } = BacktestState.Created;
     [Id(1)] public string Owner { get; set; } = "";
     [Id(2)] public BacktestPriority Priority { get; set; }
-    [Id(3)] public BacktestConfig? Config { get; set; }
+    /// <summary>
+    /// The normalized config as JSON. Kept as text: strategy parameters are JsonElements, which do not survive a
+    /// round trip through grain storage as objects.
+    /// </summary>
+    [Id(3)] public string? ConfigJson { get; set; }
+    [Id(17)] public string Strategy { get; set; } = "";
+    [Id(18)] public int InstrumentCount { get; set; }
     [Id(4)] public string? ContentHash { get; set; }
     [Id(5)] public DateTime CreatedAt { get; set; }
     [Id(6)] public DateTime UpdatedAt { get; set; }

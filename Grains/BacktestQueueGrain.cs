@@ -67,7 +67,8 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
             return false;
         }
 
-        S.Queued[index] = S.Queued[index] with { Priority = priority };
+        // A changed priority joins the back of its new priority's line: FIFO within a priority stays fair.
+        S.Queued[index] = S.Queued[index] with { Priority = priority, Sequence = S.NextSequence++ };
         await _state.WriteStateAsync();
         await Schedule(CancellationToken.None);
         return true;
@@ -149,7 +150,7 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
         if (changed)
         {
             // Persist the grants before telling anyone, so a crash cannot hand out a slot twice.
-            await _state.WriteStateAsync();
+            await _state.WriteStateAsync(cancellation);
         }
 
         foreach (var id in granted)

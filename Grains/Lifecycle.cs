@@ -1,3 +1,4 @@
+using Backtesting.Storage;
 using Backtesting.Grains.Interfaces;
 
 namespace Backtesting.Grains;
@@ -32,7 +33,14 @@ public static class Lifecycle
     /// <summary>The status word stored in the backtests table (the seed's lower-case words).</summary>
     public static string StoredName(BacktestState state) => state switch
     {
-        BacktestState.TimedOut => "timed_out",
-        _ => state.ToString().ToLowerInvariant(),
+        BacktestState.Created => StoredStatus.Created,
+        BacktestState.Queued => StoredStatus.Queued,
+        BacktestState.Starting => StoredStatus.Starting,
+        BacktestState.Running => StoredStatus.Running,
+        BacktestState.Paused => StoredStatus.Paused,
+        BacktestState.Completed => StoredStatus.Completed,
+        BacktestState.Cancelled => StoredStatus.Cancelled,
+        BacktestState.Failed => StoredStatus.Failed,
+        _ => StoredStatus.TimedOut,
     };
 }

@@ -5,8 +5,9 @@ using Backtesting.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Hosting;
 
-// Configuration: appsettings.json, then environment variables (Orleans__SiloPort=11112, Backtesting__Runner=inProcess, ...),
+// Configuration: appsettings.json, then environment variables (Silo__SiloPort=11112, Backtesting__Runner=inProcess, ...),
 // then the command line. BACKTESTING_DB is accepted as the connection string for convenience.
 var builder = Host.CreateApplicationBuilder(args);
 var configuration = builder.Configuration;
@@ -18,7 +19,8 @@ var connectionString = configuration.GetConnectionString("Backtesting") is { Len
 // Every silo applies the schema at start-up; the migrator is idempotent and serialized by an advisory lock.
 await SchemaMigrator.ApplyAsync(connectionString, CancellationToken.None);
 
-var orleans = configuration.GetSection("Orleans");
+// Our own section: the "Orleans" section is read by Orleans itself (provider configuration).
+var orleans = configuration.GetSection("Silo");
 builder.UseOrleans(silo =>
 {
     silo.Configure<ClusterOptions>(o =>
@@ -31,6 +33,9 @@ builder.UseOrleans(silo =>
         orleans.GetValue("SiloPort", 11111),
         orleans.GetValue("GatewayPort", 30000),
         listenOnAnyHostAddress: orleans.GetValue("ListenOnAnyAddress", false));
+    // Failure detection and reminder granularity are tunable (tests shorten them to see a crash recovered quickly).
+    silo.Configure<ClusterMembershipOptions>(orleans.GetSection("Membership"));
+    silo.Configure<ReminderOptions>(orleans.GetSection("Reminders"));
     silo.AddBacktestingCluster(connectionString, o => configuration.GetSection(BacktestClusterOptions.Section).Bind(o));
 });
 

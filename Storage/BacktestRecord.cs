@@ -25,15 +25,19 @@ public sealed record BacktestRecord(
     string? ContentHash);
 
 /// <summary>The statuses a backtest goes through. The terminal ones match the worker's completion statuses.</summary>
-public static class BacktestStatus
+public static class StoredStatus
 {
+    public const string Created = "created";
     public const string Queued = "queued";
+    public const string Starting = "starting";
     public const string Running = "running";
+    public const string Paused = "paused";
     public const string Completed = CompletionStatus.Completed;
     public const string Failed = CompletionStatus.Failed;
     public const string Cancelled = CompletionStatus.Cancelled;
+    public const string TimedOut = "timed_out";
 
-    public static bool IsTerminal(string status) => status is Completed or Failed or Cancelled;
+    public static bool IsTerminal(string status) => status is Completed or Failed or Cancelled or TimedOut;
 }
 
 /// <summary>Orders of <see cref="IBacktestStore.ListAsync"/>; ties are broken by id so pages never overlap.</summary>

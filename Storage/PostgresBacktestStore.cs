@@ -110,7 +110,7 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
         p.AddWithValue("progress", NpgsqlDbType.Numeric, DbValue(ToPercent(progress)));
         p.AddWithValue("error", NpgsqlDbType.Text, DbValue(error));
         p.AddWithValue("completed", NpgsqlDbType.TimestampTz, DbValue(Utc(completedAt)));
-        p.AddWithValue("terminal", BacktestStatus.IsTerminal(status));
+        p.AddWithValue("terminal", StoredStatus.IsTerminal(status));
         p.AddWithValue("detail", NpgsqlDbType.Text, DbValue(detail));
         return (long)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
     }
@@ -276,7 +276,7 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
              LIMIT 1
             """);
         command.Parameters.AddWithValue("hash", contentHash);
-        command.Parameters.AddWithValue("completed", BacktestStatus.Completed);
+        command.Parameters.AddWithValue("completed", StoredStatus.Completed);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
     }
@@ -580,6 +580,11 @@ internal static class ResultDocuments
     public const string OpenPositions = "open_positions";
     public const string Fills = "fills";
     public const string Run = "run";
+    /// <summary>
+    /// The trades exactly as computed. The seed's backtest_trades columns are DECIMAL(20,8) and serve queries;
+    /// reading results back uses this document so no figure loses precision.
+    /// </summary>
+    public const string Trades = "trades";
 
     /// <summary>What identifies the run that produced the results.</summary>
     private sealed record RunInfo(string EngineVersion, string ContentHash, bool Partial, string FxRateSource);
@@ -596,6 +601,7 @@ internal static class ResultDocuments
         (Config, Serialize(result.Config)),
         (OpenPositions, Serialize(result.OpenPositions)),
         (Fills, Serialize(result.Fills)),
+        (Trades, Serialize(result.Trades)),
         (Run, Serialize(new RunInfo(result.EngineVersion, result.ContentHash, result.Partial, result.FxRateSource))),
     ];
 
@@ -615,7 +621,7 @@ internal static class ResultDocuments
             Config = Part<BacktestConfig>(Config),
             Summary = Part<ResultSummary>(Summary),
             Metrics = Part<PerformanceMetrics>(Metrics),
-            Trades = trades,
+            Trades = documents.TryGetValue(Trades, out var exact) ? Deserialize<List<Trade>>(exact) : trades,
             EquityCurve = equity,
             DailyEquity = dailyEquity,
             DailyReturns = dailyReturns,

@@ -2,7 +2,7 @@
 #   start_postgres   installs PostgreSQL if needed, starts (or reuses) the cluster, creates the
 #                    `backtesting` database and exports BACKTESTING_DB (an Npgsql connection string)
 #   stop_postgres    stops the cluster
-# Settings: BACKTESTING_PG_PORT (default 55432). Listens on 127.0.0.1 only, trust authentication:
+# Settings: BACKTESTING_PG_PORT (default: the first free port from 55432). Listens on 127.0.0.1 only, trust authentication:
 # a development database, never a production one.
 
 _pg_repo_root() { (cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P); }
@@ -109,10 +109,19 @@ _pg_start_locked() {
     # Already running: use the port it listens on (line 4 of postmaster.pid).
     port=$(sed -n 4p "$data/postmaster.pid")
   else
-    port="${BACKTESTING_PG_PORT:-55432}"
-    if _pg_port_busy "$port"; then
-      echo "Port $port on 127.0.0.1 is taken by another program; set BACKTESTING_PG_PORT to a free port." >&2
-      return 1
+    if [ -n "${BACKTESTING_PG_PORT:-}" ]; then
+      port="$BACKTESTING_PG_PORT"
+      if _pg_port_busy "$port"; then
+        echo "Port $port on 127.0.0.1 (BACKTESTING_PG_PORT) is taken by another program; choose a free one." >&2
+        return 1
+      fi
+    else
+      # The first free port from 55432 on: another checkout's cluster may hold the default.
+      port=55432
+      while _pg_port_busy "$port"; do
+        port=$((port + 1))
+        [ "$port" -gt 55531 ] && { echo "no free port in 55432-55531 for PostgreSQL; set BACKTESTING_PG_PORT" >&2; return 1; }
+      done
     fi
     _pg_log "starting PostgreSQL on 127.0.0.1:$port"
     # The lock's descriptor is closed for pg_ctl: the server would inherit it and hold the lock for good.

@@ -4,6 +4,7 @@ using Backtesting.Grains.Interfaces;
 using Backtesting.Grains.Runners;
 using Backtesting.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Backtesting.Grains.Hosting;
@@ -13,14 +14,21 @@ public static class SiloSetup
 {
     public const string Invariant = "Npgsql";
 
+    /// <param name="adoNetClustering">
+    /// Membership in PostgreSQL; false only for an in-process test cluster, which brings its own membership.
+    /// </param>
     public static ISiloBuilder AddBacktestingCluster(this ISiloBuilder silo, string connectionString,
-        Action<BacktestClusterOptions>? configure = null)
+        Action<BacktestClusterOptions>? configure = null, bool adoNetClustering = true)
     {
-        silo.UseAdoNetClustering(o =>
+        if (adoNetClustering)
         {
-            o.Invariant = Invariant;
-            o.ConnectionString = connectionString;
-        });
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = connectionString;
+            });
+        }
+
         silo.AddAdoNetGrainStorage("Default", o =>
         {
             o.Invariant = Invariant;
@@ -56,7 +64,7 @@ public static class SiloSetup
             return new LeanDataProvider(root);
         });
         services.AddSingleton(StrategyCatalog.Templates);
-        services.AddSingleton<IBacktestRunner>(sp =>
+        services.TryAddSingleton<IBacktestRunner>(sp =>
         {
             var kind = sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value.Runner;
             return kind switch

@@ -28,6 +28,9 @@ public interface IRunHandle : IAsyncDisposable
     /// <summary>Completes when the run has ended and its output is complete.</summary>
     Task<RunExit> Exit { get; }
 
+    /// <summary>The worker's process id when it runs as a process of this host (to find it again), else null.</summary>
+    int? ProcessId { get; }
+
     Task PauseAsync();
 
     Task ResumeAsync();

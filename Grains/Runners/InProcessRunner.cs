@@ -47,6 +47,8 @@ public sealed class InProcessRunner : IBacktestRunner
 
         public Task<RunExit> Exit { get; }
 
+        public int? ProcessId => null;
+
         public Task PauseAsync()
         {
             _running.Reset();

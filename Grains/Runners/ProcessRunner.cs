@@ -20,10 +20,12 @@ public sealed class ProcessRunner(WorkerCommand command) : IBacktestRunner
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            // Held open and never written: if this silo dies, the pipe closes and the worker stops itself.
+            RedirectStandardInput = true,
             UseShellExecute = false,
             WorkingDirectory = request.OutputDirectory,
         };
-        foreach (var arg in command.Arguments.Concat(RunChannels.WorkerArguments(request)))
+        foreach (var arg in command.Arguments.Concat(RunChannels.WorkerArguments(request)).Append("--stop-on-stdin-close"))
         {
             info.ArgumentList.Add(arg);
         }
@@ -61,6 +63,8 @@ public sealed class ProcessRunner(WorkerCommand command) : IBacktestRunner
         public ChannelReader<string> Lines => _lines.Reader;
 
         public Task<RunExit> Exit { get; }
+
+        public int? ProcessId => _process.Id;
 
         public Task PauseAsync() => Signal("STOP");
 

@@ -9,10 +9,10 @@ public class ChunkedListTests
     public void KeepsOrderAcrossChunksAndReadsByIndex()
     {
         var list = new ChunkedList<Fill>();
-        const int n = 5_000; // 48-byte fills: 1,024 a chunk, so several chunks
+        const int n = 5_000; // 56-byte fills: 1,024 a chunk, so several chunks
         for (var i = 0; i < n; i++)
         {
-            list.Add(new Fill(i, 0, i, 1, 100 + i, 0, 0));
+            list.Add(new Fill(i, 0, i, 1, 100 + i, 0, 0, 1));
         }
 
         Assert.Equal(n, list.Count);

@@ -1,3 +1,4 @@
+using Backtesting.Grains.Interfaces;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
@@ -61,17 +62,22 @@ public sealed class OrleansProviderTests(PostgresFixture postgres) : IAsyncLifet
                 o.ConnectionString = db;
             });
             silo.Services.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+            // The test assembly also holds the cluster's grains, whose contracts carry engine records.
+            silo.Services.AddBacktestingSerialization();
         }
     }
 
     private sealed class ClientOnPostgres : IClientBuilderConfigurator
     {
-        public void Configure(IConfiguration configuration, IClientBuilder client) =>
+        public void Configure(IConfiguration configuration, IClientBuilder client)
+        {
             client.UseAdoNetClustering(o =>
             {
                 o.Invariant = "Npgsql";
                 o.ConnectionString = configuration[ConnectionStringKey];
             });
+            client.Services.AddBacktestingSerialization();
+        }
     }
 
     [Fact]

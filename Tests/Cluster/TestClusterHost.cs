@@ -1,0 +1,110 @@
+using Backtesting.Grains;
+using Backtesting.Grains.Hosting;
+using Backtesting.Grains.Interfaces;
+using Backtesting.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.TestingHost;
+
+namespace Backtesting.Tests.Cluster;
+
+/// <summary>
+/// A cluster of silos in this process on the project's own AdoNet scripts and a fresh PostgreSQL database:
+/// the real providers for membership, grain state, reminders and pub-sub, never in-memory stand-ins.
+/// </summary>
+public sealed class TestClusterHost : IAsyncDisposable
+{
+    private readonly TempFolder _work = new();
+
+    private TestClusterHost(InProcessTestCluster cluster, string connectionString)
+    {
+        Cluster = cluster;
+        ConnectionString = connectionString;
+    }
+
+    public InProcessTestCluster Cluster { get; }
+    public string ConnectionString { get; }
+    public IClusterClient Client => Cluster.Client;
+    public IBacktestStore Store => new PostgresBacktestStore(ConnectionString);
+
+    public static async Task<TestClusterHost> StartAsync(int silos = 2, Action<BacktestClusterOptions>? configure = null,
+        Action<IServiceCollection>? services = null)
+    {
+        var connectionString = await PostgresTestServer.CreateDatabaseAsync("cluster");
+        await SchemaMigrator.ApplyAsync(connectionString, CancellationToken.None);
+        var work = Path.Combine(Path.GetTempPath(), "backtesting-cluster-" + Guid.NewGuid().ToString("N"));
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        // Membership is the test cluster's own (its option to turn that off is not public); grain state,
+        // reminders and pub-sub run on the project's AdoNet scripts. The crash test covers AdoNet membership.
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddBacktestingCluster(connectionString, o =>
+            {
+                o.Runner = "inProcess";
+                o.DataDirectory = TestPaths.LeanData;
+                o.WorkDirectory = work;
+                o.SupervisionTick = TimeSpan.FromMilliseconds(500);
+                o.CheckpointInterval = TimeSpan.FromMilliseconds(200);
+                o.RecoveryReminderPeriod = TimeSpan.FromSeconds(2);
+                configure?.Invoke(o);
+            }, adoNetClustering: false);
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+            services?.Invoke(silo.Services);
+        });
+        builder.ConfigureClient(client =>
+        {
+            client.AddMemoryStreams(StreamNames.Provider);
+            client.Services.AddBacktestingSerialization();
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new TestClusterHost(cluster, connectionString);
+    }
+
+    public IBacktestGrain Backtest(Guid id) => Client.GetGrain<IBacktestGrain>(id);
+
+    public IBacktestQueueGrain Queue => Client.GetGrain<IBacktestQueueGrain>(0);
+
+    /// <summary>Polls the status until the predicate holds (or fails the test after the timeout).</summary>
+    public async Task<BacktestStatus> WaitFor(Guid id, Func<BacktestStatus, bool> predicate, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        BacktestStatus status;
+        do
+        {
+            status = await Backtest(id).GetStatus();
+            if (predicate(status))
+            {
+                return status;
+            }
+
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new TimeoutException($"backtest {id} stayed {status.State} ({status.History.Count} changes, last: {status.History[^1].Detail})");
+    }
+
+    /// <summary>Retries a call while the client reconnects after silos restarted.</summary>
+    public async Task<T> Retry<T>(Func<Task<T>> call)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (attempt < 100 && e is Orleans.Runtime.OrleansException or TimeoutException or Orleans.Runtime.SiloUnavailableException)
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+        _work.Dispose();
+    }
+}
