@@ -155,6 +155,36 @@ public class ClusterTests
     }
 
     [Fact]
+    public async Task A_run_past_its_timeout_ends_timed_out_with_partial_results()
+    {
+        await using var host = await TestClusterHost.StartAsync(silos: 1, configure: o => o.StandardTimeout = TimeSpan.FromMilliseconds(300));
+        var id = Guid.NewGuid();
+        await host.Backtest(id).Submit(Submission(Ticks));
+        var done = await host.WaitFor(id, s => s.IsTerminal, TimeSpan.FromMinutes(2));
+        Assert.Equal(BacktestState.TimedOut, done.State);
+        Assert.Equal("timeout", done.Error!.ErrorType);
+        var partial = await host.Backtest(id).GetResults();
+        Assert.NotNull(partial);
+        Assert.True(partial.Partial);
+        Assert.Equal("timed_out", (await host.Store.GetAsync(id))!.Status);
+        Assert.Empty((await host.Queue.GetSnapshot()).Running);
+    }
+
+    [Fact]
+    public async Task Deleting_a_running_backtest_cancels_it_and_removes_every_row()
+    {
+        await using var host = await TestClusterHost.StartAsync(silos: 1);
+        var id = Guid.NewGuid();
+        await host.Backtest(id).Submit(Submission(Ticks));
+        await host.WaitFor(id, s => s.State == BacktestState.Running);
+        await host.Backtest(id).Delete();
+        Assert.Null(await host.Store.GetAsync(id));
+        Assert.Null(await host.Store.GetResultAsync(id));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => host.Backtest(id).GetStatus());
+        Assert.Empty((await host.Queue.GetSnapshot()).Running);
+    }
+
+    [Fact]
     public async Task The_queue_honours_the_limit_and_starts_higher_priorities_first()
     {
         await using var host = await TestClusterHost.StartAsync(configure: o => o.MaxConcurrent = 2);
