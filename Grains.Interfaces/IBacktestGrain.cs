@@ -58,7 +58,8 @@ public sealed record RunningEntry(
     [property: Id(1)] string Owner,
     [property: Id(2)] BacktestPriority Priority,
     [property: Id(3)] DateTime GrantedAt,
-    [property: Id(4)] DateTime LeaseExpiresAt);
+    [property: Id(4)] DateTime LeaseExpiresAt,
+    [property: Id(5)] string? Silo = null);
 
 [GenerateSerializer, Immutable, Alias("queue.limits")]
 public sealed record QueueLimits(
@@ -92,13 +93,38 @@ public interface IBacktestQueueGrain : IGrainWithIntegerKey
     [Alias("snapshot")]
     Task<QueueSnapshot> GetSnapshot();
 
-    /// <summary>Keeps a granted slot alive; returns false when the slot was reclaimed.</summary>
+    /// <summary>Keeps a granted slot alive and says which silo runs it; false when the slot was reclaimed.</summary>
     [Alias("renew")]
-    Task<bool> Renew(Guid backtestId);
+    Task<bool> Renew(Guid backtestId, string silo);
 
     /// <summary>Frees the slot (every terminal state calls it; calling it twice is harmless).</summary>
     [Alias("release")]
     Task Release(Guid backtestId);
+}
+
+/// <summary>One silo of the cluster and its load.</summary>
+[GenerateSerializer, Immutable, Alias("cluster.silo")]
+public sealed record SiloLoad(
+    [property: Id(0)] string Address,
+    [property: Id(1)] string Status,
+    [property: Id(2)] double? CpuUsage,
+    [property: Id(3)] long? MemoryUsage,
+    [property: Id(4)] int Activations,
+    [property: Id(5)] int RunningBacktests);
+
+/// <summary>The cluster at a glance: its silos and their load, and how many backtests run and wait.</summary>
+[GenerateSerializer, Immutable, Alias("cluster.status")]
+public sealed record ClusterStatus(
+    [property: Id(0)] IReadOnlyList<SiloLoad> Silos,
+    [property: Id(1)] int Running,
+    [property: Id(2)] int Queued,
+    [property: Id(3)] QueueLimits Limits);
+
+[Alias("cluster.status-grain")]
+public interface IClusterStatusGrain : IGrainWithIntegerKey
+{
+    [Alias("status")]
+    Task<ClusterStatus> GetStatus();
 }
 
 /// <summary>Cross-run analysis of stored backtests.</summary>

@@ -156,7 +156,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         if (_run is null)
         {
             // The silo that held the frozen run is gone: continue from the checkpoint, in a slot.
-            if (await Queue.Renew(Id))
+            if (await Queue.Renew(Id, SiloName))
             {
                 await StartAttempt("resumed after the paused run was lost");
             }
@@ -245,13 +245,13 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         if (S.State == BacktestState.Paused && _run is null)
         {
             // A paused run lost with its silo stays paused (its checkpoint is kept); Resume restarts it.
-            await Queue.Renew(Id);
+            await Queue.Renew(Id, SiloName);
         }
         else if (Lifecycle.IsActive(S.State) && _run is null)
         {
             // This activation has no run although the state says there is one: the silo that ran it died.
             _log.LogWarning("Backtest {Id} lost its run ({State}); restarting from its checkpoint", Id, S.State);
-            if (!await Queue.Renew(Id))
+            if (!await Queue.Renew(Id, SiloName))
             {
                 await MoveTo(BacktestState.Queued, "its slot expired while the run was lost; queued again");
                 await Queue.Enqueue(Id, S.Owner, S.Priority);
@@ -271,6 +271,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private IBacktestQueueGrain Queue => GrainFactory.GetGrain<IBacktestQueueGrain>(0);
 
+    private string SiloName => _siloDetails.SiloAddress.ToParsableString();
+
     private string RunDirectory => Path.Combine(_options.WorkDirectory, Id.ToString("N"), $"attempt-{S.Attempts.Count}");
 
     private string ResultsUrl => $"/api/v1/nautilus/backtest/results/{Id}";
@@ -286,7 +288,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
 
         S.Attempts.Add(new RunAttempt(attempt, _runner.Kind, DateTime.UtcNow, null, null, null, resumeFrom,
-            _siloDetails.SiloAddress.ToParsableString(), null));
+            SiloName, null));
         await MoveTo(BacktestState.Starting, detail ?? $"attempt {attempt} on the {_runner.Kind} runner");
         var request = new RunRequest(Id, attempt, S.ConfigJson!, RunDirectory,
             _data is LeanDataProvider lean ? lean.DataRoot : DataRoot.Locate(_options.DataDirectory) ?? "",
@@ -302,6 +304,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         _run = await _runner.StartAsync(request, CancellationToken.None);
         S.Attempts[^1] = S.Attempts[^1] with { ProcessId = _run.ProcessId };
         await _state.WriteStateAsync();
+        await Queue.Renew(Id, SiloName); // the queue learns at once which silo runs it
         _runningSince = Stopwatch.StartNew();
         _lastCheckpointSynced = checkpoint;
         _tick ??= this.RegisterGrainTimer(OnTick, new GrainTimerCreationOptions(_options.SupervisionTick, _options.SupervisionTick)
@@ -465,7 +468,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             return;
         }
 
-        if (!await Queue.Renew(Id) && _stopAs is null)
+        if (!await Queue.Renew(Id, SiloName) && _stopAs is null)
         {
             _log.LogWarning("Backtest {Id} lost its slot; stopping and queueing again", Id);
             _stopAs = BacktestState.Queued;

@@ -92,7 +92,7 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
             new QueueLimits(_options.MaxConcurrent, _options.MaxConcurrentPerOwner)));
     }
 
-    public async Task<bool> Renew(Guid backtestId)
+    public async Task<bool> Renew(Guid backtestId, string silo)
     {
         var index = S.Running.FindIndex(r => r.BacktestId == backtestId);
         if (index < 0)
@@ -103,9 +103,9 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
         // Leases live in memory between writes: after a queue failover the persisted expiry is older, which only
         // makes reclaiming earlier, never later. Persist only when the lease is more than half used.
         var entry = S.Running[index];
-        var renewed = entry with { LeaseExpiresAt = DateTime.UtcNow + _options.LeaseDuration };
+        var renewed = entry with { LeaseExpiresAt = DateTime.UtcNow + _options.LeaseDuration, Silo = silo };
         S.Running[index] = renewed;
-        if (entry.LeaseExpiresAt - DateTime.UtcNow < _options.LeaseDuration / 2)
+        if (entry.LeaseExpiresAt - DateTime.UtcNow < _options.LeaseDuration / 2 || entry.Silo != silo)
         {
             await _state.WriteStateAsync();
         }

@@ -155,6 +155,23 @@ public class ClusterTests
     }
 
     [Fact]
+    public async Task Cluster_status_shows_every_silo_and_where_backtests_run()
+    {
+        await using var host = await TestClusterHost.StartAsync();
+        var id = Guid.NewGuid();
+        await host.Backtest(id).Submit(Submission(Ticks));
+        var running = await host.WaitFor(id, s => s.State == BacktestState.Running);
+        await host.Backtest(id).Pause();
+        var status = await host.Client.GetGrain<IClusterStatusGrain>(0).GetStatus();
+        Assert.Equal(2, status.Silos.Count);
+        Assert.Equal(1, status.Running);
+        Assert.Equal(0, status.Queued);
+        Assert.Equal(1, status.Silos.Single(s => s.Address == running.Attempts[^1].Silo).RunningBacktests);
+        Assert.All(status.Silos, s => Assert.True(s.Activations > 0 && s.Status == "Active"));
+        await host.Backtest(id).Cancel();
+    }
+
+    [Fact]
     public async Task A_run_past_its_timeout_ends_timed_out_with_partial_results()
     {
         await using var host = await TestClusterHost.StartAsync(silos: 1, configure: o => o.StandardTimeout = TimeSpan.FromMilliseconds(300));
