@@ -1,8 +1,10 @@
 using System.Net;
 using Backtesting.Grains;
+using Backtesting.Silo;
 using Backtesting.Grains.Hosting;
 using Backtesting.Storage;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -39,4 +41,15 @@ builder.UseOrleans(silo =>
     silo.AddBacktestingCluster(connectionString, o => configuration.GetSection(BacktestClusterOptions.Section).Bind(o));
 });
 
-await builder.Build().RunAsync();
+var host = builder.Build();
+await host.StartAsync();
+Console.WriteLine($"silo up: {orleans["AdvertisedAddress"] ?? "127.0.0.1"}:{orleans.GetValue("SiloPort", 11111)}, gateway {orleans.GetValue("GatewayPort", 30000)}");
+
+// Silo:Demo names a config file to run through the cluster once the silo is up: how ./run.sh shows the whole
+// path (grain, queue, runner, PostgreSQL) before the API exists.
+if (orleans["Demo"] is { Length: > 0 } demo)
+{
+    await DemoRun.RunAsync(host.Services.GetRequiredService<IClusterClient>(), demo);
+}
+
+await host.WaitForShutdownAsync();
