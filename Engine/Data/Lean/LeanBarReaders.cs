@@ -103,37 +103,16 @@ internal sealed class LeanDateBarReader : LeanZipSource
 /// Minute bars from per-day zips whose lines start with milliseconds since local midnight; the
 /// date comes from the file name. The adjustment and UTC offset are fixed per file.
 /// </summary>
-internal sealed class LeanMinuteBarReader : LeanZipSource
+internal sealed class LeanMinuteBarReader(IReadOnlyList<LeanFile> files, int instrument, LeanBarLayout layout, double priceScale,
+    ExchangeClock clock, PriceAdjuster adjuster) : LeanDayFileSource(files, instrument, priceScale, clock, adjuster)
 {
     private static readonly long MinuteTicks = TimeSpan.TicksPerMinute;
-
-    private readonly LeanBarLayout _layout;
-    private readonly double _priceScale;
-    private readonly ExchangeClock _clock;
-    private readonly PriceAdjuster _adjuster;
-    private int _day;
-
-    public LeanMinuteBarReader(IReadOnlyList<LeanFile> files, int instrument, LeanBarLayout layout, double priceScale,
-        ExchangeClock clock, PriceAdjuster adjuster)
-        : base(files, instrument)
-    {
-        _layout = layout;
-        _priceScale = priceScale;
-        _clock = clock;
-        _adjuster = adjuster;
-    }
-
-    protected override void BeginFile(LeanFile file)
-    {
-        _day = file.Date.DayNumber;
-        _adjuster.SetDay(_day);
-    }
 
     protected override bool TryParse(ReadOnlySpan<byte> line, out MarketData point)
     {
         var fields = new CsvFields(line);
-        var time = _clock.ToUtcTicks(_day, fields.NextLong() * TimeSpan.TicksPerMillisecond);
-        LeanBarColumns.Read(ref fields, _layout, _priceScale, _adjuster, time, time + MinuteTicks, _day, out point);
+        var time = UtcTicks(fields.NextLong());
+        LeanBarColumns.Read(ref fields, layout, PriceScale, Adjuster, time, time + MinuteTicks, Day, out point);
         return true;
     }
 }

@@ -4,34 +4,16 @@ namespace Backtesting.Engine.Data.Lean;
 /// Trade ticks from per-day zips: <c>ms,price,quantity,exchange,sale_condition,suspicious</c>.
 /// Ticks flagged suspicious are dropped.
 /// </summary>
-internal sealed class LeanTradeTickReader : LeanZipSource
+internal sealed class LeanTradeTickReader(IReadOnlyList<LeanFile> files, int instrument, double priceScale, ExchangeClock clock,
+    PriceAdjuster adjuster) : LeanDayFileSource(files, instrument, priceScale, clock, adjuster)
 {
-    private readonly double _priceScale;
-    private readonly ExchangeClock _clock;
-    private readonly PriceAdjuster _adjuster;
-    private int _day;
-
-    public LeanTradeTickReader(IReadOnlyList<LeanFile> files, int instrument, double priceScale, ExchangeClock clock,
-        PriceAdjuster adjuster)
-        : base(files, instrument)
-    {
-        _priceScale = priceScale;
-        _clock = clock;
-        _adjuster = adjuster;
-    }
-
-    protected override void BeginFile(LeanFile file)
-    {
-        _day = file.Date.DayNumber;
-        _adjuster.SetDay(_day);
-    }
 
     protected override bool TryParse(ReadOnlySpan<byte> line, out MarketData point)
     {
         var fields = new CsvFields(line);
         var milliseconds = fields.NextLong();
-        var price = fields.NextDouble() / _priceScale * _adjuster.PriceMultiplier;
-        var quantity = fields.NextDouble() / _adjuster.VolumeDivisor;
+        var price = fields.NextDouble() / PriceScale * Adjuster.PriceMultiplier;
+        var quantity = fields.NextDouble() / Adjuster.VolumeDivisor;
         fields.Skip(); // exchange
         fields.Skip(); // sale condition
         if (IsSuspicious(fields.Next()))
@@ -39,8 +21,8 @@ internal sealed class LeanTradeTickReader : LeanZipSource
             point = default;
             return false;
         }
-        var time = _clock.ToUtcTicks(_day, milliseconds * TimeSpan.TicksPerMillisecond);
-        point = MarketData.CreateTrade(0, time, _day, price, quantity);
+        var time = UtcTicks(milliseconds);
+        point = MarketData.CreateTrade(0, time, Day, price, quantity);
         return true;
     }
 
@@ -52,30 +34,17 @@ internal sealed class LeanTradeTickReader : LeanZipSource
 /// LEAN writes one side per tick (the other is 0), so the last known other side is carried
 /// forward: every point then has a usable bid, ask and mid once both sides have been seen.
 /// </summary>
-internal sealed class LeanQuoteTickReader : LeanZipSource
+internal sealed class LeanQuoteTickReader(IReadOnlyList<LeanFile> files, int instrument, double priceScale, ExchangeClock clock,
+    PriceAdjuster adjuster) : LeanDayFileSource(files, instrument, priceScale, clock, adjuster)
 {
-    private readonly double _priceScale;
-    private readonly ExchangeClock _clock;
-    private readonly PriceAdjuster _adjuster;
-    private int _day;
     private double _bid;
     private double _bidSize;
     private double _ask;
     private double _askSize;
 
-    public LeanQuoteTickReader(IReadOnlyList<LeanFile> files, int instrument, double priceScale, ExchangeClock clock,
-        PriceAdjuster adjuster)
-        : base(files, instrument)
-    {
-        _priceScale = priceScale;
-        _clock = clock;
-        _adjuster = adjuster;
-    }
-
     protected override void BeginFile(LeanFile file)
     {
-        _day = file.Date.DayNumber;
-        _adjuster.SetDay(_day);
+        base.BeginFile(file);
         // Quotes do not carry over a night.
         _bid = _bidSize = _ask = _askSize = 0;
     }
@@ -84,10 +53,10 @@ internal sealed class LeanQuoteTickReader : LeanZipSource
     {
         var fields = new CsvFields(line);
         var milliseconds = fields.NextLong();
-        var bid = fields.NextDoubleOrZero() / _priceScale * _adjuster.PriceMultiplier;
-        var bidSize = fields.NextDoubleOrZero() / _adjuster.VolumeDivisor;
-        var ask = fields.NextDoubleOrZero() / _priceScale * _adjuster.PriceMultiplier;
-        var askSize = fields.NextDoubleOrZero() / _adjuster.VolumeDivisor;
+        var bid = fields.NextDoubleOrZero() / PriceScale * Adjuster.PriceMultiplier;
+        var bidSize = fields.NextDoubleOrZero() / Adjuster.VolumeDivisor;
+        var ask = fields.NextDoubleOrZero() / PriceScale * Adjuster.PriceMultiplier;
+        var askSize = fields.NextDoubleOrZero() / Adjuster.VolumeDivisor;
         fields.Skip(); // exchange
         fields.Skip(); // condition
         if (LeanTradeTickReader.IsSuspicious(fields.Next()))
@@ -105,8 +74,8 @@ internal sealed class LeanQuoteTickReader : LeanZipSource
             _ask = ask;
             _askSize = askSize;
         }
-        var time = _clock.ToUtcTicks(_day, milliseconds * TimeSpan.TicksPerMillisecond);
-        point = MarketData.CreateQuote(0, time, _day, _bid, _bidSize, _ask, _askSize);
+        var time = UtcTicks(milliseconds);
+        point = MarketData.CreateQuote(0, time, Day, _bid, _bidSize, _ask, _askSize);
         return true;
     }
 }

@@ -74,3 +74,26 @@ internal abstract class LeanZipSource : IMarketDataSource
         _nextFile = _files.Count;
     }
 }
+
+/// <summary>
+/// A source of per-day files (minute bars, ticks): the date comes from the file name, and the price
+/// adjustment and UTC offset are fixed for each file.
+/// </summary>
+internal abstract class LeanDayFileSource(IReadOnlyList<LeanFile> files, int instrument, double priceScale,
+    ExchangeClock clock, PriceAdjuster adjuster) : LeanZipSource(files, instrument)
+{
+    protected double PriceScale { get; } = priceScale;
+    protected ExchangeClock Clock { get; } = clock;
+    protected PriceAdjuster Adjuster { get; } = adjuster;
+    /// <summary>The current file's local date (DateOnly.DayNumber).</summary>
+    protected int Day { get; private set; }
+
+    protected override void BeginFile(LeanFile file)
+    {
+        Day = file.Date.DayNumber;
+        Adjuster.SetDay(Day);
+    }
+
+    /// <summary>UTC ticks of a time given in milliseconds since the file's local midnight.</summary>
+    protected long UtcTicks(long milliseconds) => Clock.ToUtcTicks(Day, milliseconds * TimeSpan.TicksPerMillisecond);
+}
