@@ -8,6 +8,9 @@ const string Usage = """
       micro [BenchmarkDotNet args]   micro-benchmarks of the hot pieces (default filter: all; e.g. --filter *Indicator* --job short)
       e2e [--bars N] [--small-bars N] [--instruments N] [--worker-runs N]
                                      the end-to-end scenarios, each in its own child process; prints one table
+      cluster [--runs N] [--process-runs N] [--queue N] [--event-runs N] [--runners inProcess,process]
+                                     one real silo in this process on a fresh PostgreSQL database: submit-to-complete
+                                     overhead, queue throughput and event latency; prints one table
     """;
 
 if (args.Length == 0)
@@ -34,6 +37,8 @@ switch (args[0])
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     case "e2e":
         return EndToEnd.Run(rest);
+    case "cluster":
+        return await ClusterBench.RunAsync(rest);
     case EndToEnd.ChildMode:
         return EndToEndChild.Run(rest);
     default:
