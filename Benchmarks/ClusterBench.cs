@@ -108,7 +108,7 @@ internal static class ClusterBench
         await Execute(server, $"CREATE DATABASE \"{database}\"");
         // The silo opens two pools on this string (Orleans' AdoNet providers and the results store's data source),
         // each 100 connections by default: 200 submits at once would take more than the server allows.
-        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database, Pooling = true, MaxPoolSize = 40 }.ConnectionString;
+        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database, Pooling = true }.ConnectionString;
         var work = Path.Combine(Path.GetTempPath(), "backtesting-cluster-bench-" + Guid.NewGuid().ToString("N"));
         var overheads = new List<(string Runner, Stats Stats)>();
         var latencies = new List<(string Runner, Stats Stats)>();

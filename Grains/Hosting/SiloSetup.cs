@@ -20,6 +20,7 @@ public static class SiloSetup
     public static ISiloBuilder AddBacktestingCluster(this ISiloBuilder silo, string connectionString,
         Action<BacktestClusterOptions>? configure = null, bool adoNetClustering = true)
     {
+        connectionString = WithBoundedPool(connectionString);
         if (adoNetClustering)
         {
             silo.UseAdoNetClustering(o =>
@@ -75,5 +76,24 @@ public static class SiloSetup
             };
         });
         return silo;
+    }
+
+    /// <summary>Connections one pool of a silo may hold unless the connection string says otherwise.</summary>
+    public const int DefaultMaxPoolSize = 30;
+
+    /// <summary>
+    /// A silo opens two pools on its connection string (Orleans' providers and the results store). Npgsql's
+    /// default of 100 each lets a burst of submissions on a few silos exhaust PostgreSQL's connections, so the
+    /// pools are bounded unless the string sets a size itself.
+    /// </summary>
+    public static string WithBoundedPool(string connectionString)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("pool size", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        }
+
+        return builder.ConnectionString;
     }
 }
