@@ -319,9 +319,25 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     {
         try
         {
-            await foreach (var line in run.Lines.ReadAllAsync())
+            // Lines arrive in bursts (trades and equity points): take all that are waiting, then publish them
+            // in one batch, so the stream's per-call cost does not pile up into latency.
+            var batch = new List<BacktestEvent>();
+            while (await run.Lines.WaitToReadAsync())
             {
-                await OnLine(line);
+                while (batch.Count < 512 && run.Lines.TryRead(out var line))
+                {
+                    if (await OnLine(line) is { } message)
+                    {
+                        batch.Add(message);
+                    }
+                }
+
+                if (_stream is not null && batch.Count > 0)
+                {
+                    await _stream.OnNextBatchAsync(batch);
+                }
+
+                batch.Clear();
             }
 
             var exit = await run.Exit;
@@ -336,7 +352,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
     }
 
-    private async Task OnLine(string line)
+    /// <summary>Updates the snapshot from one protocol line; returns the event to publish (null: not a protocol line).</summary>
+    private async Task<BacktestEvent?> OnLine(string line)
     {
         string type;
         JsonElement data;
@@ -348,7 +365,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
         catch (JsonException)
         {
-            return; // not a protocol line
+            return null; // not a protocol line
         }
 
         switch (type)
@@ -372,15 +389,12 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 break;
         }
 
-        if (_stream is not null)
-        {
-            await _stream.OnNextAsync(new BacktestEvent(Id, type, line));
-        }
-
         if (_progressDirty && DateTime.UtcNow - _lastProgressWrite >= _options.ProgressPersistInterval)
         {
             await PersistProgress();
         }
+
+        return new BacktestEvent(Id, type, line);
     }
 
     private async Task OnRunEnded(IRunHandle run, RunRequest request, RunExit exit)
