@@ -6,12 +6,13 @@ using Backtesting.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orleans.Dashboard;
 using Orleans.Configuration;
 using Orleans.Hosting;
 
 // Configuration: appsettings.json, then environment variables (Silo__SiloPort=11112, Backtesting__Runner=inProcess, ...),
 // then the command line. BACKTESTING_DB is accepted as the connection string for convenience.
-var builder = Host.CreateApplicationBuilder(args);
+var builder = WebApplication.CreateBuilder(args);
 var configuration = builder.Configuration;
 var connectionString = configuration.GetConnectionString("Backtesting") is { Length: > 0 } configured
     ? configured
@@ -39,11 +40,19 @@ builder.UseOrleans(silo =>
     silo.Configure<ClusterMembershipOptions>(orleans.GetSection("Membership"));
     silo.Configure<ReminderOptions>(orleans.GetSection("Reminders"));
     silo.AddBacktestingCluster(connectionString, o => configuration.GetSection(BacktestClusterOptions.Section).Bind(o));
+    silo.AddDashboard();
 });
 
+// Orleans' dashboard has no authentication of its own: it listens on loopback only (the API will offer it to
+// admins behind their keys).
+var dashboardPort = orleans.GetValue("DashboardPort", 8081);
+builder.WebHost.UseUrls($"http://127.0.0.1:{dashboardPort}");
+
 var host = builder.Build();
+host.MapOrleansDashboard("/dashboard");
 await host.StartAsync();
-Console.WriteLine($"silo up: {orleans["AdvertisedAddress"] ?? "127.0.0.1"}:{orleans.GetValue("SiloPort", 11111)}, gateway {orleans.GetValue("GatewayPort", 30000)}");
+Console.WriteLine($"silo up: {orleans["AdvertisedAddress"] ?? "127.0.0.1"}:{orleans.GetValue("SiloPort", 11111)}, gateway {orleans.GetValue("GatewayPort", 30000)}, " +
+                  $"dashboard http://127.0.0.1:{dashboardPort}/dashboard");
 
 // Silo:Demo names a config file to run through the cluster once the silo is up: how ./run.sh shows the whole
 // path (grain, queue, runner, PostgreSQL) before the API exists.

@@ -20,10 +20,11 @@ namespace Backtesting.Tests.Cluster;
 [Collection("cluster")]
 public class SiloCrashTests
 {
-    private sealed class SiloProcess(Process process, int siloPort, string log) : IDisposable
+    private sealed class SiloProcess(Process process, int siloPort, int dashboardPort, string log) : IDisposable
     {
         public Process Process { get; } = process;
         public int SiloPort { get; } = siloPort;
+        public int DashboardPort { get; } = dashboardPort;
         public string Log => File.Exists(log) ? File.ReadAllText(log) : "";
 
         public void Dispose()
@@ -49,6 +50,7 @@ public class SiloCrashTests
     {
         var siloPort = FreePort();
         var gatewayPort = FreePort();
+        var dashboardPort = FreePort();
         var log = logs.File($"silo-{siloPort}.log");
         var info = new ProcessStartInfo("bash", ["-c", $"exec dotnet \"{Path.Combine(AppContext.BaseDirectory, "Backtesting.Silo.dll")}\" > \"{log}\" 2>&1"])
         {
@@ -61,6 +63,7 @@ public class SiloCrashTests
             ["Silo__ClusterId"] = clusterId,
             ["Silo__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
             ["Silo__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Silo__DashboardPort"] = dashboardPort.ToString(CultureInfo.InvariantCulture),
             ["Silo__Membership__ProbeTimeout"] = "00:00:01",
             ["Silo__Membership__NumMissedProbesLimit"] = "2",
             ["Silo__Membership__NumVotesForDeathDeclaration"] = "1",
@@ -80,7 +83,7 @@ public class SiloCrashTests
             info.Environment[key] = value;
         }
 
-        return new SiloProcess(Process.Start(info)!, siloPort, log);
+        return new SiloProcess(Process.Start(info)!, siloPort, dashboardPort, log);
     }
 
     /// <summary>Connects once a silo has joined (a client with no gateway listed gives up at once).</summary>
@@ -163,6 +166,13 @@ public class SiloCrashTests
         int? frozenWorker = null;
         try
         {
+            // Each silo serves Orleans' dashboard on loopback.
+            using (var http = new HttpClient())
+            {
+                var page = await http.GetAsync(new Uri($"http://127.0.0.1:{first.DashboardPort}/dashboard"));
+                Assert.True(page.IsSuccessStatusCode, $"dashboard answered {page.StatusCode}");
+            }
+
             var id = Guid.NewGuid();
             var grain = grains.GetGrain<IBacktestGrain>(id);
             await grain.Submit(ClusterTests.Submission(ClusterTests.Ticks));
