@@ -307,9 +307,12 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         await Queue.Renew(Id, SiloName); // the queue learns at once which silo runs it
         _runningSince = Stopwatch.StartNew();
         _lastCheckpointSynced = checkpoint;
+        // The tick keeps the activation alive while a run lasts: reading the worker's lines is not an incoming
+        // call, and an idle activation would otherwise be collected in the middle of a long run.
         _tick ??= this.RegisterGrainTimer(OnTick, new GrainTimerCreationOptions(_options.SupervisionTick, _options.SupervisionTick)
         {
             Interleave = true,
+            KeepAlive = true,
         });
         _supervision = Supervise(_run, request);
     }
