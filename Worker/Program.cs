@@ -24,6 +24,15 @@ namespace Backtesting.Worker
                 return ImportCommand.Run(args.Skip(1).ToList(), stdout, stderr);
             }
 
+            if (args.Count > 0 && args[0] == "strategies")
+            {
+                // The templates' parameter schemas, the one source the docs and forms are checked against.
+                stdout.WriteLine(JsonSerializer.Serialize(
+                    StrategyCatalog.Templates.All.Select(d => new { name = d.Name, description = d.Description, parameters = d.Parameters }),
+                    JsonDefaults.Indented));
+                return ExitCodes.Completed;
+            }
+
             var (options, usageError) = WorkerOptions.Parse(args);
             if (options is null)
             {
