@@ -17,7 +17,12 @@ namespace Backtesting.Worker
         /// <param name="stop">
         /// Ends the run early with partial results, like SIGTERM: how a host running the worker in-process stops it.
         /// </param>
-        public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken stop = default)
+        /// <param name="data">
+        /// A host that runs the worker in-process passes its own data provider, so runs share its catalog and its
+        /// decoded daily series; the worker process opens the folder named by --data.
+        /// </param>
+        public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, IMarketDataProvider? data = null,
+            CancellationToken stop = default)
         {
             if (args.Count > 0 && args[0] == "import")
             {
@@ -54,7 +59,7 @@ namespace Backtesting.Worker
 
             try
             {
-                return RunBacktest(options, json, stdout, stderr, stop);
+                return RunBacktest(options, json, stdout, stderr, data, stop);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
             {
@@ -67,22 +72,23 @@ namespace Backtesting.Worker
             }
         }
 
-        private static int RunBacktest(WorkerOptions options, string json, TextWriter stdout, TextWriter stderr, CancellationToken external)
+        private static int RunBacktest(WorkerOptions options, string json, TextWriter stdout, TextWriter stderr,
+            IMarketDataProvider? provided, CancellationToken external)
         {
             var (config, parseErrors) = ConfigValidator.Parse(json);
-            var dataRoot = DataRoot.Locate(options.DataDirectory);
             if (config is null)
             {
                 return ReportInvalid(options, parseErrors, stdout, stderr);
             }
 
+            var dataRoot = provided is null ? DataRoot.Locate(options.DataDirectory) : "";
             if (dataRoot is null)
             {
                 stderr.WriteLine("no market data folder found: pass --data <dir> or set BACKTESTING_DATA");
                 return ExitCodes.Usage;
             }
 
-            var data = new LeanDataProvider(dataRoot);
+            var data = provided ?? new LeanDataProvider(dataRoot);
             var strategies = StrategyCatalog.Templates;
             var validation = ConfigValidator.Validate(config, data, strategies, ValidationPolicy.Local, DateOnly.FromDateTime(DateTime.UtcNow));
             if (!validation.IsValid)

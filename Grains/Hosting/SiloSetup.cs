@@ -73,7 +73,7 @@ public static class SiloSetup
             var kind = sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value.Runner;
             return kind switch
             {
-                "inProcess" => new InProcessRunner(),
+                "inProcess" => new InProcessRunner(sp.GetRequiredService<IMarketDataProvider>()),
                 "process" => new ProcessRunner(WorkerCommand.Default()),
                 _ => throw new InvalidOperationException($"Backtesting:Runner '{kind}' is not known (inProcess, process)"),
             };

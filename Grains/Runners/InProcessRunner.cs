@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Backtesting.Engine.Data;
 using Backtesting.Worker;
 
 namespace Backtesting.Grains.Runners;
@@ -8,14 +9,14 @@ namespace Backtesting.Grains.Runners;
 /// development and tests. Pause works by back-pressure: while paused, the worker's next output line blocks,
 /// which holds the engine within a heartbeat.
 /// </summary>
-public sealed class InProcessRunner : IBacktestRunner
+public sealed class InProcessRunner(IMarketDataProvider data) : IBacktestRunner
 {
     public string Kind => "inProcess";
 
     public Task<IRunHandle> StartAsync(RunRequest request, CancellationToken cancellation)
     {
         RunChannels.PrepareOutput(request);
-        return Task.FromResult<IRunHandle>(new Handle(request));
+        return Task.FromResult<IRunHandle>(new Handle(request, data));
     }
 
     private sealed class Handle : IRunHandle
@@ -24,7 +25,7 @@ public sealed class InProcessRunner : IBacktestRunner
         private readonly CancellationTokenSource _stop = new();
         private readonly ManualResetEventSlim _running = new(initialState: true);
 
-        public Handle(RunRequest request)
+        public Handle(RunRequest request, IMarketDataProvider data)
         {
             var args = RunChannels.WorkerArguments(request);
             Exit = Task.Factory.StartNew(() =>
@@ -33,7 +34,7 @@ public sealed class InProcessRunner : IBacktestRunner
                 using var errors = new StringWriter();
                 try
                 {
-                    return new RunExit(WorkerProgram.Run(args, writer, errors, _stop.Token));
+                    return new RunExit(WorkerProgram.Run(args, writer, errors, data, _stop.Token));
                 }
                 finally
                 {
