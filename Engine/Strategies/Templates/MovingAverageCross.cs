@@ -67,6 +67,8 @@ public sealed class MovingAverageCross : Strategy
     {
         var i = bar.Instrument;
         double f, s;
+        // Two near-identical branches on purpose: concrete Sma/Ema calls inline on this hot path, where one shared
+        // path through IMovingAverage would pay an interface call per update (measured in docs/benchmarks.md).
         if (_useEma)
         {
             var fast = _fastEma[i];
