@@ -166,11 +166,23 @@ public class SiloCrashTests
         int? frozenWorker = null;
         try
         {
-            // Each silo serves Orleans' dashboard on loopback.
+            // Each silo serves Orleans' dashboard on loopback (the client may have connected before this one is up).
             using (var http = new HttpClient())
             {
-                var page = await http.GetAsync(new Uri($"http://127.0.0.1:{first.DashboardPort}/dashboard"));
-                Assert.True(page.IsSuccessStatusCode, $"dashboard answered {page.StatusCode}");
+                HttpResponseMessage? page = null;
+                for (var wait = DateTime.UtcNow + TimeSpan.FromMinutes(1); page is null && DateTime.UtcNow < wait;)
+                {
+                    try
+                    {
+                        page = await http.GetAsync(new Uri($"http://127.0.0.1:{first.DashboardPort}/dashboard"));
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await Task.Delay(250);
+                    }
+                }
+
+                Assert.True(page?.IsSuccessStatusCode == true, $"dashboard answered {page?.StatusCode.ToString() ?? "nothing"}\n{first.Log}");
             }
 
             var id = Guid.NewGuid();
