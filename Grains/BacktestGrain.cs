@@ -416,6 +416,12 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         S.Attempts[^1] = attempt with { EndedAt = DateTime.UtcNow, ExitCode = exit.ExitCode, Outcome = outcome };
         var resultsPath = Path.Combine(request.OutputDirectory, "results.json");
 
+        if (_stopAs is not null && exit.ExitCode == ExitCodes.Completed)
+        {
+            // The run finished before the stop reached it: its results are whole, so it completed.
+            _stopAs = null;
+        }
+
         if (_stopAs == BacktestState.Queued)
         {
             // The slot was reclaimed: give it back, keep the checkpoint, and wait for a new one.

@@ -174,7 +174,12 @@ public class ClusterTests
     [Fact]
     public async Task A_run_past_its_timeout_ends_timed_out_with_partial_results()
     {
-        await using var host = await TestClusterHost.StartAsync(silos: 1, configure: o => o.StandardTimeout = TimeSpan.FromMilliseconds(300));
+        // A 100 ms budget checked every 50 ms: far less than the tick run needs, even on a fast machine.
+        await using var host = await TestClusterHost.StartAsync(silos: 1, configure: o =>
+        {
+            o.StandardTimeout = TimeSpan.FromMilliseconds(100);
+            o.SupervisionTick = TimeSpan.FromMilliseconds(50);
+        });
         var id = Guid.NewGuid();
         await host.Backtest(id).Submit(Submission(Ticks));
         var done = await host.WaitFor(id, s => s.IsTerminal, TimeSpan.FromMinutes(2));
@@ -346,9 +351,15 @@ public class ClusterTests
         var running = Guid.NewGuid();
         var queued = Guid.NewGuid();
         await host.Backtest(running).Submit(Submission(Ticks));
-        await host.WaitFor(running, s => s.State == BacktestState.Running && s.Progress!.Progress.Percentage > 5);
+        await host.WaitFor(running, s => s.State == BacktestState.Running);
+        // Pause only once a checkpoint has reached PostgreSQL (a paused worker writes no new one).
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (await host.Store.LoadCheckpointAsync(running) is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
         await host.Backtest(running).Pause();
-        await Task.Delay(500); // let a checkpoint reach PostgreSQL
         await host.Backtest(queued).Submit(Submission(Daily));
 
         foreach (var silo in host.Cluster.Silos.ToList())
