@@ -57,6 +57,31 @@ public class WorkerEndToEndTests
     }
 
     [Fact]
+    public void Progress_comes_at_least_every_percent_or_second_and_at_most_about_ten_a_second()
+    {
+        using var temp = new TempFolder();
+        var (code, lines, stderr) = Run(Args(temp, TickConfig));
+        Assert.True(code == 0, stderr);
+        var progress = lines.Where(l => TypeOf(l) == "backtest_progress").Select(Parse).Select(e => (
+            At: e.GetProperty("timestamp").GetDateTime(),
+            Percent: e.GetProperty("data").GetProperty("progress").GetProperty("percentage").GetDouble())).ToList();
+        Assert.True(progress.Count >= 3, $"only {progress.Count} progress lines");
+        Assert.Equal(100, progress[^1].Percent);
+        for (var i = 1; i < progress.Count; i++)
+        {
+            var gap = progress[i].At - progress[i - 1].At;
+            var step = progress[i].Percent - progress[i - 1].Percent;
+            // Every 1% (a heartbeat's worth of slack) or every second (scheduling slack on a busy machine).
+            Assert.True(step <= 1.5 || gap <= TimeSpan.FromSeconds(1.5), $"line {i}: {step:F2}% after {gap.TotalMilliseconds:F0} ms");
+            if (i < progress.Count - 1)
+            {
+                // At most about ten a second; the closing 100% line may follow at once.
+                Assert.True(gap >= TimeSpan.FromMilliseconds(95), $"line {i} came {gap.TotalMilliseconds:F0} ms after the previous one");
+            }
+        }
+    }
+
+    [Fact]
     public void Same_config_and_data_give_byte_identical_results()
     {
         using var temp = new TempFolder();
