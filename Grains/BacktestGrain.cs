@@ -392,11 +392,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 break;
         }
 
-        if (_progressDirty && DateTime.UtcNow - _lastProgressWrite >= _options.ProgressPersistInterval)
-        {
-            await PersistProgress();
-        }
-
+        // Progress is persisted by the supervision tick, not here: a database write on this path would hold up
+        // every event behind it.
         return new BacktestEvent(Id, type, line);
     }
 
@@ -501,7 +498,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
 
         await SyncCheckpoint(RunDirectory);
-        if (_progressDirty)
+        if (_progressDirty && DateTime.UtcNow - _lastProgressWrite >= _options.ProgressPersistInterval)
         {
             await PersistProgress();
         }
