@@ -9,7 +9,7 @@ namespace Backtesting.Engine.Indicators;
 /// EMA_t = EMA_{t-1} + α (x_t − EMA_{t-1}). Other libraries seed with the first value instead; their
 /// early values differ from these and converge as the seed's weight (1 − α)^k decays.
 /// </remarks>
-public sealed class Ema : IMovingAverage
+public sealed class Ema : IIndicator
 {
     private int _count;
     // Sum of the values during the warm-up, the EMA afterwards.

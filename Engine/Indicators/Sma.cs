@@ -10,7 +10,7 @@ namespace Backtesting.Engine.Indicators;
 /// wraps, i.e. once every <see cref="Period"/> updates: amortized O(1), no allocation.
 /// Ready after <see cref="Period"/> updates.
 /// </remarks>
-public sealed class Sma : IMovingAverage
+public sealed class Sma : IIndicator
 {
     private readonly double[] _window;
     private int _count;
