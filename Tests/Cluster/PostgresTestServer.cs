@@ -50,4 +50,18 @@ public static class PostgresTestServer
 
         return new NpgsqlConnectionStringBuilder(Server.Value) { Database = name, Pooling = true }.ConnectionString;
     }
+
+    /// <summary>
+    /// Drops a test's database and every connection still open to it: idle pooled connections of finished tests
+    /// would otherwise pile up until the server refuses new clients.
+    /// </summary>
+    public static async Task DropDatabaseAsync(string connectionString)
+    {
+        var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(Server.Value);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
 }

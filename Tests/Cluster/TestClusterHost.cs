@@ -106,5 +106,6 @@ public sealed class TestClusterHost : IAsyncDisposable
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
         _work.Dispose();
+        await PostgresTestServer.DropDatabaseAsync(ConnectionString);
     }
 }
