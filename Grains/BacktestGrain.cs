@@ -341,6 +341,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 }
 
                 batch.Clear();
+                await StopIfTimedOut();
             }
 
             var exit = await run.Exit;
@@ -483,7 +484,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private async Task OnTick(CancellationToken cancellation)
     {
-        if (_run is null)
+        if (_run is null || await StopIfTimedOut())
         {
             return;
         }
@@ -502,15 +503,25 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         {
             await PersistProgress();
         }
+    }
 
+    /// <summary>
+    /// Stops the run once its running time passes the limit. Checked first on every tick and after every batch of
+    /// lines: a run that streams without pause must not outlive its budget while the tick waits on I/O.
+    /// </summary>
+    private async Task<bool> StopIfTimedOut()
+    {
         var used = S.RunningTime + (_runningSince?.Elapsed ?? TimeSpan.Zero);
         var limit = _options.TimeoutFor(S.InstrumentCount);
-        if (S.State == BacktestState.Running && used > limit && _stopAs is null)
+        if (_run is null || S.State != BacktestState.Running || used <= limit || _stopAs is not null)
         {
-            _stopAs = BacktestState.TimedOut;
-            _stopReason = $"timed out after {limit.TotalMinutes:G} minutes of running time";
-            await _run.StopAsync(_options.StopGrace);
+            return false;
         }
+
+        _stopAs = BacktestState.TimedOut;
+        _stopReason = $"timed out after {limit.TotalMinutes:G} minutes of running time";
+        await _run.StopAsync(_options.StopGrace);
+        return true;
     }
 
     /// <summary>Stops whatever stage the backtest is in, ending as <paramref name="endAs"/>.</summary>
