@@ -49,6 +49,16 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     /// <summary>The latest resource sample measured from outside the worker (Docker stats); live only, not persisted.</summary>
     private ResourceUsage? _resources;
     private bool _detached;
+    /// <summary>
+    /// An attempt is being started: starting a container takes a while, and the supervision loop that starts a
+    /// retry interleaves with reminder ticks, which must not take the gap for a lost run and start another.
+    /// </summary>
+    private bool _attemptStarting;
+
+    private bool _runEnding;
+
+    /// <summary>A run exists, is being started, or is being wound up (results saved, a retry decided).</summary>
+    private bool HasRun => _run is not null || _attemptStarting || _runEnding;
 
     public BacktestGrain(
         [PersistentState("backtest", "Default")] IPersistentState<BacktestGrainState> state,
@@ -233,7 +243,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         {
             await StartAttempt(null);
         }
-        else if (!Lifecycle.IsActive(S.State) || _run is not null)
+        else if (!Lifecycle.IsActive(S.State) || HasRun)
         {
             // Cancelled while waiting, or already running here: the slot is not needed twice.
             if (!Lifecycle.IsActive(S.State))
@@ -255,12 +265,12 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             return;
         }
 
-        if (S.State == BacktestState.Paused && _run is null)
+        if (S.State == BacktestState.Paused && !HasRun)
         {
             // A paused run lost with its silo stays paused (its checkpoint is kept); Resume restarts it.
             await Queue.Renew(Id, SiloName);
         }
-        else if (Lifecycle.IsActive(S.State) && _run is null)
+        else if (Lifecycle.IsActive(S.State) && !HasRun)
         {
             // This activation has no run although the state says there is one: the silo that ran it died.
             _log.LogWarning("Backtest {Id} lost its run ({State}); restarting from its checkpoint", Id, S.State);
@@ -291,6 +301,24 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private string ResultsUrl => $"/api/v1/nautilus/backtest/results/{Id}";
 
     private async Task StartAttempt(string? detail)
+    {
+        if (_attemptStarting)
+        {
+            return;
+        }
+
+        _attemptStarting = true;
+        try
+        {
+            await StartAttemptOnce(detail);
+        }
+        finally
+        {
+            _attemptStarting = false;
+        }
+    }
+
+    private async Task StartAttemptOnce(string? detail)
     {
         var checkpoint = S.Checkpoint ?? await _store.LoadCheckpointAsync(Id);
         var attempt = S.Attempts.Count + 1;
@@ -431,14 +459,20 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 return;
             }
 
+            _runEnding = true;
             await OnRunEnded(run, request, exit);
         }
         catch (Exception e) when (!_detached)
         {
+            _runEnding = true;
             _log.LogError(e, "Supervising backtest {Id} failed", Id);
             S.Error = new BacktestErrorData(ErrorTypes.Execution, e.Message, new BacktestErrorDetails(e.StackTrace, null, null, false));
             await EndRun(run);
             await Finish(BacktestState.Failed, "supervision failed: " + e.Message);
+        }
+        finally
+        {
+            _runEnding = false;
         }
     }
 
