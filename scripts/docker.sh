@@ -108,18 +108,22 @@ worker_image_tag() {
   echo "backtesting-worker:${version:-0.0.0}"
 }
 
-# Publishes the worker self-contained and builds the image FROM scratch with the shared libraries ldd lists.
-# The build context's content hash is a label of the image: an unchanged worker is not rebuilt at all.
-build_worker_image() {
-  local root context tag hash current
+# The worker image's build context in .state/docker/worker-image: a self-contained publish of the worker (app/)
+# and, for the default FROM scratch build (WORKER_BASE_IMAGE unset or scratch), the shared libraries ldd lists,
+# OpenSSL, the time zone database and a passwd with the non-root user (rootfs/). With another base image
+# (e.g. mcr.microsoft.com/dotnet/runtime-deps:10.0), rootfs/ stays empty: the base brings them.
+prepare_worker_context() {
+  local root context
   root="$(_dk_repo_root)"
   context="$root/.state/docker/worker-image"
-  tag="$(worker_image_tag)"
-  export DOCKER_BUILDKIT=0
   rm -rf "$context" && mkdir -p "$context/app" "$context/rootfs"
   _dk_log "publishing the worker (self-contained linux-x64)"
   dotnet publish "$root/Worker/Worker.csproj" -c Release -r linux-x64 --self-contained true -nologo -v quiet \
     -p:PublishDir="$context/app/" -p:DebugType=none -p:GenerateDocumentationFile=false >&2 || return 1
+  cp "$root/docker/worker.Dockerfile" "$context/Dockerfile"
+  if [ "${WORKER_BASE_IMAGE:-scratch}" != "scratch" ]; then
+    return 0
+  fi
 
   # The shared libraries the runtime loads: what ldd lists for the host and its native parts, plus OpenSSL,
   # which .NET opens by name at run time for hashing (the content hash is SHA-256).
@@ -144,16 +148,27 @@ build_worker_image() {
   (cd /usr/share/zoneinfo && tar --exclude=./right --exclude=./posix -chf - .) | tar -xf - -C "$context/rootfs/usr/share/zoneinfo"
   printf 'root:x:0:0:root:/root:/sbin/nologin\nworker:x:10001:10001:worker:/tmp:/sbin/nologin\n' > "$context/rootfs/etc/passwd"
   printf 'root:x:0:\nworker:x:10001:\n' > "$context/rootfs/etc/group"
-  cp "$root/docker/worker.Dockerfile" "$context/Dockerfile"
+}
 
-  hash=$(cd "$context" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-32)
+# Builds backtesting-worker:<version> (FROM scratch unless WORKER_BASE_IMAGE says otherwise). The build
+# context's content hash is a label of the image: an unchanged worker is not rebuilt at all.
+build_worker_image() {
+  local root context tag hash current base
+  root="$(_dk_repo_root)"
+  context="$root/.state/docker/worker-image"
+  tag="$(worker_image_tag)"
+  base="${WORKER_BASE_IMAGE:-scratch}"
+  export DOCKER_BUILDKIT=0
+  prepare_worker_context || return 1
+
+  hash=$( { echo "$base"; cd "$context" && find . -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-32)
   current=$(docker image inspect --format '{{ index .Config.Labels "backtesting.content-hash" }}' "$tag" 2>/dev/null || true)
   if [ "$current" = "$hash" ]; then
     _dk_log "worker image $tag is up to date"
     return 0
   fi
-  _dk_log "building the worker image $tag (FROM scratch)"
-  docker build -q --build-arg BASE_IMAGE=scratch --build-arg ROOTFS=rootfs --label "backtesting.content-hash=$hash" \
+  _dk_log "building the worker image $tag (FROM $base)"
+  docker build -q --build-arg BASE_IMAGE="$base" --label "backtesting.content-hash=$hash" \
     -t "$tag" "$context" >&2 || return 1
   # The image this tag named before is dangling now: remove it (only images this script built carry the label).
   docker image prune -f --filter label=backtesting.content-hash >/dev/null
