@@ -1,3 +1,5 @@
+using Backtesting.Grains.Runners;
+
 namespace Backtesting.Grains;
 
 /// <summary>The cluster's settings for running backtests (section "Backtesting" of the silo's configuration).</summary>
@@ -30,6 +32,9 @@ public sealed class BacktestClusterOptions
     public TimeSpan RecoveryReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
     /// <summary>How long a stopped run may take to write partial results before it is killed.</summary>
     public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The Docker runner: image, sandbox limits, the memory cap for out-of-memory retries, fallback.</summary>
+    public DockerRunnerOptions Docker { get; set; } = new();
 
     public TimeSpan TimeoutFor(int instrumentCount) =>
         instrumentCount >= ManyInstrumentsThreshold ? LongTimeout : StandardTimeout;

@@ -1,10 +1,12 @@
 using System.Threading.Channels;
+using Backtesting.Grains.Interfaces;
 
 namespace Backtesting.Grains.Runners;
 
 /// <summary>What a runner needs to start one attempt of a backtest's worker.</summary>
 /// <param name="OutputDirectory">Where the worker writes results.json and checkpoint.json for this attempt.</param>
 /// <param name="Resume">Start with --resume from the checkpoint.json already placed in the output directory.</param>
+/// <param name="MemoryLimitBytes">The run's memory limit where the runner enforces one (Docker); null: the runner's default.</param>
 public sealed record RunRequest(
     Guid BacktestId,
     int Attempt,
@@ -12,12 +14,14 @@ public sealed record RunRequest(
     string OutputDirectory,
     string DataDirectory,
     bool Resume,
-    TimeSpan CheckpointInterval);
+    TimeSpan CheckpointInterval,
+    long? MemoryLimitBytes = null);
 
 /// <summary>How a run ended, as the runner saw it.</summary>
 /// <param name="ExitCode">The worker's exit code (see the worker's ExitCodes); 137 and the like for a kill.</param>
 /// <param name="OutOfMemory">The runner saw the run killed for exceeding its memory limit.</param>
-public sealed record RunExit(int ExitCode, bool OutOfMemory = false);
+/// <param name="Detail">What the runner knows beyond the code, e.g. that the container disappeared.</param>
+public sealed record RunExit(int ExitCode, bool OutOfMemory = false, string? Detail = null);
 
 /// <summary>One running attempt: its protocol lines, its end, and the controls a grain needs.</summary>
 public interface IRunHandle : IAsyncDisposable
@@ -30,6 +34,21 @@ public interface IRunHandle : IAsyncDisposable
 
     /// <summary>The worker's process id when it runs as a process of this host (to find it again), else null.</summary>
     int? ProcessId { get; }
+
+    /// <summary>The container running the attempt (Docker), else null.</summary>
+    string? Container => null;
+
+    /// <summary>
+    /// Resource usage measured from outside the worker (Docker's stats stream), when the runner has it; completes
+    /// when the run ends. Written from library callbacks: the grain reads it, nothing else touches its state.
+    /// </summary>
+    ChannelReader<ResourceUsage>? Resources => null;
+
+    /// <summary>
+    /// Set when the runner took over a run already in progress (a container a dead silo left running) instead of
+    /// starting one: the output folder that run writes to, which the grain reads from then on.
+    /// </summary>
+    string? ReattachedOutputDirectory => null;
 
     Task PauseAsync();
 
@@ -52,6 +71,9 @@ public interface IBacktestRunner
     Task<IRunHandle> StartAsync(RunRequest request, CancellationToken cancellation);
 }
 
+/// <summary>The runner cannot start runs at all (e.g. the Docker daemon is unreachable): retrying will not help.</summary>
+public sealed class RunnerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>Shared plumbing: the line channel every runner feeds.</summary>
 internal static class RunChannels
 {
@@ -61,14 +83,19 @@ internal static class RunChannels
         SingleWriter = true,
     });
 
-    public static List<string> WorkerArguments(RunRequest request)
+    /// <param name="outputDirectory">The output folder as the worker sees it (a container mounts it elsewhere).</param>
+    /// <param name="dataDirectory">The data folder as the worker sees it.</param>
+    public static List<string> WorkerArguments(RunRequest request, string? outputDirectory = null, string? dataDirectory = null)
     {
-        var configPath = Path.Combine(request.OutputDirectory, "config.json");
+        outputDirectory ??= request.OutputDirectory;
+        var configPath = outputDirectory.StartsWith('/') && outputDirectory != request.OutputDirectory
+            ? outputDirectory.TrimEnd('/') + "/config.json" // a Linux path inside a container, whatever the host
+            : Path.Combine(outputDirectory, "config.json");
         var args = new List<string>
         {
             "--config", configPath,
-            "--output", request.OutputDirectory,
-            "--data", request.DataDirectory,
+            "--output", outputDirectory,
+            "--data", dataDirectory ?? request.DataDirectory,
             "--backtest-id", request.BacktestId.ToString(),
             "--checkpoint-seconds", request.CheckpointInterval.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
