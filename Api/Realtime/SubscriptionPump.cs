@@ -10,6 +10,9 @@ namespace Backtesting.Api.Realtime;
 /// </summary>
 public static class SubscriptionPump
 {
+    /// <summary>How long a subscriber may hear nothing before the grain is asked whether the backtest ended.</summary>
+    public static TimeSpan QuietCheck { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <param name="send">Delivers one message to the subscriber (called from one task at a time).</param>
     /// <param name="snapshotSent">Completed once the snapshot is out (or faulted when it could not be sent).</param>
     public static async Task RunAsync(Guid id, IClusterClient client, BacktestEventRelay relay, EventSelection selection,
@@ -34,16 +37,51 @@ public static class SubscriptionPump
                 return;
             }
 
-            await foreach (var message in channel.Reader.ReadAllAsync(cancellationToken))
+            var grain = client.GetGrain<IBacktestGrain>(id);
+            while (true)
             {
-                if (selection.Wants(message.Type))
+                // Streamed events are hints (a memory stream can lose them, and the worker's completion line can pass
+                // before the subscription is in place): when nothing arrives for a while, ask the grain whether the
+                // backtest ended, and if so send its final messages from the authoritative state.
+                using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                quiet.CancelAfter(QuietCheck);
+                bool more;
+                try
                 {
-                    await send(message, cancellationToken);
+                    more = await channel.Reader.WaitToReadAsync(quiet.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    var current = await grain.GetStatus();
+                    if (current.IsTerminal)
+                    {
+                        foreach (var message in Snapshot.Messages(current, DateTime.UtcNow).Where(m => selection.Wants(m.Type)))
+                        {
+                            await send(message, cancellationToken);
+                        }
+
+                        return;
+                    }
+
+                    continue;
                 }
 
-                if (message.Type == MessageTypes.Complete)
+                if (!more)
                 {
                     return;
+                }
+
+                while (channel.Reader.TryRead(out var message))
+                {
+                    if (selection.Wants(message.Type))
+                    {
+                        await send(message, cancellationToken);
+                    }
+
+                    if (message.Type == MessageTypes.Complete)
+                    {
+                        return;
+                    }
                 }
             }
         }

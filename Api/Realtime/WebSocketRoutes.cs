@@ -51,10 +51,13 @@ public static class WebSocketRoutes
             await SubscriptionPump.RunAsync(id, services.GetRequiredService<IClusterClient>(), services.GetRequiredService<BacktestEventRelay>(),
                 selection, sender.SendAsync, null, closed.Token);
             await CloseAsync(socket, "backtest ended");
+            // Wait for the client's close frame: ending the request at once would reset the connection and could
+            // lose the last messages still unread on the client's side.
+            await reading.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
         }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or TimeoutException)
         {
-            // the client went away
+            // the client went away, or did not answer the close
         }
 
         await closed.CancelAsync();
