@@ -188,7 +188,7 @@ internal static class ClusterBench
         return allMet ? 0 : 1;
     }
 
-    internal static async Task<IHost> StartSilo(string connectionString, string runner, string data, string work)
+    internal static async Task<IHost> StartSilo(string connectionString, string runner, string data, string work, int limit = Limit)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Error);
@@ -207,8 +207,8 @@ internal static class ClusterBench
                 o.Runner = runner;
                 o.DataDirectory = data;
                 o.WorkDirectory = work;
-                o.MaxConcurrent = Limit;
-                o.MaxConcurrentPerOwner = Limit;
+                o.MaxConcurrent = limit;
+                o.MaxConcurrentPerOwner = limit;
             });
         });
         var host = builder.Build();
@@ -381,7 +381,7 @@ internal static class ClusterBench
         await command.ExecuteNonQueryAsync();
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -14,6 +14,9 @@ const string Usage = """
       docker [--starts N] [--batch N] [--cycles N]
                                      the Docker runner on a real daemon: start to first progress, a batch at
                                      concurrency 4 against the process runner, pause/resume cycles
+      api [--requests N] [--subscribers N]
+                                     the API in this process on a real silo: GET /results and GET /list latency, and
+                                     SignalR fan-out to N subscribers; prints one table
     """;
 
 if (args.Length == 0)
@@ -44,6 +47,8 @@ switch (args[0])
         return await ClusterBench.RunAsync(rest);
     case "docker":
         return await DockerBench.RunAsync(rest);
+    case "api":
+        return await ApiBench.RunAsync(rest);
     case EndToEnd.ChildMode:
         return EndToEndChild.Run(rest);
     default:
