@@ -19,6 +19,17 @@ public sealed class ParameterAttribute(string description) : Attribute
     public string[]? Allowed { get; init; }
 }
 
+/// <summary>
+/// Describes a strategy class for the catalog: its description and how many instruments it trades at most.
+/// Custom strategies carry it on their class; the templates are described where the catalog lists them.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class StrategyInfoAttribute(string description) : Attribute
+{
+    public string Description { get; } = description;
+    public int MaxInstruments { get; init; } = 50;
+}
+
 /// <summary>One parameter of a strategy: the single source for validation, the dashboard's form and the docs.</summary>
 public sealed record ParameterSchema(
     string Name,
@@ -40,8 +51,9 @@ public sealed class StrategyDescriptor
     private readonly Dictionary<string, PropertyInfo> _properties;
 
     private StrategyDescriptor(string name, string description, int maxInstruments, Func<Strategy> factory,
-        IReadOnlyList<ParameterSchema> parameters, Dictionary<string, PropertyInfo> properties)
+        IReadOnlyList<ParameterSchema> parameters, Dictionary<string, PropertyInfo> properties, string? sourceHash)
     {
+        SourceHash = sourceHash;
         Name = name;
         Description = description;
         MaxInstruments = maxInstruments;
@@ -55,11 +67,17 @@ public sealed class StrategyDescriptor
     /// <summary>How many instruments the strategy trades at most (rotation strategies take many).</summary>
     public int MaxInstruments { get; }
     public IReadOnlyList<ParameterSchema> Parameters { get; }
+    /// <summary>
+    /// For a custom strategy, the hash of the exact source it was compiled from; null for the templates, whose
+    /// code is part of the engine version. Part of a run's content hash, so a new version never reuses results.
+    /// </summary>
+    public string? SourceHash { get; }
 
     public static StrategyDescriptor For<T>(string description, int maxInstruments = 50) where T : Strategy, new() =>
         For(typeof(T).Name, description, () => new T(), maxInstruments);
 
-    public static StrategyDescriptor For(string name, string description, Func<Strategy> factory, int maxInstruments = 50)
+    public static StrategyDescriptor For(string name, string description, Func<Strategy> factory, int maxInstruments = 50,
+        string? sourceHash = null)
     {
         var prototype = factory();
         var parameters = new List<ParameterSchema>();
@@ -87,7 +105,7 @@ public sealed class StrategyDescriptor
             properties[parameterName] = property;
         }
 
-        return new StrategyDescriptor(name, description, maxInstruments, factory, parameters, properties);
+        return new StrategyDescriptor(name, description, maxInstruments, factory, parameters, properties, sourceHash);
     }
 
     private static string? TypeName(Type type) =>
