@@ -63,6 +63,7 @@ internal static class AssemblyAudit
         ["System.Threading.Monitor"] = ["Enter", "Exit"], // lock
         ["System.Threading.Interlocked"] = ["CompareExchange"], // events
         ["System.Type"] = ["GetTypeFromHandle", "op_Equality", "op_Inequality"], // records' EqualityContract
+        ["System.RuntimeTypeHandle"] = null,
     };
 
     public static List<string> FindViolations(byte[] image)

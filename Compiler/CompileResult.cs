@@ -17,7 +17,15 @@ public sealed record CompileDiagnostic(string Id, string Severity, int Line, int
 }
 
 /// <summary>What a compiled custom strategy offers a backtest: the same shape the templates' schemas have.</summary>
-public sealed record StrategySchema(string Name, string Description, int MaxInstruments, IReadOnlyList<ParameterSchema> Parameters);
+public sealed record StrategySchema(string Name, string Description, int MaxInstruments, IReadOnlyList<ParameterSchema> Parameters)
+{
+    /// <summary>
+    /// A descriptor that validates a config against this schema without running the strategy's code (for the API
+    /// and the grains; the worker loads the code). Its source hash makes a run's content hash name this version.
+    /// </summary>
+    public StrategyDescriptor ToDescriptor(string sourceHash) =>
+        StrategyDescriptor.FromSchema(Name, Description, MaxInstruments, Parameters, sourceHash);
+}
 
 /// <summary>
 /// The outcome of <see cref="StrategyCompiler.Compile"/>. When <see cref="Ok"/>, <see cref="Strategy"/> holds the

@@ -43,13 +43,16 @@ internal sealed class SandboxChecker(CSharpCompilation compilation, SemanticMode
 
     public List<CompileDiagnostic> Check(SyntaxNode root)
     {
-        foreach (var node in root.DescendantNodesAndSelf())
+        // Constructs first, so their specific message wins over what the same line's bindings would say.
+        var nodes = root.DescendantNodesAndSelf().ToList();
+        foreach (var node in nodes)
         {
             CheckConstruct(node);
-            if (node is ExpressionSyntax expression)
-            {
-                CheckBinding(expression);
-            }
+        }
+
+        foreach (var expression in nodes.OfType<ExpressionSyntax>())
+        {
+            CheckBinding(expression);
         }
 
         return _found;
@@ -249,7 +252,8 @@ internal sealed class SandboxChecker(CSharpCompilation compilation, SemanticMode
 
     private static string FullName(INamedTypeSymbol type) =>
         type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat.WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted)
-            .WithGenericsOptions(SymbolDisplayGenericsOptions.None));
+            .WithGenericsOptions(SymbolDisplayGenericsOptions.None)
+            .RemoveMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.UseSpecialTypes));
 
     private void Report(SyntaxNode node, string id, string what, string message) => Report(node.GetLocation(), id, what, message);
 

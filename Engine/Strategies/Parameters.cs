@@ -47,10 +47,10 @@ public sealed record ValidationError(string Field, string Rule, string Message);
 /// <summary>A strategy class and its parameter schema, derived from its <see cref="ParameterAttribute"/> properties.</summary>
 public sealed class StrategyDescriptor
 {
-    private readonly Func<Strategy> _factory;
+    private readonly Func<Strategy>? _factory;
     private readonly Dictionary<string, PropertyInfo> _properties;
 
-    private StrategyDescriptor(string name, string description, int maxInstruments, Func<Strategy> factory,
+    private StrategyDescriptor(string name, string description, int maxInstruments, Func<Strategy>? factory,
         IReadOnlyList<ParameterSchema> parameters, Dictionary<string, PropertyInfo> properties, string? sourceHash)
     {
         SourceHash = sourceHash;
@@ -108,6 +108,19 @@ public sealed class StrategyDescriptor
         return new StrategyDescriptor(name, description, maxInstruments, factory, parameters, properties, sourceHash);
     }
 
+    /// <summary>
+    /// A descriptor from a stored schema alone (a custom strategy's, as its compiler derived it), for hosts that must
+    /// not run the strategy's code: it validates types, ranges, required and allowed values exactly as the class's
+    /// own descriptor does, but not the strategy's cross-parameter rules (<see cref="Strategy.ValidateParameters"/>),
+    /// which the worker checks when it loads the code; it cannot create the strategy.
+    /// </summary>
+    public static StrategyDescriptor FromSchema(string name, string description, int maxInstruments,
+        IReadOnlyList<ParameterSchema> parameters, string? sourceHash) =>
+        new(name, description, maxInstruments, null, parameters, new Dictionary<string, PropertyInfo>(StringComparer.Ordinal), sourceHash);
+
+    /// <summary>False for a descriptor made <see cref="FromSchema"/>: it validates but cannot create the strategy.</summary>
+    public bool CanCreate => _factory is not null;
+
     private static string? TypeName(Type type) =>
         type == typeof(int) || type == typeof(long) ? "integer"
         : type == typeof(double) || type == typeof(decimal) ? "number"
@@ -121,7 +134,7 @@ public sealed class StrategyDescriptor
         var errors = new List<ValidationError>();
         foreach (var key in config.Keys)
         {
-            if (!_properties.ContainsKey(key))
+            if (!Parameters.Any(p => p.Name == key))
             {
                 errors.Add(new ValidationError($"strategyConfig.{key}", "unknown",
                     $"'{key}' is not a parameter of {Name} (parameters: {string.Join(", ", Parameters.Select(p => p.Name))})"));
@@ -148,7 +161,7 @@ public sealed class StrategyDescriptor
             }
         }
 
-        if (errors.Count == 0)
+        if (errors.Count == 0 && CanCreate)
         {
             errors.AddRange(Create(config).ValidateParameters());
         }
@@ -205,7 +218,8 @@ public sealed class StrategyDescriptor
     /// <summary>Creates the strategy with its parameters set (defaults for the ones not given).</summary>
     public Strategy Create(IReadOnlyDictionary<string, JsonElement> config)
     {
-        var strategy = _factory();
+        var strategy = _factory?.Invoke()
+            ?? throw new InvalidOperationException($"{Name} is described by its schema only; load its compiled code to create it");
         foreach (var (key, value) in config)
         {
             if (!_properties.TryGetValue(key, out var property) || value.ValueKind == JsonValueKind.Null)
