@@ -222,25 +222,41 @@ public static class StrategyCompiler
         return false;
     }
 
+    // The framework assemblies a strategy compiles against: those of the allowed API, plus those of the APIs the
+    // sandbox names when it rejects them (files, sockets, processes, emit, threads, ...), so a forbidden call binds
+    // and is reported by name rather than as unknown. A fixed set, so every host (the worker, a container, a test)
+    // compiles against the same references and emits the same bytes on the same runtime. The allow-list, not this
+    // set, decides what may be used.
+    private static readonly string[] FrameworkAssemblies =
+    [
+        "System.Private.CoreLib", "System.Runtime", "System.Collections", "System.Collections.Concurrent", "System.Console",
+        "System.ComponentModel.Primitives", "System.Diagnostics.Process", "System.Linq", "System.Linq.Expressions",
+        "System.Linq.Parallel", "System.Memory", "System.Net.Http", "System.Net.Primitives", "System.Net.Sockets",
+        "System.Reflection.Emit", "System.Reflection.Emit.ILGeneration", "System.Reflection.Emit.Lightweight",
+        "System.Reflection.Primitives", "System.Runtime.InteropServices", "System.Runtime.Loader", "System.Threading",
+        "System.Threading.Thread", "System.Threading.ThreadPool",
+    ];
+
     private static List<MetadataReference> LoadReferences()
     {
-        // The runtime's own framework assemblies (so forbidden APIs bind and are reported by name, not as
-        // unknown), and the engine. The allow-list, not the reference set, decides what may be used.
-        var trusted = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        var framework = trusted.Where(path =>
-        {
-            var name = Path.GetFileNameWithoutExtension(path);
-            return name is "netstandard" or "mscorlib" or "System" || name.StartsWith("System.", StringComparison.Ordinal);
-        });
+        // A host may list a name twice (a test host does); the runtime's own folder wins, as it does when loading.
+        var runtimeFolder = Path.GetDirectoryName(typeof(object).Assembly.Location);
+        var trusted = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .GroupBy(path => Path.GetFileNameWithoutExtension(path), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.FirstOrDefault(path => Path.GetDirectoryName(path) == runtimeFolder) ?? g.First(), StringComparer.Ordinal);
         var engine = typeof(Strategy).Assembly.Location;
         if (string.IsNullOrEmpty(engine))
         {
             throw new InvalidOperationException("the engine assembly has no file location (single-file publishing is not supported by the strategy compiler)");
         }
 
-        return framework.Append(engine)
-            .Distinct(StringComparer.Ordinal)
-            .OrderBy(Path.GetFileName, StringComparer.Ordinal)
+        return FrameworkAssemblies
+            .Select(name => trusted.TryGetValue(name, out var path) ? path
+                : name == "System.Private.CoreLib" ? typeof(object).Assembly.Location
+                : null)
+            .OfType<string>()
+            .Append(engine)
             .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
             .ToList();
     }
