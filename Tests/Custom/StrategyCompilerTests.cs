@@ -28,6 +28,20 @@ public sealed class StrategyCompilerTests
     }
 
     [Fact]
+    public void The_documented_example_compiles()
+    {
+        var doc = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "docs", "custom-strategies.md"));
+        var start = doc.IndexOf("```csharp\n", StringComparison.Ordinal) + "```csharp\n".Length;
+        var source = doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)];
+
+        var result = StrategyCompiler.Compile(source);
+
+        Assert.True(result.Ok, string.Join("\n", result.Diagnostics));
+        Assert.Equal(("MyRsi", 10), (result.Strategy!.Name, result.Strategy.MaxInstruments));
+        Assert.Equal(["period", "oversold", "overbought"], result.Strategy.Parameters.Select(p => p.Name));
+    }
+
+    [Fact]
     public void Compilation_is_deterministic_and_the_hash_ignores_line_endings()
     {
         var first = StrategyCompiler.Compile(SmaCross);
