@@ -62,8 +62,10 @@ internal static class AssemblyAudit
         ["System.Environment"] = ["get_CurrentManagedThreadId"], // iterators
         ["System.Threading.Monitor"] = ["Enter", "Exit"], // lock
         ["System.Threading.Interlocked"] = ["CompareExchange"], // events
+        ["System.Delegate"] = ["Combine", "Remove"], // events
         ["System.Type"] = ["GetTypeFromHandle", "op_Equality", "op_Inequality"], // records' EqualityContract
         ["System.RuntimeTypeHandle"] = null,
+        ["System.RuntimeFieldHandle"] = null, // array initializers
     };
 
     public static List<string> FindViolations(byte[] image)

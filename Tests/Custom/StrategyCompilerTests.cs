@@ -206,7 +206,11 @@ public sealed class StrategyCompilerTests
                 private sealed record Level(string Name, double Price);
                 private IEnumerable<int> Evens(int n) { for (var i = 0; i < n; i += 2) yield return i; }
                 private static string Describe(int n) => n switch { 0 => "none", 1 => "one", _ => $"{n:N0} items" };
+                private event System.Action<int>? Crossed;
             """, inOnStart: """
+                Crossed += n => _spins += n;
+                Crossed?.Invoke(2);
+                var window = new[] { 1.0, 2.0, 3.0, 4.0 }[1..^1];
                 List<int> numbers = [1, 2, 3];
                 int[] more = [4, 5, .. numbers];
                 var total = System.Linq.Enumerable.Sum(Evens(10)) + more.Length;
