@@ -223,7 +223,8 @@ namespace Backtesting.Worker
             catch (Exception e)
             {
                 // Anything else is a fault in the run (or the strategy): report it, never crash silently.
-                return Fail(options, stdout, stderr, ErrorTypes.Execution, e.Message, ExitCodes.Failed, e, reporter.LastProgress);
+                var message = custom is null ? e.Message : DescribeStrategyFault(e);
+                return Fail(options, stdout, stderr, ErrorTypes.Execution, message, ExitCodes.Failed, e, reporter.LastProgress);
             }
 
             if (mismatch)
@@ -292,6 +293,15 @@ namespace Backtesting.Worker
             }
 
             return compiled.Load();
+        }
+
+        /// <summary>A custom strategy's exception with the line of its source it came from, when it came from there.</summary>
+        private static string DescribeStrategyFault(Exception e)
+        {
+            var frame = new System.Diagnostics.StackTrace(e, fNeedFileInfo: true).GetFrames()
+                .FirstOrDefault(f => f.GetFileName() == StrategyCompiler.FileName);
+            var where = frame is null ? "" : $" ({StrategyCompiler.FileName} line {frame.GetFileLineNumber()})";
+            return $"{e.GetType().Name}: {e.Message}{where}";
         }
 
         private static int ReportInvalid(WorkerOptions options, IReadOnlyList<ValidationError> errors, TextWriter stdout, TextWriter stderr)

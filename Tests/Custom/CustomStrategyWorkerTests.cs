@@ -157,6 +157,20 @@ public sealed class CustomStrategyWorkerTests
     }
 
     [Fact]
+    public void An_exception_in_the_strategy_fails_the_run_naming_its_line()
+    {
+        using var temp = new TempFolder();
+        var source = Probe(inOnBar: "        if (After-- <= 0) throw new System.InvalidOperationException(\"no more bars\"); " + Marker);
+
+        var run = Run(RunArgs(temp, ProbeConfig, "out", source));
+
+        Assert.True(run.ExitCode == 1, run.Stderr);
+        var error = Parse(run.Stdout[^1]).GetProperty("data");
+        Assert.Equal("execution", error.GetProperty("errorType").GetString());
+        Assert.Equal($"InvalidOperationException: no more bars (strategy.cs line {MarkedLine(source)})", error.GetProperty("errorMessage").GetString());
+    }
+
+    [Fact]
     public void Unbounded_allocation_ends_with_a_memory_error_under_a_heap_limit()
     {
         using var temp = new TempFolder();
