@@ -94,6 +94,23 @@ namespace Backtesting.Worker
                 return ReportInvalid(options, parseErrors, stdout, stderr);
             }
 
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(external);
+            // Signals are the process's own business only when the worker is the process; a host that runs it
+            // in-process passes a cancellable token instead and keeps its own signal handling.
+            var ownsProcess = !external.CanBeCanceled;
+            ProgressReporter? reporting = null;
+            // Only a process can end a strategy that never returns, so only a process arms the watchdog. It is armed
+            // before the strategy is compiled and validated, which already runs its constructor and its rules.
+            using var watchdog = new RunWatchdog(ownsProcess ? options.Timeout : null, ownsProcess ? options.StallTimeout : null, stop,
+                reason =>
+                {
+                    // The engine's thread is stuck inside the strategy, so nothing else writes to stdout now.
+                    Fail(options, stdout, stderr, ErrorTypes.Timeout, reason, ExitCodes.TimedOut, null, reporting?.LastProgress);
+                    stdout.Flush();
+                    stderr.Flush();
+                    Environment.Exit(ExitCodes.TimedOut);
+                });
+
             var dataRoot = provided is null ? DataRoot.Locate(options.DataDirectory) : "";
             if (dataRoot is null)
             {
@@ -164,20 +181,8 @@ namespace Backtesting.Worker
                 };
             }
 
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(external);
-            // Signals are the process's own business only when the worker is the process; a host that runs it
-            // in-process passes a cancellable token instead and keeps its own signal handling.
-            var ownsProcess = !external.CanBeCanceled;
-            // Only a process can end a strategy that never returns, so only a process arms the watchdog.
-            using var watchdog = new RunWatchdog(reporter, ownsProcess ? options.Timeout : null, ownsProcess ? options.StallTimeout : null, stop,
-                reason =>
-                {
-                    // The engine's thread is stuck inside the strategy, so nothing else writes to stdout now.
-                    Fail(options, stdout, stderr, ErrorTypes.Timeout, reason, ExitCodes.TimedOut, null, reporter.LastProgress);
-                    stdout.Flush();
-                    stderr.Flush();
-                    Environment.Exit(ExitCodes.TimedOut);
-                });
+            reporting = reporter;
+            watchdog.Attach(reporter);
             using var sigterm = ownsProcess ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopOnSignal) : null;
             using var sigint = ownsProcess ? PosixSignalRegistration.Create(PosixSignal.SIGINT, StopOnSignal) : null;
 

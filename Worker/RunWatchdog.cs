@@ -15,7 +15,7 @@ internal sealed class RunWatchdog : IBacktestObserver, IDisposable
     /// <summary>How long a stop request may take before the process is ended.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(2);
 
-    private readonly IBacktestObserver? _inner;
+    private volatile IBacktestObserver? _inner;
     private readonly TimeSpan? _timeout;
     private readonly TimeSpan? _stall;
     private readonly CancellationTokenSource _stop;
@@ -26,9 +26,8 @@ internal sealed class RunWatchdog : IBacktestObserver, IDisposable
     private volatile string? _reason;
 
     /// <param name="onStuck">Called with the reason when the run did not stop within <see cref="Grace"/>; it ends the process.</param>
-    public RunWatchdog(IBacktestObserver? inner, TimeSpan? timeout, TimeSpan? stall, CancellationTokenSource stop, Action<string> onStuck)
+    public RunWatchdog(TimeSpan? timeout, TimeSpan? stall, CancellationTokenSource stop, Action<string> onStuck)
     {
-        _inner = inner;
         _timeout = timeout;
         _stall = stall;
         _stop = stop;
@@ -37,6 +36,16 @@ internal sealed class RunWatchdog : IBacktestObserver, IDisposable
         {
             new Thread(Watch) { IsBackground = true, Name = "run watchdog" }.Start();
         }
+    }
+
+    /// <summary>
+    /// Starts watching for stalls (the timeout runs from construction) and forwards the engine's reports to
+    /// <paramref name="inner"/>. Before this, compiling and validating take the time they take.
+    /// </summary>
+    public void Attach(IBacktestObserver inner)
+    {
+        Touch();
+        _inner = inner;
     }
 
     /// <summary>Why the watchdog stopped the run, or null when it did not.</summary>
@@ -55,7 +64,7 @@ internal sealed class RunWatchdog : IBacktestObserver, IDisposable
                 {
                     _reason = $"the run exceeded its timeout of {timeout.TotalSeconds:0.###} s";
                 }
-                else if (_stall is { } stall && now - Volatile.Read(ref _lastActivity) > stall.TotalMilliseconds)
+                else if (_stall is { } stall && _inner is not null && now - Volatile.Read(ref _lastActivity) > stall.TotalMilliseconds)
                 {
                     _reason = $"the run made no progress for {stall.TotalSeconds:0.###} s (is the strategy stuck in a loop?)";
                 }

@@ -186,15 +186,17 @@ public sealed class CustomStrategyWorkerTests
         Assert.False(File.Exists(temp.File("out/results.json")));
     }
 
+    // The stall clock starts when the run starts; the timeout covers compiling too, so it is given room for a
+    // slow machine's compile (if it ran out even then, the run would stop at once with the same timeout error).
     [Theory]
-    [InlineData("--timeout-seconds", "exceeded its timeout of 3 s")]
-    [InlineData("--stall-seconds", "made no progress for 3 s")]
-    public void An_endless_loop_is_ended_by_the_watchdog_and_reported(string option, string expected)
+    [InlineData("--stall-seconds", "3", "made no progress for 3 s")]
+    [InlineData("--timeout-seconds", "15", "exceeded its timeout of 15 s")]
+    public void An_endless_loop_is_ended_by_the_watchdog_and_reported(string option, string seconds, string expected)
     {
         using var temp = new TempFolder();
         var source = Probe(inOnBar: "        if (After-- <= 0) { while (_spins >= 0) { _spins++; } }");
 
-        var run = Run(RunArgs(temp, ProbeConfig, "out", source, option, "3"));
+        var run = Run(RunArgs(temp, ProbeConfig, "out", source, option, seconds));
 
         Assert.True(run.ExitCode == 7, run.Stderr);
         var error = Parse(run.Stdout[^1]);
@@ -202,6 +204,29 @@ public sealed class CustomStrategyWorkerTests
         Assert.Equal("timeout", error.GetProperty("data").GetProperty("errorType").GetString());
         var message = error.GetProperty("data").GetProperty("errorMessage").GetString()!;
         Assert.Contains(expected, message, StringComparison.Ordinal);
-        Assert.Contains("did not return", message, StringComparison.Ordinal);
+        if (option == "--stall-seconds")
+        {
+            Assert.Contains("did not return", message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void An_endless_loop_in_parameter_validation_is_ended_at_the_timeout()
+    {
+        using var temp = new TempFolder();
+        var source = Probe(members: """
+                public override IEnumerable<ValidationError> ValidateParameters()
+                {
+                    while (_spins >= 0) { _spins++; }
+                    yield break;
+                }
+            """);
+
+        var run = Run(RunArgs(temp, ProbeConfig, "out", source, "--timeout-seconds", "3"));
+
+        Assert.True(run.ExitCode == 7, run.Stderr);
+        var error = Parse(run.Stdout[^1]).GetProperty("data");
+        Assert.Equal("timeout", error.GetProperty("errorType").GetString());
+        Assert.Contains("exceeded its timeout of 3 s", error.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
     }
 }
