@@ -4,11 +4,13 @@
 # through the cluster, and leaves the silo running until Ctrl+C.
 #   ./run.sh [config.json]      the worker demo config (default: examples/spy-sma-cross.json)
 # Settings: ConnectionStrings__Backtesting (an existing database; otherwise a local one is started),
-# Silo__SiloPort / Silo__GatewayPort, Backtesting__Runner (process | inProcess).
+# Silo__SiloPort / Silo__GatewayPort, Backtesting__Runner (docker | process | inProcess; default: docker when a
+# Docker daemon is reachable or can be started here, else process).
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/lib.sh
 source scripts/postgres.sh
+source scripts/docker.sh
 
 require_dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -28,6 +30,17 @@ log "protocol lines: $output/events.jsonl ($(grep -c backtest_progress "$output/
 if [ -z "${ConnectionStrings__Backtesting:-}" ]; then
   start_postgres
   export ConnectionStrings__Backtesting="$BACKTESTING_DB"
+fi
+if [ -z "${Backtesting__Runner:-}" ]; then
+  if start_docker && build_worker_image; then
+    export Backtesting__Runner=docker
+    log "runner: docker (each backtest in its own sandboxed container; daemon $DOCKER_HOST)"
+  else
+    export Backtesting__Runner=process
+    log "runner: process (no Docker here: ${DOCKER_UNAVAILABLE_REASON:-the worker image could not be built})"
+  fi
+else
+  log "runner: $Backtesting__Runner (Backtesting__Runner)"
 fi
 log "2/2 the cluster: a silo on PostgreSQL, and a backtest through it (Ctrl+C stops the silo)"
 export Backtesting__DataDirectory="${Backtesting__DataDirectory:-$PWD/data/lean}"

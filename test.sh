@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/lib.sh
 source scripts/postgres.sh
+source scripts/docker.sh
 
 require_dotnet
 # The storage tests need PostgreSQL: start the project-local cluster (exports BACKTESTING_DB for them).
@@ -13,6 +14,18 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 log "building (Release)"
 dotnet build Backtesting.sln -c Release -warnaserror -nologo -v quiet | tail -n 3
+
+# The Docker tests need a daemon and the worker image. Under CI they never skip: no daemon fails the run here,
+# with the reason. Elsewhere they skip, and say so loudly.
+if start_docker && build_worker_image; then
+  export BACKTESTING_WORKER_IMAGE_READY=1
+elif [ "${CI:-}" = "true" ]; then
+  echo "FAILED: the Docker tests cannot run: ${DOCKER_UNAVAILABLE_REASON:-building the worker image failed}" >&2
+  exit 1
+else
+  export BACKTESTING_DOCKER_UNAVAILABLE="${DOCKER_UNAVAILABLE_REASON:-building the worker image failed}"
+  printf '\033[1;31m%s\033[0m\n' "WARNING: DOCKER TESTS WILL BE SKIPPED: $BACKTESTING_DOCKER_UNAVAILABLE" >&2
+fi
 
 results_dir=".state/test-results"
 rm -rf "$results_dir" && mkdir -p "$results_dir"
@@ -35,6 +48,9 @@ read -r passed failed skipped < <(awk '
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
   echo "no tests ran" >&2
   status=1
+fi
+if [ -n "${BACKTESTING_DOCKER_UNAVAILABLE:-}" ]; then
+  printf '\033[1;31m%s\033[0m\n' "WARNING: the Docker tests were skipped: $BACKTESTING_DOCKER_UNAVAILABLE" >&2
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

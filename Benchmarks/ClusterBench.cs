@@ -32,7 +32,7 @@ internal static class ClusterBench
     private const double OverheadGoalMs = 50;
     private const double ThroughputGoal = 50;
     private const double EventLatencyGoalMs = 50;
-    private const int Limit = 4;
+    internal const int Limit = 4;
 
     // A tiny backtest: about 20 daily bars.
     private const string Tiny = """
@@ -42,7 +42,7 @@ internal static class ClusterBench
         """;
 
     // A longer one for the event stream: five years of daily bars, one event per trade and per day's equity.
-    private const string Longer = """
+    internal const string Longer = """
         {"strategyClass":"MovingAverageCross","strategyConfig":{"fastPeriod":10,"slowPeriod":30},
          "startDate":"2015-01-02","endDate":"2019-12-31","instruments":["SPY"],"initialBalance":100000,
          "riskSettings":{"positionSizing":{"mode":"fixedQuantity","quantity":100}}}
@@ -50,7 +50,7 @@ internal static class ClusterBench
 
     private sealed record Options(int InProcessRuns, int ProcessRuns, int Warmups, int QueueSize, int EventRuns, string[] Runners);
 
-    private sealed record Stats(int Count, double Min, double P50, double P99, double Max)
+    internal sealed record Stats(int Count, double Min, double P50, double P99, double Max)
     {
         public static Stats Of(IReadOnlyCollection<double> values)
         {
@@ -188,7 +188,7 @@ internal static class ClusterBench
         return allMet ? 0 : 1;
     }
 
-    private static async Task<IHost> StartSilo(string connectionString, string runner, string data, string work)
+    internal static async Task<IHost> StartSilo(string connectionString, string runner, string data, string work)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Error);
@@ -322,7 +322,7 @@ internal static class ClusterBench
         return Stats.Of(latencies);
     }
 
-    private static BacktestSubmission Submission(string json) =>
+    internal static BacktestSubmission Submission(string json) =>
         new(ConfigValidator.Parse(json).Config!, "bench", BacktestPriority.Normal, UseCache: false);
 
     /// <summary>The median engine time of the backtest run directly (BacktestRun.Execute), after warm-ups.</summary>
@@ -347,7 +347,7 @@ internal static class ClusterBench
     }
 
     /// <summary>BACKTESTING_DB, or the project-local server that scripts/postgres.sh starts.</summary>
-    private static async Task<string> PostgresServer()
+    internal static async Task<string> PostgresServer()
     {
         var fromEnvironment = Environment.GetEnvironmentVariable("BACKTESTING_DB");
         if (!string.IsNullOrEmpty(fromEnvironment))
@@ -373,7 +373,7 @@ internal static class ClusterBench
         return (await output).Trim();
     }
 
-    private static async Task Execute(string connectionString, string sql)
+    internal static async Task Execute(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();

@@ -11,6 +11,9 @@ const string Usage = """
       cluster [--runs N] [--process-runs N] [--queue N] [--event-runs N] [--runners inProcess,process]
                                      one real silo in this process on a fresh PostgreSQL database: submit-to-complete
                                      overhead, queue throughput and event latency; prints one table
+      docker [--starts N] [--batch N] [--cycles N]
+                                     the Docker runner on a real daemon: start to first progress, a batch at
+                                     concurrency 4 against the process runner, pause/resume cycles
     """;
 
 if (args.Length == 0)
@@ -39,6 +42,8 @@ switch (args[0])
         return EndToEnd.Run(rest);
     case "cluster":
         return await ClusterBench.RunAsync(rest);
+    case "docker":
+        return await DockerBench.RunAsync(rest);
     case EndToEnd.ChildMode:
         return EndToEndChild.Run(rest);
     default:

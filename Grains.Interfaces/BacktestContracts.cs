@@ -53,7 +53,25 @@ public sealed record RunAttempt(
     [property: Id(5)] string? Outcome,
     [property: Id(6)] long ResumedFromPoint,
     [property: Id(7)] string Silo,
-    [property: Id(8)] int? ProcessId);
+    [property: Id(8)] int? ProcessId,
+    [property: Id(9)] long? MemoryLimitBytes = null,
+    [property: Id(10)] string? Container = null,
+    [property: Id(11)] bool Reattached = false);
+
+/// <summary>
+/// A run's resource usage measured from outside the worker (the Docker runner's stats stream): CPU in percent
+/// of one core, memory in MB (without the page cache), block I/O totals in MB and its rate in MB/s.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("backtest.resources")]
+public sealed record ResourceUsage(
+    [property: Id(0)] DateTime At,
+    [property: Id(1)] double CpuPercent,
+    [property: Id(2)] double MemoryMb,
+    [property: Id(3)] double MemoryLimitMb,
+    [property: Id(4)] double BlockReadMb,
+    [property: Id(5)] double BlockWriteMb,
+    [property: Id(6)] double BlockIoMbPerSecond,
+    [property: Id(7)] int Processes);
 
 /// <summary>Everything a client needs to show a backtest: state, progress, statistics, resources, attempts, history.</summary>
 [GenerateSerializer, Immutable, Alias("backtest.status")]
@@ -72,7 +90,8 @@ public sealed record BacktestStatus(
     [property: Id(11)] IReadOnlyList<RunAttempt> Attempts,
     [property: Id(12)] IReadOnlyList<StateChange> History,
     [property: Id(13)] bool FromCache,
-    [property: Id(14)] string? ContentHash)
+    [property: Id(14)] string? ContentHash,
+    [property: Id(15)] ResourceUsage? Resources = null)
 {
     public bool IsTerminal => State is BacktestState.Completed or BacktestState.Cancelled or BacktestState.Failed or BacktestState.TimedOut;
 }

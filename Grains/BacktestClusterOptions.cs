@@ -1,3 +1,5 @@
+using Backtesting.Grains.Runners;
+
 namespace Backtesting.Grains;
 
 /// <summary>The cluster's settings for running backtests (section "Backtesting" of the silo's configuration).</summary>
@@ -41,6 +43,8 @@ public sealed class BacktestClusterOptions
     /// without bound fails with a memory error instead of exhausting the machine; 0 = no limit.
     /// </summary>
     public int WorkerHeapLimitMegabytes { get; set; }
+    /// <summary>The Docker runner: image, sandbox limits, the memory cap for out-of-memory retries, fallback.</summary>
+    public DockerRunnerOptions Docker { get; set; } = new();
 
     public TimeSpan TimeoutFor(int instrumentCount) =>
         instrumentCount >= ManyInstrumentsThreshold ? LongTimeout : StandardTimeout;

@@ -44,6 +44,21 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private DateTime _lastProgressWrite;
     private bool _progressDirty;
     private string? _lastCheckpointSynced;
+    /// <summary>The current run's output folder (a reattached run keeps the one its container writes to).</summary>
+    private string? _runDirectory;
+    /// <summary>The latest resource sample measured from outside the worker (Docker stats); live only, not persisted.</summary>
+    private ResourceUsage? _resources;
+    private bool _detached;
+    /// <summary>
+    /// An attempt is being started: starting a container takes a while, and the supervision loop that starts a
+    /// retry interleaves with reminder ticks, which must not take the gap for a lost run and start another.
+    /// </summary>
+    private bool _attemptStarting;
+
+    private bool _runEnding;
+
+    /// <summary>A run exists, is being started, or is being wound up (results saved, a retry decided).</summary>
+    private bool HasRun => _run is not null || _attemptStarting || _runEnding;
 
     public BacktestGrain(
         [PersistentState("backtest", "Default")] IPersistentState<BacktestGrainState> state,
@@ -72,6 +87,14 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     {
         _stream = this.GetStreamProvider(StreamNames.Provider)
             .GetStream<BacktestEvent>(StreamId.Create(StreamNames.Namespace, Id));
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // The silo is going away with a run in flight: leave the run alone (a container keeps running, and the
+        // next activation reattaches to it) and stop this activation's supervision from touching the state.
+        _detached = _run is not null;
         return Task.CompletedTask;
     }
 
@@ -220,7 +243,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         {
             await StartAttempt(null);
         }
-        else if (!Lifecycle.IsActive(S.State) || _run is not null)
+        else if (!Lifecycle.IsActive(S.State) || HasRun)
         {
             // Cancelled while waiting, or already running here: the slot is not needed twice.
             if (!Lifecycle.IsActive(S.State))
@@ -242,12 +265,12 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             return;
         }
 
-        if (S.State == BacktestState.Paused && _run is null)
+        if (S.State == BacktestState.Paused && !HasRun)
         {
             // A paused run lost with its silo stays paused (its checkpoint is kept); Resume restarts it.
             await Queue.Renew(Id, SiloName);
         }
-        else if (Lifecycle.IsActive(S.State) && _run is null)
+        else if (Lifecycle.IsActive(S.State) && !HasRun)
         {
             // This activation has no run although the state says there is one: the silo that ran it died.
             _log.LogWarning("Backtest {Id} lost its run ({State}); restarting from its checkpoint", Id, S.State);
@@ -279,6 +302,24 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private async Task StartAttempt(string? detail)
     {
+        if (_attemptStarting)
+        {
+            return;
+        }
+
+        _attemptStarting = true;
+        try
+        {
+            await StartAttemptOnce(detail);
+        }
+        finally
+        {
+            _attemptStarting = false;
+        }
+    }
+
+    private async Task StartAttemptOnce(string? detail)
+    {
         var checkpoint = S.Checkpoint ?? await _store.LoadCheckpointAsync(Id);
         var attempt = S.Attempts.Count + 1;
         var resumeFrom = 0L;
@@ -287,12 +328,13 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             resumeFrom = JsonDocument.Parse(checkpoint).RootElement.GetProperty("processedPoints").GetInt64();
         }
 
+        var memory = NextMemoryLimit();
         S.Attempts.Add(new RunAttempt(attempt, _runner.Kind, DateTime.UtcNow, null, null, null, resumeFrom,
-            SiloName, null));
+            SiloName, null, memory));
         await MoveTo(BacktestState.Starting, detail ?? $"attempt {attempt} on the {_runner.Kind} runner");
         var request = new RunRequest(Id, attempt, S.ConfigJson!, RunDirectory,
             _data is LeanDataProvider lean ? lean.DataRoot : DataRoot.Locate(_options.DataDirectory) ?? "",
-            checkpoint is not null, _options.CheckpointInterval);
+            checkpoint is not null, _options.CheckpointInterval, memory);
         if (checkpoint is not null)
         {
             Directory.CreateDirectory(request.OutputDirectory);
@@ -301,8 +343,36 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
         _stopAs = null;
         _stopReason = null;
-        _run = await _runner.StartAsync(request, CancellationToken.None);
-        S.Attempts[^1] = S.Attempts[^1] with { ProcessId = _run.ProcessId };
+        try
+        {
+            _run = await _runner.StartAsync(request, CancellationToken.None);
+        }
+        catch (RunnerUnavailableException e)
+        {
+            // Nothing can run here until an operator acts (a daemon to start, an image to build): fail at once.
+            _log.LogError("Backtest {Id} cannot start: {Reason}", Id, e.Message);
+            S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = "runner unavailable" };
+            S.Error = new BacktestErrorData(ErrorTypes.Execution, e.Message, new BacktestErrorDetails(null, null, null, true));
+            await Publish(MessageTypes.Error, S.Error);
+            await Finish(BacktestState.Failed, e.Message);
+            return;
+        }
+
+        _runDirectory = request.OutputDirectory;
+        if (_run.ReattachedOutputDirectory is { } reattached)
+        {
+            // A container left running by a silo that died: this attempt follows it instead of starting another.
+            _runDirectory = reattached;
+            request = request with { OutputDirectory = reattached };
+        }
+
+        _resources = null;
+        S.Attempts[^1] = S.Attempts[^1] with
+        {
+            ProcessId = _run.ProcessId,
+            Container = _run.Container,
+            Reattached = _run.ReattachedOutputDirectory is not null,
+        };
         await _state.WriteStateAsync();
         await Queue.Renew(Id, SiloName); // the queue learns at once which silo runs it
         _runningSince = Stopwatch.StartNew();
@@ -315,7 +385,42 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             KeepAlive = true,
         });
         _supervision = Supervise(_run, request);
+        if (_run.Resources is { } resources)
+        {
+            _ = FollowResources(resources);
+        }
     }
+
+    /// <summary>Keeps the latest resource sample (read on this grain's scheduler; the runner writes from its threads).</summary>
+    private async Task FollowResources(System.Threading.Channels.ChannelReader<ResourceUsage> resources)
+    {
+        await foreach (var sample in resources.ReadAllAsync())
+        {
+            _resources = sample;
+        }
+    }
+
+    /// <summary>
+    /// The memory limit of the next attempt, where the runner enforces one: the configured one at first, twice the
+    /// last one after an out-of-memory kill (never above the cap: the caller fails the backtest past it).
+    /// </summary>
+    private long? NextMemoryLimit()
+    {
+        if (_runner.Kind != "docker")
+        {
+            return null;
+        }
+
+        var last = S.Attempts.LastOrDefault(a => a.MemoryLimitBytes is not null);
+        if (last?.MemoryLimitBytes is not { } limit)
+        {
+            return _options.Docker.MemoryBytes;
+        }
+
+        return last.Outcome == OutOfMemoryOutcome ? Math.Min(limit * 2, _options.Docker.MaxMemoryBytes) : limit;
+    }
+
+    private const string OutOfMemoryOutcome = "out of memory";
 
     /// <summary>Reads the run's lines until it ends (continuations run on this grain's scheduler).</summary>
     private async Task Supervise(IRunHandle run, RunRequest request)
@@ -327,6 +432,11 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             var batch = new List<BacktestEvent>();
             while (await run.Lines.WaitToReadAsync())
             {
+                if (_detached)
+                {
+                    return;
+                }
+
                 while (batch.Count < 512 && run.Lines.TryRead(out var line))
                 {
                     if (await OnLine(line) is { } message)
@@ -341,17 +451,29 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 }
 
                 batch.Clear();
+                await StopIfTimedOut();
             }
 
             var exit = await run.Exit;
+            if (_detached)
+            {
+                return;
+            }
+
+            _runEnding = true;
             await OnRunEnded(run, request, exit);
         }
-        catch (Exception e)
+        catch (Exception e) when (!_detached)
         {
+            _runEnding = true;
             _log.LogError(e, "Supervising backtest {Id} failed", Id);
             S.Error = new BacktestErrorData(ErrorTypes.Execution, e.Message, new BacktestErrorDetails(e.StackTrace, null, null, false));
             await EndRun(run);
             await Finish(BacktestState.Failed, "supervision failed: " + e.Message);
+        }
+        finally
+        {
+            _runEnding = false;
         }
     }
 
@@ -375,6 +497,17 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         {
             case MessageTypes.Progress:
                 S.Progress = data.Deserialize<BacktestProgressData>(JsonDefaults.Options);
+                if (_resources is { } measured && S.Progress is not null)
+                {
+                    // The container's own figures (its cgroup, seen by the daemon) replace the worker's self-report.
+                    S.Progress = S.Progress with
+                    {
+                        Performance = new PerformanceInfo(measured.MemoryMb, measured.CpuPercent, measured.BlockIoMbPerSecond),
+                    };
+                    line = JsonSerializer.Serialize(new BacktestMessage<BacktestProgressData>(type, Id.ToString(),
+                        DateTime.UtcNow, S.Progress), JsonDefaults.Options);
+                }
+
                 _progressDirty = true;
                 if (S.State == BacktestState.Starting)
                 {
@@ -408,7 +541,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             ExitCodes.Failed => "failed",
             ExitCodes.InvalidConfig => "invalid config",
             ExitCodes.CheckpointMismatch => "checkpoint mismatch",
-            _ => exit.OutOfMemory ? "out of memory" : $"died (exit code {exit.ExitCode})",
+            _ when exit.OutOfMemory => OutOfMemoryOutcome,
+            _ => exit.Detail is { } detail ? $"died ({detail})" : $"died (exit code {exit.ExitCode})",
         };
         S.Attempts[^1] = attempt with { EndedAt = DateTime.UtcNow, ExitCode = exit.ExitCode, Outcome = outcome };
         var resultsPath = Path.Combine(request.OutputDirectory, "results.json");
@@ -469,7 +603,25 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
         // The run died (killed, crashed, out of memory): retry from the checkpoint while attempts remain.
         await SyncCheckpoint(request.OutputDirectory);
-        if (S.Attempts.Count < _options.MaxAttempts)
+        if (exit.OutOfMemory)
+        {
+            // More memory, up to the cap: these retries do not count against MaxAttempts, the cap bounds them.
+            if (attempt.MemoryLimitBytes is { } limit && limit < _options.Docker.MaxMemoryBytes)
+            {
+                await StartAttempt($"attempt {S.Attempts.Count} ran out of memory at {limit / 1048576} MB; " +
+                    $"retrying from the checkpoint with {Math.Min(limit * 2, _options.Docker.MaxMemoryBytes) / 1048576} MB");
+                return;
+            }
+
+            S.Error = new BacktestErrorData(ErrorTypes.Memory,
+                $"the run ran out of memory at the cap of {(attempt.MemoryLimitBytes ?? 0) / 1048576} MB (Backtesting:Docker:MaxMemoryBytes)",
+                new BacktestErrorDetails(null, S.Progress?.Progress.CurrentDate, null, false));
+            await Publish(MessageTypes.Error, S.Error);
+            await Finish(BacktestState.Failed, S.Error.ErrorMessage);
+            return;
+        }
+
+        if (S.Attempts.Count(a => a.Outcome != OutOfMemoryOutcome) < _options.MaxAttempts)
         {
             await StartAttempt($"attempt {S.Attempts.Count} {outcome}; retrying from the checkpoint");
             return;
@@ -483,7 +635,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private async Task OnTick(CancellationToken cancellation)
     {
-        if (_run is null)
+        if (_run is null || await StopIfTimedOut())
         {
             return;
         }
@@ -497,20 +649,30 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             return;
         }
 
-        await SyncCheckpoint(RunDirectory);
+        await SyncCheckpoint(_runDirectory ?? RunDirectory);
         if (_progressDirty && DateTime.UtcNow - _lastProgressWrite >= _options.ProgressPersistInterval)
         {
             await PersistProgress();
         }
+    }
 
+    /// <summary>
+    /// Stops the run once its running time passes the limit. Checked first on every tick and after every batch of
+    /// lines: a run that streams without pause must not outlive its budget while the tick waits on I/O.
+    /// </summary>
+    private async Task<bool> StopIfTimedOut()
+    {
         var used = S.RunningTime + (_runningSince?.Elapsed ?? TimeSpan.Zero);
         var limit = _options.TimeoutFor(S.InstrumentCount);
-        if (S.State == BacktestState.Running && used > limit && _stopAs is null)
+        if (_run is null || S.State != BacktestState.Running || used <= limit || _stopAs is not null)
         {
-            _stopAs = BacktestState.TimedOut;
-            _stopReason = $"timed out after {limit.TotalMinutes:G} minutes of running time";
-            await _run.StopAsync(_options.StopGrace);
+            return false;
         }
+
+        _stopAs = BacktestState.TimedOut;
+        _stopReason = $"timed out after {limit.TotalMinutes:G} minutes of running time";
+        await _run.StopAsync(_options.StopGrace);
+        return true;
     }
 
     /// <summary>Stops whatever stage the backtest is in, ending as <paramref name="endAs"/>.</summary>
@@ -671,5 +833,6 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     }
 
     private BacktestStatus Status() => new(Id, S.State, S.Owner, S.Priority, S.Strategy, S.CreatedAt,
-        S.UpdatedAt, S.CompletedAt, S.Progress, S.Error, S.Summary, S.Attempts.ToList(), S.History.ToList(), S.FromCache, S.ContentHash);
+        S.UpdatedAt, S.CompletedAt, S.Progress, S.Error, S.Summary, S.Attempts.ToList(), S.History.ToList(), S.FromCache, S.ContentHash,
+        Lifecycle.IsActive(S.State) ? _resources : null);
 }

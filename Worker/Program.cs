@@ -42,6 +42,11 @@ namespace Backtesting.Worker
                 }
             }
 
+            if (args.Count > 0 && args[0] == "sandbox-probe")
+            {
+                return SandboxProbe.Run(args.Skip(1).ToList(), stdout, stderr);
+            }
+
             if (args.Count > 0 && args[0] == "strategies")
             {
                 // The templates' parameter schemas, the one source the docs and forms are checked against.

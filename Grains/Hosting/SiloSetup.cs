@@ -5,6 +5,7 @@ using Backtesting.Grains.Runners;
 using Backtesting.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Backtesting.Grains.Hosting;
@@ -76,10 +77,43 @@ public static class SiloSetup
                 "inProcess" => new InProcessRunner(sp.GetRequiredService<IMarketDataProvider>()),
                 "process" => new ProcessRunner(WorkerCommand.Default(),
                     ProcessRunnerSettings.From(sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value)),
-                _ => throw new InvalidOperationException($"Backtesting:Runner '{kind}' is not known (inProcess, process)"),
+                "docker" => CreateDockerRunner(sp),
+                _ => throw new InvalidOperationException($"Backtesting:Runner '{kind}' is not known (inProcess, process, docker)"),
             };
         });
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DockerOrphanReaper>();
         return silo;
+    }
+
+    /// <summary>
+    /// The Docker runner on the configured daemon. When the daemon does not answer and Backtesting:Docker:
+    /// FallbackToProcess is set, the silo runs backtests as local processes instead (and says so in its log);
+    /// otherwise it keeps the Docker runner, and each backtest that needs it fails at once with the reason.
+    /// </summary>
+    private static IBacktestRunner CreateDockerRunner(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value;
+        var serviceId = sp.GetRequiredService<IOptions<Orleans.Configuration.ClusterOptions>>().Value.ServiceId;
+        var runner = new DockerRunner(options.Docker, serviceId, sp.GetRequiredService<ILogger<DockerRunner>>())
+        {
+            WorkDirectory = options.WorkDirectory,
+        };
+        if (!options.Docker.FallbackToProcess)
+        {
+            return runner;
+        }
+
+        // Resolved once, while the silo starts (not on a grain's turn): waiting for the answer here is fine.
+        var unreachable = runner.CheckDaemonAsync().GetAwaiter().GetResult();
+        if (unreachable is null)
+        {
+            return runner;
+        }
+
+        sp.GetRequiredService<ILogger<DockerRunner>>().LogWarning(
+            "Docker runner: {Reason}; Backtesting:Docker:FallbackToProcess is set, so backtests run as local processes", unreachable);
+        runner.Dispose();
+        return new ProcessRunner(WorkerCommand.Default());
     }
 
     /// <summary>Connections one pool of a silo may hold unless the connection string says otherwise.</summary>

@@ -1,10 +1,12 @@
 using System.Threading.Channels;
+using Backtesting.Grains.Interfaces;
 
 namespace Backtesting.Grains.Runners;
 
 /// <summary>What a runner needs to start one attempt of a backtest's worker.</summary>
 /// <param name="OutputDirectory">Where the worker writes results.json and checkpoint.json for this attempt.</param>
 /// <param name="Resume">Start with --resume from the checkpoint.json already placed in the output directory.</param>
+/// <param name="MemoryLimitBytes">The run's memory limit where the runner enforces one (Docker); null: the runner's default.</param>
 /// <param name="StrategySource">
 /// The C# source of the custom strategy the config's strategyClass names; null for a template. Only runners that
 /// isolate the run (Docker), or the process runner when explicitly allowed for development, accept one.
@@ -17,6 +19,7 @@ public sealed record RunRequest(
     string DataDirectory,
     bool Resume,
     TimeSpan CheckpointInterval,
+    long? MemoryLimitBytes = null,
     string? StrategySource = null);
 
 /// <summary>A runner was asked to run a custom strategy it may not run; the message says what to change.</summary>
@@ -25,7 +28,8 @@ public sealed class CustomStrategyRefusedException(string message) : InvalidOper
 /// <summary>How a run ended, as the runner saw it.</summary>
 /// <param name="ExitCode">The worker's exit code (see the worker's ExitCodes); 137 and the like for a kill.</param>
 /// <param name="OutOfMemory">The runner saw the run killed for exceeding its memory limit.</param>
-public sealed record RunExit(int ExitCode, bool OutOfMemory = false);
+/// <param name="Detail">What the runner knows beyond the code, e.g. that the container disappeared.</param>
+public sealed record RunExit(int ExitCode, bool OutOfMemory = false, string? Detail = null);
 
 /// <summary>One running attempt: its protocol lines, its end, and the controls a grain needs.</summary>
 public interface IRunHandle : IAsyncDisposable
@@ -38,6 +42,21 @@ public interface IRunHandle : IAsyncDisposable
 
     /// <summary>The worker's process id when it runs as a process of this host (to find it again), else null.</summary>
     int? ProcessId { get; }
+
+    /// <summary>The container running the attempt (Docker), else null.</summary>
+    string? Container => null;
+
+    /// <summary>
+    /// Resource usage measured from outside the worker (Docker's stats stream), when the runner has it; completes
+    /// when the run ends. Written from library callbacks: the grain reads it, nothing else touches its state.
+    /// </summary>
+    ChannelReader<ResourceUsage>? Resources => null;
+
+    /// <summary>
+    /// Set when the runner took over a run already in progress (a container a dead silo left running) instead of
+    /// starting one: the output folder that run writes to, which the grain reads from then on.
+    /// </summary>
+    string? ReattachedOutputDirectory => null;
 
     Task PauseAsync();
 
@@ -60,6 +79,9 @@ public interface IBacktestRunner
     Task<IRunHandle> StartAsync(RunRequest request, CancellationToken cancellation);
 }
 
+/// <summary>The runner cannot start runs at all (e.g. the Docker daemon is unreachable): retrying will not help.</summary>
+public sealed class RunnerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
 /// <summary>Shared plumbing: the line channel every runner feeds.</summary>
 internal static class RunChannels
 {
@@ -69,14 +91,19 @@ internal static class RunChannels
         SingleWriter = true,
     });
 
-    public static List<string> WorkerArguments(RunRequest request)
+    /// <param name="outputDirectory">The output folder as the worker sees it (a container mounts it elsewhere).</param>
+    /// <param name="dataDirectory">The data folder as the worker sees it.</param>
+    public static List<string> WorkerArguments(RunRequest request, string? outputDirectory = null, string? dataDirectory = null)
     {
-        var configPath = Path.Combine(request.OutputDirectory, "config.json");
+        outputDirectory ??= request.OutputDirectory;
+        var inContainer = outputDirectory.StartsWith('/') && outputDirectory != request.OutputDirectory;
+        // A Linux path inside a container, whatever the host.
+        string Inside(string file) => inContainer ? outputDirectory.TrimEnd('/') + "/" + file : Path.Combine(outputDirectory, file);
         var args = new List<string>
         {
-            "--config", configPath,
-            "--output", request.OutputDirectory,
-            "--data", request.DataDirectory,
+            "--config", Inside("config.json"),
+            "--output", outputDirectory,
+            "--data", dataDirectory ?? request.DataDirectory,
             "--backtest-id", request.BacktestId.ToString(),
             "--checkpoint-seconds", request.CheckpointInterval.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
@@ -88,7 +115,7 @@ internal static class RunChannels
         if (request.StrategySource is not null)
         {
             args.Add("--strategy-source");
-            args.Add(Path.Combine(request.OutputDirectory, StrategySourceFile));
+            args.Add(Inside(StrategySourceFile));
         }
 
         return args;

@@ -15,7 +15,7 @@ public sealed class CustomStrategyRunnerTests
     private static readonly WorkerCommand Worker = new("dotnet", [WorkerProcess.WorkerDll]);
 
     private static RunRequest Request(TempFolder temp, string config, string? source) =>
-        new(Guid.NewGuid(), 1, config, temp.File("run"), TestPaths.LeanData, false, TimeSpan.FromSeconds(5), source);
+        new(Guid.NewGuid(), 1, config, temp.File("run"), TestPaths.LeanData, false, TimeSpan.FromSeconds(5), StrategySource: source);
 
     [Fact]
     public async Task The_process_runner_refuses_custom_strategies_unless_allowed_and_writes_nothing()

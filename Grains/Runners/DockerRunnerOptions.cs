@@ -1,0 +1,59 @@
+namespace Backtesting.Grains.Runners;
+
+/// <summary>The Docker runner's settings (section "Backtesting:Docker" of the silo's configuration).</summary>
+public sealed class DockerRunnerOptions
+{
+    /// <summary>The daemon's address, e.g. unix:///var/run/docker.sock; empty: DOCKER_HOST, else the default socket.</summary>
+    public string Endpoint { get; set; } = "";
+
+    /// <summary>The worker image; scripts/docker.sh builds it with this tag (the project version).</summary>
+    public string Image { get; set; } = DefaultImage;
+
+    /// <summary>The first attempt's memory limit; an attempt killed for memory is retried with twice as much.</summary>
+    public long MemoryBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>The most memory a retry may get: an attempt OOM-killed at this limit fails the backtest (errorType memory).</summary>
+    public long MaxMemoryBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>CPU limit in cores (a backtest is single-threaded: one core is what it can use).</summary>
+    public double Cpus { get; set; } = 1.0;
+
+    public long PidsLimit { get; set; } = 128;
+
+    /// <summary>The size of the container's writable /tmp (tmpfs); everything else but the output folder is read-only.</summary>
+    public string TmpfsSize { get; set; } = "64m";
+
+    /// <summary>The non-root user the worker runs as (uid:gid); the image's passwd names it "worker".</summary>
+    public string User { get; set; } = "10001:10001";
+
+    /// <summary>
+    /// When the daemon cannot be reached as the silo starts, run backtests on the local process runner instead of
+    /// failing them. Off by default: a sandbox that silently disappears is not a sandbox.
+    /// </summary>
+    public bool FallbackToProcess { get; set; }
+
+    /// <summary>
+    /// Where the daemon sees the silo's work folder, when the silo itself runs in a container (bind-mount sources
+    /// are paths of the daemon's host); empty: the same path.
+    /// </summary>
+    public string WorkDirectoryOnHost { get; set; } = "";
+
+    /// <summary>Where the daemon sees the market data folder; empty: the same path as the silo's.</summary>
+    public string DataDirectoryOnHost { get; set; } = "";
+
+    /// <summary>How long a request to the daemon may take before it counts as unreachable.</summary>
+    public TimeSpan DaemonTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>backtesting-worker:&lt;project version&gt;, the tag scripts/docker.sh builds.</summary>
+    public static string DefaultImage => "backtesting-worker:" + ProjectVersion;
+
+    /// <summary>The project version (Directory.Build.props), which tags the worker image.</summary>
+    public static string ProjectVersion
+    {
+        get
+        {
+            var version = typeof(DockerRunnerOptions).Assembly.GetName().Version ?? new Version(0, 0, 0);
+            return $"{version.Major}.{version.Minor}.{version.Build}";
+        }
+    }
+}

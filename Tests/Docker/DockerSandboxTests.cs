@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using System.Text.Json;
+using Backtesting.Grains.Runners;
+using Docker.DotNet.Models;
+
+namespace Backtesting.Tests.Docker;
+
+/// <summary>The sandbox, seen from inside a container the runner configures, with the worker image's own probe.</summary>
+[Collection("cluster")]
+public class DockerSandboxTests
+{
+    [DockerFact]
+    public async Task A_worker_container_can_neither_open_a_connection_nor_write_outside_its_output_folder()
+    {
+        using var output = new TempFolder();
+        // Something the host can reach on a non-loopback address: from a container with a network, this would answer.
+        var address = NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? IPAddress.Loopback;
+        using var listener = new TcpListener(IPAddress.Any, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using (var fromHost = new TcpClient())
+        {
+            await fromHost.ConnectAsync(address, port); // the target is reachable from outside the sandbox
+            using var accepted = await listener.AcceptTcpClientAsync();
+        }
+
+        using var runner = DockerTestEnvironment.Runner("sandbox-test");
+        var request = new RunRequest(Guid.NewGuid(), 1, "{}", output.Path, TestPaths.LeanData, false, TimeSpan.FromSeconds(5));
+        Directory.CreateDirectory(output.Path);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(output.Path, (UnixFileMode)0b111_111_111); // as the runner opens an attempt's folder
+        }
+        var parameters = runner.ContainerFor(request,
+        [
+            "sandbox-probe",
+            "--connect", $"{address}:{port}",
+            "--connect", "1.1.1.1:53",
+            "--write", "/output/allowed.txt",
+            "--write", "/data/forbidden.txt",
+            "--write", "/app/forbidden.txt",
+            "--write", "/etc/forbidden.txt",
+            "--write", "/forbidden.txt",
+        ]);
+
+        using var client = DockerTestEnvironment.Client();
+        var container = await client.Containers.CreateContainerAsync(parameters);
+        try
+        {
+            await client.Containers.StartContainerAsync(container.ID, new ContainerStartParameters());
+            var exit = await client.Containers.WaitContainerAsync(container.ID);
+            using var logs = await client.Containers.GetContainerLogsAsync(container.ID, new ContainerLogsParameters { ShowStdout = true, ShowStderr = true });
+            var (stdout, stderr) = await logs.ReadOutputToEndAsync(CancellationToken.None);
+            Assert.True(exit.StatusCode == 0, $"probe exited {exit.StatusCode}: {stderr}");
+
+            using var report = JsonDocument.Parse(stdout.Trim());
+            var connect = report.RootElement.GetProperty("connect");
+            Assert.StartsWith("error", connect.GetProperty($"{address}:{port}").GetString());
+            Assert.StartsWith("error", connect.GetProperty("1.1.1.1:53").GetString());
+            var write = report.RootElement.GetProperty("write");
+            Assert.Equal("written", write.GetProperty("/output/allowed.txt").GetString());
+            foreach (var forbidden in new[] { "/data/forbidden.txt", "/app/forbidden.txt", "/etc/forbidden.txt", "/forbidden.txt" })
+            {
+                Assert.Contains("Read-only file system", write.GetProperty(forbidden).GetString());
+            }
+
+            Assert.False(File.Exists(Path.Combine(TestPaths.LeanData, "forbidden.txt")));
+            Assert.False(listener.Pending(), "nothing reached the listener from the container");
+
+            var inspect = await client.Containers.InspectContainerAsync(container.ID);
+            Assert.NotNull(inspect.HostConfig);
+            Assert.NotNull(inspect.Config);
+            Assert.Equal("none", inspect.HostConfig.NetworkMode);
+            Assert.True(inspect.HostConfig.ReadonlyRootfs);
+            Assert.Equal(["ALL"], inspect.HostConfig.CapDrop);
+            Assert.Contains("no-new-privileges", inspect.HostConfig.SecurityOpt);
+            Assert.Equal("10001:10001", inspect.Config.User);
+            Assert.True(inspect.HostConfig.Memory > 0 && inspect.HostConfig.NanoCPUs > 0 && inspect.HostConfig.PidsLimit > 0);
+        }
+        finally
+        {
+            await runner.RemoveAsync(container.ID, CancellationToken.None);
+        }
+    }
+}
