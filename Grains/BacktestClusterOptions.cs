@@ -33,6 +33,16 @@ public sealed class BacktestClusterOptions
     /// <summary>How long a stopped run may take to write partial results before it is killed.</summary>
     public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Lets the local process runner run custom strategies. For development only: the sandbox's allow-list is then
+    /// the only wall, with no container around the run. Off by default; the in-process runner never runs them.
+    /// </summary>
+    public bool AllowCustomStrategiesInProcessRunner { get; set; }
+    /// <summary>
+    /// The process runner's heap limit for each worker, in MB (DOTNET_GCHeapHardLimit), so a run that allocates
+    /// without bound fails with a memory error instead of exhausting the machine; 0 = no limit.
+    /// </summary>
+    public int WorkerHeapLimitMegabytes { get; set; }
     /// <summary>The Docker runner: image, sandbox limits, the memory cap for out-of-memory retries, fallback.</summary>
     public DockerRunnerOptions Docker { get; set; } = new();
 

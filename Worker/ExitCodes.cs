@@ -15,4 +15,8 @@ public static class ExitCodes
     public const int Stopped = 4;
     /// <summary>--resume found a checkpoint that does not belong to this config and data.</summary>
     public const int CheckpointMismatch = 5;
+    /// <summary>compile: the strategy source was rejected; the printed JSON lists every diagnostic with its line.</summary>
+    public const int CompileFailed = 6;
+    /// <summary>--timeout-seconds or --stall-seconds ran out; a backtest_error line of type timeout says which.</summary>
+    public const int TimedOut = 7;
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Backtesting.Compiler;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Core;
 using Backtesting.Engine.Data;
@@ -27,6 +28,18 @@ namespace Backtesting.Worker
             if (args.Count > 0 && args[0] == "import")
             {
                 return ImportCommand.Run(args.Skip(1).ToList(), stdout, stderr);
+            }
+
+            if (args.Count > 0 && args[0] == "compile")
+            {
+                try
+                {
+                    return CompileCommand.Run(args.Skip(1).ToList(), stdout, stderr);
+                }
+                finally
+                {
+                    stdout.Flush();
+                }
             }
 
             if (args.Count > 0 && args[0] == "sandbox-probe")
@@ -86,6 +99,23 @@ namespace Backtesting.Worker
                 return ReportInvalid(options, parseErrors, stdout, stderr);
             }
 
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(external);
+            // Signals are the process's own business only when the worker is the process; a host that runs it
+            // in-process passes a cancellable token instead and keeps its own signal handling.
+            var ownsProcess = !external.CanBeCanceled;
+            ProgressReporter? reporting = null;
+            // Only a process can end a strategy that never returns, so only a process arms the watchdog. It is armed
+            // before the strategy is compiled and validated, which already runs its constructor and its rules.
+            using var watchdog = new RunWatchdog(ownsProcess ? options.Timeout : null, ownsProcess ? options.StallTimeout : null, stop,
+                reason =>
+                {
+                    // The engine's thread is stuck inside the strategy, so nothing else writes to stdout now.
+                    Fail(options, stdout, stderr, ErrorTypes.Timeout, reason, ExitCodes.TimedOut, null, reporting?.LastProgress);
+                    stdout.Flush();
+                    stderr.Flush();
+                    Environment.Exit(ExitCodes.TimedOut);
+                });
+
             var dataRoot = provided is null ? DataRoot.Locate(options.DataDirectory) : "";
             if (dataRoot is null)
             {
@@ -95,7 +125,29 @@ namespace Backtesting.Worker
 
             var data = provided ?? new LeanDataProvider(dataRoot);
             var strategies = StrategyCatalog.Templates;
-            var validation = ConfigValidator.Validate(config, data, strategies, ValidationPolicy.Local, DateOnly.FromDateTime(DateTime.UtcNow));
+            using var custom = LoadCustomStrategy(options, out var sourceErrors);
+            if (sourceErrors.Count > 0)
+            {
+                return ReportInvalid(options, sourceErrors, stdout, stderr);
+            }
+
+            if (custom is not null)
+            {
+                strategies = custom.WithTemplates();
+            }
+
+            ValidationOutcome validation;
+            try
+            {
+                validation = ConfigValidator.Validate(config, data, strategies, ValidationPolicy.Local, DateOnly.FromDateTime(DateTime.UtcNow));
+            }
+            catch (Exception e) when (custom is not null)
+            {
+                // Validation runs the custom strategy's setters and ValidateParameters, which may throw.
+                return ReportInvalid(options, [new ValidationError("strategyConfig", "strategy",
+                    $"the strategy's parameter validation threw {e.GetType().Name}: {e.Message}")], stdout, stderr);
+            }
+
             if (!validation.IsValid)
             {
                 return ReportInvalid(options, validation.Errors, stdout, stderr);
@@ -134,10 +186,8 @@ namespace Backtesting.Worker
                 };
             }
 
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(external);
-            // Signals are the process's own business only when the worker is the process; a host that runs it
-            // in-process passes a cancellable token instead and keeps its own signal handling.
-            var ownsProcess = !external.CanBeCanceled;
+            reporting = reporter;
+            watchdog.Attach(reporter);
             using var sigterm = ownsProcess ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopOnSignal) : null;
             using var sigint = ownsProcess ? PosixSignalRegistration.Create(PosixSignal.SIGINT, StopOnSignal) : null;
 
@@ -166,16 +216,25 @@ namespace Backtesting.Worker
             Backtesting.Engine.Results.BacktestResult result;
             try
             {
-                result = run.Execute(engineOptions, reporter, stop.Token);
+                result = run.Execute(engineOptions, watchdog, stop.Token);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
             {
                 return Fail(options, stdout, stderr, ErrorTypes.Data, e.Message, ExitCodes.Failed, e, reporter.LastProgress);
             }
+            catch (OutOfMemoryException e)
+            {
+                // With a heap limit (DOTNET_GCHeapHardLimit, or a container's memory limit) a strategy that allocates
+                // without bound ends here; what it allocated is garbage by now, so reporting still works.
+                var limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024);
+                return Fail(options, stdout, stderr, ErrorTypes.Memory,
+                    $"the run ran out of memory (its heap is limited to {limit} MB): {e.Message}", ExitCodes.Failed, e, reporter.LastProgress);
+            }
             catch (Exception e)
             {
                 // Anything else is a fault in the run (or the strategy): report it, never crash silently.
-                return Fail(options, stdout, stderr, ErrorTypes.Execution, e.Message, ExitCodes.Failed, e, reporter.LastProgress);
+                var message = custom is null ? e.Message : DescribeStrategyFault(e);
+                return Fail(options, stdout, stderr, ErrorTypes.Execution, message, ExitCodes.Failed, e, reporter.LastProgress);
             }
 
             if (mismatch)
@@ -186,6 +245,14 @@ namespace Backtesting.Worker
 
             AtomicFile.Write(Path.Combine(options.OutputDirectory, "results.json"),
                 JsonSerializer.SerializeToUtf8Bytes(result, JsonDefaults.Options));
+            if (watchdog.Reason is { } timedOut && result.Partial)
+            {
+                // The watchdog's stop was honoured: partial results are kept, and the run reports its timeout.
+                ResultReport.Write(result, stderr);
+                return Fail(options, stdout, stderr, ErrorTypes.Timeout, timedOut + "; partial results were kept", ExitCodes.TimedOut, null,
+                    reporter.LastProgress);
+            }
+
             if (!result.Partial)
             {
                 File.Delete(Path.Combine(options.OutputDirectory, Checkpoint.FileName));
@@ -202,6 +269,49 @@ namespace Backtesting.Worker
                 result.Partial));
             ResultReport.Write(result, stderr);
             return result.Partial ? ExitCodes.Stopped : ExitCodes.Completed;
+        }
+
+        /// <summary>
+        /// Compiles --strategy-source, when given, in the sandbox; its errors come back as validation errors of the
+        /// field strategySource, each with its line and column.
+        /// </summary>
+        private static LoadedStrategy? LoadCustomStrategy(WorkerOptions options, out List<ValidationError> errors)
+        {
+            errors = [];
+            if (options.StrategySource is null)
+            {
+                return null;
+            }
+
+            string source;
+            try
+            {
+                source = File.ReadAllText(options.StrategySource);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                errors.Add(new ValidationError("strategySource", "readable", $"cannot read --strategy-source {options.StrategySource}: {e.Message}"));
+                return null;
+            }
+
+            var compiled = StrategyCompiler.Compile(source);
+            if (!compiled.Ok)
+            {
+                errors.AddRange(compiled.Diagnostics.Where(d => d.Severity == CompileDiagnostic.Error).Select(d =>
+                    new ValidationError("strategySource", d.Id, $"line {d.Line}, column {d.Column}: {d.Message}")));
+                return null;
+            }
+
+            return compiled.Load();
+        }
+
+        /// <summary>A custom strategy's exception with the line of its source it came from, when it came from there.</summary>
+        private static string DescribeStrategyFault(Exception e)
+        {
+            var frame = new System.Diagnostics.StackTrace(e, fNeedFileInfo: true).GetFrames()
+                .FirstOrDefault(f => f.GetFileName() == StrategyCompiler.FileName);
+            var where = frame is null ? "" : $" ({StrategyCompiler.FileName} line {frame.GetFileLineNumber()})";
+            return $"{e.GetType().Name}: {e.Message}{where}";
         }
 
         private static int ReportInvalid(WorkerOptions options, IReadOnlyList<ValidationError> errors, TextWriter stdout, TextWriter stderr)

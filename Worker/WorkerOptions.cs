@@ -8,14 +8,20 @@ public sealed record WorkerOptions(
     bool Resume,
     string BacktestId,
     TimeSpan CheckpointInterval,
-    bool StopOnStdinClose = false)
+    bool StopOnStdinClose = false,
+    string? StrategySource = null,
+    TimeSpan? Timeout = null,
+    TimeSpan? StallTimeout = null)
 {
     public const string Usage =
-        "usage: worker --config <file.json> --output <dir> [--data <dir>] [--resume] [--backtest-id <id>] [--checkpoint-seconds <n>] [--stop-on-stdin-close]";
+        "usage: worker --config <file.json> --output <dir> [--data <dir>] [--resume] [--backtest-id <id>] [--checkpoint-seconds <n>] [--stop-on-stdin-close]\n" +
+        "              [--strategy-source <strategy.cs>] [--timeout-seconds <n>] [--stall-seconds <n>]\n" +
+        "       worker compile --source <strategy.cs> [--output <dir>] [--timeout-seconds <n>]";
 
     public static (WorkerOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
     {
-        string? config = null, output = null, data = null, id = null;
+        string? config = null, output = null, data = null, id = null, strategySource = null;
+        TimeSpan? timeout = null, stall = null;
         var resume = false;
         var stopOnStdinClose = false;
         var checkpointSeconds = 5.0;
@@ -35,6 +41,23 @@ public sealed record WorkerOptions(
                     break;
                 case "--backtest-id":
                     id = Next();
+                    break;
+                case "--strategy-source":
+                    strategySource = Next();
+                    break;
+                case "--timeout-seconds":
+                    if ((timeout = ParseSeconds(Next())) is null)
+                    {
+                        return (null, "--timeout-seconds needs a positive number");
+                    }
+
+                    break;
+                case "--stall-seconds":
+                    if ((stall = ParseSeconds(Next())) is null)
+                    {
+                        return (null, "--stall-seconds needs a positive number");
+                    }
+
                     break;
                 case "--resume":
                     resume = true;
@@ -66,6 +89,13 @@ public sealed record WorkerOptions(
         }
 
         return (new WorkerOptions(config, output, data, resume, id ?? Path.GetFileNameWithoutExtension(config),
-            TimeSpan.FromSeconds(checkpointSeconds), stopOnStdinClose), null);
+            TimeSpan.FromSeconds(checkpointSeconds), stopOnStdinClose, strategySource, timeout, stall), null);
     }
+
+    /// <summary>A positive number of seconds, or null.</summary>
+    public static TimeSpan? ParseSeconds(string? text) =>
+        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+        && seconds > 0 && seconds < TimeSpan.MaxValue.TotalSeconds
+            ? TimeSpan.FromSeconds(seconds)
+            : null;
 }

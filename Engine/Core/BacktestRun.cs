@@ -33,7 +33,10 @@ public sealed class BacktestRun
         _strategies = strategies;
     }
 
-    /// <summary>SHA-256 of the normalized config, the data used and the engine version: equal hashes, equal results.</summary>
+    /// <summary>
+    /// SHA-256 of the normalized config, the data used, the engine version and a custom strategy's source: equal
+    /// hashes, equal results.
+    /// </summary>
     public string ContentHash()
     {
         var builder = new StringBuilder();
@@ -44,6 +47,12 @@ public sealed class BacktestRun
         }
 
         builder.Append("engine=").Append(EngineVersion);
+        if (_strategies.TryGet(_spec.Config.StrategyClass, out var strategy) && strategy.SourceHash is { } source)
+        {
+            // Only custom strategies add a line, so the hashes of template runs (and their stored results) stay valid.
+            builder.Append("\nstrategySource=").Append(source);
+        }
+
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(builder.ToString())));
     }
 

@@ -19,6 +19,17 @@ public sealed class ParameterAttribute(string description) : Attribute
     public string[]? Allowed { get; init; }
 }
 
+/// <summary>
+/// Describes a strategy class for the catalog: its description and how many instruments it trades at most.
+/// Custom strategies carry it on their class; the templates are described where the catalog lists them.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class StrategyInfoAttribute(string description) : Attribute
+{
+    public string Description { get; } = description;
+    public int MaxInstruments { get; init; } = 50;
+}
+
 /// <summary>One parameter of a strategy: the single source for validation, the dashboard's form and the docs.</summary>
 public sealed record ParameterSchema(
     string Name,
@@ -36,12 +47,13 @@ public sealed record ValidationError(string Field, string Rule, string Message);
 /// <summary>A strategy class and its parameter schema, derived from its <see cref="ParameterAttribute"/> properties.</summary>
 public sealed class StrategyDescriptor
 {
-    private readonly Func<Strategy> _factory;
+    private readonly Func<Strategy>? _factory;
     private readonly Dictionary<string, PropertyInfo> _properties;
 
-    private StrategyDescriptor(string name, string description, int maxInstruments, Func<Strategy> factory,
-        IReadOnlyList<ParameterSchema> parameters, Dictionary<string, PropertyInfo> properties)
+    private StrategyDescriptor(string name, string description, int maxInstruments, Func<Strategy>? factory,
+        IReadOnlyList<ParameterSchema> parameters, Dictionary<string, PropertyInfo> properties, string? sourceHash)
     {
+        SourceHash = sourceHash;
         Name = name;
         Description = description;
         MaxInstruments = maxInstruments;
@@ -55,11 +67,17 @@ public sealed class StrategyDescriptor
     /// <summary>How many instruments the strategy trades at most (rotation strategies take many).</summary>
     public int MaxInstruments { get; }
     public IReadOnlyList<ParameterSchema> Parameters { get; }
+    /// <summary>
+    /// For a custom strategy, the hash of the exact source it was compiled from; null for the templates, whose
+    /// code is part of the engine version. Part of a run's content hash, so a new version never reuses results.
+    /// </summary>
+    public string? SourceHash { get; }
 
     public static StrategyDescriptor For<T>(string description, int maxInstruments = 50) where T : Strategy, new() =>
         For(typeof(T).Name, description, () => new T(), maxInstruments);
 
-    public static StrategyDescriptor For(string name, string description, Func<Strategy> factory, int maxInstruments = 50)
+    public static StrategyDescriptor For(string name, string description, Func<Strategy> factory, int maxInstruments = 50,
+        string? sourceHash = null)
     {
         var prototype = factory();
         var parameters = new List<ParameterSchema>();
@@ -87,8 +105,21 @@ public sealed class StrategyDescriptor
             properties[parameterName] = property;
         }
 
-        return new StrategyDescriptor(name, description, maxInstruments, factory, parameters, properties);
+        return new StrategyDescriptor(name, description, maxInstruments, factory, parameters, properties, sourceHash);
     }
+
+    /// <summary>
+    /// A descriptor from a stored schema alone (a custom strategy's, as its compiler derived it), for hosts that must
+    /// not run the strategy's code: it validates types, ranges, required and allowed values exactly as the class's
+    /// own descriptor does, but not the strategy's cross-parameter rules (<see cref="Strategy.ValidateParameters"/>),
+    /// which the worker checks when it loads the code; it cannot create the strategy.
+    /// </summary>
+    public static StrategyDescriptor FromSchema(string name, string description, int maxInstruments,
+        IReadOnlyList<ParameterSchema> parameters, string? sourceHash) =>
+        new(name, description, maxInstruments, null, parameters, new Dictionary<string, PropertyInfo>(StringComparer.Ordinal), sourceHash);
+
+    /// <summary>False for a descriptor made <see cref="FromSchema"/>: it validates but cannot create the strategy.</summary>
+    public bool CanCreate => _factory is not null;
 
     private static string? TypeName(Type type) =>
         type == typeof(int) || type == typeof(long) ? "integer"
@@ -103,7 +134,7 @@ public sealed class StrategyDescriptor
         var errors = new List<ValidationError>();
         foreach (var key in config.Keys)
         {
-            if (!_properties.ContainsKey(key))
+            if (!Parameters.Any(p => p.Name == key))
             {
                 errors.Add(new ValidationError($"strategyConfig.{key}", "unknown",
                     $"'{key}' is not a parameter of {Name} (parameters: {string.Join(", ", Parameters.Select(p => p.Name))})"));
@@ -130,7 +161,7 @@ public sealed class StrategyDescriptor
             }
         }
 
-        if (errors.Count == 0)
+        if (errors.Count == 0 && CanCreate)
         {
             errors.AddRange(Create(config).ValidateParameters());
         }
@@ -187,7 +218,8 @@ public sealed class StrategyDescriptor
     /// <summary>Creates the strategy with its parameters set (defaults for the ones not given).</summary>
     public Strategy Create(IReadOnlyDictionary<string, JsonElement> config)
     {
-        var strategy = _factory();
+        var strategy = _factory?.Invoke()
+            ?? throw new InvalidOperationException($"{Name} is described by its schema only; load its compiled code to create it");
         foreach (var (key, value) in config)
         {
             if (!_properties.TryGetValue(key, out var property) || value.ValueKind == JsonValueKind.Null)

@@ -75,7 +75,8 @@ public static class SiloSetup
             return kind switch
             {
                 "inProcess" => new InProcessRunner(sp.GetRequiredService<IMarketDataProvider>()),
-                "process" => new ProcessRunner(WorkerCommand.Default()),
+                "process" => new ProcessRunner(WorkerCommand.Default(),
+                    ProcessRunnerSettings.From(sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value)),
                 "docker" => CreateDockerRunner(sp),
                 _ => throw new InvalidOperationException($"Backtesting:Runner '{kind}' is not known (inProcess, process, docker)"),
             };

@@ -7,6 +7,10 @@ namespace Backtesting.Grains.Runners;
 /// <param name="OutputDirectory">Where the worker writes results.json and checkpoint.json for this attempt.</param>
 /// <param name="Resume">Start with --resume from the checkpoint.json already placed in the output directory.</param>
 /// <param name="MemoryLimitBytes">The run's memory limit where the runner enforces one (Docker); null: the runner's default.</param>
+/// <param name="StrategySource">
+/// The C# source of the custom strategy the config's strategyClass names; null for a template. Only runners that
+/// isolate the run (Docker), or the process runner when explicitly allowed for development, accept one.
+/// </param>
 public sealed record RunRequest(
     Guid BacktestId,
     int Attempt,
@@ -15,7 +19,11 @@ public sealed record RunRequest(
     string DataDirectory,
     bool Resume,
     TimeSpan CheckpointInterval,
-    long? MemoryLimitBytes = null);
+    long? MemoryLimitBytes = null,
+    string? StrategySource = null);
+
+/// <summary>A runner was asked to run a custom strategy it may not run; the message says what to change.</summary>
+public sealed class CustomStrategyRefusedException(string message) : InvalidOperationException(message);
 
 /// <summary>How a run ended, as the runner saw it.</summary>
 /// <param name="ExitCode">The worker's exit code (see the worker's ExitCodes); 137 and the like for a kill.</param>
@@ -88,12 +96,12 @@ internal static class RunChannels
     public static List<string> WorkerArguments(RunRequest request, string? outputDirectory = null, string? dataDirectory = null)
     {
         outputDirectory ??= request.OutputDirectory;
-        var configPath = outputDirectory.StartsWith('/') && outputDirectory != request.OutputDirectory
-            ? outputDirectory.TrimEnd('/') + "/config.json" // a Linux path inside a container, whatever the host
-            : Path.Combine(outputDirectory, "config.json");
+        var inContainer = outputDirectory.StartsWith('/') && outputDirectory != request.OutputDirectory;
+        // A Linux path inside a container, whatever the host.
+        string Inside(string file) => inContainer ? outputDirectory.TrimEnd('/') + "/" + file : Path.Combine(outputDirectory, file);
         var args = new List<string>
         {
-            "--config", configPath,
+            "--config", Inside("config.json"),
             "--output", outputDirectory,
             "--data", dataDirectory ?? request.DataDirectory,
             "--backtest-id", request.BacktestId.ToString(),
@@ -104,13 +112,26 @@ internal static class RunChannels
             args.Add("--resume");
         }
 
+        if (request.StrategySource is not null)
+        {
+            args.Add("--strategy-source");
+            args.Add(Inside(StrategySourceFile));
+        }
+
         return args;
     }
 
-    /// <summary>Writes the config next to the output so the worker (and a person debugging) can read it.</summary>
+    /// <summary>The custom strategy's source, next to config.json in the run's output folder.</summary>
+    public const string StrategySourceFile = "strategy.cs";
+
+    /// <summary>Writes the config (and a custom strategy's source) next to the output so the worker (and a person debugging) can read it.</summary>
     public static void PrepareOutput(RunRequest request)
     {
         Directory.CreateDirectory(request.OutputDirectory);
         File.WriteAllText(Path.Combine(request.OutputDirectory, "config.json"), request.ConfigJson);
+        if (request.StrategySource is not null)
+        {
+            File.WriteAllText(Path.Combine(request.OutputDirectory, StrategySourceFile), request.StrategySource);
+        }
     }
 }

@@ -15,6 +15,13 @@ public sealed class InProcessRunner(IMarketDataProvider data) : IBacktestRunner
 
     public Task<IRunHandle> StartAsync(RunRequest request, CancellationToken cancellation)
     {
+        if (request.StrategySource is not null)
+        {
+            // A strategy stuck in a loop could never be stopped inside the silo's own process.
+            throw new CustomStrategyRefusedException(
+                "the in-process runner never runs custom strategies: use the docker runner (or, for development, the process runner)");
+        }
+
         RunChannels.PrepareOutput(request);
         return Task.FromResult<IRunHandle>(new Handle(request, data));
     }

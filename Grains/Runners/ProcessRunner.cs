@@ -9,12 +9,21 @@ namespace Backtesting.Grains.Runners;
 /// and thaw it with SIGSTOP/SIGCONT; stop sends SIGTERM (the worker writes partial results) and kills it after
 /// the grace period.
 /// </summary>
-public sealed class ProcessRunner(WorkerCommand command) : IBacktestRunner
+public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? settings = null) : IBacktestRunner
 {
+    private readonly ProcessRunnerSettings _settings = settings ?? new ProcessRunnerSettings();
+
     public string Kind => "process";
 
     public Task<IRunHandle> StartAsync(RunRequest request, CancellationToken cancellation)
     {
+        if (request.StrategySource is not null && !_settings.AllowCustomStrategies)
+        {
+            throw new CustomStrategyRefusedException(
+                "the process runner does not run custom strategies: use the docker runner, or for development only set " +
+                "Backtesting:AllowCustomStrategiesInProcessRunner to true");
+        }
+
         RunChannels.PrepareOutput(request);
         var info = new ProcessStartInfo(command.FileName)
         {
@@ -28,6 +37,13 @@ public sealed class ProcessRunner(WorkerCommand command) : IBacktestRunner
         foreach (var arg in command.Arguments.Concat(RunChannels.WorkerArguments(request)).Append("--stop-on-stdin-close"))
         {
             info.ArgumentList.Add(arg);
+        }
+
+        if (_settings.HeapLimitMegabytes > 0)
+        {
+            // The runtime reads the limit at start-up, in hex bytes; past it allocations throw OutOfMemoryException,
+            // which the worker reports as a memory error.
+            info.Environment["DOTNET_GCHeapHardLimit"] = ((long)_settings.HeapLimitMegabytes * 1024 * 1024).ToString("X", CultureInfo.InvariantCulture);
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {command.FileName}");
@@ -110,6 +126,15 @@ public sealed class ProcessRunner(WorkerCommand command) : IBacktestRunner
             _process.Dispose();
         }
     }
+}
+
+/// <summary>What the process runner allows its workers (from <see cref="BacktestClusterOptions"/>).</summary>
+/// <param name="AllowCustomStrategies">Run custom strategies without a container: development only.</param>
+/// <param name="HeapLimitMegabytes">Each worker's heap limit (DOTNET_GCHeapHardLimit); 0 = none.</param>
+public sealed record ProcessRunnerSettings(bool AllowCustomStrategies = false, int HeapLimitMegabytes = 0)
+{
+    public static ProcessRunnerSettings From(BacktestClusterOptions options) =>
+        new(options.AllowCustomStrategiesInProcessRunner, options.WorkerHeapLimitMegabytes);
 }
 
 /// <summary>How to start the worker: an executable and leading arguments (e.g. dotnet and the worker's dll).</summary>

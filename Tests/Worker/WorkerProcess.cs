@@ -44,7 +44,10 @@ internal sealed class WorkerProcess : IDisposable
 
     public static string WorkerDll => Path.Combine(AppContext.BaseDirectory, "Backtesting.Worker.dll");
 
-    public static WorkerProcess Start(params string[] args)
+    public static WorkerProcess Start(params string[] args) => StartWith(null, args);
+
+    /// <summary>Starts the worker with extra environment variables (e.g. DOTNET_GCHeapHardLimit).</summary>
+    public static WorkerProcess StartWith(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -59,13 +62,21 @@ internal sealed class WorkerProcess : IDisposable
             info.ArgumentList.Add(arg);
         }
 
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         return new WorkerProcess(Process.Start(info) ?? throw new InvalidOperationException("could not start the worker"));
     }
 
     /// <summary>Runs to the end and returns the exit code.</summary>
-    public static (int ExitCode, IReadOnlyList<string> Stdout, string Stderr) Run(params string[] args)
+    public static (int ExitCode, IReadOnlyList<string> Stdout, string Stderr) Run(params string[] args) => RunWith(null, args);
+
+    public static (int ExitCode, IReadOnlyList<string> Stdout, string Stderr) RunWith(IReadOnlyDictionary<string, string>? environment,
+        params string[] args)
     {
-        using var worker = Start(args);
+        using var worker = StartWith(environment, args);
         var code = worker.WaitForExit(TimeSpan.FromMinutes(2));
         return (code, worker.Lines, worker.Stderr);
     }

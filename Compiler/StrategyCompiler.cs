@@ -1,0 +1,283 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Backtesting.Engine.Strategies;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Emit;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Backtesting.Compiler;
+
+/// <summary>
+/// Compiles one custom strategy's C# source in memory: size limit, C# errors, the sandbox's allow-list (on
+/// the bound syntax, then again on the emitted metadata), the strategy class's shape, and the parameter
+/// schema, derived by the engine's own <see cref="StrategyDescriptor"/> exactly as for the templates.
+/// Compilation is deterministic: the same source gives the same assembly bytes.
+/// </summary>
+/// <remarks>
+/// Deriving the schema creates the strategy once (its property initializers are its parameter defaults), so
+/// the strategy's constructor runs: compile untrusted code where a run would run it, in the worker process or
+/// container, under a timeout.
+/// </remarks>
+public static class StrategyCompiler
+{
+    /// <summary>The largest source accepted, in UTF-8 bytes.</summary>
+    public const int MaxSourceBytes = 100_000;
+
+    /// <summary>The file name diagnostics and stack traces give the source.</summary>
+    public const string FileName = "strategy.cs";
+
+    private const string StrategyBaseName = "Backtesting.Engine.Strategies.Strategy";
+    private const string ParameterAttributeName = "Backtesting.Engine.Strategies.ParameterAttribute";
+
+    private static readonly Lazy<List<MetadataReference>> References = new(LoadReferences);
+
+    private static readonly CSharpParseOptions ParseOptions = CSharpParseOptions.Default
+        .WithLanguageVersion(LanguageVersion.Latest)
+        .WithDocumentationMode(DocumentationMode.None);
+
+    private static readonly CSharpCompilationOptions CompilationOptions = new CSharpCompilationOptions(
+            OutputKind.DynamicallyLinkedLibrary,
+            optimizationLevel: OptimizationLevel.Release,
+            allowUnsafe: false,
+            deterministic: true,
+            concurrentBuild: false,
+            checkOverflow: false,
+            nullableContextOptions: NullableContextOptions.Enable)
+        // The references are the runtime's own assemblies, whose versions need no unification warnings.
+        .WithSpecificDiagnosticOptions([new("CS1701", ReportDiagnostic.Suppress), new("CS1702", ReportDiagnostic.Suppress)]);
+
+    /// <summary>Compiles, checks and describes a strategy; never throws for anything wrong with the source.</summary>
+    /// <param name="reservedNames">Class names the strategy may not take; the templates' names by default.</param>
+    public static CompileResult Compile(string source, IReadOnlyCollection<string>? reservedNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        source = Normalize(source);
+        var bytes = Encoding.UTF8.GetBytes(source);
+        var sourceHash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        if (bytes.Length > MaxSourceBytes)
+        {
+            return Failed(sourceHash, [new CompileDiagnostic(SandboxRules.SourceTooLarge, CompileDiagnostic.Error, 1, 1, 1, 1,
+                $"the source is {bytes.Length:N0} bytes; a strategy may have at most {MaxSourceBytes:N0}")]);
+        }
+
+        var tree = CSharpSyntaxTree.ParseText(SourceText.From(source, Encoding.UTF8, SourceHashAlgorithm.Sha256), ParseOptions, FileName);
+        var compilation = CSharpCompilation.Create("CustomStrategy_" + sourceHash[..16], [tree], References.Value, CompilationOptions);
+        var model = compilation.GetSemanticModel(tree);
+        var diagnostics = compilation.GetDiagnostics()
+            .Where(d => d.Severity is DiagnosticSeverity.Error or DiagnosticSeverity.Warning)
+            .Select(FromRoslyn)
+            .ToList();
+        diagnostics.AddRange(new SandboxChecker(compilation, model).Check(tree.GetRoot()));
+        var strategyClass = FindStrategyClass(compilation, model, tree, diagnostics, reservedNames ?? StrategyCatalog.Templates.All.Select(d => d.Name).ToList());
+        if (HasErrors(diagnostics) || strategyClass is null)
+        {
+            return Failed(sourceHash, diagnostics);
+        }
+
+        using var image = new MemoryStream();
+        var emitted = compilation.Emit(image, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.Embedded));
+        if (!emitted.Success)
+        {
+            diagnostics.AddRange(emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(FromRoslyn));
+            return Failed(sourceHash, diagnostics);
+        }
+
+        var assembly = image.ToArray();
+        var violations = AssemblyAudit.FindViolations(assembly);
+        if (violations.Count > 0)
+        {
+            diagnostics.AddRange(violations.Select(v => new CompileDiagnostic(SandboxRules.AssemblyAudit, CompileDiagnostic.Error, 1, 1, 1, 1,
+                $"the compiled strategy references '{v}', which is not on the allow-list of a custom strategy")));
+            return Failed(sourceHash, diagnostics);
+        }
+
+        StrategySchema schema;
+        try
+        {
+            using var loaded = LoadedStrategy.Load(assembly, strategyClass.Name, sourceHash);
+            var descriptor = loaded.Descriptor;
+            schema = new StrategySchema(descriptor.Name, descriptor.Description, descriptor.MaxInstruments, descriptor.Parameters);
+        }
+        catch (Exception e)
+        {
+            var span = strategyClass.Locations[0].GetLineSpan();
+            diagnostics.Add(ToDiagnostic(SandboxRules.ConstructionFailed, CompileDiagnostic.Error, span,
+                $"creating {strategyClass.Name} to read its parameter defaults threw {e.GetType().Name}: {e.Message}"));
+            return Failed(sourceHash, diagnostics);
+        }
+
+        return new CompileResult(true, sourceHash, Convert.ToHexStringLower(SHA256.HashData(assembly)), schema, Sorted(diagnostics))
+        {
+            Assembly = assembly,
+        };
+    }
+
+    /// <summary>The source as it is compiled and stored: line endings normalized to \n.</summary>
+    public static string Normalize(string source) => source.ReplaceLineEndings("\n");
+
+    /// <summary>The version identity of a source: SHA-256 (hex) of its normalized UTF-8 text.</summary>
+    public static string HashSource(string source) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Normalize(source))));
+
+    /// <summary>The result to report when compiling did not finish in time (the strategy's constructor did not return).</summary>
+    public static CompileResult TimedOut(string source, TimeSpan timeout) => new(false, HashSource(source), null, null,
+        [new CompileDiagnostic(SandboxRules.CompileTimedOut, CompileDiagnostic.Error, 1, 1, 1, 1,
+            $"compiling did not finish within {timeout.TotalSeconds:0.###} s: does the strategy's constructor or a property initializer loop?")]);
+
+    private static INamedTypeSymbol? FindStrategyClass(CSharpCompilation compilation, SemanticModel model, SyntaxTree tree,
+        List<CompileDiagnostic> diagnostics, IReadOnlyCollection<string> reservedNames)
+    {
+        var strategyBase = compilation.GetTypeByMetadataName(StrategyBaseName)
+            ?? throw new InvalidOperationException("the engine's Strategy class is not among the references");
+        var parameterAttribute = compilation.GetTypeByMetadataName(ParameterAttributeName)!;
+        var candidates = tree.GetRoot().DescendantNodes().OfType<ClassDeclarationSyntax>()
+            .Select(c => model.GetDeclaredSymbol(c))
+            .OfType<INamedTypeSymbol>()
+            .Distinct<INamedTypeSymbol>(SymbolEqualityComparer.Default)
+            .Where(c => c.ContainingType is null && c.DeclaredAccessibility == Accessibility.Public && !c.IsAbstract && DerivesFrom(c, strategyBase))
+            .ToList();
+        if (candidates.Count == 0)
+        {
+            diagnostics.Add(new CompileDiagnostic(SandboxRules.StrategyClassCount, CompileDiagnostic.Error, 1, 1, 1, 1,
+                "no strategy class: declare exactly one public, non-abstract class deriving from Strategy (e.g. public sealed class MyStrategy : Strategy)"));
+            return null;
+        }
+
+        if (candidates.Count > 1)
+        {
+            foreach (var extra in candidates.Skip(1))
+            {
+                diagnostics.Add(ToDiagnostic(SandboxRules.StrategyClassCount, CompileDiagnostic.Error, extra.Locations[0].GetLineSpan(),
+                    $"a source holds exactly one public strategy class; found {string.Join(", ", candidates.Select(c => c.Name))} (make the others internal or abstract)"));
+            }
+
+            return null;
+        }
+
+        var strategy = candidates[0];
+        var at = strategy.Locations[0].GetLineSpan();
+        var before = diagnostics.Count;
+        if (strategy.IsGenericType)
+        {
+            diagnostics.Add(ToDiagnostic(SandboxRules.StrategyClassShape, CompileDiagnostic.Error, at, $"the strategy class {strategy.Name} may not be generic"));
+        }
+
+        if (!strategy.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility == Accessibility.Public))
+        {
+            diagnostics.Add(ToDiagnostic(SandboxRules.StrategyClassShape, CompileDiagnostic.Error, at,
+                $"the strategy class {strategy.Name} needs a public parameterless constructor (parameters are properties, set after construction)"));
+        }
+
+        if (reservedNames.Contains(strategy.Name))
+        {
+            diagnostics.Add(ToDiagnostic(SandboxRules.StrategyClassShape, CompileDiagnostic.Error, at,
+                $"'{strategy.Name}' is the name of a template; give the custom strategy another class name"));
+        }
+
+        for (var type = strategy; type is not null && SymbolEqualityComparer.Default.Equals(type.ContainingAssembly, compilation.Assembly); type = type.BaseType)
+        {
+            foreach (var property in type.GetMembers().OfType<IPropertySymbol>())
+            {
+                if (property.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, parameterAttribute)))
+                {
+                    CheckParameter(property, diagnostics);
+                }
+            }
+        }
+
+        return diagnostics.Count == before ? strategy : null;
+    }
+
+    private static void CheckParameter(IPropertySymbol property, List<CompileDiagnostic> diagnostics)
+    {
+        var at = property.Locations[0].GetLineSpan();
+        if (property.DeclaredAccessibility != Accessibility.Public || property.IsStatic
+            || property.GetMethod?.DeclaredAccessibility != Accessibility.Public
+            || property.SetMethod is not { DeclaredAccessibility: Accessibility.Public })
+        {
+            diagnostics.Add(ToDiagnostic(SandboxRules.ParameterShape, CompileDiagnostic.Error, at,
+                $"parameter {property.Name} must be a public instance property with a public get and set"));
+        }
+
+        if (property.Type.SpecialType is not (SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_Double
+            or SpecialType.System_Decimal or SpecialType.System_Boolean or SpecialType.System_String))
+        {
+            diagnostics.Add(ToDiagnostic(SandboxRules.ParameterShape, CompileDiagnostic.Error, at,
+                $"parameter {property.Name} is {property.Type.ToDisplayString()}; parameters must be int, long, double, decimal, bool or string"));
+        }
+    }
+
+    private static bool DerivesFrom(INamedTypeSymbol type, INamedTypeSymbol baseType)
+    {
+        for (var current = type.BaseType; current is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current, baseType))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // The framework assemblies a strategy compiles against: those of the allowed API, plus those of the APIs the
+    // sandbox names when it rejects them (files, sockets, processes, emit, threads, ...), so a forbidden call binds
+    // and is reported by name rather than as unknown. A fixed set, so every host (the worker, a container, a test)
+    // compiles against the same references and emits the same bytes on the same runtime. The allow-list, not this
+    // set, decides what may be used.
+    private static readonly string[] FrameworkAssemblies =
+    [
+        "System.Private.CoreLib", "System.Runtime", "System.Collections", "System.Collections.Concurrent", "System.Console",
+        "System.ComponentModel.Primitives", "System.Diagnostics.Process", "System.Linq", "System.Linq.Expressions",
+        "System.Linq.Parallel", "System.Memory", "System.Net.Http", "System.Net.Primitives", "System.Net.Sockets",
+        "System.Reflection.Emit", "System.Reflection.Emit.ILGeneration", "System.Reflection.Emit.Lightweight",
+        "System.Reflection.Primitives", "System.Runtime.InteropServices", "System.Runtime.Loader", "System.Threading",
+        "System.Threading.Thread", "System.Threading.ThreadPool",
+    ];
+
+    private static List<MetadataReference> LoadReferences()
+    {
+        // A host may list a name twice (a test host does); the runtime's own folder wins, as it does when loading.
+        var runtimeFolder = Path.GetDirectoryName(typeof(object).Assembly.Location);
+        var trusted = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .GroupBy(path => Path.GetFileNameWithoutExtension(path), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.FirstOrDefault(path => Path.GetDirectoryName(path) == runtimeFolder) ?? g.First(), StringComparer.Ordinal);
+        var engine = typeof(Strategy).Assembly.Location;
+        if (string.IsNullOrEmpty(engine))
+        {
+            throw new InvalidOperationException("the engine assembly has no file location (single-file publishing is not supported by the strategy compiler)");
+        }
+
+        return FrameworkAssemblies
+            .Select(name => trusted.TryGetValue(name, out var path) ? path
+                : name == "System.Private.CoreLib" ? typeof(object).Assembly.Location
+                : null)
+            .OfType<string>()
+            .Append(engine)
+            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
+            .ToList();
+    }
+
+    private static CompileResult Failed(string sourceHash, List<CompileDiagnostic> diagnostics) =>
+        new(false, sourceHash, null, null, Sorted(diagnostics));
+
+    private static List<CompileDiagnostic> Sorted(List<CompileDiagnostic> diagnostics) =>
+        diagnostics.OrderBy(d => d.Severity == CompileDiagnostic.Error ? 0 : 1).ThenBy(d => d.Line).ThenBy(d => d.Column).Take(200).ToList();
+
+    private static bool HasErrors(List<CompileDiagnostic> diagnostics) => diagnostics.Any(d => d.Severity == CompileDiagnostic.Error);
+
+    private static CompileDiagnostic FromRoslyn(Diagnostic diagnostic) => ToDiagnostic(
+        diagnostic.Id,
+        diagnostic.Severity == DiagnosticSeverity.Error ? CompileDiagnostic.Error : CompileDiagnostic.Warning,
+        diagnostic.Location.GetLineSpan(),
+        diagnostic.GetMessage(CultureInfo.InvariantCulture));
+
+    internal static CompileDiagnostic ToDiagnostic(string id, string severity, FileLinePositionSpan span, string message) => new(
+        id, severity,
+        span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1,
+        span.EndLinePosition.Line + 1, span.EndLinePosition.Character + 1,
+        message);
+}
