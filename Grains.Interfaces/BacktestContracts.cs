@@ -28,12 +28,17 @@ public enum BacktestPriority
 }
 
 /// <summary>What a client asks for: a config (validated by the grain with the shared rules), its owner and priority.</summary>
+/// <param name="StrategyVersion">
+/// Pins a version of the owner's custom strategy that <c>strategyClass</c> names; null runs its latest version.
+/// Only for custom strategies.
+/// </param>
 [GenerateSerializer, Immutable, Alias("backtest.submission")]
 public sealed record BacktestSubmission(
     [property: Id(0)] BacktestConfig Config,
     [property: Id(1)] string Owner,
     [property: Id(2)] BacktestPriority Priority = BacktestPriority.Normal,
-    [property: Id(3)] bool UseCache = true);
+    [property: Id(3)] bool UseCache = true,
+    [property: Id(4)] int? StrategyVersion = null);
 
 /// <summary>One change of state, kept in the status history.</summary>
 [GenerateSerializer, Immutable, Alias("backtest.transition")]
@@ -91,7 +96,8 @@ public sealed record BacktestStatus(
     [property: Id(12)] IReadOnlyList<StateChange> History,
     [property: Id(13)] bool FromCache,
     [property: Id(14)] string? ContentHash,
-    [property: Id(15)] ResourceUsage? Resources = null)
+    [property: Id(15)] ResourceUsage? Resources = null,
+    [property: Id(16)] CustomStrategyRef? CustomStrategy = null)
 {
     public bool IsTerminal => State is BacktestState.Completed or BacktestState.Cancelled or BacktestState.Failed or BacktestState.TimedOut;
 }

@@ -43,6 +43,8 @@ public sealed class BacktestClusterOptions
     /// without bound fails with a memory error instead of exhausting the machine; 0 = no limit.
     /// </summary>
     public int WorkerHeapLimitMegabytes { get; set; }
+    /// <summary>How long compiling an uploaded custom strategy may take (the worker's compile timeout).</summary>
+    public TimeSpan CompileTimeout { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>The Docker runner: image, sandbox limits, the memory cap for out-of-memory retries, fallback.</summary>
     public DockerRunnerOptions Docker { get; set; } = new();
 

@@ -28,6 +28,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private readonly IPersistentState<BacktestGrainState> _state;
     private readonly IBacktestStore _store;
+    private readonly IStrategyStore _strategyStore;
     private readonly IBacktestRunner _runner;
     private readonly IMarketDataProvider _data;
     private readonly StrategyCatalog _strategies;
@@ -63,6 +64,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     public BacktestGrain(
         [PersistentState("backtest", "Default")] IPersistentState<BacktestGrainState> state,
         IBacktestStore store,
+        IStrategyStore strategyStore,
         IBacktestRunner runner,
         IMarketDataProvider data,
         StrategyCatalog strategies,
@@ -73,6 +75,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         _siloDetails = siloDetails;
         _state = state;
         _store = store;
+        _strategyStore = strategyStore;
         _runner = runner;
         _data = data;
         _strategies = strategies;
@@ -107,7 +110,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             throw new IllegalTransitionException(S.State, "submit");
         }
 
-        var validation = ConfigValidator.Validate(submission.Config, _data, _strategies, ValidationPolicy.Service,
+        var (strategies, custom) = await StrategiesFor(submission);
+        var validation = ConfigValidator.Validate(submission.Config, _data, strategies, ValidationPolicy.Service,
             DateOnly.FromDateTime(DateTime.UtcNow));
         if (!validation.IsValid)
         {
@@ -115,7 +119,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
 
         var now = DateTime.UtcNow;
-        var hash = new BacktestRun(validation.Spec!, _data, _strategies).ContentHash();
+        var hash = new BacktestRun(validation.Spec!, _data, strategies).ContentHash();
+        S.CustomStrategy = custom is null ? null : new CustomStrategyRef(custom.StrategyId, custom.Name, custom.Version, custom.ContentHash);
         S.Owner = submission.Owner;
         S.Priority = submission.Priority;
         S.ConfigJson = JsonSerializer.Serialize(submission.Config, JsonDefaults.Options);
@@ -130,6 +135,10 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             validation.Spec!.Start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
             validation.Spec.End.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
             Lifecycle.StoredName(BacktestState.Created), now, null, 0, null, (int)submission.Priority, hash));
+        if (custom is not null)
+        {
+            await _strategyStore.RecordBacktestStrategyAsync(Id, custom.StrategyId, custom.Version);
+        }
 
         if (submission.UseCache && await _store.FindCompletedByContentHashAsync(hash) is { } cached && cached.Id != Id
             && await _store.GetResultAsync(cached.Id) is { } result)
@@ -146,6 +155,47 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         await this.RegisterOrUpdateReminder(RecoveryReminder, _options.RecoveryReminderPeriod, _options.RecoveryReminderPeriod);
         await Queue.Enqueue(Id, S.Owner, S.Priority);
         return Status();
+    }
+
+    /// <summary>
+    /// The strategies a submission may name: the templates, plus the owner's custom strategy that strategyClass
+    /// names (its latest version, or the pinned one), validated through its stored schema without running its
+    /// code. Another owner's strategy is never found, so it answers like an unknown one.
+    /// </summary>
+    private async Task<(StrategyCatalog Strategies, StrategyVersion? Custom)> StrategiesFor(BacktestSubmission submission)
+    {
+        var name = submission.Config.StrategyClass;
+        if (string.IsNullOrWhiteSpace(name) || _strategies.TryGet(name, out _))
+        {
+            if (submission.StrategyVersion is not null)
+            {
+                throw new BacktestValidationException([new ValidationError("strategyVersion", "customOnly",
+                    "strategyVersion pins a version of a custom strategy; templates have no versions")]);
+            }
+
+            return (_strategies, null);
+        }
+
+        if (submission.StrategyVersion is < 1)
+        {
+            throw new BacktestValidationException([new ValidationError("strategyVersion", "min", "strategyVersion must be at least 1")]);
+        }
+
+        var version = await _strategyStore.GetByNameAsync(submission.Owner, name, submission.StrategyVersion);
+        if (version is null)
+        {
+            if (submission.StrategyVersion is { } pinned && await _strategyStore.GetByNameAsync(submission.Owner, name) is { } latest)
+            {
+                throw new BacktestValidationException([new ValidationError("strategyVersion", "unknown",
+                    $"strategy '{name}' has no version {pinned} (latest: {latest.Version})")]);
+            }
+
+            return (_strategies, null); // the validator reports the unknown strategyClass
+        }
+
+        var schema = JsonSerializer.Deserialize<Compiler.StrategySchema>(version.SchemaJson, JsonDefaults.Options)
+            ?? throw new InvalidOperationException($"strategy {version.StrategyId} version {version.Version} has no schema");
+        return (_strategies.With([schema.ToDescriptor(version.ContentHash)]), version);
     }
 
     public Task<BacktestStatus> GetStatus()
@@ -332,9 +382,21 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         S.Attempts.Add(new RunAttempt(attempt, _runner.Kind, DateTime.UtcNow, null, null, null, resumeFrom,
             SiloName, null, memory));
         await MoveTo(BacktestState.Starting, detail ?? $"attempt {attempt} on the {_runner.Kind} runner");
+        string? strategySource = null;
+        if (S.CustomStrategy is { } custom)
+        {
+            // Read by the recorded version, so a restart on any silo runs exactly the version the backtest was submitted with.
+            strategySource = (await _strategyStore.GetAsync(S.Owner, custom.StrategyId, custom.Version))?.Source;
+            if (strategySource is null)
+            {
+                await FailBeforeRun("strategy missing", $"custom strategy {custom.Name} version {custom.Version} is no longer stored");
+                return;
+            }
+        }
+
         var request = new RunRequest(Id, attempt, S.ConfigJson!, RunDirectory,
             _data is LeanDataProvider lean ? lean.DataRoot : DataRoot.Locate(_options.DataDirectory) ?? "",
-            checkpoint is not null, _options.CheckpointInterval, memory);
+            checkpoint is not null, _options.CheckpointInterval, memory, strategySource);
         if (checkpoint is not null)
         {
             Directory.CreateDirectory(request.OutputDirectory);
@@ -351,10 +413,14 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         {
             // Nothing can run here until an operator acts (a daemon to start, an image to build): fail at once.
             _log.LogError("Backtest {Id} cannot start: {Reason}", Id, e.Message);
-            S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = "runner unavailable" };
-            S.Error = new BacktestErrorData(ErrorTypes.Execution, e.Message, new BacktestErrorDetails(null, null, null, true));
-            await Publish(MessageTypes.Error, S.Error);
-            await Finish(BacktestState.Failed, e.Message);
+            await FailBeforeRun("runner unavailable", e.Message, recoverable: true);
+            return;
+        }
+        catch (CustomStrategyRefusedException e)
+        {
+            // This cluster's runner may not run untrusted code: no retry would change that.
+            _log.LogWarning("Backtest {Id} cannot run its custom strategy: {Reason}", Id, e.Message);
+            await FailBeforeRun("custom strategy refused", e.Message);
             return;
         }
 
@@ -389,6 +455,15 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         {
             _ = FollowResources(resources);
         }
+    }
+
+    /// <summary>The attempt could not start and no retry would help: the backtest fails with the reason.</summary>
+    private async Task FailBeforeRun(string outcome, string reason, bool recoverable = false)
+    {
+        S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = outcome };
+        S.Error = new BacktestErrorData(ErrorTypes.Execution, reason, new BacktestErrorDetails(null, null, null, recoverable));
+        await Publish(MessageTypes.Error, S.Error);
+        await Finish(BacktestState.Failed, reason);
     }
 
     /// <summary>Keeps the latest resource sample (read on this grain's scheduler; the runner writes from its threads).</summary>
@@ -834,5 +909,5 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private BacktestStatus Status() => new(Id, S.State, S.Owner, S.Priority, S.Strategy, S.CreatedAt,
         S.UpdatedAt, S.CompletedAt, S.Progress, S.Error, S.Summary, S.Attempts.ToList(), S.History.ToList(), S.FromCache, S.ContentHash,
-        Lifecycle.IsActive(S.State) ? _resources : null);
+        Lifecycle.IsActive(S.State) ? _resources : null, S.CustomStrategy);
 }

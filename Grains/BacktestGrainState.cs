@@ -32,4 +32,6 @@ public sealed class BacktestGrainState
     /// <summary>Running time used so far (paused time excluded), for the timeout.</summary>
     [Id(15)] public TimeSpan RunningTime { get; set; }
     [Id(16)] public bool Deleted { get; set; }
+    /// <summary>The custom strategy version this backtest runs (its source is read from the strategy store); null for a template.</summary>
+    [Id(19)] public CustomStrategyRef? CustomStrategy { get; set; }
 }

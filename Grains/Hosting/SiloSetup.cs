@@ -61,6 +61,7 @@ public static class SiloSetup
         }
 
         services.AddSingleton<IBacktestStore>(_ => new PostgresBacktestStore(connectionString));
+        services.AddSingleton<IStrategyStore>(_ => new PostgresStrategyStore(connectionString));
         services.AddSingleton<IMarketDataProvider>(sp =>
         {
             var configured = sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value.DataDirectory;

@@ -153,6 +153,75 @@ public sealed class DockerRunner : IBacktestRunner, IDisposable
         };
     }
 
+    /// <summary>Marks a compile's container: it belongs to no backtest, so the orphan reaper leaves it to its caller.</summary>
+    public const string CompileLabel = "backtesting.compile";
+
+    /// <summary>
+    /// Compiles a custom strategy in a container of the worker image under exactly a run's sandbox (no network,
+    /// read-only root, memory, CPU and pids limits), and returns what <c>worker compile</c> printed.
+    /// </summary>
+    public async Task<CompileOutput> CompileStrategyAsync(CompileRequest request, CancellationToken cancellation)
+    {
+        Directory.CreateDirectory(request.Directory);
+        await File.WriteAllTextAsync(Path.Combine(request.Directory, RunChannels.StrategySourceFile), request.Source, cancellation)
+            .ConfigureAwait(false);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(request.Directory, (UnixFileMode)0b111_111_111); // the worker's user owns nothing here
+        }
+
+        var compileId = Guid.NewGuid();
+        var parameters = ContainerFor(new RunRequest(compileId, 0, "{}", request.Directory, request.DataDirectory, false, TimeSpan.Zero),
+            request.WorkerArguments(OutputMount + "/" + RunChannels.StrategySourceFile));
+        parameters.Name = $"compile-{compileId:N}";
+        parameters.Labels = new Dictionary<string, string> { [ServiceLabel] = ServiceId, [CompileLabel] = compileId.ToString() };
+        string? containerId = null;
+        try
+        {
+            containerId = (await _client.Containers.CreateContainerAsync(parameters, cancellation).ConfigureAwait(false)).ID;
+            await _client.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), cancellation).ConfigureAwait(false);
+            var killed = false;
+            long exitCode;
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
+            {
+                deadline.CancelAfter(request.Timeout + CompileRequest.KillSlack);
+                try
+                {
+                    exitCode = (await _client.Containers.WaitContainerAsync(containerId, deadline.Token).ConfigureAwait(false)).StatusCode;
+                }
+                catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+                {
+                    // The worker's own timeout did not end it: kill it, and report a timeout.
+                    killed = true;
+                    exitCode = -1;
+                    await _client.Containers.KillContainerAsync(containerId, new ContainerKillParameters(), CancellationToken.None)
+                        .ConfigureAwait(false);
+                }
+            }
+
+            using var logs = await _client.Containers.GetContainerLogsAsync(containerId,
+                new ContainerLogsParameters { ShowStdout = true, ShowStderr = true }, cancellation).ConfigureAwait(false);
+            var (stdout, stderr) = await logs.ReadOutputToEndAsync(cancellation).ConfigureAwait(false);
+            return new CompileOutput((int)exitCode, stdout, stderr, killed);
+        }
+        catch (DockerImageNotFoundException e)
+        {
+            throw new RunnerUnavailableException(
+                $"the worker image {_options.Image} is not in the Docker daemon at {Endpoint}; build it with scripts/docker.sh (build_worker_image)", e);
+        }
+        catch (Exception e) when (IsUnreachable(e) && !cancellation.IsCancellationRequested)
+        {
+            throw new RunnerUnavailableException($"the Docker daemon at {Endpoint} is unreachable: {e.GetBaseException().Message}", e);
+        }
+        finally
+        {
+            if (containerId is not null)
+            {
+                await RemoveAsync(containerId, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>The silo's work folder (set by the silo setup), to translate paths for a daemon that sees another file system.</summary>
     public string? WorkDirectory { get; set; }
 

@@ -77,7 +77,35 @@ public interface IBacktestRunner
     string Kind { get; }
 
     Task<IRunHandle> StartAsync(RunRequest request, CancellationToken cancellation);
+
+    /// <summary>
+    /// Runs <c>worker compile</c> on a custom strategy's source under the same isolation as this runner's runs
+    /// (compiling creates the strategy once, so its constructor runs). Runners that may not run custom strategies
+    /// refuse, as they refuse to run one.
+    /// </summary>
+    /// <exception cref="CustomStrategyRefusedException">This runner does not run custom strategies.</exception>
+    Task<CompileOutput> CompileStrategyAsync(CompileRequest request, CancellationToken cancellation) =>
+        throw new CustomStrategyRefusedException(
+            $"the {Kind} runner does not compile or run custom strategies: they need the docker runner (Backtesting:Runner = docker)");
 }
+
+/// <summary>A compile of a custom strategy's source.</summary>
+/// <param name="Directory">A fresh folder for strategy.cs (the worker reads it there).</param>
+/// <param name="DataDirectory">The market data folder (mounted like a run's, though compiling reads none of it).</param>
+/// <param name="Timeout">The worker's own compile timeout; the runner kills the compile a little after it.</param>
+public sealed record CompileRequest(string Source, string Directory, string DataDirectory, TimeSpan Timeout)
+{
+    /// <summary>How long past <see cref="Timeout"/> the runner waits before it kills a compile that did not stop itself.</summary>
+    public static readonly TimeSpan KillSlack = TimeSpan.FromSeconds(15);
+
+    public List<string> WorkerArguments(string sourcePath) =>
+        ["compile", "--source", sourcePath, "--timeout-seconds",
+            Math.Max(1, (int)Math.Ceiling(Timeout.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)];
+}
+
+/// <summary>What <c>worker compile</c> printed (the CompileResult JSON on stdout) and how it ended.</summary>
+/// <param name="Killed">The runner killed the compile after its timeout (stdout may then be empty).</param>
+public sealed record CompileOutput(int ExitCode, string Stdout, string Stderr, bool Killed);
 
 /// <summary>The runner cannot start runs at all (e.g. the Docker daemon is unreachable): retrying will not help.</summary>
 public sealed class RunnerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -50,6 +50,61 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
         return Task.FromResult<IRunHandle>(new Handle(process));
     }
 
+    /// <summary>
+    /// Compiles in a worker child process, only where custom strategies are allowed for development (there is no
+    /// container around it), with the same heap limit as a run.
+    /// </summary>
+    public async Task<CompileOutput> CompileStrategyAsync(CompileRequest request, CancellationToken cancellation)
+    {
+        if (!_settings.AllowCustomStrategies)
+        {
+            throw new CustomStrategyRefusedException(
+                "the process runner does not compile or run custom strategies: use the docker runner, or for development only set " +
+                "Backtesting:AllowCustomStrategiesInProcessRunner to true");
+        }
+
+        Directory.CreateDirectory(request.Directory);
+        var sourcePath = Path.Combine(request.Directory, RunChannels.StrategySourceFile);
+        await File.WriteAllTextAsync(sourcePath, request.Source, cancellation).ConfigureAwait(false);
+        var info = new ProcessStartInfo(command.FileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = request.Directory,
+        };
+        foreach (var arg in command.Arguments.Concat(request.WorkerArguments(sourcePath)))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        if (_settings.HeapLimitMegabytes > 0)
+        {
+            info.Environment["DOTNET_GCHeapHardLimit"] = ((long)_settings.HeapLimitMegabytes * 1024 * 1024).ToString("X", CultureInfo.InvariantCulture);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {command.FileName}");
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        var killed = false;
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
+        {
+            deadline.CancelAfter(request.Timeout + CompileRequest.KillSlack);
+            try
+            {
+                await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                killed = true;
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        return new CompileOutput(killed ? -1 : process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false), killed);
+    }
+
     private sealed class Handle : IRunHandle
     {
         private readonly Process _process;

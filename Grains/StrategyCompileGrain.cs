@@ -1,0 +1,131 @@
+using System.Text.Json;
+using Backtesting.Compiler;
+using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Data;
+using Backtesting.Grains.Interfaces;
+using Backtesting.Grains.Runners;
+using Backtesting.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace Backtesting.Grains;
+
+/// <summary>
+/// Compiles uploads with the silo's runner, in the same sandbox as a run, and stores the versions that compile.
+/// A stateless worker: each silo keeps local activations, so compiles run where the runner (and the Docker
+/// daemon it talks to) is, and several compiles may run at once.
+/// </summary>
+[StatelessWorker]
+public sealed class StrategyCompileGrain(
+    IBacktestRunner runner,
+    IStrategyStore store,
+    IMarketDataProvider data,
+    IOptions<BacktestClusterOptions> options,
+    ILogger<StrategyCompileGrain> log) : Grain, IStrategyCompileGrain
+{
+    public async Task<StrategyUploadResult> Upload(string owner, string source)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentNullException.ThrowIfNull(source);
+        source = StrategyCompiler.Normalize(source);
+        var sourceHash = StrategyCompiler.HashSource(source);
+        var settings = options.Value;
+        var directory = Path.Combine(settings.WorkDirectory, "compile-" + Guid.NewGuid().ToString("N"));
+        var dataDirectory = data is LeanDataProvider lean ? lean.DataRoot : DataRoot.Locate(settings.DataDirectory) ?? "";
+        CompileOutput output;
+        try
+        {
+            output = await runner.CompileStrategyAsync(new CompileRequest(source, directory, dataDirectory, settings.CompileTimeout),
+                CancellationToken.None);
+        }
+        catch (CustomStrategyRefusedException e)
+        {
+            return new StrategyUploadResult(StrategyUploadOutcome.Refused, [], null, sourceHash, e.Message);
+        }
+        catch (RunnerUnavailableException e)
+        {
+            log.LogError("Compiling a strategy for {Owner} failed: {Reason}", owner, e.Message);
+            return new StrategyUploadResult(StrategyUploadOutcome.Unavailable, [], null, sourceHash, e.Message);
+        }
+        finally
+        {
+            TryDelete(directory);
+        }
+
+        var result = Parse(output.Stdout);
+        if (result is null)
+        {
+            var detail = output.Killed
+                ? $"compiling did not finish within {settings.CompileTimeout.TotalSeconds:G} s and was stopped"
+                : $"the compiler exited with code {output.ExitCode} without a result: {Tail(output.Stderr)}";
+            log.LogWarning("Compiling a strategy for {Owner}: {Detail}", owner, detail);
+            return new StrategyUploadResult(output.Killed ? StrategyUploadOutcome.TimedOut : StrategyUploadOutcome.Unavailable, [], null,
+                sourceHash, detail);
+        }
+
+        var diagnostics = result.Diagnostics
+            .Select(d => new StrategyDiagnostic(d.Id, d.Severity, d.Line, d.Column, d.EndLine, d.EndColumn, d.Message)).ToList();
+        if (!result.Ok || result.Strategy is null)
+        {
+            var timedOut = result.Diagnostics.Any(d => d.Id == SandboxRules.CompileTimedOut);
+            return new StrategyUploadResult(timedOut ? StrategyUploadOutcome.TimedOut : StrategyUploadOutcome.Rejected, diagnostics, null,
+                result.SourceHash, timedOut ? $"compiling did not finish within {settings.CompileTimeout.TotalSeconds:G} s" : "the source was rejected");
+        }
+
+        var schemaJson = JsonSerializer.Serialize(result.Strategy, JsonDefaults.Options);
+        var latest = await store.GetByNameAsync(owner, result.Strategy.Name);
+        var saved = await store.SaveVersionAsync(owner, result.Strategy.Name, source, result.SourceHash, schemaJson);
+        var created = latest is null || latest.Version != saved.Version;
+        if (log.IsEnabled(LogLevel.Information))
+        {
+            log.LogInformation("Strategy {Name} of {Owner}: version {Version} ({State})", saved.Name, owner, saved.Version,
+                created ? "stored" : "unchanged");
+        }
+
+        return new StrategyUploadResult(StrategyUploadOutcome.Stored, diagnostics,
+            new StoredStrategyVersion(saved.StrategyId, saved.Name, saved.Version, saved.ContentHash, schemaJson, saved.CreatedAt, created),
+            result.SourceHash, null);
+    }
+
+    /// <summary>The CompileResult the worker printed: its stdout holds that one JSON object (the last line that parses).</summary>
+    private static CompileResult? Parse(string stdout)
+    {
+        foreach (var line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Reverse())
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<CompileResult>(line, JsonDefaults.Options) is { SourceHash.Length: > 0 } result)
+                {
+                    return result;
+                }
+            }
+            catch (JsonException)
+            {
+                // Not the result line.
+            }
+        }
+
+        return null;
+    }
+
+    private static string Tail(string text) => text.Length <= 500 ? text.Trim() : "…" + text[^500..].Trim();
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // A leftover folder in the work directory is harmless.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
