@@ -31,11 +31,12 @@ public sealed record StatusResponse(
     bool FromCache,
     IReadOnlyList<RunAttempt> Attempts,
     IReadOnlyList<StateChange> History,
-    string ResultsUrl)
+    string ResultsUrl,
+    CustomStrategyRef? CustomStrategy)
 {
     public static StatusResponse From(BacktestStatus s) => new(s.Id, StatusWords.Of(s.State), s.Owner, s.Priority, s.Strategy,
         s.CreatedAt, s.UpdatedAt, s.CompletedAt, s.Progress, s.Error, s.Summary, s.FromCache, s.Attempts, s.History,
-        Realtime.Snapshot.ResultsUrl(s.Id));
+        Realtime.Snapshot.ResultsUrl(s.Id), s.CustomStrategy);
 }
 
 public sealed record ListItem(
@@ -68,7 +69,8 @@ public static class BacktestRoutes
         group.MapPost("/start", Start)
             .WithSummary("Start a backtest")
             .WithDescription("Body: the BacktestConfig (docs/configuration.md) plus optional `priority` (low | normal | high | urgent) and `useCache` " +
-                             "(default true: an identical config, data and engine completes at once from stored results). Validated with the same " +
+                             "(default true: an identical config, data and engine completes at once from stored results). strategyClass names a template or one of " +
+                             "your custom strategies (its latest version, or the one optional `strategyVersion` pins). Validated with the same " +
                              "rules as the worker; every error is returned keyed by its field and nothing is created. At most 10 starts per 5 minutes per user.")
             .Accepts<JsonObject>("application/json")
             .Produces<StartResponse>(202)
@@ -79,7 +81,7 @@ public static class BacktestRoutes
         group.MapGet("/status/{id:guid}", Status)
             .WithSummary("Get a backtest's status and progress")
             .Produces<StatusResponse>()
-            .WithExample(200, """{"id":"3f2c0d4e-8a1b-4c55-9d7e-2b1f0a9c6e11","status":"running","owner":"alice","priority":"normal","strategy":"MovingAverageCross","createdAt":"2025-01-02T10:00:00Z","updatedAt":"2025-01-02T10:00:01Z","completedAt":null,"progress":{"progress":{"percentage":42.5,"currentDate":"2019-11-04","processedBars":213,"totalBars":503,"estimatedTimeRemaining":0.4,"processingRate":520.0},"statistics":{"tradesExecuted":3,"currentBalance":104200.0,"unrealizedPnl":1250.0,"drawdown":0.031},"performance":{"memoryUsage":42.0,"cpuUsage":97.0,"diskIO":0.2}},"error":null,"summary":null,"fromCache":false,"attempts":[],"history":[],"resultsUrl":"/api/v1/nautilus/backtest/results/3f2c0d4e-8a1b-4c55-9d7e-2b1f0a9c6e11"}""")
+            .WithExample(200, """{"id":"3f2c0d4e-8a1b-4c55-9d7e-2b1f0a9c6e11","status":"running","owner":"alice","priority":"normal","strategy":"MovingAverageCross","createdAt":"2025-01-02T10:00:00Z","updatedAt":"2025-01-02T10:00:01Z","completedAt":null,"progress":{"progress":{"percentage":42.5,"currentDate":"2019-11-04","processedBars":213,"totalBars":503,"estimatedTimeRemaining":0.4,"processingRate":520.0},"statistics":{"tradesExecuted":3,"currentBalance":104200.0,"unrealizedPnl":1250.0,"drawdown":0.031},"performance":{"memoryUsage":42.0,"cpuUsage":97.0,"diskIO":0.2}},"error":null,"summary":null,"fromCache":false,"attempts":[],"history":[],"resultsUrl":"/api/v1/nautilus/backtest/results/3f2c0d4e-8a1b-4c55-9d7e-2b1f0a9c6e11","customStrategy":null}""")
             .WithStandardErrors(401, 404);
 
         group.MapPost("/cancel/{id:guid}", (Guid id, HttpContext context, IClusterClient client, BacktestAccess access) =>
@@ -186,6 +188,17 @@ public static class BacktestRoutes
             useCache = cacheNode.GetValue<bool>();
         }
 
+        int? strategyVersion = null;
+        if (json.Remove("strategyVersion", out var versionNode) && versionNode is not null)
+        {
+            if (versionNode.GetValueKind() != JsonValueKind.Number || !versionNode.AsValue().TryGetValue<int>(out var pinned) || pinned < 1)
+            {
+                return Problems.Invalid("strategyVersion", "type", "strategyVersion must be a whole number of at least 1 (a version of your custom strategy)");
+            }
+
+            strategyVersion = pinned;
+        }
+
         var (config, parseErrors) = ConfigValidator.Parse(json.ToJsonString());
         if (config is null)
         {
@@ -206,7 +219,7 @@ public static class BacktestRoutes
         BacktestStatus status;
         try
         {
-            status = await client.GetGrain<IBacktestGrain>(id).Submit(new BacktestSubmission(config, user.UserId, priority, useCache));
+            status = await client.GetGrain<IBacktestGrain>(id).Submit(new BacktestSubmission(config, user.UserId, priority, useCache, strategyVersion));
         }
         catch
         {
@@ -241,7 +254,7 @@ public static class BacktestRoutes
     }
 
     private static async Task<IResult> GetResults(Guid id, HttpContext context, BacktestAccess access, ResultsCache results,
-        int? tradesPage, int? tradesPageSize, int? equityPoints)
+        IStrategyStore strategies, int? tradesPage, int? tradesPageSize, int? equityPoints)
     {
         var page = tradesPage ?? 1;
         var pageSize = tradesPageSize ?? 100;
@@ -279,7 +292,8 @@ public static class BacktestRoutes
                 extensions: new Dictionary<string, object?> { ["backtestId"] = id, ["currentState"] = record.Status });
         }
 
-        return Results.Ok(ResultsView.Build(id, record.Status, result, page, pageSize, equityPoints));
+        var custom = await strategies.GetBacktestStrategyAsync(id, context.RequestAborted);
+        return Results.Ok(ResultsView.Build(id, record.Status, result, page, pageSize, equityPoints) with { StrategyVersion = custom?.Version });
     }
 
     private static async Task<IResult> List(HttpContext context, IBacktestStore store, int? page, int? pageSize, string? status,

@@ -29,7 +29,11 @@ public sealed record ResultsResponse(
     IReadOnlyList<string> Notes,
     string EngineVersion,
     string ContentHash,
-    int EquityPointsStored);
+    int EquityPointsStored)
+{
+    /// <summary>The version of the custom strategy (named in the summary) this backtest ran; null for a template.</summary>
+    public int? StrategyVersion { get; init; }
+}
 
 /// <summary>
 /// Results are immutable once stored (a backtest saves them when it ends), so they are kept in memory after the

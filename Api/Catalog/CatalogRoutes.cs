@@ -1,9 +1,6 @@
 using Backtesting.Engine.Data;
-using Backtesting.Engine.Strategies;
 
 namespace Backtesting.Api.Catalog;
-
-public sealed record StrategyInfo(string Name, string Description, int MaxInstruments, IReadOnlyList<ParameterSchema> Parameters);
 
 public sealed record AvailableRange(string Resolution, string DataType, DateOnly First, DateOnly Last);
 
@@ -13,20 +10,11 @@ public sealed record InstrumentInfo(string Id, string Symbol, string Venue, stri
 public sealed record InstrumentsResponse(IReadOnlyList<InstrumentInfo> Instruments, IReadOnlyList<string> Venues,
     IReadOnlyList<string> Currencies, IReadOnlyList<string> BaseCurrencies);
 
-/// <summary>What a configuration may name: strategy templates with their parameter schemas, and instruments with their data.</summary>
+/// <summary>What a configuration may name: instruments with their data (strategies: <see cref="Strategies.StrategyRoutes"/>).</summary>
 public static class CatalogRoutes
 {
     public static void MapCatalogRoutes(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/strategies", (StrategyCatalog strategies) =>
-                strategies.All.OrderBy(s => s.Name, StringComparer.Ordinal)
-                    .Select(s => new StrategyInfo(s.Name, s.Description, s.MaxInstruments, s.Parameters)).ToList())
-            .RequireAuthorization().WithTags("Catalog")
-            .WithSummary("Strategy templates with their parameter schemas (type, default, range, allowed values)")
-            .Produces<List<StrategyInfo>>()
-            .WithMetadata(new Backtests.ApiExample(200, """[{"name":"MovingAverageCross","description":"Trend following: long when the fast moving average crosses above the slow one.","maxInstruments":50,"parameters":[{"name":"fastPeriod","type":"integer","required":false,"default":10,"min":1,"max":500,"description":"Fast moving average period","allowed":null}]}]"""))
-            .ProducesProblem(401);
-
         app.MapGet("/api/v1/instruments", (InstrumentDirectory directory) => directory.Response)
             .RequireAuthorization().WithTags("Catalog")
             .WithSummary("Instruments (symbols, venues, currencies) and the date ranges available per resolution")

@@ -7,6 +7,7 @@ using Backtesting.Api.Catalog;
 using Backtesting.Api.Exports;
 using Backtesting.Api.OpenApi;
 using Backtesting.Api.Realtime;
+using Backtesting.Api.Strategies;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Strategies;
@@ -34,6 +35,7 @@ public static class ApiApp
         var services = builder.Services;
         services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         services.AddSingleton<IBacktestStore>(sp => new PostgresBacktestStore(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton<IStrategyStore>(sp => new PostgresStrategyStore(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<BacktestAccess>();
         services.AddSingleton<ResultsCache>();
@@ -79,6 +81,7 @@ public static class ApiApp
         app.MapBacktestRoutes();
         app.MapQueueRoutes();
         app.MapCatalogRoutes();
+        app.MapStrategyRoutes();
         app.MapAdminRoutes();
         app.MapBacktestWebSockets();
         app.MapHub<BacktestHub>("/hubs/backtests");

@@ -1,0 +1,207 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Backtesting.Api.Auth;
+using Backtesting.Api.Backtests;
+using Backtesting.Compiler;
+using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Strategies;
+using Backtesting.Grains.Interfaces;
+using Backtesting.Storage;
+
+namespace Backtesting.Api.Strategies;
+
+/// <summary>A strategy a config may name: a template, or one of the caller's own custom strategies (kind custom).</summary>
+/// <param name="Kind">template | custom.</param>
+/// <param name="Version">A custom strategy's latest version; null for a template.</param>
+public sealed record StrategyInfo(string Name, string Description, int MaxInstruments, IReadOnlyList<ParameterSchema> Parameters,
+    string Kind = StrategyKinds.Template, int? Version = null, string? SourceHash = null, DateTime? UpdatedAt = null);
+
+public static class StrategyKinds
+{
+    public const string Template = "template";
+    public const string Custom = "custom";
+}
+
+/// <summary>An upload's answer: the stored version and its schema.</summary>
+/// <param name="Created">False when the source equals the latest version's, which is returned unchanged.</param>
+/// <param name="Warnings">The compiler's warnings (errors reject the upload).</param>
+public sealed record StrategyVersionResponse(string Name, int Version, string SourceHash, bool Created, DateTime CreatedAt, StrategyInfo Schema,
+    IReadOnlyList<StrategyDiagnostic> Warnings);
+
+public sealed record StrategyVersionSummary(int Version, string SourceHash, DateTime CreatedAt);
+
+/// <summary>One of the caller's custom strategies: every version, and the latest one's schema and source.</summary>
+public sealed record StrategyDetailResponse(string Name, string Kind, int LatestVersion, StrategyInfo Schema, string Source,
+    IReadOnlyList<StrategyVersionSummary> Versions);
+
+public sealed record UploadRequest(string? Source);
+
+/// <summary>
+/// <c>/api/v1/strategies</c>: the templates and the caller's custom strategies, and uploads. Compiling happens in the
+/// cluster (<see cref="IStrategyCompileGrain"/>, in the runner's sandbox), never in the API: it runs the upload's code.
+/// </summary>
+public static class StrategyRoutes
+{
+    public const string Prefix = "/api/v1/strategies";
+
+    public static void MapStrategyRoutes(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup(Prefix).WithTags("Strategies").RequireAuthorization();
+
+        group.MapGet("", List)
+            .WithSummary("Strategy templates and your own custom strategies, with their parameter schemas")
+            .WithDescription("Each entry's `kind` is `template` or `custom`; custom entries carry their latest `version` and `sourceHash`. " +
+                             "Other users' strategies are never listed.")
+            .Produces<List<StrategyInfo>>()
+            .WithExample(200, """[{"name":"MovingAverageCross","description":"Trend following: long when the fast moving average crosses above the slow one.","maxInstruments":50,"parameters":[{"name":"fastPeriod","type":"integer","required":false,"default":10,"min":1,"max":500,"description":"Fast moving average period","allowed":null}],"kind":"template","version":null,"sourceHash":null,"updatedAt":null},{"name":"SmaCross","description":"Trend following: long when the fast moving average crosses above the slow one.","maxInstruments":50,"parameters":[{"name":"fastPeriod","type":"integer","required":true,"default":10,"min":1,"max":500,"description":"Bars in the fast moving average","allowed":null}],"kind":"custom","version":2,"sourceHash":"9c1e…","updatedAt":"2025-01-02T10:00:00Z"}]""")
+            .WithStandardErrors(401);
+
+        group.MapGet("/{name}", Get)
+            .WithSummary("One of your custom strategies: its versions, and the latest version's schema and source")
+            .WithDescription("A template answers with its schema (no versions, no source). Another user's strategy answers 404, like one that does not exist.")
+            .Produces<StrategyDetailResponse>()
+            .WithExample(200, """{"name":"SmaCross","kind":"custom","latestVersion":2,"schema":{"name":"SmaCross","description":"…","maxInstruments":50,"parameters":[],"kind":"custom","version":2,"sourceHash":"9c1e…","updatedAt":"2025-01-02T10:00:00Z"},"source":"using Backtesting.Engine.Strategies;\n…","versions":[{"version":1,"sourceHash":"41aa…","createdAt":"2025-01-01T09:00:00Z"},{"version":2,"sourceHash":"9c1e…","createdAt":"2025-01-02T10:00:00Z"}]}""")
+            .WithStandardErrors(401, 404);
+
+        group.MapPost("", Upload)
+            .WithSummary("Upload a custom strategy (C# source): compiled in the sandbox, stored as your next version")
+            .WithDescription($"Body: `{{\"source\": \"…\"}}` (application/json) or the source itself (text/plain), at most {StrategyCompiler.MaxSourceBytes:N0} " +
+                             "bytes of UTF-8. One public class deriving from Strategy; parameters are [Parameter] properties (docs/custom-strategies.md). " +
+                             "It is compiled with Roslyn in a worker container (no network, read-only, time and memory limits) after an allow-list check. " +
+                             "201 with the version and its parameter schema; the same source as the latest version returns that version (created false). " +
+                             "422 with `diagnostics` (id, severity, line, column, message) when the source does not compile or uses what the sandbox forbids, " +
+                             "or when compiling timed out; 409 when the cluster's runner does not run custom strategies (they need the Docker runner); " +
+                             "413 over the size limit.")
+            .Accepts<UploadRequest>("application/json", "text/plain")
+            .Produces<StrategyVersionResponse>(201)
+            .WithRequestExample("""{"source":"using Backtesting.Engine.Data;\nusing Backtesting.Engine.Strategies;\n\npublic sealed class BuyAndHold : Strategy\n{\n    [Parameter(\"Weight of each instrument\", Min = 0, Max = 1)]\n    public double Weight { get; set; } = 1;\n\n    public override void OnBar(in MarketData bar)\n    {\n        if (Position(bar.Instrument).Quantity == 0)\n        {\n            TargetWeight(bar.Instrument, Weight / Instruments.Count);\n        }\n    }\n}\n"}""")
+            .WithExample(201, """{"name":"BuyAndHold","version":1,"sourceHash":"5d2f…","created":true,"createdAt":"2025-01-02T10:00:00Z","schema":{"name":"BuyAndHold","description":"Custom strategy","maxInstruments":50,"parameters":[{"name":"weight","type":"number","required":false,"default":1,"min":0,"max":1,"description":"Weight of each instrument","allowed":null}],"kind":"custom","version":1,"sourceHash":"5d2f…","updatedAt":"2025-01-02T10:00:00Z"},"warnings":[]}""")
+            .WithExample(422, """{"title":"The strategy was rejected","status":422,"detail":"1 error(s): line 9, column 22: BT0100 System.IO.File is not allowed in a strategy (file system access)","sourceHash":"77ab…","diagnostics":[{"id":"BT0100","severity":"error","line":9,"column":22,"endLine":9,"endColumn":60,"message":"System.IO.File is not allowed in a strategy (file system access)"}]}""")
+            .WithExample(409, """{"title":"Custom strategies are not available","status":409,"detail":"the process runner does not compile or run custom strategies: use the docker runner, or for development only set Backtesting:AllowCustomStrategiesInProcessRunner to true"}""")
+            .WithExample(413, """{"title":"Source too large","status":413,"detail":"source is 120,000 bytes; at most 100,000 bytes of UTF-8 are accepted","errors":{"source":["source is 120,000 bytes; at most 100,000 bytes of UTF-8 are accepted"]},"rules":[{"field":"source","rule":"maxBytes","message":"…"}]}""")
+            .ProducesProblem(409).ProducesProblem(413).ProducesProblem(422).ProducesProblem(503)
+            .WithStandardErrors(400, 401);
+    }
+
+    private static async Task<IResult> List(HttpContext context, StrategyCatalog templates, IStrategyStore store)
+    {
+        var user = context.User.ApiUser();
+        var list = templates.All.OrderBy(s => s.Name, StringComparer.Ordinal)
+            .Select(s => new StrategyInfo(s.Name, s.Description, s.MaxInstruments, s.Parameters)).ToList();
+        foreach (var own in await store.ListAsync(user.UserId, context.RequestAborted))
+        {
+            list.Add(Describe(own.SchemaJson, own.LatestVersion, own.ContentHash, own.UpdatedAt));
+        }
+
+        return Results.Ok(list);
+    }
+
+    private static async Task<IResult> Get(string name, HttpContext context, StrategyCatalog templates, IStrategyStore store)
+    {
+        if (templates.TryGet(name, out var template))
+        {
+            return Results.Ok(new StrategyDetailResponse(template.Name, StrategyKinds.Template, 0,
+                new StrategyInfo(template.Name, template.Description, template.MaxInstruments, template.Parameters), "", []));
+        }
+
+        var owner = context.User.ApiUser().UserId;
+        var latest = await store.GetByNameAsync(owner, name, null, context.RequestAborted);
+        if (latest is null)
+        {
+            return Results.Problem(statusCode: 404, title: "Not found", detail: $"strategy '{name}' not found");
+        }
+
+        var versions = new List<StrategyVersionSummary>();
+        for (var v = 1; v <= latest.Version; v++)
+        {
+            if (await store.GetByNameAsync(owner, name, v, context.RequestAborted) is { } version)
+            {
+                versions.Add(new StrategyVersionSummary(version.Version, version.ContentHash, version.CreatedAt));
+            }
+        }
+
+        return Results.Ok(new StrategyDetailResponse(latest.Name, StrategyKinds.Custom, latest.Version,
+            Describe(latest.SchemaJson, latest.Version, latest.ContentHash, latest.CreatedAt), latest.Source, versions));
+    }
+
+    private static async Task<IResult> Upload(HttpContext context, IClusterClient client)
+    {
+        var user = context.User.ApiUser();
+        string body;
+        using (var reader = new StreamReader(context.Request.Body, Encoding.UTF8))
+        {
+            body = await reader.ReadToEndAsync(context.RequestAborted);
+        }
+
+        string? source;
+        if (context.Request.ContentType?.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            source = body;
+        }
+        else
+        {
+            try
+            {
+                source = JsonNode.Parse(body) is JsonObject json && json["source"] is JsonValue value && value.GetValueKind() == JsonValueKind.String
+                    ? value.GetValue<string>()
+                    : null;
+            }
+            catch (JsonException e)
+            {
+                return Problems.Invalid("$", "json", "the body must be a JSON object {\"source\": \"...\"} or text/plain source: " + e.Message);
+            }
+
+            if (source is null)
+            {
+                return Problems.Invalid("source", "required", "source is required: a JSON string with the strategy's C# code");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(source))
+        {
+            return Problems.Invalid("source", "required", "source is empty");
+        }
+
+        var bytes = Encoding.UTF8.GetByteCount(StrategyCompiler.Normalize(source));
+        if (bytes > StrategyCompiler.MaxSourceBytes)
+        {
+            var message = $"source is {bytes:N0} bytes; at most {StrategyCompiler.MaxSourceBytes:N0} bytes of UTF-8 are accepted";
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["source"] = [message] }, detail: message,
+                title: "Source too large", statusCode: 413,
+                extensions: new Dictionary<string, object?> { ["rules"] = new[] { new ValidationError("source", "maxBytes", message) } });
+        }
+
+        var result = await client.GetGrain<IStrategyCompileGrain>(0).Upload(user.UserId, source);
+        switch (result.Outcome)
+        {
+            case StrategyUploadOutcome.Stored:
+                var stored = result.Version!;
+                return Results.Created($"{Prefix}/{stored.Name}", new StrategyVersionResponse(stored.Name, stored.Version, stored.SourceHash,
+                    stored.Created, stored.CreatedAt, Describe(stored.SchemaJson, stored.Version, stored.SourceHash, stored.CreatedAt),
+                    result.Diagnostics.Where(d => d.Severity != CompileDiagnostic.Error).ToList()));
+            case StrategyUploadOutcome.Rejected or StrategyUploadOutcome.TimedOut:
+                var errors = result.Diagnostics.Where(d => d.Severity == CompileDiagnostic.Error).ToList();
+                var detail = errors.Count > 0
+                    ? $"{errors.Count} error(s): " + string.Join("; ", errors.Take(5).Select(d => $"line {d.Line}, column {d.Column}: {d.Id} {d.Message}"))
+                    : result.Detail;
+                return Results.Problem(statusCode: 422,
+                    title: result.Outcome == StrategyUploadOutcome.TimedOut ? "Compiling timed out" : "The strategy was rejected",
+                    detail: detail,
+                    extensions: new Dictionary<string, object?> { ["sourceHash"] = result.SourceHash, ["diagnostics"] = result.Diagnostics });
+            case StrategyUploadOutcome.Refused:
+                return Results.Problem(statusCode: 409, title: "Custom strategies are not available", detail: result.Detail);
+            default:
+                return Results.Problem(statusCode: 503, title: "Compiling is unavailable", detail: result.Detail);
+        }
+    }
+
+    /// <summary>A custom strategy's stored schema, in the same shape as a template's.</summary>
+    private static StrategyInfo Describe(string schemaJson, int version, string sourceHash, DateTime updatedAt)
+    {
+        var schema = JsonSerializer.Deserialize<StrategySchema>(schemaJson, JsonDefaults.Options)
+            ?? throw new InvalidOperationException("a stored strategy has no schema");
+        return new StrategyInfo(schema.Name, schema.Description, schema.MaxInstruments, schema.Parameters, StrategyKinds.Custom, version,
+            sourceHash, updatedAt);
+    }
+}
