@@ -20,7 +20,7 @@ namespace Backtesting.Tests.Api;
 /// PostgreSQL database, and the API on a real Kestrel port as that cluster's client. Three users: alice and bob
 /// (role user) and root (admin).
 /// </summary>
-public sealed class ApiFixture : IAsyncLifetime
+public class ApiFixture : IAsyncLifetime
 {
     public const string AliceKey = "alice-key-0123456789abcdef";
     public const string BobKey = "bob-key-0123456789abcdef";
@@ -34,11 +34,7 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // Minute-resolution runs are paced (the real run, its lines handed on every 15 ms) so that subscribers can
-        // join while they run; every other run goes at full speed.
-        Cluster = await TestClusterHost.StartAsync(silos: 1, services: services => services.AddSingleton<IBacktestRunner>(sp =>
-            new PacedRunner(new InProcessRunner(sp.GetRequiredService<IMarketDataProvider>()),
-                request => request.ConfigJson.Contains("\"resolution\":\"minute\"", StringComparison.Ordinal), TimeSpan.FromMilliseconds(15))));
+        Cluster = await StartClusterAsync();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseSetting("ConnectionStrings:Backtesting", Cluster.ConnectionString);
@@ -64,6 +60,14 @@ public sealed class ApiFixture : IAsyncLifetime
         await keys.AddKeyAsync("bob", ApiRoles.User, BobKey, null);
         await keys.AddKeyAsync("root", ApiRoles.Admin, AdminKey, null);
     }
+
+    /// <summary>The cluster the API is the client of.</summary>
+    protected virtual Task<TestClusterHost> StartClusterAsync() =>
+        // Minute-resolution runs are paced (the real run, its lines handed on every 15 ms) so that subscribers can
+        // join while they run; every other run goes at full speed.
+        TestClusterHost.StartAsync(silos: 1, services: services => services.AddSingleton<IBacktestRunner>(sp =>
+            new PacedRunner(new InProcessRunner(sp.GetRequiredService<IMarketDataProvider>()),
+                request => request.ConfigJson.Contains("\"resolution\":\"minute\"", StringComparison.Ordinal), TimeSpan.FromMilliseconds(15))));
 
     /// <summary>
     /// A new user with a client of its own: each test starts backtests as a fresh user, so the per-user start limit
