@@ -739,7 +739,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     {
         var used = S.RunningTime + (_runningSince?.Elapsed ?? TimeSpan.Zero);
         var limit = _options.TimeoutFor(S.InstrumentCount);
-        if (_run is null || S.State != BacktestState.Running || used <= limit || _stopAs is not null)
+        // Starting counts too: a run that never reports its first progress (a strategy looping in its first bar) must end.
+        if (_run is null || S.State is not (BacktestState.Running or BacktestState.Starting) || used <= limit || _stopAs is not null)
         {
             return false;
         }
