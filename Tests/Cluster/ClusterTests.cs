@@ -4,6 +4,8 @@ using Backtesting.Engine.Data;
 using Backtesting.Engine.Results;
 using Backtesting.Engine.Strategies;
 using Backtesting.Grains.Interfaces;
+using Backtesting.Grains.Runners;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Streams;
 
 namespace Backtesting.Tests.Cluster;
@@ -347,7 +349,9 @@ public class ClusterTests
     [Fact]
     public async Task State_and_queue_survive_a_restart_of_every_silo()
     {
-        await using var host = await TestClusterHost.StartAsync(configure: o => o.MaxConcurrent = 1);
+        // The tick run is slowed (same points, same results) so it is surely still running when it is paused.
+        await using var host = await TestClusterHost.StartAsync(configure: o => o.MaxConcurrent = 1, services: s =>
+            s.AddSingleton<IBacktestRunner>(sp => new InProcessRunner(new ThrottledMarketData(sp.GetRequiredService<IMarketDataProvider>(), 256))));
         var running = Guid.NewGuid();
         var queued = Guid.NewGuid();
         await host.Backtest(running).Submit(Submission(Ticks));
