@@ -1,7 +1,7 @@
 // Sets up a backtest: dates with presets, strategy and its schema-driven parameters, venues and instruments
 // with their data availability, capital, and the data, execution and risk settings. The server validates
 // (the one validation module); its messages are shown on the fields they name.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import {
   Alert, Button, Card, Col, Collapse, DatePicker, Descriptions, Form, Input, InputNumber, Modal, Row, Select, Space,
   Switch, Tag, Typography, message,
@@ -21,6 +21,8 @@ export interface BacktestConfigurationProps {
   instruments: InstrumentInfo[];
   /** Starts the run; rejects with an ApiError whose field errors are shown on the form. */
   onSubmit(config: BacktestConfig, priority: Priority): Promise<void>;
+  /** Values to start from (e.g. to run a finished backtest again); the rest are the defaults. */
+  initial?: Partial<FormValues>;
 }
 
 interface SavedPreset { name: string; values: Partial<FormValues> }
@@ -65,7 +67,7 @@ function SwitchField({ name, label }: { name: (string | number)[]; label: string
   );
 }
 
-export function BacktestConfiguration({ strategies, instruments, onSubmit }: BacktestConfigurationProps) {
+export function BacktestConfiguration({ strategies, instruments, onSubmit, initial }: BacktestConfigurationProps) {
   const [form] = Form.useForm<FormValues>();
   const [serverErrors, setServerErrors] = useState<{ field: string; message: string }[]>([]);
   const [pending, setPending] = useState<{ config: BacktestConfig; priority: Priority } | null>(null);
@@ -115,9 +117,16 @@ export function BacktestConfiguration({ strategies, instruments, onSubmit }: Bac
   }, [instruments, chosenVenues, resolution, dateRange]);
 
   // A new strategy brings its own parameters, with the schema's defaults.
+  const firstStrategy = useRef(initial?.strategyClass);
   useEffect(() => {
-    if (strategy) form.setFieldValue('strategyConfig', parameterDefaults(strategy.parameters));
-  }, [strategy, form]);
+    if (!strategy) return;
+    if (firstStrategy.current === strategy.name && initial?.strategyConfig) {
+      firstStrategy.current = undefined;
+      return;
+    }
+    firstStrategy.current = undefined;
+    form.setFieldsValue({ strategyConfig: parameterDefaults(strategy.parameters) } as never);
+  }, [strategy, form, initial]);
 
   useEffect(() => {
     if (!form.getFieldValue('strategyClass') && strategies.length) form.setFieldValue('strategyClass', strategies[0].name);
@@ -207,6 +216,7 @@ export function BacktestConfiguration({ strategies, instruments, onSubmit }: Bac
     strategyConfig: {},
     instruments: [],
     dateRange: null,
+    ...initial,
   };
 
   return (

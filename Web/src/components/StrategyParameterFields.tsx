@@ -30,28 +30,37 @@ function bounds(p: ParameterSchema) {
   return null;
 }
 
-function ParameterInput({ p, id }: { p: ParameterSchema; id: string }) {
+// The schema has no step: take one that fits the range (0.01 within 1, 0.1 within 20, else 1).
+function stepFor(p: ParameterSchema) {
+  if (p.type === 'integer') return 1;
+  const span = p.min !== null && p.max !== null ? p.max - p.min : Infinity;
+  return span <= 1 ? 0.01 : span <= 20 ? 0.1 : 1;
+}
+
+// Form.Item hands its child value/checked and onChange: pass them on to the real input.
+function ParameterInput({ p, id, ...control }: { p: ParameterSchema; id: string; [prop: string]: unknown }) {
   switch (p.type) {
     case 'boolean':
-      return <Switch id={id} aria-label={p.name} />;
+      return <Switch id={id} aria-label={p.name} {...control} />;
     case 'integer':
     case 'number':
       return (
         <InputNumber
+          {...control}
           id={id}
           aria-label={p.name}
           style={{ width: '100%' }}
           min={p.min ?? undefined}
           max={p.max ?? undefined}
-          step={p.type === 'integer' ? 1 : 0.01}
+          step={stepFor(p)}
           precision={p.type === 'integer' ? 0 : undefined}
         />
       );
     default:
       return p.allowed?.length ? (
-        <Select id={id} aria-label={p.name} options={p.allowed.map((a) => ({ value: a, label: a }))} />
+        <Select {...control} id={id} aria-label={p.name} options={p.allowed.map((a) => ({ value: a, label: a }))} />
       ) : (
-        <Input id={id} aria-label={p.name} />
+        <Input {...control} id={id} aria-label={p.name} />
       );
   }
 }
