@@ -1,5 +1,6 @@
 // The one module that talks to the API: routes, the bearer key, ProblemDetails errors, and the mapping of
 // the server's JSON onto the types in ./types.
+import { PRIORITIES } from './types';
 import type {
   BacktestConfig, BacktestResults, BacktestState, BacktestStatus, ChartPoint, ComparisonResult, ExportFormat,
   InstrumentInfo, Page, Priority, QueueEntry, StrategyTemplate, Trade, ValidationErrorItem,
@@ -54,14 +55,38 @@ async function toApiError(response: Response): Promise<ApiError> {
 
 const lowerFirst = (s: string) => (s ? s[0].toLowerCase() + s.slice(1) : s);
 
+const snakeToCamel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+/** The API's status words are snake_case ("timed_out"); the dashboard's states are camelCase. */
+export const stateWord = (state: string) => state.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+function normalizePriority(raw: unknown): Priority | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw === 'number') return PRIORITIES[raw];
+  return lowerFirst(String(raw)) as Priority;
+}
+
 function normalizeStatus(raw: Record<string, unknown>): BacktestStatus {
-  const state = lowerFirst(String(raw.state ?? raw.status ?? 'created')) as BacktestState;
+  const state = snakeToCamel(lowerFirst(String(raw.status ?? raw.state ?? 'created'))) as BacktestState;
+  const progress = raw.progress;
   return {
     ...(raw as unknown as BacktestStatus),
     id: String(raw.id ?? raw.backtestId),
     state,
-    priority: raw.priority ? (lowerFirst(String(raw.priority)) as Priority) : undefined,
-  };
+    priority: normalizePriority(raw.priority),
+    // The list gives progress as a bare percentage; the status gives the seed's progress object.
+    progress: progress && typeof progress === 'object' ? (progress as BacktestStatus['progress']) : null,
+    percentage: typeof progress === 'number' ? progress : undefined,
+  } as BacktestStatus;
+}
+
+function normalizeInstrument(raw: Record<string, unknown>): InstrumentInfo {
+  const availability: InstrumentInfo['availability'] = { ...(raw.availability as InstrumentInfo['availability']) };
+  for (const r of (raw.ranges as { resolution: string; dataType: string; first: string; last: string }[]) ?? []) {
+    const range = { first: r.first, last: r.last };
+    availability[`${r.resolution}/${r.dataType}`] = range;
+    if (r.dataType === 'bars' || !availability[r.resolution]) availability[r.resolution] = range;
+  }
+  return { ...(raw as unknown as InstrumentInfo), availability };
 }
 
 function toPoints(raw: unknown, valueKey = 'equity'): ChartPoint[] {
@@ -146,8 +171,8 @@ export class ApiClient {
   };
 
   instruments = async (): Promise<InstrumentInfo[]> => {
-    const raw = await this.request<InstrumentInfo[] | { items: InstrumentInfo[] }>('GET', '/api/v1/instruments');
-    return Array.isArray(raw) ? raw : raw.items;
+    const raw = await this.request<Record<string, unknown>[] | { instruments: Record<string, unknown>[] }>('GET', '/api/v1/instruments');
+    return (Array.isArray(raw) ? raw : raw.instruments).map(normalizeInstrument);
   };
 
   start = async (config: BacktestConfig, priority: Priority): Promise<{ id: string }> => {
@@ -163,29 +188,51 @@ export class ApiClient {
   resume = (id: string) => this.request<unknown>('POST', `${BACKTEST_BASE}/resume/${id}`);
   remove = (id: string) => this.request<unknown>('DELETE', `${BACKTEST_BASE}/${id}`);
 
-  results = async (id: string, equityPoints = 2000, tradePageSize = 5000): Promise<BacktestResults> =>
-    normalizeResults(id, await this.request('GET',
-      `${BACKTEST_BASE}/results/${id}?points=${equityPoints}&page=1&pageSize=${tradePageSize}`));
+  /** The results with every trade (read page by page, up to maxTrades) and the curves downsampled to equityPoints. */
+  results = async (id: string, equityPoints = 2000, maxTrades = 20_000): Promise<BacktestResults> => {
+    const pageSize = 1000;
+    const url = (page: number) =>
+      `${BACKTEST_BASE}/results/${id}?equityPoints=${equityPoints}&tradesPage=${page}&tradesPageSize=${pageSize}`;
+    const first = normalizeResults(id, await this.request('GET', url(1)));
+    const pages = Math.min(Math.ceil(first.trades.total / pageSize), Math.ceil(maxTrades / pageSize));
+    for (let page = 2; page <= pages; page++) {
+      const next = normalizeResults(id, await this.request('GET', url(page)));
+      first.trades.items.push(...next.trades.items);
+    }
+    return first;
+  };
 
   list = async (query: ListQuery = {}): Promise<Page<BacktestStatus>> => {
     const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+    for (const [k, v] of Object.entries(query)) {
+      if (v !== undefined && v !== '') params.set(k, k === 'status' ? stateWord(String(v)) : String(v));
+    }
     const raw = await this.request<Record<string, unknown> | Record<string, unknown>[]>(
       'GET', `${BACKTEST_BASE}/list?${params}`);
     const items = (Array.isArray(raw) ? raw : (raw.items as Record<string, unknown>[])) ?? [];
     return {
       items: items.map(normalizeStatus),
-      total: Number(Array.isArray(raw) ? raw.length : raw.total ?? raw.totalCount ?? items.length),
+      total: Number(Array.isArray(raw) ? raw.length : raw.totalCount ?? raw.total ?? items.length),
       page: Number(Array.isArray(raw) ? 1 : raw.page ?? 1),
       pageSize: Number(Array.isArray(raw) ? raw.length : raw.pageSize ?? items.length),
     };
   };
 
+  /** Running, then waiting backtests in the order they will run, each with its current status. */
   queue = async (): Promise<QueueEntry[]> => {
-    const raw = await this.request<Record<string, unknown>[] | { items: Record<string, unknown>[] }>(
+    const raw = await this.request<{ queued: Record<string, unknown>[]; running: Record<string, unknown>[] }>(
       'GET', `${BACKTEST_BASE}/queue`);
-    const items = Array.isArray(raw) ? raw : raw.items;
-    return items.map((item) => ({ ...normalizeStatus(item), position: (item.position as number | null) ?? null }));
+    const entries = [...(raw.running ?? []), ...(raw.queued ?? [])];
+    return Promise.all(entries.map(async (entry) => {
+      const id = String(entry.backtestId ?? entry.id);
+      const status = await this.status(id).catch(() => null);
+      return {
+        ...(status ?? normalizeStatus(entry)),
+        id,
+        priority: normalizePriority(entry.priority) ?? status?.priority,
+        position: (entry.position as number | undefined) ?? null,
+      };
+    }));
   };
 
   setPriority = (id: string, priority: Priority) =>

@@ -149,6 +149,11 @@ export interface BacktestStatus {
   error?: ErrorData | null;
   summary?: CompletionSummary | null;
   fromCache?: boolean;
+  /** The run's date range (the list gives it). */
+  startDate?: string | null;
+  endDate?: string | null;
+  /** The list's bare completion percentage. */
+  percentage?: number;
 }
 
 export interface QueueEntry extends BacktestStatus {

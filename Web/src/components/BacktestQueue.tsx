@@ -85,6 +85,7 @@ export function BacktestQueue({ onOpen }: { onOpen(id: string): void }) {
             title: 'Priority', dataIndex: 'priority', width: 120,
             render: (p: Priority, e) => (
               <Select size="small" value={p} style={{ width: 100 }} aria-label={`Priority of ${e.id}`}
+                disabled={e.position === null} title={e.position === null ? 'Only a waiting backtest\'s priority can change' : undefined}
                 onChange={(v) => changePriority(e.id, v)} options={PRIORITIES.map((x) => ({ value: x, label: x }))} />
             ),
           },

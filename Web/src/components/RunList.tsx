@@ -19,7 +19,7 @@ export function RunList({ onOpen }: { onOpen(id: string): void }) {
   const [error, setError] = useState<string | null>(null);
 
   const load = useCallback(() => {
-    api.list({ page, pageSize, status, strategy: strategy || undefined, sort: '-createdAt' }).then(
+    api.list({ page, pageSize, status, strategy: strategy || undefined, sort: 'createdNewest' }).then(
       (p) => {
         setData(p);
         setError(null);
@@ -62,9 +62,11 @@ export function RunList({ onOpen }: { onOpen(id: string): void }) {
           { title: 'Strategy', dataIndex: 'strategy' },
           { title: 'State', dataIndex: 'state', render: (s: string) => <StateTag state={s} /> },
           { title: 'Created', dataIndex: 'createdAt', render: (t?: string) => t?.slice(0, 19).replace('T', ' ') },
-          { title: 'Return', key: 'ret', align: 'right', render: (_, r) =>
-            r.summary ? `${(r.summary.totalReturn * 100).toFixed(2)}%` : '—' },
-          { title: 'Trades', key: 'trades', align: 'right', render: (_, r) => r.summary?.totalTrades ?? '—' },
+          { title: 'Period', key: 'period', render: (_, r) =>
+            r.startDate ? `${r.startDate.slice(0, 10)} → ${r.endDate?.slice(0, 10) ?? ''}` : '—' },
+          { title: 'Progress', key: 'progress', align: 'right', render: (_, r) =>
+            r.percentage !== undefined ? `${r.percentage.toFixed(0)}%` : '—' },
+          { title: 'Owner', dataIndex: 'owner' },
           { title: 'Actions', key: 'actions', render: (_, r) => <RunActions id={r.id} state={r.state} onChanged={load} allowDelete /> },
         ]}
       />
