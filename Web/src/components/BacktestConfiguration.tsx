@@ -86,7 +86,6 @@ export function BacktestConfiguration({ strategies, instruments, onSubmit, initi
 
   const strategy = strategies.find((s) => s.name === strategyClass);
   const savedPresets = useMemo(() => (strategyClass ? loadPresets(strategyClass) : []),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [strategyClass, presetsVersion]);
 
   const venues = useMemo(() => [...new Set(instruments.map((i) => i.venue))].sort(), [instruments]);
