@@ -21,7 +21,10 @@ const SessionContext = createContext<Session | null>(null);
 export function SessionProvider({ apiKey, onSignOut, children }: { apiKey: string; onSignOut(): void; children: ReactNode }) {
   const api = useMemo(() => new ApiClient(apiKey), [apiKey]);
   const hub = useMemo(() => new LiveHub(apiKey), [apiKey]);
-  useEffect(() => () => void hub.stop(), [hub]);
+  useEffect(() => {
+    hub.start();
+    return () => void hub.stop();
+  }, [hub]);
   const value = useMemo(() => ({ api, hub, signOut: onSignOut }), [api, hub, onSignOut]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { Alert, Button, Card, Descriptions, Empty, Space, Spin, Tabs, Typography, message } from 'antd';
 import { DownloadOutlined } from '@ant-design/icons';
 import { useSession } from '../session';
+import { ApiError } from '../api/client';
 import type { BacktestResults as Results, ChartPoint, ExportFormat } from '../api/types';
 import type { LiveState } from '../live/useBacktestLive';
 import { EquityCurveChart } from './EquityCurveChart';
@@ -81,9 +82,24 @@ export function BacktestResults({ backtestId, live }: { backtestId: string; live
     setError(null);
     if (!finished) return;
     let alive = true;
-    api.results(backtestId).then((r) => alive && setResults(r), (e: Error) => alive && setError(e.message));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // The completion can arrive a moment before the results are stored (409): ask again until they are.
+    const load = (attempt: number) =>
+      api.results(backtestId).then(
+        (r) => alive && setResults(r),
+        (e: Error) => {
+          if (!alive) return;
+          if (e instanceof ApiError && e.status === 409 && attempt < 60) {
+            timer = setTimeout(() => load(attempt + 1), Math.min(2000, 250 * (attempt + 1)));
+          } else {
+            setError(e.message);
+          }
+        },
+      );
+    void load(0);
     return () => {
       alive = false;
+      clearTimeout(timer);
     };
   }, [api, backtestId, finished]);
 

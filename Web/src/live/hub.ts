@@ -127,6 +127,12 @@ export class LiveHub {
     };
   }
 
+  /** Connects now (the header shows the live state from the start); subscriptions connect on demand anyway. */
+  start() {
+    this.stopped = false;
+    void this.ensureStarted();
+  }
+
   async stop() {
     this.stopped = true;
     await this.connection.stop();

@@ -26,9 +26,6 @@ const initial: LiveState = {
   loadError: null,
 };
 
-const stateForCompletion = (status: string) =>
-  status === 'completed' ? 'completed' : status === 'cancelled' ? 'cancelled' : 'failed';
-
 export function useBacktestLive(backtestId: string | null): LiveState & { refresh(): void } {
   const { api, hub } = useSession();
   const [state, setState] = useState<LiveState>(initial);
@@ -62,6 +59,22 @@ export function useBacktestLive(backtestId: string | null): LiveState & { refres
     };
     refreshRef.current = readSnapshot;
 
+    // Re-reads the snapshot every few hundred milliseconds until it shows the run ended.
+    let settling: ReturnType<typeof setTimeout> | undefined;
+    const settle = (attempt = 0) => {
+      clearTimeout(settling);
+      settling = setTimeout(() => {
+        api.status(backtestId).then((status) => {
+          if (!alive) return;
+          if (isTerminal(status.state)) {
+            setState((s) => ({ ...s, status, progress: status.progress ?? s.progress, error: status.error ?? s.error }));
+          } else if (attempt < 120) {
+            settle(attempt + 1);
+          }
+        }, () => alive && attempt < 120 && settle(attempt + 1));
+      }, 250);
+    };
+
     const onMessage = (m: LiveMessage) =>
       setState((s) => {
         switch (m.type) {
@@ -74,11 +87,10 @@ export function useBacktestLive(backtestId: string | null): LiveState & { refres
           case 'backtest_error':
             return { ...s, error: m.data };
           case 'backtest_complete':
-            return {
-              ...s,
-              complete: m.data,
-              status: s.status ? { ...s.status, state: stateForCompletion(m.data.status), summary: m.data.summary } : s.status,
-            };
+            // The worker's completion can arrive before the cluster has stored the results: the state moves on
+            // when the snapshot says so (settle() below), so nothing asks for results that are not there yet.
+            settle();
+            return { ...s, complete: m.data, status: s.status ? { ...s.status, summary: m.data.summary } : s.status };
           case 'backtest_equity':
             if (s.equity.length && s.equity[s.equity.length - 1].date >= m.data.date) return s;
             return { ...s, equity: [...s.equity, m.data] };
@@ -102,6 +114,7 @@ export function useBacktestLive(backtestId: string | null): LiveState & { refres
     readSnapshot();
     return () => {
       alive = false;
+      clearTimeout(settling);
       unsubscribe();
       offPhase();
     };
