@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Starts the system with sensible local defaults: a project-local PostgreSQL, the schema, and a silo of the
-# backtest cluster. It first runs a backtest straight through the worker (no database needed), then runs one
-# through the cluster, and leaves the silo running until Ctrl+C.
+# Starts the system with sensible local defaults: a project-local PostgreSQL, a silo of the backtest cluster and
+# the API on http://localhost:8000 (dashboard at /, Swagger at /swagger). It first runs a backtest straight
+# through the worker (no database needed), then starts the cluster and stays up until Ctrl+C.
 #   ./run.sh [config.json]      the worker demo config (default: examples/spy-sma-cross.json)
-# Settings: ConnectionStrings__Backtesting (an existing database; otherwise a local one is started),
+# Settings: BACKTESTING_ADMIN_KEY (the local admin API key; otherwise one is generated and kept in .state/admin-key),
+# ConnectionStrings__Backtesting (an existing database; otherwise a local one is started), Api__Urls,
 # Silo__SiloPort / Silo__GatewayPort, Backtesting__Runner (process | inProcess).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -31,8 +32,48 @@ if [ -z "${ConnectionStrings__Backtesting:-}" ]; then
   start_postgres
   export ConnectionStrings__Backtesting="$BACKTESTING_DB"
 fi
-log "2/2 the cluster: a silo on PostgreSQL, and a backtest through it (Ctrl+C stops the silo)"
+mkdir -p .state
 export Backtesting__DataDirectory="${Backtesting__DataDirectory:-$PWD/data/lean}"
-export Silo__Demo="${Silo__Demo:-$PWD/examples/spy-sma-cross-5y.json}"
-cd Silo/bin/Release/net10.0
-exec dotnet Backtesting.Silo.dll
+
+# The local admin key: given, or generated once and kept (only its hash goes to PostgreSQL).
+if [ -n "${BACKTESTING_ADMIN_KEY:-}" ]; then
+  admin_key="$BACKTESTING_ADMIN_KEY"
+else
+  if [ ! -s .state/admin-key ]; then
+    (umask 077; printf 'bt_%s\n' "$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')" > .state/admin-key)
+  fi
+  admin_key="$(cat .state/admin-key)"
+fi
+export Api__BootstrapAdminKey="$admin_key"
+api_url="${Api__Urls:-http://localhost:8000}"
+
+log "2/2 the cluster: a silo and the API on PostgreSQL (logs: .state/silo.log, .state/api.log)"
+pids=()
+stop_all() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+(cd Silo/bin/Release/net10.0 && exec dotnet Backtesting.Silo.dll) > .state/silo.log 2>&1 &
+pids+=($!)
+(cd Api/bin/Release/net10.0 && exec dotnet Backtesting.Api.dll) > .state/api.log 2>&1 &
+pids+=($!)
+
+# Ready = PostgreSQL, a silo and the API all answer.
+for _ in $(seq 1 180); do
+  if curl -fsS -o /dev/null "$api_url/health/ready" 2>/dev/null; then break; fi
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "a process exited early; see .state/silo.log and .state/api.log" >&2; tail -n 20 .state/api.log .state/silo.log >&2; exit 1; }
+  done
+  sleep 1
+done
+
+cat <<MSG
+
+  Backtesting is running.
+    dashboard   $api_url/
+    Swagger     $api_url/swagger
+    admin key   $admin_key
+  Try:  curl -H "Authorization: Bearer $admin_key" $api_url/api/v1/strategies
+  Ctrl+C stops the API and the silo (PostgreSQL stays up: source scripts/postgres.sh && stop_postgres).
+
+MSG
+wait -n "${pids[@]}"

@@ -28,8 +28,8 @@ builder.UseOrleans(silo =>
 {
     silo.Configure<ClusterOptions>(o =>
     {
-        o.ClusterId = orleans["ClusterId"] ?? "backtesting-local";
-        o.ServiceId = orleans["ServiceId"] ?? "backtesting";
+        o.ClusterId = orleans["ClusterId"] ?? Backtesting.Grains.Interfaces.ClusterIdentity.DefaultClusterId;
+        o.ServiceId = orleans["ServiceId"] ?? Backtesting.Grains.Interfaces.ClusterIdentity.DefaultServiceId;
     });
     silo.ConfigureEndpoints(
         IPAddress.Parse(orleans["AdvertisedAddress"] ?? "127.0.0.1"),

@@ -12,7 +12,7 @@ public class SchemaMigratorTests(PostgresFixture postgres)
     public void Embeds_the_numbered_scripts_in_order()
     {
         Assert.Equal(
-            ["001_orleans_clustering.sql", "002_orleans_persistence.sql", "003_orleans_reminders.sql", "010_app_schema.sql"],
+            ["001_orleans_clustering.sql", "002_orleans_persistence.sql", "003_orleans_reminders.sql", "010_app_schema.sql", "020_api_keys.sql"],
             SchemaMigrator.Scripts.Select(s => s.Name));
     }
 

@@ -1,0 +1,98 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Backtesting.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using Backtesting.Api.Hosting;
+
+namespace Backtesting.Api.Auth;
+
+/// <summary>
+/// Bearer API keys: <c>Authorization: Bearer &lt;key&gt;</c>, or, on the SignalR and WebSocket routes only, the
+/// <c>access_token</c> query parameter (browsers cannot set headers on a WebSocket; SignalR's JavaScript client
+/// sends the key that way). Keys resolve to a user and role through PostgreSQL; a resolved key is remembered
+/// briefly so a request does not cost a database round trip.
+/// </summary>
+public sealed class ApiKeyAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    ApiKeyStore keys,
+    IMemoryCache cache,
+    IOptions<ApiOptions> apiOptions) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ApiKey";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var key = KeyFrom(Request);
+        if (key is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var cacheKey = "api-key:" + ApiKeyStore.Hash(key);
+        if (!cache.TryGetValue(cacheKey, out ApiUser? user))
+        {
+            user = await keys.FindUserByKeyAsync(key, Context.RequestAborted);
+            cache.Set(cacheKey, user, apiOptions.Value.KeyCacheDuration);
+        }
+
+        if (user is null)
+        {
+            return AuthenticateResult.Fail("unknown or revoked API key");
+        }
+
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, user.UserId), new Claim(ClaimTypes.Name, user.UserId), new Claim(ClaimTypes.Role, user.Role)],
+            SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await Results.Problem(statusCode: 401, title: "Unauthorized",
+            detail: "send an API key as 'Authorization: Bearer <key>' (WebSocket and SignalR routes also take ?access_token=<key>)")
+            .ExecuteAsync(Context);
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status403Forbidden;
+        await Results.Problem(statusCode: 403, title: "Forbidden", detail: "this route is for admins").ExecuteAsync(Context);
+    }
+
+    internal static string? KeyFrom(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var value = header["Bearer ".Length..].Trim();
+            return value.Length > 0 ? value : null;
+        }
+
+        if ((request.Path.StartsWithSegments("/hubs") || request.Path.StartsWithSegments("/ws"))
+            && request.Query.TryGetValue("access_token", out var token) && !string.IsNullOrEmpty(token))
+        {
+            return token.ToString();
+        }
+
+        return null;
+    }
+}
+
+public static class Policies
+{
+    public const string Admin = "admin";
+}
+
+public static class UserExtensions
+{
+    /// <summary>The authenticated caller (every route but health and the dashboard requires one).</summary>
+    public static ApiUser ApiUser(this ClaimsPrincipal principal) => new(
+        principal.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("not authenticated"),
+        principal.FindFirstValue(ClaimTypes.Role) ?? ApiRoles.User);
+}

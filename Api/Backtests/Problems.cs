@@ -1,0 +1,92 @@
+using Backtesting.Engine.Strategies;
+using Backtesting.Grains.Interfaces;
+
+namespace Backtesting.Api.Backtests;
+
+/// <summary>The API's error answers, all ProblemDetails (RFC 9457).</summary>
+public static class Problems
+{
+    public static IResult NotFound(Guid id) =>
+        Results.Problem(statusCode: 404, title: "Not found", detail: $"backtest {id} not found");
+
+    /// <summary>400 with every error keyed by its field, and the rule each breaks under <c>rules</c>.</summary>
+    public static IResult Invalid(IReadOnlyList<ValidationError> errors) =>
+        Results.ValidationProblem(
+            errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
+            detail: $"the request has {errors.Count} error(s)",
+            title: "Invalid request",
+            extensions: new Dictionary<string, object?> { ["rules"] = errors });
+
+    public static IResult Invalid(string field, string rule, string message) => Invalid([new ValidationError(field, rule, message)]);
+
+    /// <summary>409: the request does not fit the backtest's current state, which is returned.</summary>
+    public static IResult Conflict(Guid id, BacktestState current, string detail) =>
+        Results.Problem(statusCode: 409, title: "Conflict", detail: detail,
+            extensions: new Dictionary<string, object?> { ["backtestId"] = id, ["currentState"] = StatusWords.Of(current) });
+}
+
+/// <summary>The status words clients see: the seed's lower-case words, as stored in the backtests table.</summary>
+public static class StatusWords
+{
+    public static string Of(BacktestState state) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(state.ToString());
+}
+
+/// <summary>Maps what the grains throw to answers: unknown ids 404, illegal transitions 409, invalid configs 400.</summary>
+public sealed class GrainErrorFilter : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (IllegalTransitionException e)
+        {
+            var id = context.Arguments.OfType<Guid>().FirstOrDefault();
+            return Problems.Conflict(id, e.Current, e.Message);
+        }
+        catch (BacktestValidationException e)
+        {
+            return Problems.Invalid(e.Errors);
+        }
+        catch (KeyNotFoundException)
+        {
+            return Problems.NotFound(context.Arguments.OfType<Guid>().FirstOrDefault());
+        }
+    }
+}
+
+/// <summary>An example for the OpenAPI document, attached to an endpoint.</summary>
+public sealed record ApiExample(int StatusCode, string Json, bool IsRequest = false);
+
+public static class ExampleExtensions
+{
+    public static RouteHandlerBuilder WithExample(this RouteHandlerBuilder builder, int statusCode, string json) =>
+        builder.WithMetadata(new ApiExample(statusCode, json));
+
+    public static RouteHandlerBuilder WithRequestExample(this RouteHandlerBuilder builder, string json) =>
+        builder.WithMetadata(new ApiExample(0, json, IsRequest: true));
+
+    /// <summary>The error answers every backtest route may give, documented once.</summary>
+    public static RouteHandlerBuilder WithStandardErrors(this RouteHandlerBuilder builder, params int[] statusCodes)
+    {
+        foreach (var status in statusCodes)
+        {
+            builder = status == 400
+                ? builder.ProducesValidationProblem()
+                : builder.ProducesProblem(status);
+            builder = builder.WithExample(status, status switch
+            {
+                400 => """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid request","status":400,"detail":"the request has 2 error(s)","errors":{"endDate":["endDate must be after startDate"],"initialBalance":["initialBalance must be at least 1,000"]},"rules":[{"field":"endDate","rule":"afterStart","message":"endDate must be after startDate"},{"field":"initialBalance","rule":"min","message":"initialBalance must be at least 1,000"}]}""",
+                401 => """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.2","title":"Unauthorized","status":401,"detail":"send an API key as 'Authorization: Bearer <key>'"}""",
+                403 => """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.4","title":"Forbidden","status":403,"detail":"this route is for admins"}""",
+                404 => """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.5","title":"Not found","status":404,"detail":"backtest 3f2c0d4e-8a1b-4c55-9d7e-2b1f0a9c6e11 not found"}""",
+                409 => """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.10","title":"Conflict","status":409,"detail":"cannot pause a backtest that is Completed","backtestId":"3f2c0d4e-8a1b-4c55-9d7e-2b1f0a9c6e11","currentState":"completed"}""",
+                429 => """{"type":"https://tools.ietf.org/html/rfc6585#section-4","title":"Too many requests","status":429,"detail":"at most 10 backtest starts per 5 minutes; retry in 212 s"}""",
+                _ => """{"title":"Error","status":500}""",
+            });
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Backtesting.Api.Admin;
+using Backtesting.Api.Auth;
+using Backtesting.Api.Backtests;
+using Backtesting.Api.Catalog;
+using Backtesting.Api.Exports;
+using Backtesting.Api.OpenApi;
+using Backtesting.Api.Realtime;
+using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Data;
+using Backtesting.Engine.Strategies;
+using Backtesting.Storage;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Backtesting.Api.Hosting;
+
+/// <summary>Builds the API: services, middleware and routes, in one place.</summary>
+public static class ApiApp
+{
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        var configuration = builder.Configuration;
+        var options = configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
+        builder.Services.Configure<ApiOptions>(configuration.GetSection(ApiOptions.Section));
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes);
+
+        var connectionString = Settings.ConnectionString(configuration);
+        var services = builder.Services;
+        services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        services.AddSingleton<IBacktestStore>(sp => new PostgresBacktestStore(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<BacktestAccess>();
+        services.AddSingleton<ResultsCache>();
+        services.AddSingleton<IMarketDataProvider>(_ => new LeanDataProvider(Settings.DataDirectory(configuration)));
+        services.AddSingleton<InstrumentDirectory>();
+        services.AddSingleton(StrategyCatalog.Templates);
+        services.AddSingleton<BacktestEventRelay>();
+        services.AddSingleton<HubSubscriptions>();
+        services.AddMemoryCache();
+        // Before the cluster client: the schema (and the bootstrap key) exist before anything is asked of them.
+        services.AddHostedService<DatabaseSetup>();
+        if (!options.ExternalClusterClient)
+        {
+            builder.UseBacktestingClusterClient(connectionString);
+        }
+
+        services.ConfigureHttpJsonOptions(json => ApplyJsonConvention(json.SerializerOptions));
+        services.AddSignalR().AddJsonProtocol(json => ApplyJsonConvention(json.PayloadSerializerOptions));
+        services.AddProblemDetails();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Admin, policy => policy.RequireAuthenticatedUser().RequireRole(ApiRoles.Admin));
+        services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+            policy.WithOrigins(options.CorsOrigins).AllowAnyHeader().AllowAnyMethod().AllowCredentials()));
+        services.AddBacktestingHealthChecks();
+        services.AddBacktestingOpenApi();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestLogging>();
+        app.UseDashboard();
+        app.UseWebSockets();
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseSwagger();
+        app.UseSwaggerUI(ui => ui.DocumentTitle = "Backtesting API");
+
+        app.MapBacktestingHealth();
+        app.MapBacktestRoutes();
+        app.MapQueueRoutes();
+        app.MapCatalogRoutes();
+        app.MapAdminRoutes();
+        app.MapBacktestWebSockets();
+        app.MapHub<BacktestHub>("/hubs/backtests");
+        return app;
+    }
+
+    /// <summary>The project's one JSON convention (JsonDefaults), applied to options ASP.NET Core owns.</summary>
+    private static void ApplyJsonConvention(JsonSerializerOptions target)
+    {
+        var source = JsonDefaults.Options;
+        target.PropertyNamingPolicy = source.PropertyNamingPolicy;
+        target.DefaultIgnoreCondition = source.DefaultIgnoreCondition;
+        target.NumberHandling = source.NumberHandling;
+        target.PropertyNameCaseInsensitive = true;
+        target.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+    }
+}
+
+/// <summary>Applies the schema and stores the bootstrap admin key (Api:BootstrapAdminKey) before the API serves.</summary>
+internal sealed class DatabaseSetup(IConfiguration configuration, ApiKeyStore keys, IOptions<ApiOptions> options, ILogger<DatabaseSetup> log)
+    : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var applied = await SchemaMigrator.ApplyAsync(Settings.ConnectionString(configuration), cancellationToken);
+        if (applied.Count > 0)
+        {
+            log.LogInformation("Applied schema scripts {Versions}", applied);
+        }
+
+        if (options.Value.BootstrapAdminKey is { Length: > 0 } key)
+        {
+            await keys.AddKeyAsync(options.Value.BootstrapAdminUser, ApiRoles.Admin, key, "bootstrap", cancellationToken);
+            log.LogInformation("Admin key for {User} is stored", options.Value.BootstrapAdminUser);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>One structured log line per request: method, path, status and duration.</summary>
+internal sealed class RequestLogging(RequestDelegate next, ILogger<RequestLogging> log)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            if (log.IsEnabled(LogLevel.Information))
+            {
+                log.LogInformation("{Method} {Path} -> {Status} in {ElapsedMs:F1} ms ({User})", context.Request.Method, context.Request.Path.Value,
+                    context.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                    context.User.Identity?.Name ?? "anonymous");
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Threading.Channels;
+using Backtesting.Grains.Interfaces;
+using Orleans.Streams;
+
+namespace Backtesting.Api.Realtime;
+
+/// <summary>One backtest event as clients receive it: the seed's message, as text and parsed once for all.</summary>
+public sealed record RelayedEvent(Guid BacktestId, string Type, string Json, JsonElement Message);
+
+/// <summary>
+/// Relays the cluster's backtest streams to this API instance's subscribers (SignalR connections, WebSockets).
+/// One explicit stream subscription per backtest, shared by every local subscriber of it and dropped with the
+/// last one. After the client reconnects to the cluster, every live subscription is made again.
+/// </summary>
+public sealed class BacktestEventRelay(IClusterClient client, ILogger<BacktestEventRelay> log)
+{
+    private readonly ConcurrentDictionary<Guid, Feed> _feeds = new();
+
+    /// <summary>Number of backtests with at least one local subscriber (for tests and diagnostics).</summary>
+    public int ActiveFeeds => _feeds.Count(f => !f.Value.Subscribers.IsEmpty);
+
+    /// <summary>Starts delivering the backtest's events to <paramref name="subscriber"/> until the result is disposed.</summary>
+    public async Task<IAsyncDisposable> SubscribeAsync(Guid backtestId, ChannelWriter<RelayedEvent> subscriber, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var feed = _feeds.GetOrAdd(backtestId, id => new Feed(id, log));
+            await feed.Gate.WaitAsync(cancellationToken);
+            try
+            {
+                if (feed.Retired)
+                {
+                    continue; // removed while we waited: take the new one
+                }
+
+                feed.Handle ??= await Stream(backtestId).SubscribeAsync(feed);
+                feed.Subscribers = feed.Subscribers.Add(subscriber);
+            }
+            finally
+            {
+                feed.Gate.Release();
+            }
+
+            return new Subscription(this, feed, subscriber);
+        }
+    }
+
+    /// <summary>Makes every live subscription again: called when the client has reconnected to the cluster.</summary>
+    public async Task ResubscribeAllAsync()
+    {
+        foreach (var feed in _feeds.Values)
+        {
+            await feed.Gate.WaitAsync();
+            try
+            {
+                if (feed.Retired || feed.Subscribers.IsEmpty)
+                {
+                    continue;
+                }
+
+                if (feed.Handle is not null)
+                {
+                    try
+                    {
+                        await feed.Handle.UnsubscribeAsync();
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        log.LogDebug(e, "Dropping the old subscription of {Id} failed", feed.Id);
+                    }
+                }
+
+                feed.Handle = await Stream(feed.Id).SubscribeAsync(feed);
+                log.LogInformation("Re-subscribed to the events of backtest {Id} after reconnecting", feed.Id);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                feed.Handle = null;
+                log.LogWarning(e, "Re-subscribing to backtest {Id} failed", feed.Id);
+            }
+            finally
+            {
+                feed.Gate.Release();
+            }
+        }
+    }
+
+    private IAsyncStream<BacktestEvent> Stream(Guid id) =>
+        client.GetStreamProvider(StreamNames.Provider).GetStream<BacktestEvent>(StreamId.Create(StreamNames.Namespace, id));
+
+    private async Task RemoveAsync(Feed feed, ChannelWriter<RelayedEvent> subscriber)
+    {
+        await feed.Gate.WaitAsync();
+        try
+        {
+            feed.Subscribers = feed.Subscribers.Remove(subscriber);
+            if (!feed.Subscribers.IsEmpty)
+            {
+                return;
+            }
+
+            feed.Retired = true;
+            _feeds.TryRemove(new KeyValuePair<Guid, Feed>(feed.Id, feed));
+            if (feed.Handle is { } handle)
+            {
+                feed.Handle = null;
+                try
+                {
+                    await handle.UnsubscribeAsync();
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    log.LogDebug(e, "Unsubscribing from backtest {Id} failed", feed.Id);
+                }
+            }
+        }
+        finally
+        {
+            feed.Gate.Release();
+        }
+    }
+
+    private sealed class Feed(Guid id, ILogger log) : IAsyncObserver<BacktestEvent>
+    {
+        public Guid Id { get; } = id;
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public ImmutableArray<ChannelWriter<RelayedEvent>> Subscribers { get; set; } = [];
+        public StreamSubscriptionHandle<BacktestEvent>? Handle { get; set; }
+        public bool Retired { get; set; }
+
+        public Task OnNextAsync(BacktestEvent item, StreamSequenceToken? token = null)
+        {
+            JsonElement message;
+            try
+            {
+                using var document = JsonDocument.Parse(item.Json);
+                message = document.RootElement.Clone();
+            }
+            catch (JsonException e)
+            {
+                log.LogWarning(e, "Backtest {Id} sent an event that is not JSON", Id);
+                return Task.CompletedTask;
+            }
+
+            var relayed = new RelayedEvent(item.BacktestId, item.Type, item.Json, message);
+            foreach (var subscriber in Subscribers)
+            {
+                subscriber.TryWrite(relayed);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        public Task OnCompletedAsync() => Task.CompletedTask;
+
+        public Task OnErrorAsync(Exception ex)
+        {
+            log.LogWarning(ex, "The event stream of backtest {Id} failed", Id);
+            return Task.CompletedTask;
+        }
+    }
+
+    private sealed class Subscription(BacktestEventRelay relay, Feed feed, ChannelWriter<RelayedEvent> subscriber) : IAsyncDisposable
+    {
+        private int _disposed;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                await relay.RemoveAsync(feed, subscriber);
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Backtesting.Engine.Data;
+using Backtesting.Grains.Runners;
+using Backtesting.Storage;
+using Backtesting.Tests.Cluster;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Backtesting.Tests.Api;
+
+/// <summary>
+/// The real system for the API tests: an in-process Orleans cluster (one silo, in-process runner) on a fresh
+/// PostgreSQL database, and the API on a real Kestrel port as that cluster's client. Three users: alice and bob
+/// (role user) and root (admin).
+/// </summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    public const string AliceKey = "alice-key-0123456789abcdef";
+    public const string BobKey = "bob-key-0123456789abcdef";
+    public const string AdminKey = "root-key-0123456789abcdef";
+
+    private WebApplicationFactory<Program>? _factory;
+
+    public TestClusterHost Cluster { get; private set; } = null!;
+    public Uri BaseAddress { get; private set; } = null!;
+    public IServiceProvider Services => _factory!.Services;
+
+    public async Task InitializeAsync()
+    {
+        // Minute-resolution runs are paced (the real run, its lines handed on every 15 ms) so that subscribers can
+        // join while they run; every other run goes at full speed.
+        Cluster = await TestClusterHost.StartAsync(silos: 1, services: services => services.AddSingleton<IBacktestRunner>(sp =>
+            new PacedRunner(new InProcessRunner(sp.GetRequiredService<IMarketDataProvider>()),
+                request => request.ConfigJson.Contains("\"resolution\":\"minute\"", StringComparison.Ordinal), TimeSpan.FromMilliseconds(15))));
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseSetting("ConnectionStrings:Backtesting", Cluster.ConnectionString);
+            web.UseSetting("Api:ExternalClusterClient", "true");
+            web.UseSetting("Api:Urls", "http://127.0.0.1:0");
+            web.UseSetting("Backtesting:DataDirectory", TestPaths.LeanData);
+            web.UseSetting("Logging:LogLevel:Default", "Warning");
+            web.UseSetting("Logging:Console:FormatterName", "simple");
+            web.ConfigureTestServices(services =>
+            {
+                services.AddSingleton<IClusterClient>(Cluster.Client);
+                services.AddSingleton<IGrainFactory>(Cluster.Client);
+            });
+        });
+        _factory.UseKestrel(0);
+        _factory.StartServer();
+        var address = _factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+
+        await using var dataSource = NpgsqlDataSource.Create(Cluster.ConnectionString);
+        var keys = new ApiKeyStore(dataSource);
+        await keys.AddKeyAsync("alice", ApiRoles.User, AliceKey, null);
+        await keys.AddKeyAsync("bob", ApiRoles.User, BobKey, null);
+        await keys.AddKeyAsync("root", ApiRoles.Admin, AdminKey, null);
+    }
+
+    /// <summary>
+    /// A new user with a client of its own: each test starts backtests as a fresh user, so the per-user start limit
+    /// of one test never reaches another.
+    /// </summary>
+    public async Task<(HttpClient Client, string UserId, string Key)> NewUserAsync(string name = "user")
+    {
+        var userId = $"{name}-{Guid.NewGuid():N}"[..24];
+        var key = "key-" + Guid.NewGuid().ToString("N");
+        await using var dataSource = NpgsqlDataSource.Create(Cluster.ConnectionString);
+        await new ApiKeyStore(dataSource).AddKeyAsync(userId, ApiRoles.User, key, null);
+        return (Client(key), userId, key);
+    }
+
+    public HttpClient Client(string? key)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return client;
+    }
+
+    /// <summary>A valid config; <paramref name="change"/> edits its JSON (e.g. to break one rule).</summary>
+    public static Dictionary<string, object?> Config(Action<Dictionary<string, object?>>? change = null)
+    {
+        var config = new Dictionary<string, object?>
+        {
+            ["strategyClass"] = "MovingAverageCross",
+            ["strategyConfig"] = new Dictionary<string, object> { ["fastPeriod"] = 10, ["slowPeriod"] = 30 },
+            ["startDate"] = "2019-01-01",
+            ["endDate"] = "2020-12-31",
+            ["instruments"] = new[] { "SPY" },
+            ["initialBalance"] = 100000,
+            ["baseCurrency"] = "USD",
+        };
+        change?.Invoke(config);
+        return config;
+    }
+
+    /// <summary>Starts a backtest and returns its id (the start must be accepted).</summary>
+    public static async Task<Guid> StartAsync(HttpClient client, Dictionary<string, object?> config)
+    {
+        using var response = await client.PostAsJsonAsync("/api/v1/nautilus/backtest/start", config);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, $"start answered {(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
+    }
+
+    /// <summary>Polls the status route until the backtest reaches a final state; returns that status word.</summary>
+    public static async Task<string> WaitForEndAsync(HttpClient client, Guid id, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
+        string status;
+        do
+        {
+            using var document = JsonDocument.Parse(await client.GetStringAsync($"/api/v1/nautilus/backtest/status/{id}"));
+            status = document.RootElement.GetProperty("status").GetString()!;
+            if (status is "completed" or "failed" or "cancelled" or "timed_out")
+            {
+                return status;
+            }
+
+            await Task.Delay(100);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new TimeoutException($"backtest {id} still {status}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        await Cluster.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<ApiFixture>
+{
+    public const string Name = "api";
+}

@@ -1,0 +1,199 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace Backtesting.Tests.Api;
+
+/// <summary>SignalR and the plain WebSockets: snapshot first, then live events, in the seed's shapes.</summary>
+[Collection(ApiCollection.Name)]
+public sealed class RealtimeTests(ApiFixture fixture)
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
+
+    /// <summary>A run long enough to be watched while it runs (paced by the fixture), never served from the cache.</summary>
+    private static Dictionary<string, object?> WatchableConfig() => BacktestRouteTests.MinuteConfig();
+
+    [Fact]
+    public async Task A_SignalR_client_receives_the_snapshot_then_progress_then_the_completion()
+    {
+        var (alice, _, aliceKey) = await fixture.NewUserAsync("alice");
+        using var client = alice;
+        var id = await ApiFixture.StartAsync(alice, WatchableConfig());
+        var messages = Channel.CreateUnbounded<JsonElement>();
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(fixture.BaseAddress, "/hubs/backtests"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(aliceKey))
+            .Build();
+        connection.On<JsonElement>("message", m => messages.Writer.TryWrite(m));
+        await connection.StartAsync();
+        await connection.InvokeAsync("Subscribe", id.ToString());
+
+        var received = await ReadUntilComplete(messages.Reader);
+        Assert.All(received, m => Assert.Equal(id.ToString(), m.GetProperty("backtestId").GetString()));
+        var first = received[0];
+        Assert.StartsWith("backtest_", first.GetProperty("type").GetString(), StringComparison.Ordinal);
+        var complete = received[^1];
+        Assert.Equal("backtest_complete", complete.GetProperty("type").GetString());
+        Assert.Equal("completed", complete.GetProperty("data").GetProperty("status").GetString());
+        // Joined while it waited or ran: live progress arrives between the snapshot and the end; joined after the
+        // end (a busy machine): the snapshot is the completion itself.
+        if (first.GetProperty("type").GetString() == "backtest_progress")
+        {
+            Assert.Contains(received.Skip(1), m => m.GetProperty("type").GetString() == "backtest_progress");
+        }
+
+        // Subscribing to another user's backtest is refused.
+        using var bob = fixture.Client(ApiFixture.BobKey);
+        var bobs = await ApiFixture.StartAsync(bob, ApiFixture.Config());
+        await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => connection.InvokeAsync("Subscribe", bobs.ToString()));
+    }
+
+    [Fact]
+    public async Task The_seed_protocol_socket_sends_the_seed_shapes()
+    {
+        var (alice, _, aliceKey) = await fixture.NewUserAsync("alice");
+        using var client = alice;
+        var id = await ApiFixture.StartAsync(alice, WatchableConfig());
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + aliceKey);
+        await socket.ConnectAsync(new Uri(WebSocketBase(), "/ws/backtest"), CancellationToken.None);
+        await Send(socket, $$"""{"type":"subscribe","backtestId":"{{id}}"}""");
+
+        var received = new List<JsonElement>();
+        using var timeout = new CancellationTokenSource(Deadline);
+        while (true)
+        {
+            var message = await Receive(socket, timeout.Token);
+            received.Add(message);
+            if (message.GetProperty("type").GetString() == "backtest_complete")
+            {
+                break;
+            }
+        }
+
+        foreach (var message in received)
+        {
+            Assert.Equal(["type", "backtestId", "timestamp", "data"], message.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(id.ToString(), message.GetProperty("backtestId").GetString());
+            var data = message.GetProperty("data");
+            switch (message.GetProperty("type").GetString())
+            {
+                case "backtest_progress":
+                    Assert.Equal(["progress", "statistics", "performance"], data.EnumerateObject().Select(p => p.Name));
+                    Assert.Equal(["percentage", "currentDate", "processedBars", "totalBars", "estimatedTimeRemaining", "processingRate"],
+                        data.GetProperty("progress").EnumerateObject().Select(p => p.Name));
+                    Assert.Equal(["tradesExecuted", "currentBalance", "unrealizedPnl", "drawdown"], data.GetProperty("statistics").EnumerateObject().Select(p => p.Name));
+                    Assert.Equal(["memoryUsage", "cpuUsage", "diskIO"], data.GetProperty("performance").EnumerateObject().Select(p => p.Name));
+                    break;
+                case "backtest_complete":
+                    Assert.Equal("completed", data.GetProperty("status").GetString());
+                    Assert.Equal(["totalTrades", "finalBalance", "totalReturn", "maxDrawdown"], data.GetProperty("summary").EnumerateObject().Select(p => p.Name));
+                    Assert.Equal($"/api/v1/nautilus/backtest/results/{id}", data.GetProperty("resultsUrl").GetString());
+                    Assert.True(data.TryGetProperty("executionTime", out _));
+                    break;
+                default:
+                    Assert.Fail($"unexpected message on the progress protocol: {message}");
+                    break;
+            }
+        }
+
+        // An unknown id is answered in the seed's error shape; the socket stays usable.
+        await Send(socket, $$"""{"type":"subscribe","backtestId":"{{Guid.NewGuid()}}"}""");
+        var error = await Receive(socket, timeout.Token);
+        Assert.Equal("backtest_error", error.GetProperty("type").GetString());
+        Assert.Equal("validation", error.GetProperty("data").GetProperty("errorType").GetString());
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Progress_and_results_sockets_take_the_key_as_a_query_parameter_and_start_with_the_snapshot()
+    {
+        var (alice, _, aliceKey) = await fixture.NewUserAsync("alice");
+        using var client = alice;
+        var id = await ApiFixture.StartAsync(alice, WatchableConfig());
+
+        using var results = new ClientWebSocket();
+        await results.ConnectAsync(new Uri(WebSocketBase(), $"/ws/backtest/{id}/results?access_token={aliceKey}"), CancellationToken.None);
+        using var progress = new ClientWebSocket();
+        await progress.ConnectAsync(new Uri(WebSocketBase(), $"/ws/backtest/{id}/progress?access_token={aliceKey}"), CancellationToken.None);
+
+        using var timeout = new CancellationTokenSource(Deadline);
+        var fromResults = await ReadSocketToEnd(results, timeout.Token);
+        var fromProgress = await ReadSocketToEnd(progress, timeout.Token);
+        Assert.StartsWith("backtest_", fromProgress[0].GetProperty("type").GetString(), StringComparison.Ordinal);
+        Assert.Equal(id.ToString(), fromProgress[0].GetProperty("backtestId").GetString());
+        Assert.Equal("backtest_complete", fromProgress[^1].GetProperty("type").GetString());
+        Assert.DoesNotContain(fromProgress, m => m.GetProperty("type").GetString() is "backtest_trade" or "backtest_equity");
+
+        Assert.Equal("backtest_complete", fromResults[^1].GetProperty("type").GetString());
+        if (fromResults[0].GetProperty("type").GetString() == "backtest_progress")
+        {
+            // Joined before the end: trades and equity points stream as they are produced.
+            Assert.Contains(fromResults, m => m.GetProperty("type").GetString() == "backtest_equity");
+        }
+
+        using var bobSocket = new ClientWebSocket();
+        var refused = await Assert.ThrowsAnyAsync<WebSocketException>(() =>
+            bobSocket.ConnectAsync(new Uri(WebSocketBase(), $"/ws/backtest/{id}/progress?access_token={ApiFixture.BobKey}"), CancellationToken.None));
+        Assert.Contains("404", refused.Message, StringComparison.Ordinal);
+    }
+
+    private Uri WebSocketBase() => new UriBuilder(fixture.BaseAddress) { Scheme = "ws" }.Uri;
+
+    private static async Task<List<JsonElement>> ReadUntilComplete(ChannelReader<JsonElement> reader)
+    {
+        using var timeout = new CancellationTokenSource(Deadline);
+        var received = new List<JsonElement>();
+        while (true)
+        {
+            var message = await reader.ReadAsync(timeout.Token);
+            received.Add(message);
+            if (message.GetProperty("type").GetString() == "backtest_complete")
+            {
+                return received;
+            }
+        }
+    }
+
+    private static async Task<List<JsonElement>> ReadSocketToEnd(ClientWebSocket socket, CancellationToken cancellationToken)
+    {
+        var received = new List<JsonElement>();
+        while (true)
+        {
+            var message = await ReceiveOrClose(socket, cancellationToken);
+            if (message is null)
+            {
+                return received;
+            }
+
+            received.Add(message.Value);
+        }
+    }
+
+    private static Task Send(ClientWebSocket socket, string text) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    private static async Task<JsonElement> Receive(ClientWebSocket socket, CancellationToken cancellationToken) =>
+        await ReceiveOrClose(socket, cancellationToken) ?? throw new InvalidOperationException("the socket closed");
+
+    private static async Task<JsonElement?> ReceiveOrClose(ClientWebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        using var message = new MemoryStream();
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            message.Write(buffer, 0, result.Count);
+            if (result.EndOfMessage)
+            {
+                return JsonDocument.Parse(message.ToArray()).RootElement.Clone();
+            }
+        }
+    }
+}
