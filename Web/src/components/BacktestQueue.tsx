@@ -48,6 +48,9 @@ export function BacktestQueue({ onOpen }: { onOpen(id: string): void }) {
 
   const live = useLiveProgress(entries.map((e) => e.id));
 
+  // Resources only mean something once a worker runs (a waiting run reports zeros).
+  const resources = (e: QueueEntry) => (e.state === 'running' || e.state === 'paused' ? live[e.id] ?? e.progress ?? null : null);
+
   const changePriority = async (id: string, priority: Priority) => {
     try {
       await api.setPriority(id, priority);
@@ -106,8 +109,8 @@ export function BacktestQueue({ onOpen }: { onOpen(id: string): void }) {
               );
             },
           },
-          { title: 'CPU', key: 'cpu', width: 70, render: (_, e) => { const p = live[e.id] ?? e.progress; return p ? `${p.performance.cpuUsage.toFixed(0)}%` : '—'; } },
-          { title: 'Memory', key: 'mem', width: 90, render: (_, e) => { const p = live[e.id] ?? e.progress; return p ? `${p.performance.memoryUsage.toFixed(0)} MB` : '—'; } },
+          { title: 'CPU', key: 'cpu', width: 70, render: (_, e) => { const p = resources(e); return p ? `${p.performance.cpuUsage.toFixed(0)}%` : '—'; } },
+          { title: 'Memory', key: 'mem', width: 90, render: (_, e) => { const p = resources(e); return p ? `${p.performance.memoryUsage.toFixed(0)} MB` : '—'; } },
           { title: 'Actions', key: 'actions', render: (_, e) => <RunActions id={e.id} state={e.state} onChanged={load} /> },
         ]}
       />

@@ -34,7 +34,7 @@ function MonthlyReturns({ results }: { results: Results }) {
   if (!results.monthlyReturns.length) return <Empty description="No monthly returns" />;
   return (
     <Heatmap xLabels={MONTHS} yLabels={data.years} cells={data.cells} min={-data.extreme} max={data.extreme} format={pct}
-      height={Math.max(200, 40 + data.years.length * 28)} ariaLabel="Monthly returns heatmap" testId="monthly-heatmap" />
+      height={Math.max(200, 90 + data.years.length * 32)} topDown ariaLabel="Monthly returns heatmap" testId="monthly-heatmap" />
   );
 }
 

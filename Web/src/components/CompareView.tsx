@@ -62,7 +62,8 @@ export function CompareView({ initialIds = [] }: { initialIds?: string[] }) {
   const rows = useMemo(() => comparison?.metrics.filter((m) => METRIC_BY_NAME.has(m.name)) ?? [], [comparison]);
   const heat = useMemo(() => {
     if (!comparison) return null;
-    const labels = comparison.runs.map((r) => r.label || shortId(r.id));
+    // Axis labels stay short: the strategy and the run's short id (the table above has the full labels).
+    const labels = comparison.runs.map((r) => `${(r.label || '').split(' ')[0]} ${shortId(r.id)}`.trim());
     const cells: [number, number, number | null][] = [];
     comparison.correlations.values.forEach((row, y) => row.forEach((v, x) => cells.push([x, y, v])));
     return { labels, cells };
@@ -122,7 +123,7 @@ export function CompareView({ initialIds = [] }: { initialIds?: string[] }) {
               <Typography.Title level={5}>Correlation of daily returns ({comparison.correlations.periods} days)</Typography.Title>
               {heat && (
                 <Heatmap xLabels={heat.labels} yLabels={heat.labels} cells={heat.cells} min={-1} max={1}
-                  format={(v) => v.toFixed(2)} height={320} ariaLabel="Correlation heatmap" testId="correlation-heatmap" />
+                  format={(v) => v.toFixed(2)} height={320} ariaLabel="Correlation heatmap" testId="correlation-heatmap" topDown />
               )}
             </Col>
           </Row>

@@ -13,9 +13,11 @@ export interface HeatmapProps {
   height?: number;
   ariaLabel: string;
   testId?: string;
+  /** First row at the top (a matrix) rather than at the bottom. */
+  topDown?: boolean;
 }
 
-export function Heatmap({ xLabels, yLabels, cells, min, max, format, height = 300, ariaLabel, testId }: HeatmapProps) {
+export function Heatmap({ xLabels, yLabels, cells, min, max, format, height = 300, ariaLabel, testId, topDown }: HeatmapProps) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!ref.current) return;
@@ -24,9 +26,9 @@ export function Heatmap({ xLabels, yLabels, cells, min, max, format, height = 30
       animation: false,
       tooltip: { formatter: (p: { value: [number, number, number | null] }) =>
         `${yLabels[p.value[1]]} ${xLabels[p.value[0]]}: ${p.value[2] === null ? '—' : format(p.value[2])}` },
-      grid: { left: 90, right: 20, top: 10, bottom: 60 },
+      grid: { left: 10, right: 20, top: 10, bottom: 60, containLabel: true },
       xAxis: { type: 'category', data: xLabels, splitArea: { show: true }, axisLabel: { interval: 0, rotate: xLabels.length > 8 ? 30 : 0 } },
-      yAxis: { type: 'category', data: yLabels, splitArea: { show: true } },
+      yAxis: { type: 'category', data: yLabels, splitArea: { show: true }, inverse: !!topDown },
       visualMap: { min, max, calculable: true, orient: 'horizontal', left: 'center', bottom: 0, itemHeight: 120,
         inRange: { color: ['#cf1322', '#fff7e6', '#389e0d'] }, formatter: (v: number) => format(v) },
       series: [{
@@ -41,6 +43,6 @@ export function Heatmap({ xLabels, yLabels, cells, min, max, format, height = 30
       window.removeEventListener('resize', resize);
       chart.dispose();
     };
-  }, [xLabels, yLabels, cells, min, max, format]);
+  }, [xLabels, yLabels, cells, min, max, format, topDown]);
   return <div ref={ref} style={{ height, width: '100%' }} role="img" aria-label={ariaLabel} data-testid={testId} />;
 }

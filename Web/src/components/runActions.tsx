@@ -21,7 +21,7 @@ export function RunActions({ id, state, onChanged, allowDelete }: {
   const live = !isTerminal(state);
   return (
     <Space size={4} wrap>
-      {live && state !== 'paused' && (
+      {state === 'running' && (
         <Button size="small" icon={<PauseOutlined />} onClick={act('Pause', () => api.pause(id))} aria-label={`Pause ${id}`}>Pause</Button>
       )}
       {state === 'paused' && (
