@@ -85,6 +85,7 @@ e2e_pids=()
 e2e_db=""
 e2e_cleanup() {
   local pid
+  [ -n "${e2e_out:-}" ] && touch "$e2e_out/api.stop" && kill "$(cat "$e2e_out/api.pid" 2>/dev/null)" 2>/dev/null || true
   for pid in "${e2e_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${e2e_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -n "$e2e_db" ] && [ -n "${e2e_psql:-}" ]; then
@@ -104,6 +105,7 @@ web_e2e() {
   start_postgres >&2
   local out="$state/web-e2e"
   rm -rf "$out" && mkdir -p "$out"
+  e2e_out="$out"
 
   local pg_port
   pg_port=$(sed -E 's/.*Port=([0-9]+).*/\1/' <<<"$BACKTESTING_DB")
@@ -125,13 +127,21 @@ web_e2e() {
     cd Silo/bin/Release/net10.0 && exec dotnet Backtesting.Silo.dll
   ) >"$out/silo.log" 2>&1 &
   e2e_pids+=($!)
+  # The API restarts whenever it exits until the run is over: the reconnection test stops it (by the pid in
+  # api.pid) and watches the page heal when it comes back.
   (
     export ConnectionStrings__Backtesting="$db" Backtesting__DataDirectory="$root/data/lean"
     export Silo__ClusterId="web-e2e-$$" Api__Urls="$base" Api__BootstrapAdminKey="$key" Api__DashboardPath="$root/Web/dist"
     export Api__CorsOrigins__0="$base"
     # The browser tests start more runs than a trader's rate limit (10 per 5 minutes) allows.
     export Api__StartsPerWindow=200
-    cd Api/bin/Release/net10.0 && exec dotnet Backtesting.Api.dll
+    cd Api/bin/Release/net10.0
+    trap 'kill "$(cat "$out/api.pid")" 2>/dev/null; exit 0' TERM
+    while [ ! -e "$out/api.stop" ]; do
+      dotnet Backtesting.Api.dll &
+      echo $! > "$out/api.pid"
+      wait $! || true
+    done
   ) >"$out/api.log" 2>&1 &
   e2e_pids+=($!)
 
@@ -152,7 +162,7 @@ web_e2e() {
 
   log "browser tests (Chromium, headless) against $base"
   local status=0
-  (cd Web && WEB_BASE_URL="$base" WEB_API_KEY="$key" WEB_ARTIFACTS="$out" node e2e/run.mjs) >&2 || status=$?
+  (cd Web && WEB_BASE_URL="$base" WEB_API_KEY="$key" WEB_ARTIFACTS="$out" WEB_API_PID_FILE="$out/api.pid" node e2e/run.mjs) >&2 || status=$?
   if [ -s "$out/totals" ]; then
     cat "$out/totals"
   else

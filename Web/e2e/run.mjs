@@ -26,6 +26,8 @@ const TICKS = {
   useCache: false,
 };
 
+const RECONNECT_TEST = 'after the API restarts the page reconnects and shows the state reached meanwhile';
+
 // ---- a small runner ----
 const results = [];
 const figures = [];
@@ -34,6 +36,7 @@ let page;
 let currentTest = '';
 
 // Responses a test provokes on purpose (the browser logs every 4xx as a console error).
+const EXPECTED_WHILE_API_DOWN = /ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|status of 50[23]/;
 const EXPECTED = {
   'a wrong key is refused and the admin key signs in': [401],
   "the server's validation messages appear on the fields": [400],
@@ -153,6 +156,7 @@ page.on('console', (m) => {
   if (m.type() !== 'error') return;
   const status = /status of (\d{3})/.exec(m.text())?.[1];
   if (status && (EXPECTED[currentTest] ?? []).includes(Number(status))) return;
+  if (currentTest === RECONNECT_TEST && EXPECTED_WHILE_API_DOWN.test(m.text())) return;
   consoleErrors.push(`console (${currentTest}): ${m.text()} ${m.location()?.url ?? ''}`);
 });
 page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
@@ -396,6 +400,48 @@ await test('compare two runs', async () => {
   await page.getByTestId('correlation-heatmap').waitFor();
   await page.getByTestId('compare-curves').waitFor();
   await shot('12-compare');
+});
+
+await test(RECONNECT_TEST, async () => {
+  const pidFile = process.env.WEB_API_PID_FILE;
+  assert(pidFile, 'WEB_API_PID_FILE names the API process to restart');
+  // A run held mid-way (its worker stopped) is on screen, live.
+  let id;
+  let worker;
+  for (let attempt = 1; attempt <= 5 && !worker; attempt++) {
+    ({ id } = await api('POST', '/start', TICKS));
+    const s = await until(async () => {
+      const st = await status(id);
+      return (st.status === 'running' && st.attempts?.at(-1)?.processId) || ['completed', 'failed'].includes(st.status) ? st : null;
+    }, `${id} to run`, 60_000, 10);
+    if (s.status !== 'running') continue;
+    try {
+      process.kill(s.attempts.at(-1).processId, 'SIGSTOP');
+      worker = s.attempts.at(-1).processId;
+      heldWorkers.add(worker);
+    } catch {
+      // it ended in between
+    }
+  }
+  assert(worker, 'a run could be held');
+  await page.goto(`${BASE}/#/runs/${id}`);
+  await until(async () => (await shownState()) === 'running', 'the running state');
+  await until(async () => (await page.getByTestId('connection-phase').innerText()) === 'live', 'the live connection');
+  // The API goes away; the run finishes while nobody can tell the page.
+  const apiPid = Number(readFileSync(pidFile, 'utf8'));
+  process.kill(apiPid, 'SIGTERM');
+  await until(async () => ['reconnecting…', 'disconnected'].includes(await page.getByTestId('connection-phase').innerText()),
+    'the page to notice the lost connection', 60_000, 50);
+  await shot('14-reconnecting');
+  release(worker);
+  await until(() => { try { process.kill(worker, 0); return false; } catch { return true; } }, 'the worker to finish', 120_000);
+  // The API is back (restarted by the harness): the page reconnects by itself and shows the truth.
+  await until(async () => Number(readFileSync(pidFile, 'utf8')) !== apiPid, 'the API to restart', 120_000);
+  await until(async () => (await page.getByTestId('connection-phase').innerText()) === 'live', 'the page to reconnect', 180_000);
+  await until(async () => (await shownState()) === 'completed', 'the completed state after reconnecting', 120_000);
+  await until(async () => Number(await page.getByTestId('progress-bar').getAttribute('data-percent')) === 100, 'progress 100%', 60_000);
+  await page.getByTestId('key-metrics').waitFor({ timeout: 60_000 });
+  await shot('15-reconnected');
 });
 
 await test('the run list shows the runs', async () => {
