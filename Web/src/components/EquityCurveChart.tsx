@@ -1,7 +1,7 @@
 // The equity curve with a drawdown pane, the benchmark overlaid and trade entry/exit markers; zoom with the
 // wheel or a pinch, pan by dragging, a crosshair that follows the pointer. While a run is live, new points are
 // appended as they arrive instead of redrawing the whole curve.
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Button, Space, Typography } from 'antd';
 import {
   AreaSeries, ColorType, CrosshairMode, LineSeries, createChart, createSeriesMarkers,
@@ -50,11 +50,13 @@ function snap(times: UTCTimestamp[], t: number): UTCTimestamp | null {
   return times[lo];
 }
 
-const MAX_MARKERS = 400;
+/** More trades than this in view and the markers would hide the curve: the chart asks to zoom in instead. */
+export const MAX_TRADES_MARKED = 150;
 
+/** Entry and exit markers of the trades, snapped onto the curve's times. */
 export function tradeMarkers(trades: Trade[], times: UTCTimestamp[]): SeriesMarker<Time>[] {
   const markers: SeriesMarker<Time>[] = [];
-  for (const trade of trades.slice(-MAX_MARKERS / 2)) {
+  for (const trade of trades) {
     const entry = snap(times, toTime(trade.entryTime));
     const exit = snap(times, toTime(trade.exitTime));
     const long = trade.side === 'long';
@@ -128,10 +130,39 @@ export function EquityCurveChart({ equity, drawdown, benchmark, benchmarkLabel, 
     benchmarkSeries.current?.setData(benchmark && first && base ? series(benchmark, first / base) : []);
   }, [benchmark, equity]);
 
+  // Markers for the trades in view, redrawn as the view is zoomed or panned.
+  const [hiddenTrades, setHiddenTrades] = useState(0);
   useEffect(() => {
+    const c = chart.current;
+    if (!c) return;
     const times = series(equity).map((p) => p.time);
-    markers.current?.setMarkers(tradeMarkers(trades, times));
-  }, [trades, equity]);
+    const entries = trades.map((t) => ({ trade: t, entry: toTime(t.entryTime), exit: toTime(t.exitTime) }));
+    let frame = 0;
+    const redraw = () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => {
+        const range = c.timeScale().getVisibleRange();
+        const from = range ? (range.from as number) : -Infinity;
+        const to = range ? (range.to as number) : Infinity;
+        const inView = entries.filter((e) => e.exit >= from && e.entry <= to).map((e) => e.trade);
+        const shown = inView.length <= MAX_TRADES_MARKED ? inView : [];
+        markers.current?.setMarkers(tradeMarkers(shown, times));
+        setHiddenTrades(inView.length - shown.length);
+      });
+    };
+    redraw();
+    c.timeScale().subscribeVisibleTimeRangeChange(redraw);
+    return () => {
+      cancelAnimationFrame(frame);
+      c.timeScale().unsubscribeVisibleTimeRangeChange(redraw);
+    };
+  }, [trades, equity, height, benchmarkLabel]);
+
+  // Intraday curves show the time of day on the axis.
+  useEffect(() => {
+    const intraday = equity.some((p) => p.time.length > 10 && !/T00:00(:00(\.0+)?)?(Z|[+-]00:00)?$/.test(p.time));
+    chart.current?.applyOptions({ timeScale: { timeVisible: intraday } });
+  }, [equity, height, benchmarkLabel]);
 
   return (
     <div>
@@ -140,6 +171,11 @@ export function EquityCurveChart({ equity, drawdown, benchmark, benchmarkLabel, 
           Scroll to zoom, drag to pan. Blue: equity{benchmark?.length ? `; orange: ${benchmarkLabel ?? 'benchmark'} buy-and-hold (scaled to the same capital)` : ''}; arrows: entries; dots: exits (green profit, red loss). Lower pane: drawdown.
         </Typography.Text>
         <Button size="small" onClick={() => chart.current?.timeScale().fitContent()}>Reset zoom</Button>
+        {hiddenTrades > 0 && (
+          <Typography.Text type="secondary" style={{ fontSize: 12 }} data-testid="markers-hidden">
+            {hiddenTrades.toLocaleString('en-US')} trades in view: zoom in to see their markers.
+          </Typography.Text>
+        )}
       </Space>
       <div ref={container} style={{ height, width: '100%' }} data-testid="equity-chart" data-points={equity.length}
         role="img" aria-label={`Equity curve, ${equity.length} points`} />
