@@ -41,9 +41,9 @@ export function TradeAnalysisTable({ trades, currency = 'USD', loading }: { trad
       render: (s: string) => <Tag color={s === 'long' ? 'blue' : 'purple'}>{s}</Tag>,
     },
     { title: 'Qty', dataIndex: 'quantity', align: 'right', width: 80, sorter: (a, b) => a.quantity - b.quantity, render: price },
-    { title: 'Entry time', dataIndex: 'entryTime', width: 160, sorter: (a, b) => a.entryTime.localeCompare(b.entryTime), render: when },
+    { title: 'Entry time (UTC)', dataIndex: 'entryTime', width: 160, sorter: (a, b) => a.entryTime.localeCompare(b.entryTime), render: when },
     { title: 'Entry', dataIndex: 'entryPrice', align: 'right', width: 90, render: price },
-    { title: 'Exit time', dataIndex: 'exitTime', width: 160, sorter: (a, b) => a.exitTime.localeCompare(b.exitTime), render: when },
+    { title: 'Exit time (UTC)', dataIndex: 'exitTime', width: 160, sorter: (a, b) => a.exitTime.localeCompare(b.exitTime), render: when },
     { title: 'Exit', dataIndex: 'exitPrice', align: 'right', width: 90, render: price },
     {
       title: 'P&L', dataIndex: 'pnl', align: 'right', width: 110, sorter: (a, b) => a.pnl - b.pnl,
