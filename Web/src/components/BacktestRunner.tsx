@@ -88,6 +88,7 @@ export function BacktestRunner() {
         />
         <Space>
           <Badge status={phaseText.status} text={<span style={{ color: '#fff' }}>{phaseText.text}</span>} />
+          <Typography.Link href="/swagger" target="_blank" style={{ color: '#fff' }}>API docs</Typography.Link>
           <Button size="small" onClick={signOut}>Sign out</Button>
         </Space>
       </Layout.Header>
