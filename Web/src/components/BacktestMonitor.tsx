@@ -35,6 +35,8 @@ export function BacktestMonitor({ live, currency = 'USD' }: { live: LiveState; c
   const money = (v: number | undefined) => v === undefined ? '—'
     : new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: 0 }).format(v);
   const badge = PHASE_BADGE[phase];
+  // A paused or waiting run has no rate and no ETA.
+  const moving = state === 'running' || state === 'starting';
 
   return (
     <Card
@@ -55,8 +57,8 @@ export function BacktestMonitor({ live, currency = 'USD' }: { live: LiveState; c
         data-percent={percent}
       />
       <Row gutter={[12, 12]}>
-        <Col xs={12} md={6}><Statistic title="ETA" value={isTerminal(state) ? '—' : formatEta(p?.estimatedTimeRemaining)} /></Col>
-        <Col xs={12} md={6}><Statistic title="Bars/s" value={p ? Math.round(p.processingRate).toLocaleString('en-US') : '—'} /></Col>
+        <Col xs={12} md={6}><Statistic title="ETA" value={moving ? formatEta(p?.estimatedTimeRemaining) : '—'} /></Col>
+        <Col xs={12} md={6}><Statistic title="Bars/s" value={p && (moving || done) ? Math.round(p.processingRate).toLocaleString('en-US') : '—'} /></Col>
         <Col xs={12} md={6}><Statistic title="Processing date" value={p?.currentDate?.slice(0, 10) || '—'} /></Col>
         <Col xs={12} md={6}>
           <Statistic title="Bars" value={p ? `${p.processedBars.toLocaleString('en-US')} / ${p.totalBars.toLocaleString('en-US')}` : '—'} />
