@@ -50,7 +50,7 @@ internal static class ClusterBench
 
     private sealed record Options(int InProcessRuns, int ProcessRuns, int Warmups, int QueueSize, int EventRuns, string[] Runners);
 
-    private sealed record Stats(int Count, double Min, double P50, double P99, double Max)
+    internal sealed record Stats(int Count, double Min, double P50, double P99, double Max)
     {
         public static Stats Of(IReadOnlyCollection<double> values)
         {
@@ -188,7 +188,7 @@ internal static class ClusterBench
         return allMet ? 0 : 1;
     }
 
-    private static async Task<IHost> StartSilo(string connectionString, string runner, string data, string work)
+    internal static async Task<IHost> StartSilo(string connectionString, string runner, string data, string work, int limit = Limit)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Error);
@@ -207,8 +207,8 @@ internal static class ClusterBench
                 o.Runner = runner;
                 o.DataDirectory = data;
                 o.WorkDirectory = work;
-                o.MaxConcurrent = Limit;
-                o.MaxConcurrentPerOwner = Limit;
+                o.MaxConcurrent = limit;
+                o.MaxConcurrentPerOwner = limit;
             });
         });
         var host = builder.Build();
@@ -347,7 +347,7 @@ internal static class ClusterBench
     }
 
     /// <summary>BACKTESTING_DB, or the project-local server that scripts/postgres.sh starts.</summary>
-    private static async Task<string> PostgresServer()
+    internal static async Task<string> PostgresServer()
     {
         var fromEnvironment = Environment.GetEnvironmentVariable("BACKTESTING_DB");
         if (!string.IsNullOrEmpty(fromEnvironment))
@@ -373,7 +373,7 @@ internal static class ClusterBench
         return (await output).Trim();
     }
 
-    private static async Task Execute(string connectionString, string sql)
+    internal static async Task Execute(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
@@ -381,7 +381,7 @@ internal static class ClusterBench
         await command.ExecuteNonQueryAsync();
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

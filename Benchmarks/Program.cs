@@ -11,6 +11,9 @@ const string Usage = """
       cluster [--runs N] [--process-runs N] [--queue N] [--event-runs N] [--runners inProcess,process]
                                      one real silo in this process on a fresh PostgreSQL database: submit-to-complete
                                      overhead, queue throughput and event latency; prints one table
+      api [--requests N] [--subscribers N]
+                                     the API in this process on a real silo: GET /results and GET /list latency, and
+                                     SignalR fan-out to N subscribers; prints one table
     """;
 
 if (args.Length == 0)
@@ -39,6 +42,8 @@ switch (args[0])
         return EndToEnd.Run(rest);
     case "cluster":
         return await ClusterBench.RunAsync(rest);
+    case "api":
+        return await ApiBench.RunAsync(rest);
     case EndToEnd.ChildMode:
         return EndToEndChild.Run(rest);
     default:

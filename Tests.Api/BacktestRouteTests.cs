@@ -53,11 +53,25 @@ public sealed class BacktestRouteTests(ApiFixture fixture)
         var whole = await alice.GetFromJsonAsync<JsonElement>($"{Routes}/results/{id}");
         Assert.Equal(whole.GetProperty("equityPointsStored").GetInt32(), whole.GetProperty("equityCurve").GetArrayLength());
 
-        var list = await alice.GetFromJsonAsync<JsonElement>($"{Routes}/list?status=completed&strategy=MovingAverageCross&sort=createdOldest&pageSize=100");
+        // The stored row follows the grain's state a moment later: wait for the listing to show it completed.
+        JsonElement list;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        do
+        {
+            list = await alice.GetFromJsonAsync<JsonElement>($"{Routes}/list?status=completed&strategy=MovingAverageCross&sort=createdOldest&pageSize=100");
+        }
+        while (!list.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("id").GetGuid() == id) && DateTime.UtcNow < deadline && await Pause());
+
         Assert.Contains(list.GetProperty("items").EnumerateArray(), i => i.GetProperty("id").GetGuid() == id);
         Assert.All(list.GetProperty("items").EnumerateArray(), i => Assert.Equal(aliceId, i.GetProperty("owner").GetString()));
         var future = await alice.GetFromJsonAsync<JsonElement>($"{Routes}/list?from={DateTime.UtcNow.AddDays(1):yyyy-MM-dd}");
         Assert.Equal(0, future.GetProperty("totalCount").GetInt64());
+    }
+
+    private static async Task<bool> Pause()
+    {
+        await Task.Delay(50);
+        return true;
     }
 
     [Fact]

@@ -356,10 +356,11 @@ public static class BacktestRoutes
                 return Problems.NotFound(id);
             }
 
-            if (record.Status != StoredStatus.Completed)
+            // The grain's state is the authority (the stored row follows it a moment later).
+            var state = (await client.GetGrain<IBacktestGrain>(id).GetStatus()).State;
+            if (state != BacktestState.Completed)
             {
-                return Results.Problem(statusCode: 409, title: "Conflict", detail: $"backtest {id} is {record.Status}; only completed backtests are compared",
-                    extensions: new Dictionary<string, object?> { ["backtestId"] = id, ["currentState"] = record.Status });
+                return Problems.Conflict(id, state, $"backtest {id} is {StatusWords.Of(state)}; only completed backtests are compared");
             }
         }
 

@@ -20,7 +20,8 @@ namespace Backtesting.Api.Hosting;
 /// <summary>Builds the API: services, middleware and routes, in one place.</summary>
 public static class ApiApp
 {
-    public static WebApplication Build(string[] args)
+    /// <param name="configureServices">Extra registrations (a benchmark hands in its silo's cluster client).</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         var configuration = builder.Configuration;
@@ -60,6 +61,7 @@ public static class ApiApp
             policy.WithOrigins(options.CorsOrigins).AllowAnyHeader().AllowAnyMethod().AllowCredentials()));
         services.AddBacktestingHealthChecks();
         services.AddBacktestingOpenApi();
+        configureServices?.Invoke(services);
 
         var app = builder.Build();
         app.UseExceptionHandler();

@@ -1,0 +1,286 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Backtesting.Api.Hosting;
+using Backtesting.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace Backtesting.Benchmarks;
+
+/// <summary>
+/// The API benchmark: one real silo (in-process runner) on a fresh PostgreSQL database and the API in this
+/// process on a real Kestrel port, measured through HTTP and SignalR clients like any consumer.
+/// </summary>
+internal static class ApiBench
+{
+    private const double ResultsGoalMs = 50;
+    private const double ListGoalMs = 30;
+    private const double FanOutGoalMs = 100;
+    private const string Key = "bench-key-0123456789abcdef";
+
+    private const string YearDaily = """
+        {"strategyClass":"MovingAverageCross","strategyConfig":{"fastPeriod":10,"slowPeriod":30},"useCache":false,
+         "startDate":"2019-01-01","endDate":"2019-12-31","instruments":["SPY"],"initialBalance":100000}
+        """;
+
+    // The bundled minute data covers a week of October 2013: the month's range runs over what is there.
+    private const string MonthMinute = """
+        {"strategyClass":"MovingAverageCross","strategyConfig":{"fastPeriod":10,"slowPeriod":30},"useCache":false,
+         "startDate":"2013-10-01","endDate":"2013-10-31","instruments":["SPY","IBM","BAC","AIG"],
+         "dataConfiguration":{"resolution":"minute"},"initialBalance":100000}
+        """;
+
+    // Blocks the only slot while the subscribers join: a week of four instruments' minute bars, paused once it runs.
+    private const string Blocker = """
+        {"strategyClass":"MovingAverageCross","strategyConfig":{"fastPeriod":5,"slowPeriod":50},"useCache":false,
+         "startDate":"2013-10-07","endDate":"2013-10-11","instruments":["SPY","IBM","BAC","AIG"],
+         "dataConfiguration":{"resolution":"minute"},"initialBalance":100000}
+        """;
+
+    // The watched run: five years of daily SPY, an event per day's equity and per trade.
+    private const string Watched = """
+        {"strategyClass":"MovingAverageCross","strategyConfig":{"fastPeriod":10,"slowPeriod":30},"useCache":false,
+         "startDate":"2015-01-02","endDate":"2019-12-31","instruments":["SPY"],"initialBalance":100000}
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var requests = 500;
+        var subscribers = 100;
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            switch (args[i])
+            {
+                case "--requests": requests = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--subscribers": subscribers = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                default:
+                    Console.Error.WriteLine($"unknown option '{args[i]}'");
+                    return 2;
+            }
+        }
+
+        var root = RepositoryRoot.Find();
+        var data = Path.Combine(root, "data", "lean");
+        var server = await ClusterBench.PostgresServer();
+        var database = "apibench_" + Guid.NewGuid().ToString("N");
+        await ClusterBench.Execute(server, $"CREATE DATABASE \"{database}\"");
+        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database, Pooling = true }.ConnectionString;
+        var work = Path.Combine(Path.GetTempPath(), "backtesting-api-bench-" + Guid.NewGuid().ToString("N"));
+        var port = ClusterBench.FreePort();
+        var rows = new List<(string Name, ClusterBench.Stats Stats, string Note)>();
+        var goals = new List<(string Goal, string Measured, bool Met)>();
+        try
+        {
+            await SchemaMigrator.ApplyAsync(connectionString);
+            await using (var dataSource = NpgsqlDataSource.Create(connectionString))
+            {
+                await new ApiKeyStore(dataSource).AddKeyAsync("bench", ApiRoles.User, Key, null);
+            }
+
+            // One slot: the fan-out phase holds it with a paused run while its subscribers join.
+            using var silo = await ClusterBench.StartSilo(connectionString, "inProcess", data, work, limit: 1);
+            var client = silo.Services.GetRequiredService<IClusterClient>();
+            await using var api = ApiApp.Build(
+            [
+                $"--ConnectionStrings:Backtesting={connectionString}", "--Api:ExternalClusterClient=true", $"--Api:Urls=http://127.0.0.1:{port}",
+                $"--Backtesting:DataDirectory={data}", "--Logging:LogLevel:Default=Warning", "--Logging:Console:FormatterName=simple",
+            ], services => services.AddSingleton(client));
+            await api.StartAsync();
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+            Console.WriteLine($"Backtesting API benchmark: {Environment.ProcessorCount} cores, one silo and the API in this process, PostgreSQL on this machine");
+
+            // (1) GET /results/{id}
+            foreach (var (name, config) in new[] { ("1-year daily run", YearDaily), ("1-month minute run (4 instruments)", MonthMinute) })
+            {
+                var id = await Start(http, config);
+                await WaitForEnd(http, id);
+                using var sample = await http.GetAsync($"/api/v1/nautilus/backtest/results/{id}");
+                var size = (await sample.Content.ReadAsByteArrayAsync()).Length;
+                var document = JsonDocument.Parse(await http.GetStringAsync($"/api/v1/nautilus/backtest/results/{id}")).RootElement;
+                var note = $"{size / 1024} KB: {document.GetProperty("equityPointsStored").GetInt32()} equity points, " +
+                           $"{document.GetProperty("trades").GetProperty("totalCount").GetInt32()} trades (first page of 100)";
+                var stats = await Measure(http, $"/api/v1/nautilus/backtest/results/{id}", requests);
+                rows.Add(($"GET /results, {name}", stats, note));
+                goals.Add(($"GET /results p99 < {ResultsGoalMs:F0} ms, {name}", $"p99 {stats.P99:F1} ms", stats.P99 < ResultsGoalMs));
+            }
+
+            // (2) GET /list over 10,000 stored backtests of this user.
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                await connection.OpenAsync();
+                await using var insert = new NpgsqlCommand("""
+                    INSERT INTO backtests (backtest_id, owner, strategy_name, configuration, start_date, end_date, status, created_at, completed_at, progress, priority)
+                    SELECT gen_random_uuid(), 'bench', (ARRAY['MovingAverageCross','RsiMeanReversion','BollingerBands'])[1 + i % 3], '{}'::jsonb,
+                           '2019-01-01', '2019-12-31', (ARRAY['completed','failed','cancelled','queued'])[1 + i % 4],
+                           now() - make_interval(secs => i), now() - make_interval(secs => i), 100, i % 4
+                      FROM generate_series(1, 10000) AS i
+                    """, connection);
+                await insert.ExecuteNonQueryAsync();
+                await using var analyze = new NpgsqlCommand("ANALYZE backtests", connection);
+                await analyze.ExecuteNonQueryAsync();
+            }
+
+            foreach (var (name, query) in new[]
+                     {
+                         ("newest first, page 1 of 50", "pageSize=50"),
+                         ("page 100 of 50", "page=100&pageSize=50"),
+                         ("status + strategy filter, by priority", "status=completed&strategy=RsiMeanReversion&sort=priorityHighest&pageSize=50"),
+                     })
+            {
+                var stats = await Measure(http, "/api/v1/nautilus/backtest/list?" + query, requests);
+                rows.Add(($"GET /list of 10,000, {name}", stats, ""));
+                goals.Add(($"GET /list p99 < {ListGoalMs:F0} ms, {name}", $"p99 {stats.P99:F1} ms", stats.P99 < ListGoalMs));
+            }
+
+            // (3) SignalR fan-out: every subscriber joins while the watched run waits, then gets every event.
+            var (latency, complete, events) = await FanOut(http, subscribers);
+            rows.Add(($"SignalR, {subscribers} subscribers: worker line -> client", latency, $"{events} events each"));
+            goals.Add(($"every subscriber received every event", $"{complete} of {subscribers}", complete == subscribers));
+            goals.Add(($"fan-out p99 < {FanOutGoalMs:F0} ms", $"p99 {latency.P99:F1} ms", latency.P99 < FanOutGoalMs));
+            await api.StopAsync();
+            await silo.StopAsync();
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await ClusterBench.Execute(server, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            if (Directory.Exists(work))
+            {
+                Directory.Delete(work, recursive: true);
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"  {"figure",-58} {"n",6} {"p50",9} {"p99",9} {"max",9}");
+        foreach (var (name, stats, note) in rows)
+        {
+            Console.WriteLine($"  {name,-58} {stats.Count,6} {stats.P50,6:F1} ms {stats.P99,6:F1} ms {stats.Max,6:F1} ms  {note}");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("Goals");
+        foreach (var (goal, measured, met) in goals)
+        {
+            Console.WriteLine($"  {goal,-58} {measured,-20} {(met ? "met" : "NOT met")}");
+        }
+
+        return goals.All(g => g.Met) ? 0 : 1;
+    }
+
+    private static async Task<ClusterBench.Stats> Measure(HttpClient http, string path, int requests)
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            (await http.GetAsync(path)).EnsureSuccessStatusCode();
+        }
+
+        var times = new List<double>(requests);
+        for (var i = 0; i < requests; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await http.GetAsync(path, HttpCompletionOption.ResponseContentRead);
+            response.EnsureSuccessStatusCode();
+            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        return ClusterBench.Stats.Of(times);
+    }
+
+    private static async Task<(ClusterBench.Stats Latency, int Complete, int Events)> FanOut(HttpClient http, int subscribers)
+    {
+        // Hold the single slot with a paused run, so the watched one waits in the queue while everyone subscribes.
+        Guid blocker;
+        while (true)
+        {
+            blocker = await Start(http, Blocker);
+            while (Status(await http.GetFromJsonAsync<JsonElement>($"/api/v1/nautilus/backtest/status/{blocker}")) is "queued" or "starting" or "created")
+            {
+                await Task.Delay(1);
+            }
+
+            using var pause = await http.PostAsync($"/api/v1/nautilus/backtest/pause/{blocker}", null);
+            if (pause.StatusCode == HttpStatusCode.OK)
+            {
+                break;
+            }
+
+            Console.WriteLine("  (the blocker ended before it could be paused; trying again)");
+        }
+
+        var watched = await Start(http, Watched);
+        var latencies = new ConcurrentBag<double>();
+        var counts = new int[subscribers];
+        var done = new TaskCompletionSource[subscribers];
+        var connections = new List<HubConnection>();
+        for (var i = 0; i < subscribers; i++)
+        {
+            var index = i;
+            done[i] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var connection = new HubConnectionBuilder()
+                .WithUrl(new Uri(http.BaseAddress!, "/hubs/backtests"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(Key))
+                .Build();
+            var snapshotSeen = false;
+            connection.On<JsonElement>("message", message =>
+            {
+                var received = DateTime.UtcNow;
+                if (!snapshotSeen)
+                {
+                    snapshotSeen = true; // the snapshot is made now, not by the worker
+                    return;
+                }
+
+                Interlocked.Increment(ref counts[index]);
+                latencies.Add((received - message.GetProperty("timestamp").GetDateTime().ToUniversalTime()).TotalMilliseconds);
+                if (message.GetProperty("type").GetString() == "backtest_complete")
+                {
+                    done[index].TrySetResult();
+                }
+            });
+            await connection.StartAsync();
+            await connection.InvokeAsync("Subscribe", watched.ToString());
+            connections.Add(connection);
+        }
+
+        await http.PostAsync($"/api/v1/nautilus/backtest/cancel/{blocker}", null);
+        await Task.WhenAll(done.Select(d => d.Task)).WaitAsync(TimeSpan.FromMinutes(5));
+        foreach (var connection in connections)
+        {
+            await connection.DisposeAsync();
+        }
+
+        var expected = counts.Max();
+        return (ClusterBench.Stats.Of(latencies.ToList()), counts.Count(c => c == expected), expected);
+    }
+
+    private static string? Status(JsonElement status) => status.GetProperty("status").GetString();
+
+    private static async Task<Guid> Start(HttpClient http, string config)
+    {
+        using var content = new StringContent(config, System.Text.Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync("/api/v1/nautilus/backtest/start", content);
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"start answered {(int)response.StatusCode}: {body}");
+        }
+
+        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
+    }
+
+    private static async Task WaitForEnd(HttpClient http, Guid id)
+    {
+        while (Status(await http.GetFromJsonAsync<JsonElement>($"/api/v1/nautilus/backtest/status/{id}")) is not ("completed" or "failed" or "cancelled"))
+        {
+            await Task.Delay(50);
+        }
+    }
+}
