@@ -34,14 +34,10 @@ async function toApiError(response: Response): Promise<ApiError> {
   } catch {
     // Not JSON (a proxy error page): the status says enough.
   }
+  // ValidationProblem: { errors: { "<field path>": ["message", ...] }, rules: [{ field, rule, message }] }.
   const fieldErrors: Record<string, string[]> = {};
-  const errors = body.errors;
-  if (Array.isArray(errors)) {
-    for (const e of errors as ValidationErrorItem[]) (fieldErrors[e.field] ??= []).push(e.message);
-  } else if (errors && typeof errors === 'object') {
-    for (const [field, messages] of Object.entries(errors as Record<string, unknown>)) {
-      fieldErrors[field] = Array.isArray(messages) ? messages.map(String) : [String(messages)];
-    }
+  for (const [field, messages] of Object.entries((body.errors ?? {}) as Record<string, unknown>)) {
+    fieldErrors[field] = Array.isArray(messages) ? messages.map(String) : [String(messages)];
   }
   const retry = Number(response.headers.get('Retry-After'));
   return new ApiError(
@@ -66,11 +62,11 @@ function normalizePriority(raw: unknown): Priority | undefined {
 }
 
 function normalizeStatus(raw: Record<string, unknown>): BacktestStatus {
-  const state = snakeToCamel(lowerFirst(String(raw.status ?? raw.state ?? 'created'))) as BacktestState;
+  const state = snakeToCamel(String(raw.status)) as BacktestState;
   const progress = raw.progress;
   return {
     ...(raw as unknown as BacktestStatus),
-    id: String(raw.id ?? raw.backtestId),
+    id: String(raw.id),
     state,
     priority: normalizePriority(raw.priority),
     // The list gives progress as a bare percentage; the status gives the seed's progress object.
@@ -89,45 +85,31 @@ function normalizeInstrument(raw: Record<string, unknown>): InstrumentInfo {
   return { ...(raw as unknown as InstrumentInfo), availability };
 }
 
-function toPoints(raw: unknown, valueKey = 'equity'): ChartPoint[] {
+/** Curve points as the API writes them: {time, equity, ...}, {time, drawdown} or {date, equity}. */
+function toPoints(raw: unknown, valueKey: 'equity' | 'drawdown'): ChartPoint[] {
   if (!Array.isArray(raw)) return [];
-  return raw.map((p: Record<string, unknown>) => ({
-    time: String(p.time ?? p.date),
-    value: Number(p.value ?? p[valueKey]),
-  }));
+  return raw.map((p: Record<string, unknown>) => ({ time: String(p.time ?? p.date), value: Number(p[valueKey]) }));
 }
 
+/** GET /results/{id} (Api/Backtests/ResultsView.cs ResultsResponse). */
 function normalizeResults(id: string, raw: Record<string, unknown>): BacktestResults {
-  const tradesRaw = raw.trades as Record<string, unknown> | Trade[] | undefined;
-  const trades: Page<Trade> = Array.isArray(tradesRaw)
-    ? { items: tradesRaw, total: tradesRaw.length, page: 1, pageSize: tradesRaw.length }
-    : {
-        items: (tradesRaw?.items as Trade[]) ?? [],
-        total: Number(tradesRaw?.total ?? tradesRaw?.totalCount ?? 0),
-        page: Number(tradesRaw?.page ?? 1),
-        pageSize: Number(tradesRaw?.pageSize ?? 0),
-      };
-  trades.items = trades.items.map((t) => ({ ...t, side: lowerFirst(String(t.side)) }));
-  const equity = toPoints(raw.equity ?? raw.equityCurve);
-  const drawdownRaw = raw.drawdown ?? raw.drawdownCurve;
-  const drawdown = drawdownRaw
-    ? toPoints(drawdownRaw, 'drawdown')
-    : toPoints(raw.equity ?? raw.equityCurve, 'drawdown');
-  const benchmarkRaw = raw.benchmark as Record<string, unknown> | null | undefined;
+  const tradesRaw = raw.trades as { items: Trade[]; totalCount: number; page: number; pageSize: number };
+  const benchmarkRaw = raw.benchmark as { instrument: string; totalReturn: number; equityCurve: unknown } | null;
   return {
     id,
     partial: Boolean(raw.partial),
     summary: raw.summary as BacktestResults['summary'],
     metrics: (raw.metrics ?? {}) as BacktestResults['metrics'],
-    trades,
-    equity,
-    drawdown,
+    trades: {
+      items: tradesRaw.items.map((t) => ({ ...t, side: lowerFirst(String(t.side)) })),
+      total: tradesRaw.totalCount,
+      page: tradesRaw.page,
+      pageSize: tradesRaw.pageSize,
+    },
+    equity: toPoints(raw.equityCurve, 'equity'),
+    drawdown: toPoints(raw.drawdown, 'drawdown'),
     benchmark: benchmarkRaw
-      ? {
-          instrument: String(benchmarkRaw.instrument ?? ''),
-          totalReturn: Number(benchmarkRaw.totalReturn ?? 0),
-          equity: toPoints(benchmarkRaw.equity ?? benchmarkRaw.equityCurve),
-        }
+      ? { instrument: benchmarkRaw.instrument, totalReturn: benchmarkRaw.totalReturn, equity: toPoints(benchmarkRaw.equityCurve, 'equity') }
       : null,
     monthlyReturns: (raw.monthlyReturns as BacktestResults['monthlyReturns']) ?? [],
     notes: raw.notes as string[] | undefined,
@@ -165,19 +147,16 @@ export class ApiClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  strategies = async (): Promise<StrategyTemplate[]> => {
-    const raw = await this.request<StrategyTemplate[] | { items: StrategyTemplate[] }>('GET', '/api/v1/strategies');
-    return Array.isArray(raw) ? raw : raw.items;
-  };
+  strategies = (): Promise<StrategyTemplate[]> => this.request('GET', '/api/v1/strategies');
 
   instruments = async (): Promise<InstrumentInfo[]> => {
-    const raw = await this.request<Record<string, unknown>[] | { instruments: Record<string, unknown>[] }>('GET', '/api/v1/instruments');
-    return (Array.isArray(raw) ? raw : raw.instruments).map(normalizeInstrument);
+    const raw = await this.request<{ instruments: Record<string, unknown>[] }>('GET', '/api/v1/instruments');
+    return raw.instruments.map(normalizeInstrument);
   };
 
   start = async (config: BacktestConfig, priority: Priority): Promise<{ id: string }> => {
-    const raw = await this.request<Record<string, unknown>>('POST', `${BACKTEST_BASE}/start`, { ...config, priority });
-    return { id: String(raw.id ?? raw.backtestId) };
+    const raw = await this.request<{ id: string }>('POST', `${BACKTEST_BASE}/start`, { ...config, priority });
+    return { id: raw.id };
   };
 
   status = async (id: string): Promise<BacktestStatus> =>
@@ -207,24 +186,18 @@ export class ApiClient {
     for (const [k, v] of Object.entries(query)) {
       if (v !== undefined && v !== '') params.set(k, k === 'status' ? stateWord(String(v)) : String(v));
     }
-    const raw = await this.request<Record<string, unknown> | Record<string, unknown>[]>(
+    const raw = await this.request<{ items: Record<string, unknown>[]; totalCount: number; page: number; pageSize: number }>(
       'GET', `${BACKTEST_BASE}/list?${params}`);
-    const items = (Array.isArray(raw) ? raw : (raw.items as Record<string, unknown>[])) ?? [];
-    return {
-      items: items.map(normalizeStatus),
-      total: Number(Array.isArray(raw) ? raw.length : raw.totalCount ?? raw.total ?? items.length),
-      page: Number(Array.isArray(raw) ? 1 : raw.page ?? 1),
-      pageSize: Number(Array.isArray(raw) ? raw.length : raw.pageSize ?? items.length),
-    };
+    return { items: raw.items.map(normalizeStatus), total: raw.totalCount, page: raw.page, pageSize: raw.pageSize };
   };
 
   /** Running, then waiting backtests in the order they will run, each with its current status. */
   queue = async (): Promise<QueueEntry[]> => {
     const raw = await this.request<{ queued: Record<string, unknown>[]; running: Record<string, unknown>[] }>(
       'GET', `${BACKTEST_BASE}/queue`);
-    const entries = [...(raw.running ?? []), ...(raw.queued ?? [])];
+    const entries = [...raw.running, ...raw.queued];
     return Promise.all(entries.map(async (entry) => {
-      const id = String(entry.backtestId ?? entry.id);
+      const id = String(entry.backtestId);
       const status = await this.status(id).catch(() => null);
       return {
         ...(status ?? normalizeStatus(entry)),

@@ -437,7 +437,7 @@ export function BacktestConfiguration({ strategies, instruments, onSubmit, initi
         onOk={run}
         confirmLoading={submitting}
         onCancel={() => setPending(null)}
-        destroyOnClose
+        destroyOnHidden
       >
         {pending && (
           <Descriptions size="small" column={1} bordered data-testid="confirm-summary">

@@ -7,7 +7,8 @@ import {
 import type { LiveMessage } from '../api/types';
 
 export const HUB_PATH = '/hubs/backtests';
-const MESSAGE_TYPES = ['backtest_progress', 'backtest_error', 'backtest_complete', 'backtest_trade', 'backtest_equity'];
+/** The client method the API's hub sends every message to (Api/Realtime/BacktestHub.cs). */
+const MESSAGE_METHOD = 'message';
 
 export type ConnectionPhase = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -42,8 +43,7 @@ export class LiveHub {
       if (!message || typeof message !== 'object' || !message.backtestId) return;
       this.listeners.get(message.backtestId)?.forEach((l) => l.onMessage(message));
     };
-    for (const type of MESSAGE_TYPES) this.connection.on(type, dispatch);
-    for (const name of ['message', 'event', 'backtestEvent', 'BacktestEvent']) this.connection.on(name, dispatch);
+    this.connection.on(MESSAGE_METHOD, dispatch);
 
     this.connection.onreconnecting(() => this.setPhase('reconnecting'));
     this.connection.onreconnected(async () => {

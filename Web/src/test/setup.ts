@@ -20,7 +20,8 @@ if (!('ResizeObserver' in window)) {
   };
 }
 const getComputedStyle = window.getComputedStyle;
-window.getComputedStyle = (element: Element, pseudo?: string | null) => getComputedStyle(element, pseudo ?? undefined);
+// jsdom cannot style pseudo-elements; the components never need them.
+window.getComputedStyle = (element: Element) => getComputedStyle(element);
 
 // Ant Design's forms are heavy in jsdom; a loaded machine needs patience, not fixed sleeps.
 configure({ asyncUtilTimeout: 10_000 });
