@@ -304,7 +304,8 @@ public class ClusterTests
         var received = new List<BacktestEvent>();
         var completed = new TaskCompletionSource();
         var stream = host.Client.GetStreamProvider(StreamNames.Provider).GetStream<BacktestEvent>(StreamId.Create(StreamNames.Namespace, id));
-        var subscription = await stream.SubscribeAsync((e, _) =>
+        var resultsStoredAtCompletion = false;
+        var subscription = await stream.SubscribeAsync(async (e, _) =>
         {
             lock (received)
             {
@@ -313,16 +314,18 @@ public class ClusterTests
 
             if (e.Type == "backtest_complete")
             {
+                // A client that reads the results on completion must find them.
+                resultsStoredAtCompletion = await host.Store.GetResultAsync(id) is not null;
                 completed.TrySetResult();
             }
-
-            return Task.CompletedTask;
         });
         await host.Backtest(id).Submit(Submission(Daily));
         await completed.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(resultsStoredAtCompletion, "the results were stored before the completion was published");
         await subscription.UnsubscribeAsync();
         Assert.Contains(received, e => e.Type == "backtest_progress");
         Assert.Contains(received, e => e.Type == "backtest_trade");
+        Assert.Single(received, e => e.Type == "backtest_complete");
         var complete = received.Last(e => e.Type == "backtest_complete");
         Assert.Contains($"/api/v1/nautilus/backtest/results/{id}", complete.Json);
         Assert.All(received, e => Assert.Equal(id, e.BacktestId));
