@@ -20,6 +20,8 @@ config="${1:-examples/spy-sma-cross.json}"
 output=".state/demo"
 log "building"
 dotnet build Backtesting.sln -c Release -nologo -v quiet | tail -n 2
+# The dashboard, which the API serves at / (npm ci on first use, then a production build into Web/dist).
+scripts/web.sh build
 
 log "1/2 a backtest through the worker: $config"
 mkdir -p "$output"

@@ -37,6 +37,14 @@ dotnet test Backtesting.sln -c Release --no-build --nologo -m:1 \
 status=${PIPESTATUS[0]}
 set -e
 
+# The dashboard: its build (with the bundle budget), component tests (Vitest) and browser tests (Chromium)
+# against a silo and the API on a fresh database. Their counts join the totals below.
+log "running the dashboard's tests (scripts/web.sh)"
+web_status=0
+WEB_E2E_NO_DOTNET_BUILD=1 scripts/web.sh test || web_status=$?
+read -r web_passed web_failed web_skipped < "$results_dir/web-totals" || { web_passed=0; web_failed=1; web_skipped=0; }
+if [ "$web_status" -ne 0 ] && [ "$status" -eq 0 ]; then status=$web_status; fi
+
 # Totals over every suite that ran, read from the runner's per-assembly summary lines.
 read -r passed failed skipped < <(awk '
   /(Passed|Failed)!  *- *Failed:/ {
@@ -46,6 +54,7 @@ read -r passed failed skipped < <(awk '
   }
   END { printf "%d %d %d\n", p, f, s }' "$results_dir/dotnet-test.log")
 
+passed=$((passed + web_passed)); failed=$((failed + web_failed)); skipped=$((skipped + web_skipped))
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
   echo "no tests ran" >&2
   status=1

@@ -39,6 +39,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private Task? _supervision;
     private IGrainTimer? _tick;
     private IAsyncStream<BacktestEvent>? _stream;
+    /// <summary>The worker's completion line, held back until its results are stored.</summary>
+    private BacktestEvent? _workerCompletion;
     private BacktestState? _stopAs;
     private string? _stopReason;
     private Stopwatch? _runningSince;
@@ -405,6 +407,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
         _stopAs = null;
         _stopReason = null;
+        _workerCompletion = null;
         try
         {
             _run = await _runner.StartAsync(request, CancellationToken.None);
@@ -595,9 +598,11 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 break;
             case MessageTypes.Complete:
                 S.Summary = data.Deserialize<BacktestCompleteData>(JsonDefaults.Options)?.Summary;
-                // The worker's results URL is a file name; clients get the API's.
-                line = line.Replace("\"resultsUrl\":\"results.json\"", $"\"resultsUrl\":\"{ResultsUrl}\"", StringComparison.Ordinal);
-                break;
+                // The worker's results URL is a file name; clients get the API's. The event waits until the results
+                // are stored: a client that reads them on completion must find them.
+                _workerCompletion = new BacktestEvent(Id, type,
+                    line.Replace("\"resultsUrl\":\"results.json\"", $"\"resultsUrl\":\"{ResultsUrl}\"", StringComparison.Ordinal));
+                return null;
         }
 
         // Progress is persisted by the supervision tick, not here: a database write on this path would hold up
@@ -668,6 +673,11 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 S.Summary = SummaryOf(result);
                 S.Checkpoint = null;
                 await Finish(BacktestState.Completed, null);
+                if (_workerCompletion is { } completion && _stream is not null)
+                {
+                    await _stream.OnNextAsync(completion);
+                }
+
                 TryDelete(Path.GetDirectoryName(request.OutputDirectory)!);
                 return;
             case ExitCodes.Failed or ExitCodes.InvalidConfig or ExitCodes.CheckpointMismatch or ExitCodes.Usage:

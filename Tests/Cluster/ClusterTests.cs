@@ -4,6 +4,8 @@ using Backtesting.Engine.Data;
 using Backtesting.Engine.Results;
 using Backtesting.Engine.Strategies;
 using Backtesting.Grains.Interfaces;
+using Backtesting.Grains.Runners;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Streams;
 
 namespace Backtesting.Tests.Cluster;
@@ -302,7 +304,8 @@ public class ClusterTests
         var received = new List<BacktestEvent>();
         var completed = new TaskCompletionSource();
         var stream = host.Client.GetStreamProvider(StreamNames.Provider).GetStream<BacktestEvent>(StreamId.Create(StreamNames.Namespace, id));
-        var subscription = await stream.SubscribeAsync((e, _) =>
+        var resultsStoredAtCompletion = false;
+        var subscription = await stream.SubscribeAsync(async (e, _) =>
         {
             lock (received)
             {
@@ -311,16 +314,18 @@ public class ClusterTests
 
             if (e.Type == "backtest_complete")
             {
+                // A client that reads the results on completion must find them.
+                resultsStoredAtCompletion = await host.Store.GetResultAsync(id) is not null;
                 completed.TrySetResult();
             }
-
-            return Task.CompletedTask;
         });
         await host.Backtest(id).Submit(Submission(Daily));
         await completed.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(resultsStoredAtCompletion, "the results were stored before the completion was published");
         await subscription.UnsubscribeAsync();
         Assert.Contains(received, e => e.Type == "backtest_progress");
         Assert.Contains(received, e => e.Type == "backtest_trade");
+        Assert.Single(received, e => e.Type == "backtest_complete");
         var complete = received.Last(e => e.Type == "backtest_complete");
         Assert.Contains($"/api/v1/nautilus/backtest/results/{id}", complete.Json);
         Assert.All(received, e => Assert.Equal(id, e.BacktestId));
@@ -347,7 +352,9 @@ public class ClusterTests
     [Fact]
     public async Task State_and_queue_survive_a_restart_of_every_silo()
     {
-        await using var host = await TestClusterHost.StartAsync(configure: o => o.MaxConcurrent = 1);
+        // The tick run is slowed (same points, same results) so it is surely still running when it is paused.
+        await using var host = await TestClusterHost.StartAsync(configure: o => o.MaxConcurrent = 1, services: s =>
+            s.AddSingleton<IBacktestRunner>(sp => new InProcessRunner(new ThrottledMarketData(sp.GetRequiredService<IMarketDataProvider>(), 256))));
         var running = Guid.NewGuid();
         var queued = Guid.NewGuid();
         await host.Backtest(running).Submit(Submission(Ticks));

@@ -1,0 +1,466 @@
+// Browser tests of the dashboard in Debian's Chromium (headless, driven by playwright-core) against the real
+// API, silo and PostgreSQL that scripts/web.sh started. Each step is a test; a failing one is recorded with a
+// screenshot and the run goes on where it can. Writes "passed failed skipped" to $WEB_ARTIFACTS/totals.
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const BASE = process.env.WEB_BASE_URL ?? 'http://localhost:8000';
+const KEY = process.env.WEB_API_KEY ?? '';
+const OUT = process.env.WEB_ARTIFACTS ?? '../.state/web-e2e';
+const CHROMIUM = process.env.WEB_CHROMIUM ?? '/usr/bin/chromium';
+const API = `${BASE}/api/v1/nautilus/backtest`;
+mkdirSync(OUT, { recursive: true });
+
+const DAILY = {
+  strategyClass: 'BollingerBands', strategyConfig: { period: 20, stdDevs: 2 },
+  startDate: '2019-01-02', endDate: '2020-12-31', instruments: ['SPY.ARCA'], initialBalance: 100000, baseCurrency: 'USD',
+};
+// About two million ticks: long enough to pause or cancel in the middle (the cluster tests use the same run).
+const TICKS = {
+  strategyClass: 'MovingAverageCross', strategyConfig: { fastPeriod: 50, slowPeriod: 400 },
+  startDate: '2013-10-07', endDate: '2013-10-11', instruments: ['SPY', 'IBM'], initialBalance: 100000,
+  dataConfiguration: { resolution: 'tick', dataType: 'ticks', adjustment: 'raw' },
+  executionSettings: { fillModel: 'nextTick' },
+  riskSettings: { positionSizing: { mode: 'fixedQuantity', quantity: 10 } },
+  useCache: false,
+};
+
+const RECONNECT_TEST = 'after the API restarts the page reconnects and shows the state reached meanwhile';
+
+// ---- a small runner ----
+const results = [];
+const figures = [];
+const consoleErrors = [];
+let page;
+let currentTest = '';
+
+// Responses a test provokes on purpose (the browser logs every 4xx as a console error).
+const EXPECTED_WHILE_API_DOWN = /ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|status of 50[23]/;
+const EXPECTED = {
+  'a wrong key is refused and the admin key signs in': [401],
+  "the server's validation messages appear on the fields": [400],
+};
+
+async function test(name, body) {
+  currentTest = name;
+  const started = Date.now();
+  try {
+    await body();
+    results.push({ name, ok: true });
+    console.log(`  ✓ ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    results.push({ name, ok: false, error: String(e?.stack ?? e) });
+    console.log(`  ✗ ${name}\n    ${String(e?.message ?? e).split('\n').join('\n    ')}`);
+    await page?.screenshot({ path: join(OUT, `FAILED-${slug(name)}.png`), fullPage: true }).catch(() => undefined);
+  }
+}
+const slug = (s) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** Polls until fn returns a truthy value; the deadline is generous (a loaded 2-core machine). */
+async function until(fn, what, timeoutMs = 120_000, everyMs = 250) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+async function api(method, path, body) {
+  const response = await fetch(path.startsWith('http') ? path : `${API}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${KEY}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+const status = (id) => api('GET', `/status/${id}`);
+const waitForStatus = (id, words, timeoutMs) =>
+  until(async () => { const s = await status(id); return words.includes(s.status) && s; }, `${id} to be ${words.join(' or ')}`, timeoutMs);
+
+/** The state word the run page shows. */
+const shownState = () => page.getByTestId('run-detail').getByTestId('state-tag').first().innerText();
+
+// Worker processes the test holds still, released at the end whatever happens.
+const heldWorkers = new Set();
+function release(pid) {
+  try {
+    process.kill(pid, 'SIGCONT');
+  } catch {
+    // already gone
+  }
+  heldWorkers.delete(pid);
+}
+
+/** Starts a tick run and has it paused through the page's Pause button. A tick run takes about a second on an
+ *  idle machine, less than a person (or this test) needs to click: so as soon as the cluster reports it running,
+ *  the test holds its worker process still (SIGSTOP; the process runner pauses runs the same way), which keeps
+ *  the run mid-way until the click lands. Resume (SIGCONT) and cancel then go through the real cluster. */
+async function startAndPauseInBrowser() {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const { id } = await api('POST', '/start', TICKS);
+    const running = await until(async () => {
+      const s = await status(id);
+      const pid = s.attempts?.at(-1)?.processId;
+      return (s.status === 'running' && pid) || ['completed', 'failed', 'cancelled', 'timed_out'].includes(s.status) ? s : null;
+    }, `${id} to run`, 60_000, 10);
+    const pid = running.attempts?.at(-1)?.processId;
+    if (running.status !== 'running' || !pid) continue;
+    try {
+      process.kill(pid, 'SIGSTOP');
+      heldWorkers.add(pid);
+    } catch {
+      continue; // it ended in between
+    }
+    if ((await status(id)).status !== 'running') {
+      release(pid);
+      continue;
+    }
+    await page.goto(`${BASE}/#/runs/${id}`);
+    await until(async () => (await shownState()) === 'running', `${id} shown running`, 30_000);
+    await page.getByRole('button', { name: `Pause ${id}` }).click();
+    await waitForStatus(id, ['paused'], 60_000);
+    // Paused by the cluster now (it stops the process itself); the test's hold is no longer needed.
+    heldWorkers.delete(pid);
+    return id;
+  }
+  throw new Error('every tick run finished before it could be held');
+}
+
+// ---- the run ----
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+  ],
+});
+const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
+page = await context.newPage();
+page.setDefaultTimeout(30_000);
+page.on('console', (m) => {
+  if (m.type() !== 'error') return;
+  const status = /status of (\d{3})/.exec(m.text())?.[1];
+  if (status && (EXPECTED[currentTest] ?? []).includes(Number(status))) return;
+  if (currentTest === RECONNECT_TEST && EXPECTED_WHILE_API_DOWN.test(m.text())) return;
+  consoleErrors.push(`console (${currentTest}): ${m.text()} ${m.location()?.url ?? ''}`);
+});
+page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+
+console.log(`browser tests against ${BASE} (Chromium ${browser.version()}, 1366x768)`);
+let firstRun = null;
+let secondRun = null;
+
+await test('a wrong key is refused and the admin key signs in', async () => {
+  const started = Date.now();
+  await page.goto(BASE);
+  await page.getByTestId('sign-in').waitFor();
+  figures.push(`sign-in page visible ${Date.now() - started} ms after navigation`);
+  await shot('01-sign-in');
+  await page.getByLabel('API key').fill('not-a-key');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('This API key was not accepted.').waitFor();
+  await page.getByLabel('API key').fill(KEY);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('backtest-configuration').waitFor();
+  const stored = await page.evaluate(() => sessionStorage.getItem('backtesting.apiKey'));
+  assert(stored === KEY, 'the key is kept in sessionStorage');
+});
+
+await test('the dashboard loads quickly (figure printed, not asserted)', async () => {
+  // A fresh navigation with the key in the session: time until the form has its strategies.
+  const started = Date.now();
+  await page.goto(`${BASE}/#/new`);
+  await page.reload();
+  await page.locator('#field-strategyClass').waitFor();
+  await until(() => page.getByTestId('parameter-form').locator('input').count(), 'the parameter form', 30_000, 20);
+  const ms = Date.now() - started;
+  const timing = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    return { domContentLoaded: Math.round(nav.domContentLoadedEventEnd), load: Math.round(nav.loadEventEnd) };
+  });
+  figures.push(`dashboard load on localhost: form ready ${ms} ms after navigation (DOMContentLoaded ${timing.domContentLoaded} ms, load ${timing.load} ms; goal < 2000 ms)`);
+});
+
+await test('the configuration form is labelled, keyboard-usable and fits 1366x768', async () => {
+  const unlabelled = await page.evaluate(() => {
+    const form = document.querySelector('[data-testid="backtest-configuration"] form');
+    const fields = [...form.querySelectorAll('input, textarea')].filter((e) => e.type !== 'hidden' && e.offsetParent !== null);
+    return fields.filter((e) => !e.getAttribute('aria-label') && !(e.id && form.querySelector(`label[for="${e.id}"]`)))
+      .map((e) => e.outerHTML.slice(0, 120));
+  });
+  assert(unlabelled.length === 0, `inputs without a label: ${unlabelled.join(' | ')}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 0, `the page is ${overflow}px wider than a 1366px screen`);
+  // Keyboard: from the strategy field, Tab reaches the next fields and the run button.
+  await page.locator('#field-strategyClass').focus();
+  const reached = new Set();
+  for (let i = 0; i < 80; i++) {
+    await page.keyboard.press('Tab');
+    reached.add(await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim().slice(0, 30)));
+    if (reached.has('Review and run')) break;
+  }
+  for (const id of ['field-preset', 'param-fastPeriod', 'field-dateRange', 'field-instruments', 'field-initialBalance', 'field-priority', 'Review and run']) {
+    if (id === 'param-fastPeriod') continue; // the first strategy (alphabetical) may not have this parameter
+    assert(reached.has(id), `Tab does not reach ${id} (reached: ${[...reached].join(', ')})`);
+  }
+});
+
+async function chooseOption(selectInput, text) {
+  await page.locator(`.ant-select-selector:has(${selectInput})`).click();
+  await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: text }).first().click();
+}
+
+await test('the server\'s validation messages appear on the fields', async () => {
+  await page.goto(`${BASE}/#/new`);
+  await chooseOption('#field-strategyClass', 'MovingAverageCross');
+  await page.locator('#param-fastPeriod').waitFor();
+  await page.locator('.ant-select-selector:has(#field-instruments)').click();
+  await page.locator('#field-instruments').fill('SPY.ARCA');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: '1Y' }).click();
+  await page.getByLabel('Initial capital').fill('500');
+  await page.getByRole('button', { name: 'Review and run' }).click();
+  await page.getByRole('button', { name: 'Run backtest' }).click();
+  const item = page.locator('.ant-form-item').filter({ has: page.locator('#field-initialBalance') });
+  await item.getByText('initialBalance must be at least 1,000').waitFor();
+  await page.getByTestId('server-errors').waitFor();
+  await shot('02-validation-errors');
+  const listed = await api('GET', '/list?pageSize=10');
+  assert(listed.totalCount === 0, 'nothing was created by the invalid start');
+});
+
+await test('configure and start a backtest, and watch its progress reach 100%', async () => {
+  await page.getByLabel('Initial capital').fill('250000');
+  await chooseOption('#field-baseCurrency', 'USD');
+  await page.locator('#param-fastPeriod').fill('10');
+  await page.locator('#param-slowPeriod').fill('30');
+  await page.getByRole('button', { name: '2Y' }).click();
+  await shot('03-configuration');
+  await page.getByRole('button', { name: 'Review and run' }).click();
+  await page.getByTestId('confirm-summary').waitFor();
+  await shot('04-confirm');
+  await page.getByRole('button', { name: 'Run backtest' }).click();
+  await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
+  firstRun = page.url().split('/').pop();
+  await until(async () => Number(await page.getByTestId('progress-bar').getAttribute('data-percent')) === 100, 'progress 100%');
+  await until(async () => (await shownState()) === 'completed', 'the completed state');
+  await page.getByTestId('completion').waitFor();
+});
+
+await test('the metrics and the equity chart render', async () => {
+  await page.getByTestId('key-metrics').waitFor();
+  const sharpe = await page.getByTestId('key-metrics').getByTestId('metric-sharpeRatio').innerText();
+  assert(/Sharpe ratio[\s\S]*-?\d+\.\d\d/.test(sharpe), `Sharpe ratio card: ${sharpe}`);
+  const totalReturn = await page.getByTestId('key-metrics').getByTestId('metric-totalReturn').innerText();
+  assert(/-?\d+\.\d\d%/.test(totalReturn), `total return card: ${totalReturn}`);
+  const chart = page.getByTestId('equity-chart').first();
+  await until(async () => Number(await chart.getAttribute('data-points')) > 100, 'equity points');
+  // The chart really drew: its canvases hold non-white pixels.
+  const inked = await until(() => chart.evaluate((el) => {
+    let count = 0;
+    for (const canvas of el.querySelectorAll('canvas')) {
+      const ctx = canvas.getContext('2d');
+      if (!ctx || !canvas.width || !canvas.height) continue;
+      const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 0; i < data.length; i += 16) if (data[i] < 200 || data[i + 1] < 200 || data[i + 2] < 200) count++;
+    }
+    return count;
+  }), 'the chart to draw', 30_000);
+  assert(inked > 500, `the chart drew only ${inked} pixels`);
+  await shot('05-results-overview');
+});
+
+await test('the trades table sorts, filters and pages', async () => {
+  await page.getByRole('tab', { name: 'Trades' }).click();
+  const table = page.getByTestId('trade-table');
+  await table.locator('tbody tr.ant-table-row').first().waitFor();
+  const rows = await table.locator('tbody tr.ant-table-row').count();
+  assert(rows > 0, 'trades are listed');
+  await table.getByRole('columnheader', { name: 'P&L' }).click();
+  const pnls = await table.locator('tbody tr.ant-table-row td:nth-child(9)').allInnerTexts();
+  const numbers = pnls.map((t) => Number(t.replace(/[^0-9.-]/g, '')));
+  assert(numbers.every((v, i) => i === 0 || v >= numbers[i - 1]), `P&L sorted ascending: ${pnls.join(', ')}`);
+  await table.getByLabel('Search trades').fill('long');
+  await table.getByText(/\d+ of \d+ trades/).waitFor();
+  await shot('06-trades');
+  for (const header of ['Entry time', 'Exit time', 'Commission', 'MAE', 'MFE', 'Duration', 'Return']) {
+    assert(await table.getByRole('columnheader', { name: header }).count() > 0, `column ${header}`);
+  }
+});
+
+await test('the charts and risk tabs show the curve, monthly returns and risk metrics', async () => {
+  await page.getByRole('tab', { name: 'Charts' }).click();
+  await page.getByTestId('monthly-heatmap').first().waitFor();
+  await shot('07-charts');
+  await page.getByRole('tab', { name: 'Risk' }).click();
+  await page.getByTestId('performance-metrics').getByTestId('metric-var95Historical').waitFor();
+  await page.getByTestId('performance-metrics').getByTestId('metric-beta').waitFor();
+  await shot('08-risk');
+});
+
+await test('an export downloads (CSV, JSON and PDF)', async () => {
+  await page.getByRole('tab', { name: 'Overview' }).click();
+  for (const [label, check] of [
+    ['CSV', (text) => text.split('\n')[0].includes(',')],
+    ['JSON', (text) => JSON.parse(text).metrics !== undefined],
+    ['PDF', (text) => text.startsWith('%PDF')],
+  ]) {
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      page.getByTestId('export-buttons').getByRole('button', { name: label }).click(),
+    ]);
+    const path = join(OUT, `export-${download.suggestedFilename()}`);
+    await download.saveAs(path);
+    const text = readFileSync(path, 'latin1');
+    assert(text.length > 100 && check(text), `${label} export (${download.suggestedFilename()}) looks wrong`);
+  }
+});
+
+await test('pause and resume a running backtest', async () => {
+  const id = await startAndPauseInBrowser();
+  await until(async () => (await shownState()) === 'paused', 'the paused state on the page');
+  const held = (await status(id)).progress.progress.processedBars;
+  await shot('09-paused');
+  await page.getByRole('button', { name: `Resume ${id}` }).click();
+  const done = await waitForStatus(id, ['completed'], 180_000);
+  assert(done.progress.progress.processedBars >= held, 'progress went on from where it paused');
+  await until(async () => (await shownState()) === 'completed', 'the completed state on the page');
+  await until(async () => Number(await page.getByTestId('progress-bar').getAttribute('data-percent')) === 100, 'progress 100%');
+});
+
+await test('cancel another backtest', async () => {
+  const id = await startAndPauseInBrowser();
+  await page.getByRole('button', { name: `Cancel ${id}` }).click();
+  await page.getByRole('button', { name: 'Cancel it' }).click();
+  await waitForStatus(id, ['cancelled'], 60_000);
+  await until(async () => (await shownState()) === 'cancelled', 'the cancelled state on the page');
+  await shot('10-cancelled');
+});
+
+await test('the queue shows positions, live progress and resources, and a priority can change', async () => {
+  // Two paused runs hold this user's two slots, so a third waits in the queue.
+  const held = [await startAndPauseInBrowser(), await startAndPauseInBrowser()];
+  const { id: waiting } = await api('POST', '/start', TICKS);
+  await page.goto(`${BASE}/#/queue`);
+  const row = page.locator('tr').filter({ has: page.getByTestId(`queue-open-${waiting}`) });
+  await row.waitFor({ timeout: 60_000 });
+  await row.getByText('1', { exact: true }).first().waitFor();
+  for (const id of held) {
+    const heldRow = page.locator('tr').filter({ has: page.getByTestId(`queue-open-${id}`) });
+    await heldRow.getByText(/\d+ MB/).waitFor({ timeout: 30_000 });
+  }
+  await shot('11-queue');
+  await row.locator('.ant-select-selector').click();
+  await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: 'urgent' }).click();
+  await until(async () => {
+    const q = await api('GET', '/queue');
+    return q.queued.find((e) => e.backtestId === waiting)?.priority === 'urgent';
+  }, 'the priority change', 30_000);
+  await row.getByRole('button', { name: `Cancel ${waiting}` }).click();
+  await page.getByRole('button', { name: 'Cancel it' }).click();
+  await waitForStatus(waiting, ['cancelled'], 60_000);
+  for (const id of held) await api('POST', `/cancel/${id}`);
+});
+
+await test('compare two runs', async () => {
+  const { id } = await api('POST', '/start', DAILY);
+  await waitForStatus(id, ['completed'], 180_000);
+  secondRun = id;
+  assert(firstRun, 'the first run exists');
+  await page.goto(`${BASE}/#/compare`);
+  const select = page.getByTestId('compare-view').locator('.ant-select-selector').first();
+  const search = page.getByTestId('compare-view').locator('.ant-select-selection-search-input').first();
+  for (const run of [firstRun, secondRun]) {
+    await select.click();
+    await search.fill(run.slice(0, 8));
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: run.slice(0, 8) }).waitFor();
+    await page.keyboard.press('Enter');
+  }
+  await page.keyboard.press('Escape');
+  await until(async () => (await page.getByTestId('compare-view').locator('.ant-select-selection-item').count()) === 2, 'two runs picked', 10_000);
+  await page.getByRole('button', { name: 'Compare' }).click();
+  await page.getByTestId('compare-table').waitFor({ timeout: 60_000 });
+  assert(await page.getByTestId('best-value').count() > 5, 'the best run is marked per metric');
+  await page.getByTestId('correlation-heatmap').waitFor();
+  await page.getByTestId('compare-curves').waitFor();
+  await shot('12-compare');
+});
+
+await test(RECONNECT_TEST, async () => {
+  const pidFile = process.env.WEB_API_PID_FILE;
+  assert(pidFile, 'WEB_API_PID_FILE names the API process to restart');
+  // A run held mid-way (its worker stopped) is on screen, live.
+  let id;
+  let worker;
+  for (let attempt = 1; attempt <= 5 && !worker; attempt++) {
+    ({ id } = await api('POST', '/start', TICKS));
+    const s = await until(async () => {
+      const st = await status(id);
+      return (st.status === 'running' && st.attempts?.at(-1)?.processId) || ['completed', 'failed'].includes(st.status) ? st : null;
+    }, `${id} to run`, 60_000, 10);
+    if (s.status !== 'running') continue;
+    try {
+      process.kill(s.attempts.at(-1).processId, 'SIGSTOP');
+      worker = s.attempts.at(-1).processId;
+      heldWorkers.add(worker);
+    } catch {
+      // it ended in between
+    }
+  }
+  assert(worker, 'a run could be held');
+  await page.goto(`${BASE}/#/runs/${id}`);
+  await until(async () => (await shownState()) === 'running', 'the running state');
+  await until(async () => (await page.getByTestId('connection-phase').innerText()) === 'live', 'the live connection');
+  // The API goes away; the run finishes while nobody can tell the page.
+  const apiPid = Number(readFileSync(pidFile, 'utf8'));
+  process.kill(apiPid, 'SIGTERM');
+  await until(async () => ['reconnecting…', 'disconnected'].includes(await page.getByTestId('connection-phase').innerText()),
+    'the page to notice the lost connection', 60_000, 50);
+  await shot('14-reconnecting');
+  release(worker);
+  await until(() => { try { process.kill(worker, 0); return false; } catch { return true; } }, 'the worker to finish', 120_000);
+  // The API is back (restarted by the harness): the page reconnects by itself and shows the truth.
+  await until(async () => Number(readFileSync(pidFile, 'utf8')) !== apiPid, 'the API to restart', 120_000);
+  await until(async () => (await page.getByTestId('connection-phase').innerText()) === 'live', 'the page to reconnect', 180_000);
+  await until(async () => (await shownState()) === 'completed', 'the completed state after reconnecting', 120_000);
+  await until(async () => Number(await page.getByTestId('progress-bar').getAttribute('data-percent')) === 100, 'progress 100%', 60_000);
+  await page.getByTestId('key-metrics').waitFor({ timeout: 60_000 });
+  await shot('15-reconnected');
+});
+
+await test('the run list shows the runs', async () => {
+  await page.goto(`${BASE}/#/runs`);
+  await page.getByTestId(`run-open-${firstRun}`).waitFor();
+  await shot('13-runs');
+});
+
+await test('no console errors during the browser tests', async () => {
+  assert(consoleErrors.length === 0, consoleErrors.join('\n'));
+});
+
+for (const pid of [...heldWorkers]) release(pid);
+await browser.close();
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+for (const f of figures) console.log(`  figure: ${f}`);
+writeFileSync(join(OUT, 'figures.txt'), figures.join('\n') + '\n');
+writeFileSync(join(OUT, 'results.json'), JSON.stringify({ results, figures, consoleErrors }, null, 2));
+writeFileSync(join(OUT, 'totals'), `${passed} ${failed} 0\n`);
+console.log(`browser tests: ${passed} passed, ${failed} failed, 0 skipped (screenshots in ${OUT})`);
+process.exit(failed ? 1 : 0);

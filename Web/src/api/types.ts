@@ -1,0 +1,214 @@
+// The wire shapes of the API, camelCase as the engine's JsonDefaults writes them. They mirror
+// Engine/Configuration/BacktestConfig.cs, Engine/Protocol/Messages.cs, Engine/Metrics and Engine/Results.
+
+export type Priority = 'low' | 'normal' | 'high' | 'urgent';
+export const PRIORITIES: Priority[] = ['low', 'normal', 'high', 'urgent'];
+
+export type BacktestState =
+  | 'created' | 'queued' | 'starting' | 'running' | 'paused'
+  | 'completed' | 'cancelled' | 'failed' | 'timedOut';
+
+export const TERMINAL_STATES: BacktestState[] = ['completed', 'cancelled', 'failed', 'timedOut'];
+export const isTerminal = (state: BacktestState | undefined) => !!state && TERMINAL_STATES.includes(state);
+
+export interface BacktestConfig {
+  strategyClass: string;
+  strategyConfig: Record<string, unknown>;
+  startDate: string;
+  endDate: string;
+  instruments: string[];
+  venues: string[];
+  initialBalance: number;
+  baseCurrency: string;
+  accountType: 'cash' | 'margin';
+  riskFreeRate: number;
+  dataConfiguration: {
+    resolution: string;
+    dataType: string;
+    adjustment: string;
+    qualityFilters: { dropInvalid: boolean; dropZeroVolume: boolean; spikeThreshold: number; reportGaps: boolean };
+    warmup: number;
+  };
+  executionSettings: {
+    fillModel: string;
+    slippage: { model: string; bps: number; ticks: number; impact: number };
+    commission: { model: string; rate: number; amount: number; perShare: number; minimum: number; maximumPercent: number };
+    maxVolumeParticipation: number;
+  };
+  riskSettings: {
+    positionSizing: { mode: string; quantity: number; notional: number; percent: number; riskPercent: number; atrPeriod: number };
+    limits: { maxPositionQuantity: number; maxPositionPercent: number; maxOpenPositions: number };
+    stops: { stopLossPercent: number; takeProfitPercent: number };
+    maxLeverage: number;
+    drawdownHalt: number;
+  };
+  benchmark?: string | null;
+}
+
+/** One strategy parameter (Engine/Strategies/Parameters.cs ParameterSchema). */
+export interface ParameterSchema {
+  name: string;
+  type: 'integer' | 'number' | 'boolean' | 'string';
+  required: boolean;
+  default: unknown;
+  min: number | null;
+  max: number | null;
+  description: string;
+  allowed: string[] | null;
+}
+
+export interface StrategyTemplate {
+  name: string;
+  description: string;
+  maxInstruments?: number;
+  parameters: ParameterSchema[];
+  /** 'template' for the built-in ones; custom uploads say so. */
+  kind?: string;
+}
+
+export interface DateRange { first: string; last: string }
+
+export interface InstrumentInfo {
+  id: string;
+  symbol: string;
+  venue: string;
+  assetClass?: string;
+  currency?: string;
+  /** Keyed "daily", "hour", "minute", "tick" (bars) — or "resolution/dataType". */
+  availability: Record<string, DateRange | null | undefined>;
+}
+
+export interface ProgressInfo {
+  percentage: number;
+  currentDate: string;
+  processedBars: number;
+  totalBars: number;
+  estimatedTimeRemaining: number;
+  processingRate: number;
+}
+export interface StatisticsInfo { tradesExecuted: number; currentBalance: number; unrealizedPnl: number; drawdown: number }
+export interface PerformanceInfo { memoryUsage: number; cpuUsage: number; diskIO: number }
+export interface ProgressData { progress: ProgressInfo; statistics: StatisticsInfo; performance: PerformanceInfo }
+
+export interface ValidationErrorItem { field: string; rule: string; message: string }
+export interface ErrorData {
+  errorType: 'validation' | 'execution' | 'data' | 'timeout' | 'memory' | string;
+  errorMessage: string;
+  errorDetails?: {
+    stackTrace?: string | null;
+    failedAtDate?: string | null;
+    failedInstrument?: string | null;
+    recoverable: boolean;
+    validationErrors?: ValidationErrorItem[];
+  } | null;
+}
+export interface CompletionSummary { totalTrades: number; finalBalance: number; totalReturn: number; maxDrawdown: number }
+export interface CompleteData {
+  status: 'completed' | 'cancelled' | 'failed' | string;
+  executionTime: number;
+  summary: CompletionSummary;
+  resultsUrl: string;
+  partial?: boolean;
+}
+export interface EquityUpdate { date: string; equity: number; drawdown: number }
+
+export interface Trade {
+  id: number;
+  instrument: string;
+  side: 'long' | 'short' | string;
+  quantity: number;
+  entryTime: string;
+  entryPrice: number;
+  exitTime: string;
+  exitPrice: number;
+  pnl: number;
+  returnPct: number;
+  commission: number;
+  mae: number;
+  mfe: number;
+  barsHeld: number;
+}
+
+export type LiveMessage =
+  | { type: 'backtest_progress'; backtestId: string; timestamp: string; data: ProgressData }
+  | { type: 'backtest_error'; backtestId: string; timestamp: string; data: ErrorData }
+  | { type: 'backtest_complete'; backtestId: string; timestamp: string; data: CompleteData }
+  | { type: 'backtest_trade'; backtestId: string; timestamp: string; data: Trade }
+  | { type: 'backtest_equity'; backtestId: string; timestamp: string; data: EquityUpdate };
+
+export interface BacktestStatus {
+  id: string;
+  state: BacktestState;
+  owner?: string;
+  priority?: Priority;
+  strategy?: string;
+  createdAt?: string;
+  updatedAt?: string;
+  completedAt?: string | null;
+  progress?: ProgressData | null;
+  error?: ErrorData | null;
+  summary?: CompletionSummary | null;
+  fromCache?: boolean;
+  /** The run's date range (the list gives it). */
+  startDate?: string | null;
+  endDate?: string | null;
+  /** The list's bare completion percentage. */
+  percentage?: number;
+}
+
+export interface QueueEntry extends BacktestStatus {
+  /** 1-based place in the queue; null once running. */
+  position?: number | null;
+}
+
+export interface Page<T> { items: T[]; total: number; page: number; pageSize: number }
+
+/** Engine/Metrics/PerformanceMetrics.cs; null where undefined for the data. */
+export type PerformanceMetrics = Record<string, number | null>;
+
+export interface ResultSummary {
+  strategy: string;
+  instruments: string[];
+  startDate: string;
+  endDate: string;
+  baseCurrency: string;
+  initialBalance: number;
+  finalBalance: number;
+  totalReturn: number;
+  maxDrawdown: number;
+  totalTrades: number;
+  openPositions: number;
+  processedBars: number;
+  haltedAt?: string | null;
+}
+
+export interface ChartPoint { time: string; value: number }
+export interface MonthlyReturn { year: number; month: number; return: number | null }
+
+export interface BacktestResults {
+  id: string;
+  partial?: boolean;
+  summary: ResultSummary;
+  metrics: PerformanceMetrics;
+  trades: Page<Trade>;
+  equity: ChartPoint[];
+  drawdown: ChartPoint[];
+  benchmark: { instrument: string; totalReturn: number; equity: ChartPoint[] } | null;
+  monthlyReturns: MonthlyReturn[];
+  notes?: string[];
+}
+
+export type MetricDirection = 'none' | 'higher' | 'lower' | 'closerToZero';
+export interface ComparisonResult {
+  runs: { id: string; label: string; periodsPerYear: number; dates: number; datesLeftOut: number }[];
+  metrics: { name: string; direction: MetricDirection; values: (number | null)[]; best: string[] }[];
+  curves: { dates: string[]; series: { id: string; equity: number[]; drawdown: number[] }[] };
+  correlations: { values: (number | null)[][]; periods: number };
+  sharpeTests: {
+    runA: string; runB: string; z: number | null; pValue: number | null; periods: number; reliable: boolean;
+  }[];
+  riskFreeRate: number;
+  notes: string[];
+}
+
+export type ExportFormat = 'pdf' | 'xlsx' | 'csv' | 'json';
