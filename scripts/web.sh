@@ -46,7 +46,9 @@ web_deps() {
   # npm ci when node_modules is missing or older than the lock file.
   if [ ! -d Web/node_modules ] || [ Web/package-lock.json -nt Web/node_modules/.package-lock.json ]; then
     log "installing the dashboard's packages (npm ci)"
-    (cd Web && npm ci --no-audit --no-fund --loglevel=error >&2)
+    # npm 11's ci wants a lock entry for every platform's optional rollup binary, which the lock made from this
+    # package mirror lacks; install then keeps to the lock as it is.
+    (cd Web && { npm ci --no-audit --no-fund --loglevel=error >&2 || npm install --no-audit --no-fund --loglevel=error >&2; })
   fi
 }
 

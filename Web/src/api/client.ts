@@ -2,8 +2,8 @@
 // the server's JSON onto the types in ./types.
 import { PRIORITIES } from './types';
 import type {
-  BacktestConfig, BacktestResults, BacktestState, BacktestStatus, ChartPoint, ComparisonResult, ExportFormat,
-  InstrumentInfo, Page, Priority, QueueEntry, StrategyTemplate, Trade, ValidationErrorItem,
+  BacktestConfig, BacktestResults, BacktestState, BacktestStatus, ChartPoint, CompileDiagnostic, ComparisonResult, ExportFormat,
+  InstrumentInfo, Page, Priority, QueueEntry, StrategyTemplate, StrategyVersion, Trade, ValidationErrorItem,
 } from './types';
 
 export const BACKTEST_BASE = '/api/v1/nautilus/backtest';
@@ -16,6 +16,8 @@ export class ApiError extends Error {
     readonly detail: string | undefined,
     readonly fieldErrors: Record<string, string[]>,
     readonly retryAfterSeconds?: number,
+    /** A rejected strategy upload's compiler diagnostics (line, column, id, message). */
+    readonly diagnostics: CompileDiagnostic[] = [],
   ) {
     super(detail ? `${title}: ${detail}` : title);
   }
@@ -46,6 +48,7 @@ async function toApiError(response: Response): Promise<ApiError> {
     body.detail ? String(body.detail) : undefined,
     fieldErrors,
     Number.isFinite(retry) && retry > 0 ? retry : undefined,
+    Array.isArray(body.diagnostics) ? (body.diagnostics as CompileDiagnostic[]) : [],
   );
 }
 
@@ -148,6 +151,13 @@ export class ApiClient {
   }
 
   strategies = (): Promise<StrategyTemplate[]> => this.request('GET', '/api/v1/strategies');
+
+  /** Uploads a custom strategy's C# source; a rejected one throws an ApiError carrying the diagnostics. */
+  uploadStrategy = (source: string): Promise<StrategyVersion> => this.request('POST', '/api/v1/strategies', { source });
+
+  /** One of the caller's custom strategies: its versions and the latest source. */
+  strategy = (name: string): Promise<{ name: string; latestVersion: number; source: string }> =>
+    this.request('GET', `/api/v1/strategies/${encodeURIComponent(name)}`);
 
   instruments = async (): Promise<InstrumentInfo[]> => {
     const raw = await this.request<{ instruments: Record<string, unknown>[] }>('GET', '/api/v1/instruments');

@@ -64,6 +64,29 @@ export interface StrategyTemplate {
   parameters: ParameterSchema[];
   /** 'template' for the built-in ones; custom uploads say so. */
   kind?: string;
+  /** A custom strategy's latest version. */
+  version?: number | null;
+}
+
+/** One problem in an uploaded strategy's source (the compiler's diagnostic), 1-based. */
+export interface CompileDiagnostic {
+  id: string;
+  severity: 'error' | 'warning' | string;
+  line: number;
+  column: number;
+  endLine?: number;
+  endColumn?: number;
+  message: string;
+}
+
+/** POST /api/v1/strategies: the stored version of an upload. */
+export interface StrategyVersion {
+  name: string;
+  version: number;
+  sourceHash: string;
+  created: boolean;
+  schema: StrategyTemplate;
+  warnings: CompileDiagnostic[];
 }
 
 export interface DateRange { first: string; last: string }

@@ -4,6 +4,7 @@ import { Alert, Badge, Button, Layout, Menu, Space, Spin, Typography, message } 
 import { useSession } from '../session';
 import type { InstrumentInfo, StrategyTemplate } from '../api/types';
 import { BacktestConfiguration } from './BacktestConfiguration';
+import { StrategyEditor } from './StrategyEditor';
 import { BacktestQueue } from './BacktestQueue';
 import { RunList } from './RunList';
 import type { ConnectionPhase } from '../live/hub';
@@ -96,7 +97,15 @@ export function BacktestRunner() {
         {loadError && <Alert type="error" showIcon message={`Could not load strategies or instruments: ${loadError}`} style={{ marginBottom: 12 }} />}
         <Suspense fallback={<Spin />}>
           {route.page === 'new' && (
-            <BacktestConfiguration strategies={strategies} instruments={instruments} onSubmit={start} />
+            <>
+              <BacktestConfiguration strategies={strategies} instruments={instruments} onSubmit={start} />
+              <StrategyEditor
+                customNames={strategies.filter((s) => s.kind === 'custom').map((s) => s.name)}
+                upload={api.uploadStrategy}
+                loadSource={async (name) => (await api.strategy(name)).source}
+                onUploaded={() => void api.strategies().then(setStrategies)}
+              />
+            </>
           )}
           {route.page === 'queue' && <BacktestQueue onOpen={(id) => go(`/runs/${id}`)} />}
           {route.page === 'runs' && <RunList onOpen={(id) => go(`/runs/${id}`)} />}
