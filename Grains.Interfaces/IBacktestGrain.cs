@@ -25,6 +25,11 @@ public interface IBacktestGrain : IGrainWithGuidKey
     [Alias("resume")]
     Task<BacktestStatus> Resume();
 
+    /// <summary>Moves a queued backtest to another priority (in the queue, its own state and its stored row).</summary>
+    /// <exception cref="IllegalTransitionException">The backtest is not waiting in the queue.</exception>
+    [Alias("change-priority")]
+    Task<BacktestStatus> ChangePriority(BacktestPriority priority);
+
     /// <summary>Stops a queued, running or paused backtest; partial results are kept.</summary>
     [Alias("cancel")]
     Task<BacktestStatus> Cancel();

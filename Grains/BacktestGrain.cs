@@ -250,6 +250,21 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         return Status();
     }
 
+    public async Task<BacktestStatus> ChangePriority(BacktestPriority priority)
+    {
+        EnsureExists();
+        if (S.State != BacktestState.Queued || !await Queue.ChangePriority(Id, priority))
+        {
+            throw new IllegalTransitionException(S.State, "change the priority of");
+        }
+
+        // The queue holds the order; the grain keeps the priority for a re-enqueue, the row for listings.
+        S.Priority = priority;
+        await _state.WriteStateAsync();
+        await _store.UpdatePriorityAsync(Id, (int)priority);
+        return Status();
+    }
+
     public async Task<BacktestStatus> Cancel()
     {
         EnsureExists();

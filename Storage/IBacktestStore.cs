@@ -47,6 +47,10 @@ public interface IBacktestStore
     /// <summary>The latest checkpoint as JSON (normalized by jsonb: same content, maybe other spacing and key order).</summary>
     Task<string?> LoadCheckpointAsync(Guid id, CancellationToken cancellationToken = default);
 
+    /// <summary>Sets the queue priority (higher runs first).</summary>
+    /// <returns>False when there is no such backtest.</returns>
+    Task<bool> UpdatePriorityAsync(Guid id, int priority, CancellationToken cancellationToken = default);
+
     /// <summary>Removes the backtest and every row that belongs to it, in one transaction.</summary>
     /// <returns>False when there was no such backtest.</returns>
     Task<bool> DeleteAsync(Guid id, CancellationToken cancellationToken = default);

@@ -306,6 +306,14 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
+    public async Task<bool> UpdatePriorityAsync(Guid id, int priority, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand("UPDATE backtests SET priority = @priority WHERE backtest_id = @id");
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("priority", priority);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
     public async Task<bool> DeleteAsync(Guid id, CancellationToken cancellationToken = default)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);

@@ -43,12 +43,18 @@ require_chromium() {
 
 web_deps() {
   require_node
-  # npm ci when node_modules is missing or older than the lock file.
+  # Install when node_modules is missing or older than the lock file. Not `npm ci`: it refuses a lock without
+  # the other platforms' optional packages (rollup's native builds), which a registry mirror may not serve.
+  # `npm install` installs the lock's pinned versions; the lock must come out unchanged.
   if [ ! -d Web/node_modules ] || [ Web/package-lock.json -nt Web/node_modules/.package-lock.json ]; then
-    log "installing the dashboard's packages (npm ci)"
-    # npm 11's ci wants a lock entry for every platform's optional rollup binary, which the lock made from this
-    # package mirror lacks; install then keeps to the lock as it is.
-    (cd Web && { npm ci --no-audit --no-fund --loglevel=error >&2 || npm install --no-audit --no-fund --loglevel=error >&2; })
+    log "installing the dashboard's packages (npm install, pinned by Web/package-lock.json)"
+    local pinned
+    pinned=$(sha256sum Web/package-lock.json)
+    (cd Web && npm install --no-audit --no-fund --loglevel=error >&2)
+    if [ "$(sha256sum Web/package-lock.json)" != "$pinned" ]; then
+      echo "Web/package-lock.json changed during install: package.json and the lock file disagree" >&2
+      return 1
+    fi
   fi
 }
 

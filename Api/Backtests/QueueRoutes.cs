@@ -43,12 +43,9 @@ public static class QueueRoutes
                     return Problems.NotFound(id);
                 }
 
-                if (!await client.GetGrain<IBacktestQueueGrain>(0).ChangePriority(id, priority))
-                {
-                    var status = await client.GetGrain<IBacktestGrain>(id).GetStatus();
-                    return Problems.Conflict(id, status.State, $"only a queued backtest's priority can change; this one is {StatusWords.Of(status.State)}");
-                }
-
+                // Through the backtest grain: it keeps its own priority and its row in step with the queue. A backtest
+                // that is not waiting answers 409 with its state (GrainErrorFilter).
+                await client.GetGrain<IBacktestGrain>(id).ChangePriority(priority);
                 var snapshot = await client.GetGrain<IBacktestQueueGrain>(0).GetSnapshot();
                 return Results.Ok(snapshot.Queued.First(q => q.BacktestId == id));
             })

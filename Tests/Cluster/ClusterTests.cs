@@ -240,8 +240,12 @@ public class ClusterTests
         Assert.Equal(new[] { 1, 2, 3, 4 }, snapshot.Queued.Select(q => q.Position));
 
         // Promote the low one to urgent: it joins the back of the urgent line, behind the earlier urgent one.
-        Assert.True(await host.Queue.ChangePriority(waiting[BacktestPriority.Low], BacktestPriority.Urgent));
+        var promoted = await host.Backtest(waiting[BacktestPriority.Low]).ChangePriority(BacktestPriority.Urgent);
+        Assert.Equal(BacktestPriority.Urgent, promoted.Priority);
         Assert.Equal(waiting[BacktestPriority.Low], (await host.Queue.GetSnapshot()).Queued[1].BacktestId);
+        Assert.Equal((int)BacktestPriority.Urgent, (await host.Store.GetAsync(waiting[BacktestPriority.Low]))!.Priority);
+        var running = await Assert.ThrowsAsync<IllegalTransitionException>(() => host.Backtest(blockers[0]).ChangePriority(BacktestPriority.Low));
+        Assert.Equal(BacktestState.Paused, running.Current);
 
         var maxRunning = 0;
         var sampling = true;
