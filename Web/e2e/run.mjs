@@ -236,6 +236,8 @@ await test('the server\'s validation messages appear on the fields', async () =>
   await page.getByRole('button', { name: '1Y' }).click();
   await page.getByLabel('Initial capital').fill('500');
   await page.getByRole('button', { name: 'Review and run' }).click();
+  // The dialog's content first, as in the run below: a click on a dialog still opening can miss its button.
+  await page.getByTestId('confirm-summary').waitFor();
   await page.getByRole('button', { name: 'Run backtest' }).click();
   const item = page.locator('.ant-form-item').filter({ has: page.locator('#field-initialBalance') });
   await item.getByText('initialBalance must be at least 1,000').waitFor();
