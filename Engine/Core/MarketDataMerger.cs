@@ -89,6 +89,22 @@ public sealed class MarketDataMerger : IMarketDataSource
         return true;
     }
 
+    public int Read(Span<MarketData> buffer)
+    {
+        if (_single is not null)
+        {
+            return _single.Read(buffer);
+        }
+
+        var count = 0;
+        while (count < buffer.Length && TryRead(out buffer[count]))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
     private static bool Before(long time, int source, long otherTime, int otherSource) =>
         time < otherTime || (time == otherTime && source < otherSource);
 

@@ -264,6 +264,25 @@ public sealed class BinaryBarReader : IMarketDataSource
         return true;
     }
 
+    public int Read(Span<MarketData> buffer)
+    {
+        if (_position == _filled && !FillBlock())
+        {
+            return 0;
+        }
+
+        // From the current block only: the next call refills it.
+        var count = Math.Min(buffer.Length, _filled - _position);
+        var records = _block.AsSpan(_position, count);
+        for (var i = 0; i < records.Length; i++)
+        {
+            buffer[i] = ToMarketData(records[i]);
+        }
+
+        _position += count;
+        return count;
+    }
+
     private MarketData ToMarketData(in BarRecord r) =>
         MarketData.CreateBar(_instrument, r.Time, r.EndTime, r.LocalDay, r.Open, r.High, r.Low, r.Close, r.Volume);
 

@@ -29,6 +29,19 @@ public sealed class InMemorySource : IMarketDataSource
         return true;
     }
 
+    public int Read(Span<MarketData> buffer)
+    {
+        var count = Math.Min(buffer.Length, _points.Length - _next);
+        _points.AsSpan(_next, count).CopyTo(buffer);
+        for (var i = 0; i < count; i++)
+        {
+            buffer[i].Instrument = _instrument;
+        }
+
+        _next += count;
+        return count;
+    }
+
     public void Dispose()
     {
     }

@@ -85,46 +85,61 @@ public sealed class SyntheticBarSource : IMarketDataSource
 
     public bool TryRead(out MarketData point)
     {
-        if (_remaining == 0)
+        point = default;
+        return Read(new Span<MarketData>(ref point)) == 1;
+    }
+
+    public int Read(Span<MarketData> buffer)
+    {
+        var count = (int)Math.Min(buffer.Length, _remaining);
+        // The walk's state lives in locals for the whole batch and is stored back once.
+        var state = _state;
+        var close = _close;
+        var barOfDay = _barOfDay;
+        var sessionStart = _sessionStart;
+        for (var i = 0; i < count; i++)
         {
-            point = default;
-            return false;
+            if (barOfDay == _barsPerDay)
+            {
+                StartDay(WeekdayOnOrAfter(DateOnly.FromDayNumber(_dayNumber + 1)));
+                barOfDay = 0;
+                sessionStart = _sessionStart;
+            }
+
+            var time = sessionStart + (barOfDay++ * _barTicks);
+            var open = close;
+            // Two 64-bit draws a bar: the step from 53 bits of one; the two wicks and the volume from 21 bits each
+            // of the other (integer-to-double conversions and multiplies only: this runs once per bar in the benchmarks).
+            var unit = (long)(NextBits(ref state) >> 11) * UnitScale53;
+            var bits = NextBits(ref state);
+            var highWick = (long)(bits & Mask21) * UnitScale21;
+            var lowWick = (long)((bits >> 21) & Mask21) * UnitScale21;
+            var volume = 1_000 + (long)((((bits >> 42) & Mask21) * 9_000) >> 21);
+            // A uniform step in [-√3σ, √3σ] (standard deviation σ), plus the pull towards the anchor.
+            close = open * (1 + (_step * (unit - 0.5)));
+            close += Reversion * (_anchor - close);
+            ref var point = ref buffer[i];
+            point.Instrument = _instrument;
+            point.Kind = MarketDataKind.Bar;
+            point.Time = time;
+            point.EndTime = time + _barTicks;
+            point.LocalDay = _dayNumber;
+            point.Open = open;
+            point.High = Math.Max(open, close) * (1 + (_wick * highWick));
+            point.Low = Math.Min(open, close) * (1 - (_wick * lowWick));
+            point.Close = close;
+            point.Volume = volume;
+            point.Bid = 0;
+            point.Ask = 0;
+            point.BidSize = 0;
+            point.AskSize = 0;
         }
 
-        _remaining--;
-        if (_barOfDay == _barsPerDay)
-        {
-            StartDay(WeekdayOnOrAfter(DateOnly.FromDayNumber(_dayNumber + 1)));
-        }
-
-        var time = _sessionStart + (_barOfDay++ * _barTicks);
-        var open = _close;
-        // Two 64-bit draws a bar: the step from 53 bits of one; the two wicks and the volume from 21 bits each of
-        // the other (integer-to-double conversions and multiplies only: this runs once per bar in the benchmarks).
-        var unit = (long)(NextBits() >> 11) * UnitScale53;
-        var bits = NextBits();
-        var highWick = (long)(bits & Mask21) * UnitScale21;
-        var lowWick = (long)((bits >> 21) & Mask21) * UnitScale21;
-        var volume = 1_000 + (long)((((bits >> 42) & Mask21) * 9_000) >> 21);
-        // A uniform step in [-√3σ, √3σ] (standard deviation σ), plus the pull towards the anchor.
-        var close = open * (1 + (_step * (unit - 0.5)));
-        close += Reversion * (_anchor - close);
+        _state = state;
         _close = close;
-        point.Instrument = _instrument;
-        point.Kind = MarketDataKind.Bar;
-        point.Time = time;
-        point.EndTime = time + _barTicks;
-        point.LocalDay = _dayNumber;
-        point.Open = open;
-        point.High = Math.Max(open, close) * (1 + (_wick * highWick));
-        point.Low = Math.Min(open, close) * (1 - (_wick * lowWick));
-        point.Close = close;
-        point.Volume = volume;
-        point.Bid = 0;
-        point.Ask = 0;
-        point.BidSize = 0;
-        point.AskSize = 0;
-        return true;
+        _barOfDay = barOfDay;
+        _remaining -= count;
+        return count;
     }
 
     private void StartDay(DateOnly day)
@@ -142,9 +157,9 @@ public sealed class SyntheticBarSource : IMarketDataSource
     };
 
     /// <summary>SplitMix64: 64 uniformly random bits.</summary>
-    private ulong NextBits()
+    private static ulong NextBits(ref ulong state)
     {
-        var z = _state += 0x9E3779B97F4A7C15UL;
+        var z = state += 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);

@@ -17,6 +17,13 @@ namespace Backtesting.Engine.Metrics;
 /// </remarks>
 public sealed class DrawdownTracker
 {
+    // Times are kept as ticks: the engine updates once per slice, and DateTime arithmetic and comparisons
+    // cost more than the rest of the update. The public surface still speaks DateTime.
+    private readonly DateTimeKind _kind;
+    private long _peakTicks;
+    private long _lastTicks;
+    private long _maxDurationTicks;
+
     /// <param name="initialEquity">Equity at the start; the first peak (finite, &gt; 0).</param>
     /// <param name="startTime">When <paramref name="initialEquity"/> held; drawdown durations count from here.</param>
     public DrawdownTracker(double initialEquity, DateTime startTime)
@@ -27,18 +34,19 @@ public sealed class DrawdownTracker
         }
 
         Peak = initialEquity;
-        PeakTime = startTime;
-        LastTime = startTime;
+        _kind = startTime.Kind;
+        _peakTicks = startTime.Ticks;
+        _lastTicks = startTime.Ticks;
     }
 
     /// <summary>Highest equity so far (including the initial equity).</summary>
     public double Peak { get; private set; }
 
     /// <summary>When <see cref="Peak"/> was last reached.</summary>
-    public DateTime PeakTime { get; private set; }
+    public DateTime PeakTime => new(_peakTicks, _kind);
 
     /// <summary>Time of the latest update (the start time before any).</summary>
-    public DateTime LastTime { get; private set; }
+    public DateTime LastTime => new(_lastTicks, _kind);
 
     /// <summary>equity / peak − 1 at the latest update (≤ 0).</summary>
     public double CurrentDrawdown { get; private set; }
@@ -47,19 +55,22 @@ public sealed class DrawdownTracker
     public double MaxDrawdown { get; private set; }
 
     /// <summary>Time since <see cref="PeakTime"/> while below the peak; zero at a peak.</summary>
-    public TimeSpan CurrentDuration { get; private set; }
+    public TimeSpan CurrentDuration => new(_lastTicks - _peakTicks);
 
     /// <summary>Longest time from a peak until it was regained, or until the latest update for an open drawdown.</summary>
-    public TimeSpan MaxDuration { get; private set; }
+    public TimeSpan MaxDuration => new(_maxDurationTicks);
 
     /// <summary>Adds one equity observation and returns the current drawdown (≤ 0).</summary>
     /// <param name="time">Must not be earlier than the previous update (or the start time).</param>
     /// <param name="equity">Must be finite.</param>
-    public double Update(DateTime time, double equity)
+    public double Update(DateTime time, double equity) => Update(time.Ticks, equity);
+
+    /// <summary>As <see cref="Update(DateTime, double)"/>, with the time as <see cref="DateTime.Ticks"/>.</summary>
+    public double Update(long ticks, double equity)
     {
-        if (time < LastTime)
+        if (ticks < _lastTicks)
         {
-            throw new ArgumentException($"Time {time:O} is earlier than the previous update {LastTime:O}.", nameof(time));
+            throw new ArgumentException($"Time {new DateTime(ticks, _kind):O} is earlier than the previous update {LastTime:O}.", nameof(ticks));
         }
 
         if (!double.IsFinite(equity))
@@ -67,38 +78,38 @@ public sealed class DrawdownTracker
             throw new ArgumentOutOfRangeException(nameof(equity), equity, "Must be finite.");
         }
 
-        LastTime = time;
+        _lastTicks = ticks;
         if (equity >= Peak)
         {
             if (CurrentDrawdown < 0)
             {
                 // Recovered: the drawdown lasted from the peak until now.
-                var recovered = time - PeakTime;
-                if (recovered > MaxDuration)
+                var recovered = ticks - _peakTicks;
+                if (recovered > _maxDurationTicks)
                 {
-                    MaxDuration = recovered;
+                    _maxDurationTicks = recovered;
                 }
             }
 
             Peak = equity;
-            PeakTime = time;
+            _peakTicks = ticks;
             CurrentDrawdown = 0;
-            CurrentDuration = TimeSpan.Zero;
             return 0;
         }
 
-        CurrentDrawdown = equity / Peak - 1;
-        if (CurrentDrawdown < MaxDrawdown)
+        var drawdown = (equity / Peak) - 1;
+        CurrentDrawdown = drawdown;
+        if (drawdown < MaxDrawdown)
         {
-            MaxDrawdown = CurrentDrawdown;
+            MaxDrawdown = drawdown;
         }
 
-        CurrentDuration = time - PeakTime;
-        if (CurrentDuration > MaxDuration)
+        var duration = ticks - _peakTicks;
+        if (duration > _maxDurationTicks)
         {
-            MaxDuration = CurrentDuration;
+            _maxDurationTicks = duration;
         }
 
-        return CurrentDrawdown;
+        return drawdown;
     }
 }

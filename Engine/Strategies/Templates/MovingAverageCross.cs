@@ -10,15 +10,12 @@ namespace Backtesting.Engine.Strategies.Templates;
 /// </summary>
 public sealed class MovingAverageCross : Strategy
 {
-    // Concrete types, not a shared moving-average interface: OnBar runs for every bar, and direct calls to the sealed classes inline.
-    private Sma[] _fastSma = [];
-    private Sma[] _slowSma = [];
-    private Ema[] _fastEma = [];
-    private Ema[] _slowEma = [];
+    // One object per instrument holding both averages and the previous bar's values: OnBar runs for every bar,
+    // and one array lookup is cheaper than five. Concrete Sma/Ema types, not a shared moving-average interface,
+    // so the calls inline.
+    private SmaLeg[] _smaLegs = [];
+    private EmaLeg[] _emaLegs = [];
     private bool _useEma;
-    private double[] _previousFast = [];
-    private double[] _previousSlow = [];
-    private bool[] _hasPrevious = [];
 
     [Parameter("Bars in the fast moving average", Min = 1, Max = 500, Required = true)]
     public int FastPeriod { get; set; } = 10;
@@ -49,60 +46,53 @@ public sealed class MovingAverageCross : Strategy
         _useEma = MaType == "EMA";
         if (_useEma)
         {
-            _fastEma = Enumerable.Range(0, n).Select(_ => new Ema(FastPeriod)).ToArray();
-            _slowEma = Enumerable.Range(0, n).Select(_ => new Ema(SlowPeriod)).ToArray();
+            _emaLegs = Enumerable.Range(0, n).Select(_ => new EmaLeg(FastPeriod, SlowPeriod)).ToArray();
         }
         else
         {
-            _fastSma = Enumerable.Range(0, n).Select(_ => new Sma(FastPeriod)).ToArray();
-            _slowSma = Enumerable.Range(0, n).Select(_ => new Sma(SlowPeriod)).ToArray();
+            _smaLegs = Enumerable.Range(0, n).Select(_ => new SmaLeg(FastPeriod, SlowPeriod)).ToArray();
         }
-
-        _previousFast = new double[n];
-        _previousSlow = new double[n];
-        _hasPrevious = new bool[n];
     }
 
     public override void OnBar(in MarketData bar)
     {
         var i = bar.Instrument;
         double f, s;
+        Leg leg;
         // Two near-identical branches on purpose: see the fields above.
         if (_useEma)
         {
-            var fast = _fastEma[i];
-            var slow = _slowEma[i];
-            fast.Update(bar.Close);
-            slow.Update(bar.Close);
-            if (!fast.IsReady || !slow.IsReady)
+            var ema = _emaLegs[i];
+            ema.Fast.Update(bar.Close);
+            ema.Slow.Update(bar.Close);
+            if (!ema.Fast.IsReady || !ema.Slow.IsReady)
             {
                 return;
             }
 
-            f = fast.Value;
-            s = slow.Value;
+            f = ema.Fast.Value;
+            s = ema.Slow.Value;
+            leg = ema;
         }
         else
         {
-            var fast = _fastSma[i];
-            var slow = _slowSma[i];
-            fast.Update(bar.Close);
-            slow.Update(bar.Close);
-            if (!fast.IsReady || !slow.IsReady)
+            var sma = _smaLegs[i];
+            sma.Fast.Update(bar.Close);
+            sma.Slow.Update(bar.Close);
+            if (!sma.Fast.IsReady || !sma.Slow.IsReady)
             {
                 return;
             }
 
-            f = fast.Value;
-            s = slow.Value;
+            f = sma.Fast.Value;
+            s = sma.Slow.Value;
+            leg = sma;
         }
 
-        if (_hasPrevious[i])
+        if (leg.HasPrevious)
         {
-            var previousFast = _previousFast[i];
-            var previousSlow = _previousSlow[i];
-            var crossedUp = previousFast <= previousSlow && f > s;
-            var crossedDown = previousFast >= previousSlow && f < s;
+            var crossedUp = leg.PreviousFast <= leg.PreviousSlow && f > s;
+            var crossedDown = leg.PreviousFast >= leg.PreviousSlow && f < s;
             // Most bars cross nothing: the warm-up flag is asked only when there is a signal to act on.
             if ((crossedUp || crossedDown) && !IsWarmingUp)
             {
@@ -110,9 +100,9 @@ public sealed class MovingAverageCross : Strategy
             }
         }
 
-        _previousFast[i] = f;
-        _previousSlow[i] = s;
-        _hasPrevious[i] = true;
+        leg.PreviousFast = f;
+        leg.PreviousSlow = s;
+        leg.HasPrevious = true;
     }
 
     private void OnCross(int i, bool up)
@@ -142,5 +132,24 @@ public sealed class MovingAverageCross : Strategy
                 EnterShort(i);
             }
         }
+    }
+
+    private class Leg
+    {
+        public double PreviousFast;
+        public double PreviousSlow;
+        public bool HasPrevious;
+    }
+
+    private sealed class SmaLeg(int fast, int slow) : Leg
+    {
+        public readonly Sma Fast = new(fast);
+        public readonly Sma Slow = new(slow);
+    }
+
+    private sealed class EmaLeg(int fast, int slow) : Leg
+    {
+        public readonly Ema Fast = new(fast);
+        public readonly Ema Slow = new(slow);
     }
 }
