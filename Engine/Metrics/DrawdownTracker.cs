@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace Backtesting.Engine.Metrics;
 
 /// <summary>
@@ -66,16 +69,13 @@ public sealed class DrawdownTracker
     public double Update(DateTime time, double equity) => Update(time.Ticks, equity);
 
     /// <summary>As <see cref="Update(DateTime, double)"/>, with the time as <see cref="DateTime.Ticks"/>.</summary>
+    /// <remarks>Inlined into the engine's per-slice step; the checks' messages are built out of line.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public double Update(long ticks, double equity)
     {
-        if (ticks < _lastTicks)
+        if (ticks < _lastTicks || !double.IsFinite(equity))
         {
-            throw new ArgumentException($"Time {new DateTime(ticks, _kind):O} is earlier than the previous update {LastTime:O}.", nameof(ticks));
-        }
-
-        if (!double.IsFinite(equity))
-        {
-            throw new ArgumentOutOfRangeException(nameof(equity), equity, "Must be finite.");
+            ThrowInvalidUpdate(ticks, equity);
         }
 
         _lastTicks = ticks;
@@ -111,5 +111,17 @@ public sealed class DrawdownTracker
         }
 
         return drawdown;
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowInvalidUpdate(long ticks, double equity)
+    {
+        if (ticks < _lastTicks)
+        {
+            throw new ArgumentException($"Time {new DateTime(ticks, _kind):O} is earlier than the previous update {LastTime:O}.", nameof(ticks));
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(equity), equity, "Must be finite.");
     }
 }
