@@ -6,7 +6,7 @@ using BenchmarkDotNet.Running;
 const string Usage = """
     usage: dotnet run -c Release --project Benchmarks -- <mode>
       micro [BenchmarkDotNet args]   micro-benchmarks of the hot pieces (default filter: all; e.g. --filter *Indicator* --job short)
-      e2e [--bars N] [--small-bars N] [--instruments N] [--worker-runs N]
+      e2e [--bars N] [--small-bars N] [--instruments N] [--repeat N] [--worker-runs N]
                                      the end-to-end scenarios, each in its own child process; prints one table
       cluster [--runs N] [--process-runs N] [--queue N] [--event-runs N] [--runners inProcess,process]
                                      one real silo in this process on a fresh PostgreSQL database: submit-to-complete
