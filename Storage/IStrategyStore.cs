@@ -24,11 +24,22 @@ public sealed record StrategySummary(
     DateTime CreatedAt,
     DateTime UpdatedAt);
 
+/// <summary>What deleting a custom strategy did.</summary>
+public enum StrategyDeletion
+{
+    /// <summary>The owner has no strategy of that name (or it was already deleted).</summary>
+    NotFound,
+    /// <summary>No backtest had run it: the strategy and all its versions are gone.</summary>
+    Removed,
+    /// <summary>Backtests ran some version of it: those versions stay for them, but the strategy is no longer listed or startable.</summary>
+    Retired,
+}
+
 /// <summary>The custom strategy version a backtest ran.</summary>
 public sealed record StrategyVersionRef(Guid StrategyId, int Version);
 
 /// <summary>
-/// Where custom strategies live (<c>sql/030_custom_strategies.sql</c>): per owner and class name, as immutable
+/// Where custom strategies live (<c>sql/030_custom_strategies.sql</c>, <c>031_strategy_delete.sql</c>): per owner and class name, as immutable
 /// numbered versions. Every read takes the owner, so one owner never sees or runs another's strategy: asking
 /// for someone else's strategy answers as if it did not exist. Saving the same source again changes nothing.
 /// </summary>
@@ -45,11 +56,18 @@ public interface IStrategyStore
     /// <summary>A version (null = the latest) of the owner's strategy; null when it does not exist or is another owner's.</summary>
     Task<StrategyVersion?> GetAsync(string owner, Guid strategyId, int? version = null, CancellationToken cancellationToken = default);
 
-    /// <summary>A version (null = the latest) of the owner's strategy with this class name; null when there is none.</summary>
+    /// <summary>A version (null = the latest) of the owner's strategy with this class name; null when there is none or it was deleted.</summary>
     Task<StrategyVersion?> GetByNameAsync(string owner, string name, int? version = null, CancellationToken cancellationToken = default);
 
-    /// <summary>The owner's strategies with their latest versions, by name.</summary>
+    /// <summary>The owner's strategies with their latest versions, by name (deleted ones left out).</summary>
     Task<IReadOnlyList<StrategySummary>> ListAsync(string owner, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the owner's strategy of this class name: removed with every version when no backtest ran it, else
+    /// retired (kept for those backtests, by id, but no longer found by name or listed). Saving the name again brings a
+    /// retired strategy back with its next version number.
+    /// </summary>
+    Task<StrategyDeletion> DeleteAsync(string owner, string name, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Records that a backtest ran this version. Only a version of a strategy of the backtest's own owner can be

@@ -35,12 +35,12 @@ public sealed class PostgresStrategyStore : IStrategyStore, IAsyncDisposable, ID
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        // The no-op update makes the statement return the existing row and lock it until commit, so concurrent
-        // saves of one strategy take their version numbers one after the other.
+        // The update makes the statement return the existing row and lock it until commit, so concurrent saves of one
+        // strategy take their version numbers one after the other; it also brings back a deleted (retired) strategy.
         Guid strategyId;
         await using (var upsert = new NpgsqlCommand("""
             INSERT INTO custom_strategies (strategy_id, owner, name) VALUES (@id, @owner, @name)
-            ON CONFLICT (owner, name) DO UPDATE SET name = EXCLUDED.name
+            ON CONFLICT (owner, name) DO UPDATE SET name = EXCLUDED.name, deleted_at = NULL
             RETURNING strategy_id
             """, connection, transaction))
         {
@@ -98,7 +98,7 @@ public sealed class PostgresStrategyStore : IStrategyStore, IAsyncDisposable, ID
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         return await ReadVersionAsync(connection, null, $"""
             SELECT {VersionColumns} FROM custom_strategies s JOIN custom_strategy_versions v USING (strategy_id)
-             WHERE s.owner = @owner AND s.name = @name AND (@version::int IS NULL OR v.version = @version)
+             WHERE s.owner = @owner AND s.name = @name AND s.deleted_at IS NULL AND (@version::int IS NULL OR v.version = @version)
              ORDER BY v.version DESC LIMIT 1
             """, p =>
             {
@@ -115,7 +115,7 @@ public sealed class PostgresStrategyStore : IStrategyStore, IAsyncDisposable, ID
                 SELECT DISTINCT ON (s.strategy_id) s.strategy_id, s.name, v.version, v.content_hash, v.schema::text AS schema,
                        s.created_at, v.created_at AS updated_at
                   FROM custom_strategies s JOIN custom_strategy_versions v USING (strategy_id)
-                 WHERE s.owner = @owner
+                 WHERE s.owner = @owner AND s.deleted_at IS NULL
                  ORDER BY s.strategy_id, v.version DESC) latest
              ORDER BY name
             """);
@@ -129,6 +129,63 @@ public sealed class PostgresStrategyStore : IStrategyStore, IAsyncDisposable, ID
         }
 
         return list;
+    }
+
+    public async Task<StrategyDeletion> DeleteAsync(string owner, string name, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await DeleteOnceAsync(owner, name, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+        {
+            // A backtest recorded one of its versions between the check and the delete: now it is retired instead.
+            return await DeleteOnceAsync(owner, name, cancellationToken);
+        }
+    }
+
+    private async Task<StrategyDeletion> DeleteOnceAsync(string owner, string name, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Locks the strategy's row: a concurrent save waits, and a backtest recording one of its versions either
+        // commits first (the strategy is retired) or finds no version after (it was removed).
+        Guid? strategyId;
+        await using (var find = new NpgsqlCommand("""
+            SELECT strategy_id FROM custom_strategies WHERE owner = @owner AND name = @name AND deleted_at IS NULL FOR UPDATE
+            """, connection, transaction))
+        {
+            find.Parameters.AddWithValue("owner", owner);
+            find.Parameters.AddWithValue("name", name);
+            strategyId = (Guid?)await find.ExecuteScalarAsync(cancellationToken);
+        }
+
+        if (strategyId is null)
+        {
+            return StrategyDeletion.NotFound;
+        }
+
+        await using var delete = new NpgsqlCommand("""
+            WITH removed AS (
+                DELETE FROM custom_strategies s
+                 WHERE s.strategy_id = @id AND NOT EXISTS (SELECT 1 FROM backtests b WHERE b.strategy_id = s.strategy_id)
+                RETURNING 1),
+            retired AS (
+                UPDATE custom_strategies SET deleted_at = now()
+                 WHERE strategy_id = @id AND NOT EXISTS (SELECT 1 FROM removed)
+                RETURNING 1)
+            SELECT (SELECT count(*) FROM removed), (SELECT count(*) FROM retired)
+            """, connection, transaction);
+        delete.Parameters.AddWithValue("id", strategyId.Value);
+        StrategyDeletion outcome;
+        await using (var reader = await delete.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            outcome = reader.GetInt64(0) == 1 ? StrategyDeletion.Removed : StrategyDeletion.Retired;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return outcome;
     }
 
     public async Task<bool> RecordBacktestStrategyAsync(Guid backtestId, Guid strategyId, int version, CancellationToken cancellationToken = default)

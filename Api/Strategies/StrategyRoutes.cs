@@ -37,6 +37,11 @@ public sealed record StrategyDetailResponse(string Name, string Kind, int Latest
 
 public sealed record UploadRequest(string? Source);
 
+/// <summary>A delete's answer.</summary>
+/// <param name="Outcome"><c>removed</c>: no backtest ran it, so it is gone with every version; <c>retired</c>: backtests ran it, so
+/// their versions stay (their status and results still name them) but it is no longer listed or startable.</param>
+public sealed record StrategyDeletedResponse(string Name, string Outcome);
+
 /// <summary>
 /// <c>/api/v1/strategies</c>: the templates and the caller's custom strategies, and uploads. Compiling happens in the
 /// cluster (<see cref="IStrategyCompileGrain"/>, in the runner's sandbox), never in the API: it runs the upload's code.
@@ -82,6 +87,17 @@ public static class StrategyRoutes
             .WithExample(413, """{"title":"Source too large","status":413,"detail":"source is 120,000 bytes; at most 100,000 bytes of UTF-8 are accepted","errors":{"source":["source is 120,000 bytes; at most 100,000 bytes of UTF-8 are accepted"]},"rules":[{"field":"source","rule":"maxBytes","message":"…"}]}""")
             .ProducesProblem(409).ProducesProblem(413).ProducesProblem(422).ProducesProblem(503)
             .WithStandardErrors(400, 401);
+
+        group.MapDelete("/{name}", Delete)
+            .WithSummary("Delete one of your custom strategies")
+            .WithDescription("A strategy no backtest ran is removed with every version (`removed`). One that backtests ran is retired: it is no " +
+                             "longer listed or startable, but the versions those backtests ran stay, so their status and results still name them. " +
+                             "Uploading the same class name again brings it back with the next version number. Templates cannot be deleted (409); " +
+                             "another user's strategy answers 404, like one that does not exist.")
+            .Produces<StrategyDeletedResponse>()
+            .WithExample(200, """{"name":"SmaCross","outcome":"retired"}""")
+            .ProducesProblem(409)
+            .WithStandardErrors(401, 404);
     }
 
     private static async Task<IResult> List(HttpContext context, StrategyCatalog templates, IStrategyStore store)
@@ -123,6 +139,21 @@ public static class StrategyRoutes
 
         return Results.Ok(new StrategyDetailResponse(latest.Name, StrategyKinds.Custom, latest.Version,
             Describe(latest.SchemaJson, latest.Version, latest.ContentHash, latest.CreatedAt), latest.Source, versions));
+    }
+
+    private static async Task<IResult> Delete(string name, HttpContext context, StrategyCatalog templates, IStrategyStore store)
+    {
+        if (templates.TryGet(name, out _))
+        {
+            return Results.Problem(statusCode: 409, title: "Templates cannot be deleted", detail: $"'{name}' is a built-in strategy template");
+        }
+
+        return await store.DeleteAsync(context.User.ApiUser().UserId, name, context.RequestAborted) switch
+        {
+            StrategyDeletion.Removed => Results.Ok(new StrategyDeletedResponse(name, "removed")),
+            StrategyDeletion.Retired => Results.Ok(new StrategyDeletedResponse(name, "retired")),
+            _ => Results.Problem(statusCode: 404, title: "Not found", detail: $"strategy '{name}' not found"),
+        };
     }
 
     private static async Task<IResult> Upload(HttpContext context, IClusterClient client)

@@ -108,6 +108,40 @@ public sealed class StrategyStoreTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Single(versions.Select(v => v.StrategyId).Distinct());
     }
 
+    [Fact]
+    public async Task Deleting_removes_an_unused_strategy_and_retires_one_a_backtest_ran()
+    {
+        var unused = await Save("dave", Compiled(StrategySources.SmaCross));
+        Assert.Equal(StrategyDeletion.NotFound, await _strategies.DeleteAsync("erin", "SmaCross")); // not hers
+        Assert.NotNull(await _strategies.GetByNameAsync("dave", "SmaCross"));
+
+        Assert.Equal(StrategyDeletion.Removed, await _strategies.DeleteAsync("dave", "SmaCross"));
+        Assert.Null(await _strategies.GetAsync("dave", unused.StrategyId, 1)); // gone, every version
+        Assert.Null(await _strategies.GetByNameAsync("dave", "SmaCross"));
+        Assert.Empty(await _strategies.ListAsync("dave"));
+        Assert.Equal(StrategyDeletion.NotFound, await _strategies.DeleteAsync("dave", "SmaCross"));
+
+        // Run by a backtest: retired, not removed, and the backtest keeps the exact version it ran.
+        var used = await Save("dave", Compiled(StrategySources.SmaCross));
+        Assert.NotEqual(unused.StrategyId, used.StrategyId);
+        var backtest = await CreateBacktest("dave");
+        Assert.True(await _strategies.RecordBacktestStrategyAsync(backtest, used.StrategyId, 1));
+
+        Assert.Equal(StrategyDeletion.Retired, await _strategies.DeleteAsync("dave", "SmaCross"));
+        Assert.Null(await _strategies.GetByNameAsync("dave", "SmaCross"));
+        Assert.Null(await _strategies.GetByNameAsync("dave", "SmaCross", 1));
+        Assert.Empty(await _strategies.ListAsync("dave"));
+        Assert.Equal(used, await _strategies.GetAsync("dave", used.StrategyId, 1));
+        Assert.Equal(new StrategyVersionRef(used.StrategyId, 1), await _strategies.GetBacktestStrategyAsync(backtest));
+        Assert.Equal(StrategyDeletion.NotFound, await _strategies.DeleteAsync("dave", "SmaCross"));
+
+        // Uploading the name again brings it back and continues its numbering.
+        var back = await Save("dave", Compiled(StrategySources.SmaCross.Replace("= 10;", "= 11;", StringComparison.Ordinal)));
+        Assert.Equal((used.StrategyId, 2), (back.StrategyId, back.Version));
+        Assert.Equal(back, await _strategies.GetByNameAsync("dave", "SmaCross"));
+        Assert.Equal(2, Assert.Single(await _strategies.ListAsync("dave")).LatestVersion);
+    }
+
     private async Task<Guid> CreateBacktest(string owner)
     {
         var id = Guid.NewGuid();
