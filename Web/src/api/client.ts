@@ -3,7 +3,7 @@
 import { PRIORITIES } from './types';
 import type {
   BacktestConfig, BacktestResults, BacktestState, BacktestStatus, ChartPoint, CompileDiagnostic, ComparisonResult, ExportFormat,
-  InstrumentInfo, Page, Priority, QueueEntry, StrategyTemplate, StrategyVersion, Trade, ValidationErrorItem,
+  InstrumentInfo, Page, Priority, QueueEntry, StrategyDeleted, StrategyTemplate, StrategyVersion, Trade, ValidationErrorItem,
 } from './types';
 
 export const BACKTEST_BASE = '/api/v1/nautilus/backtest';
@@ -158,6 +158,9 @@ export class ApiClient {
   /** One of the caller's custom strategies: its versions and the latest source. */
   strategy = (name: string): Promise<{ name: string; latestVersion: number; source: string }> =>
     this.request('GET', `/api/v1/strategies/${encodeURIComponent(name)}`);
+
+  deleteStrategy = (name: string): Promise<StrategyDeleted> =>
+    this.request('DELETE', `/api/v1/strategies/${encodeURIComponent(name)}`);
 
   instruments = async (): Promise<InstrumentInfo[]> => {
     const raw = await this.request<{ instruments: Record<string, unknown>[] }>('GET', '/api/v1/instruments');

@@ -89,6 +89,12 @@ export interface StrategyVersion {
   warnings: CompileDiagnostic[];
 }
 
+/** DELETE /api/v1/strategies/{name}: removed (no backtest ran it) or retired (kept for the backtests that ran it). */
+export interface StrategyDeleted {
+  name: string;
+  outcome: 'removed' | 'retired';
+}
+
 export interface DateRange { first: string; last: string }
 
 export interface InstrumentInfo {

@@ -104,6 +104,8 @@ export function BacktestRunner() {
                 upload={api.uploadStrategy}
                 loadSource={async (name) => (await api.strategy(name)).source}
                 onUploaded={() => void api.strategies().then(setStrategies)}
+                remove={api.deleteStrategy}
+                onDeleted={() => void api.strategies().then(setStrategies)}
               />
             </>
           )}

@@ -85,6 +85,30 @@ describe('StrategyEditor', () => {
     expect(onUploaded).toHaveBeenCalledWith(stored);
   });
 
+  it('deletes a loaded strategy after a confirmation and says what happened to it', async () => {
+    const remove = vi.fn().mockResolvedValue({ name: 'Probe', outcome: 'retired' });
+    const onDeleted = vi.fn();
+    render(<StrategyEditor customNames={['Probe']} upload={vi.fn()} loadSource={vi.fn().mockResolvedValue(SOURCE)}
+      remove={remove} onDeleted={onDeleted} />);
+    // Nothing to delete until a strategy is loaded.
+    expect(screen.queryByText('Delete Probe')).toBeNull();
+
+    fireEvent.mouseDown(screen.getAllByLabelText('Load one of your strategies')[0].closest('.ant-select')!.querySelector('.ant-select-selector')!);
+    await act(async () => {
+      fireEvent.click(await screen.findByText('Probe', { selector: '.ant-select-item-option-content' }));
+    });
+    fireEvent.click(screen.getByText('Delete Probe').closest('button')!);
+    expect(remove).not.toHaveBeenCalled();
+    await act(async () => {
+      fireEvent.click((await screen.findByText('Delete', { selector: '.ant-popconfirm-buttons button span' })).closest('button')!);
+    });
+
+    expect(remove).toHaveBeenCalledWith('Probe');
+    expect(onDeleted).toHaveBeenCalledWith({ name: 'Probe', outcome: 'retired' });
+    expect(await screen.findByTestId('strategy-deleted')).toHaveTextContent('the backtests that ran it keep their version');
+    expect(screen.getByLabelText('Strategy source')).toHaveValue('');
+  });
+
   it('says why when the cluster refuses custom strategies', async () => {
     const refused = new ApiError(409, 'Custom strategies are not available', 'they need the docker runner', {});
     render(<StrategyEditor customNames={[]} upload={vi.fn().mockRejectedValue(refused)} loadSource={vi.fn()} />);

@@ -1,10 +1,10 @@
 // A simple editor for custom strategies: paste or edit C# source, upload it (the cluster compiles it in its
 // sandbox), and see compile errors at their lines. Replacing a strategy is uploading its new source: the server
-// stores it as the next version.
+// stores it as the next version. A loaded strategy can also be deleted (after a confirmation).
 import { useRef, useState } from 'react';
-import { Alert, Button, Card, Input, Select, Space, Typography } from 'antd';
+import { Alert, Button, Card, Input, Popconfirm, Select, Space, Typography } from 'antd';
 import { ApiError } from '../api/client';
-import type { CompileDiagnostic, StrategyVersion } from '../api/types';
+import type { CompileDiagnostic, StrategyDeleted, StrategyVersion } from '../api/types';
 
 export interface StrategyEditorProps {
   /** Names of the user's own custom strategies, to load one for replacing. */
@@ -12,11 +12,15 @@ export interface StrategyEditorProps {
   upload: (source: string) => Promise<StrategyVersion>;
   loadSource: (name: string) => Promise<string>;
   onUploaded?: (version: StrategyVersion) => void;
+  /** Deletes one of the user's strategies; without it the editor offers no delete. */
+  remove?: (name: string) => Promise<StrategyDeleted>;
+  onDeleted?: (deleted: StrategyDeleted) => void;
 }
 
 type Outcome =
   | { kind: 'stored'; version: StrategyVersion }
   | { kind: 'rejected'; title: string; detail?: string; diagnostics: CompileDiagnostic[] }
+  | { kind: 'deleted'; deleted: StrategyDeleted }
   | { kind: 'failed'; message: string };
 
 /** The diagnostics in source order, each with the text of its line. */
@@ -35,8 +39,9 @@ export function offsetOf(source: string, line: number, column: number) {
   return offset + Math.max(0, column - 1);
 }
 
-export function StrategyEditor({ customNames, upload, loadSource, onUploaded }: StrategyEditorProps) {
+export function StrategyEditor({ customNames, upload, loadSource, onUploaded, remove, onDeleted }: StrategyEditorProps) {
   const [source, setSource] = useState('');
+  const [loaded, setLoaded] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [compiledSource, setCompiledSource] = useState('');
@@ -64,9 +69,26 @@ export function StrategyEditor({ customNames, upload, loadSource, onUploaded }: 
   const load = async (name: string) => {
     try {
       setSource(await loadSource(name));
+      setLoaded(name);
       setOutcome(null);
     } catch (e) {
       setOutcome({ kind: 'failed', message: e instanceof Error ? e.message : String(e) });
+    }
+  };
+
+  const deleteLoaded = async () => {
+    if (!remove || !loaded) return;
+    setBusy(true);
+    try {
+      const deleted = await remove(loaded);
+      setOutcome({ kind: 'deleted', deleted });
+      setLoaded(null);
+      setSource('');
+      onDeleted?.(deleted);
+    } catch (e) {
+      setOutcome({ kind: 'failed', message: e instanceof Error ? e.message : String(e) });
+    } finally {
+      setBusy(false);
     }
   };
 
@@ -96,6 +118,17 @@ export function StrategyEditor({ customNames, upload, loadSource, onUploaded }: 
           options={customNames.map((name) => ({ value: name, label: name }))}
           disabled={customNames.length === 0}
         />
+        {remove && loaded && (
+          <Popconfirm
+            title={`Delete ${loaded}?`}
+            description="Backtests that ran it keep their version; it leaves the strategy list."
+            okText="Delete"
+            okButtonProps={{ danger: true }}
+            onConfirm={() => deleteLoaded()}
+          >
+            <Button danger disabled={busy}>Delete {loaded}</Button>
+          </Popconfirm>
+        )}
       </Space>
       <Input.TextArea
         ref={(r) => { textArea.current = r?.resizableTextArea?.textArea ?? null; }}
@@ -117,6 +150,12 @@ export function StrategyEditor({ customNames, upload, loadSource, onUploaded }: 
           message={outcome.version.created
             ? `${outcome.version.name} version ${outcome.version.version} stored`
             : `${outcome.version.name} version ${outcome.version.version} is already this source`} />
+      )}
+      {outcome?.kind === 'deleted' && (
+        <Alert style={{ marginTop: 8 }} type="success" showIcon data-testid="strategy-deleted"
+          message={outcome.deleted.outcome === 'removed'
+            ? `${outcome.deleted.name} deleted`
+            : `${outcome.deleted.name} deleted; the backtests that ran it keep their version`} />
       )}
       {outcome?.kind === 'failed' && (
         <Alert style={{ marginTop: 8 }} type="error" showIcon data-testid="upload-failed" message={outcome.message} />
