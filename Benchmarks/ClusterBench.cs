@@ -48,7 +48,7 @@ internal static class ClusterBench
          "riskSettings":{"positionSizing":{"mode":"fixedQuantity","quantity":100}}}
         """;
 
-    private sealed record Options(int InProcessRuns, int ProcessRuns, int Warmups, int QueueSize, int EventRuns, string[] Runners);
+    private sealed record Options(int InProcessRuns, int ProcessRuns, int Warmups, int QueueSize, int EventRuns, string[] Runners, bool Profile = false);
 
     internal sealed record Stats(int Count, double Min, double P50, double P99, double Max)
     {
@@ -83,6 +83,10 @@ internal static class ClusterBench
                     break;
                 case "--event-runs" when value is not null:
                     options = options with { EventRuns = Positive(value) };
+                    break;
+                case "--profile":
+                    options = options with { Profile = true };
+                    i--; // a flag: no value follows
                     break;
                 case "--runners" when value is not null:
                     options = options with { Runners = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
@@ -129,7 +133,11 @@ internal static class ClusterBench
                 if (runner == "inProcess")
                 {
                     Console.WriteLine($"  (2) queue: {options.QueueSize} tiny backtests at once, limit {Limit} ...");
-                    queue = await QueueThroughput(client, options.QueueSize);
+                    using (var profile = options.Profile ? new DatabaseProfile() : null)
+                    {
+                        queue = await QueueThroughput(client, options.QueueSize);
+                        profile?.Print(options.QueueSize);
+                    }
                 }
 
                 Console.WriteLine($"  (3) event latency: {options.EventRuns} runs of MA cross 10/30, daily SPY 2015-2019 ...");

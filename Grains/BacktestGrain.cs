@@ -59,6 +59,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private bool _attemptStarting;
 
     private bool _runEnding;
+    /// <summary>The recovery reminder as this activation registered it (null: not registered here, or gone).</summary>
+    private IGrainReminder? _recovery;
 
     /// <summary>A run exists, is being started, or is being wound up (results saved, a retry decided).</summary>
     private bool HasRun => _run is not null || _attemptStarting || _runEnding;
@@ -154,7 +156,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
 
         await MoveTo(BacktestState.Queued, null);
-        await this.RegisterOrUpdateReminder(RecoveryReminder, _options.RecoveryReminderPeriod, _options.RecoveryReminderPeriod);
+        _recovery = await this.RegisterOrUpdateReminder(RecoveryReminder, _options.RecoveryReminderPeriod, _options.RecoveryReminderPeriod);
         await Queue.Enqueue(Id, S.Owner, S.Priority);
         return Status();
     }
@@ -387,7 +389,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private async Task StartAttemptOnce(string? detail)
     {
-        var checkpoint = S.Checkpoint ?? await _store.LoadCheckpointAsync(Id);
+        // Checkpoints exist only once an attempt has run; the first attempt needs no round trip to look.
+        var checkpoint = S.Checkpoint ?? (S.Attempts.Count == 0 ? null : await _store.LoadCheckpointAsync(Id));
         var attempt = S.Attempts.Count + 1;
         var resumeFrom = 0L;
         if (checkpoint is not null)
@@ -451,13 +454,18 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
 
         _resources = null;
-        S.Attempts[^1] = S.Attempts[^1] with
+        var started = S.Attempts[^1] with
         {
             ProcessId = _run.ProcessId,
             Container = _run.Container,
             Reattached = _run.ReattachedOutputDirectory is not null,
         };
-        await _state.WriteStateAsync();
+        if (started != S.Attempts[^1])
+        {
+            // What finds the run again after a crash (its process or container); an in-process run has neither.
+            S.Attempts[^1] = started;
+            await _state.WriteStateAsync();
+        }
         await Queue.Renew(Id, SiloName); // the queue learns at once which silo runs it
         _runningSince = Stopwatch.StartNew();
         _lastCheckpointSynced = checkpoint;
@@ -880,10 +888,13 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private async Task UnregisterRecovery()
     {
-        if (await this.GetReminder(RecoveryReminder) is { } reminder)
+        // The handle this activation registered saves looking the reminder up; a recovered activation looks.
+        if ((_recovery ?? await this.GetReminder(RecoveryReminder)) is { } reminder)
         {
             await this.UnregisterReminder(reminder);
         }
+
+        _recovery = null;
     }
 
     private async Task Publish<T>(string type, T data)
