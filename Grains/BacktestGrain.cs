@@ -59,6 +59,9 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private bool _attemptStarting;
 
     private bool _runEnding;
+    /// <summary>The move to Running of the current attempt, persisted beside its event stream (null: not yet).</summary>
+    private Task? _toRunning;
+    private Exception? _toRunningFailure;
     /// <summary>The recovery reminder as this activation registered it (null: not registered here, or gone).</summary>
     private IGrainReminder? _recovery;
 
@@ -426,6 +429,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         _stopAs = null;
         _stopReason = null;
         _workerCompletion = null;
+        _toRunning = null;
+        _toRunningFailure = null;
         try
         {
             _run = await _runner.StartAsync(request, CancellationToken.None);
@@ -552,10 +557,13 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 }
 
                 batch.Clear();
+                ThrowIfRunningNotPersisted();
                 await StopIfTimedOut();
             }
 
             var exit = await run.Exit;
+            await SettleWrites();
+            ThrowIfRunningNotPersisted();
             if (_detached)
             {
                 return;
@@ -610,9 +618,11 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 }
 
                 _progressDirty = true;
-                if (S.State == BacktestState.Starting)
+                if (S.State == BacktestState.Starting && _toRunning is null)
                 {
-                    await MoveTo(BacktestState.Running, null);
+                    // Persisted beside the stream, not in front of it: a run's first lines come in a burst, and two
+                    // round trips here held every one of them back. Every other state write waits for this one.
+                    _toRunning = PersistRunning();
                 }
 
                 break;
@@ -822,8 +832,43 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         await UnregisterRecovery();
     }
 
+    /// <summary>
+    /// The move to Running, persisted while the run's lines stream on (see OnLine); it never throws, its failure
+    /// is kept in <see cref="_toRunningFailure"/> for the supervision loop to raise.
+    /// </summary>
+    private async Task PersistRunning()
+    {
+        try
+        {
+            await MoveTo(BacktestState.Running, null);
+        }
+        catch (Exception e)
+        {
+            _toRunningFailure = e;
+        }
+    }
+
+    private void ThrowIfRunningNotPersisted()
+    {
+        if (_toRunningFailure is { } failure)
+        {
+            _toRunningFailure = null;
+            throw new InvalidOperationException("persisting the move to Running failed: " + failure.Message, failure);
+        }
+    }
+
+    /// <summary>Waits for the move to Running in flight, if any: one state write at a time, in order.</summary>
+    private async Task SettleWrites()
+    {
+        if (_toRunning is { IsCompleted: false } pending)
+        {
+            await pending;
+        }
+    }
+
     private async Task MoveTo(BacktestState next, string? detail)
     {
+        await SettleWrites();
         if (!Lifecycle.CanMove(S.State, next))
         {
             throw new IllegalTransitionException(S.State, $"move to {next}");
@@ -842,6 +887,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private async Task PersistProgress()
     {
+        await SettleWrites();
         _progressDirty = false;
         _lastProgressWrite = DateTime.UtcNow;
         await _state.WriteStateAsync();
@@ -871,6 +917,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             return;
         }
 
+        await SettleWrites();
         _lastCheckpointSynced = json;
         S.Checkpoint = json;
         await _store.SaveCheckpointAsync(Id, json);
