@@ -48,7 +48,7 @@ internal static class ClusterBench
          "riskSettings":{"positionSizing":{"mode":"fixedQuantity","quantity":100}}}
         """;
 
-    private sealed record Options(int InProcessRuns, int ProcessRuns, int Warmups, int QueueSize, int EventRuns, string[] Runners);
+    private sealed record Options(int InProcessRuns, int ProcessRuns, int Warmups, int QueueSize, int EventRuns, string[] Runners, bool Profile = false);
 
     internal sealed record Stats(int Count, double Min, double P50, double P99, double Max)
     {
@@ -83,6 +83,10 @@ internal static class ClusterBench
                     break;
                 case "--event-runs" when value is not null:
                     options = options with { EventRuns = Positive(value) };
+                    break;
+                case "--profile":
+                    options = options with { Profile = true };
+                    i--; // a flag: no value follows
                     break;
                 case "--runners" when value is not null:
                     options = options with { Runners = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
@@ -129,11 +133,15 @@ internal static class ClusterBench
                 if (runner == "inProcess")
                 {
                     Console.WriteLine($"  (2) queue: {options.QueueSize} tiny backtests at once, limit {Limit} ...");
-                    queue = await QueueThroughput(client, options.QueueSize);
+                    using (var profile = options.Profile ? new DatabaseProfile() : null)
+                    {
+                        queue = await QueueThroughput(client, options.QueueSize);
+                        profile?.Print(options.QueueSize);
+                    }
                 }
 
                 Console.WriteLine($"  (3) event latency: {options.EventRuns} runs of MA cross 10/30, daily SPY 2015-2019 ...");
-                latencies.Add((runner, await EventLatency(client, options.EventRuns)));
+                latencies.Add((runner, await EventLatency(client, options.EventRuns, options.Profile)));
                 await host.StopAsync();
             }
         }
@@ -283,12 +291,13 @@ internal static class ClusterBench
     }
 
     /// <summary>(3) For every event: the observer's receipt time less the timestamp its line was written with.</summary>
-    private static async Task<Stats> EventLatency(IClusterClient client, int runs)
+    private static async Task<Stats> EventLatency(IClusterClient client, int runs, bool profile = false)
     {
         var latencies = new ConcurrentQueue<double>();
         var submission = Submission(Longer);
         for (var run = 0; run < runs; run++)
         {
+            var timeline = new ConcurrentQueue<(DateTime Written, DateTime Received)>();
             var id = Guid.NewGuid();
             var stream = client.GetStreamProvider(StreamNames.Provider).GetStream<BacktestEvent>(StreamId.Create(StreamNames.Namespace, id));
             var handle = await stream.SubscribeAsync((e, _) =>
@@ -298,6 +307,7 @@ internal static class ClusterBench
                 if (json.RootElement.TryGetProperty("timestamp", out var timestamp))
                 {
                     latencies.Enqueue((received - timestamp.GetDateTimeOffset().UtcDateTime).TotalMilliseconds);
+                    timeline.Enqueue((timestamp.GetDateTimeOffset().UtcDateTime, received));
                 }
 
                 return Task.CompletedTask;
@@ -317,6 +327,16 @@ internal static class ClusterBench
 
             await Task.Delay(200); // the last events land
             await handle.UnsubscribeAsync();
+            if (profile && !timeline.IsEmpty)
+            {
+                // Where the latency comes from: lines written in a burst and drained slower, or a slow start.
+                var events = timeline.OrderBy(e => e.Written).ToArray();
+                double Ms(TimeSpan span) => span.TotalMilliseconds;
+                var tenth = Math.Max(1, events.Length / 10);
+                Console.WriteLine($"    run {run + 1}: {events.Length} events written over {Ms(events[^1].Written - events[0].Written):F1} ms, " +
+                    $"received over {Ms(events.Max(e => e.Received) - events.Min(e => e.Received)):F1} ms; latency of each tenth (mean ms): " +
+                    string.Join(' ', events.Chunk(tenth).Select(c => c.Average(e => Ms(e.Received - e.Written)).ToString("F0", CultureInfo.InvariantCulture))));
+            }
         }
 
         return Stats.Of(latencies);

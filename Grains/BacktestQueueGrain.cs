@@ -1,5 +1,6 @@
 using Backtesting.Grains.Interfaces;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 
 namespace Backtesting.Grains;
 
@@ -26,10 +27,24 @@ public sealed record QueueItem(
 /// so they keep their slot and can resume at once); a lease not renewed in time is reclaimed, so a backtest
 /// that vanished with its silo never holds a slot for good.
 /// </summary>
+/// <remarks>
+/// Every backtest passes through this one activation several times, so its writes bound the cluster's
+/// throughput. Calls interleave (the grain is reentrant) and share writes: each call changes the state in memory
+/// without awaiting in between (so checks and changes stay atomic), then waits for a write that began after its
+/// change (<see cref="Persist"/>). A call still returns only once its change is stored; a burst of calls costs a
+/// few writes instead of one each.
+/// </remarks>
+[Reentrant]
 public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
 {
     private readonly IPersistentState<QueueState> _state;
     private readonly BacktestClusterOptions _options;
+    /// <summary>The live state. The storage gets a copy to write, so changes made while a write is in flight never race it.</summary>
+    private QueueState _live = new();
+    /// <summary>Counts changes; <see cref="_stored"/> is the count the last finished write included.</summary>
+    private long _changes;
+    private long _stored;
+    private Task? _writing;
 
     public BacktestQueueGrain([PersistentState("queue", "Default")] IPersistentState<QueueState> state,
         IOptions<BacktestClusterOptions> options)
@@ -38,10 +53,11 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
         _options = options.Value;
     }
 
-    private QueueState S => _state.State;
+    private QueueState S => _live;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _live = Copy(_state.State);
         // Reclaims expired leases and fills free slots even when nobody calls.
         this.RegisterGrainTimer(Schedule, new GrainTimerCreationOptions(_options.LeaseDuration / 4, _options.LeaseDuration / 4));
         return Task.CompletedTask;
@@ -51,12 +67,13 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
     {
         if (S.Queued.Any(q => q.BacktestId == backtestId) || S.Running.Any(r => r.BacktestId == backtestId))
         {
+            // Already here, though perhaps not stored yet: the caller may rely on it only once it is.
+            await Persist(changed: false);
             return;
         }
 
         S.Queued.Add(new QueueItem(backtestId, owner, priority, S.NextSequence++, DateTime.UtcNow));
-        await _state.WriteStateAsync();
-        await Schedule(CancellationToken.None);
+        await Schedule(changed: true);
     }
 
     public async Task<bool> ChangePriority(Guid backtestId, BacktestPriority priority)
@@ -69,8 +86,7 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
 
         // A changed priority joins the back of its new priority's line: FIFO within a priority stays fair.
         S.Queued[index] = S.Queued[index] with { Priority = priority, Sequence = S.NextSequence++ };
-        await _state.WriteStateAsync();
-        await Schedule(CancellationToken.None);
+        await Schedule(changed: true);
         return true;
     }
 
@@ -79,7 +95,7 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
         var removed = S.Queued.RemoveAll(q => q.BacktestId == backtestId) > 0;
         if (removed)
         {
-            await _state.WriteStateAsync();
+            await Persist(changed: true);
         }
 
         return removed;
@@ -101,13 +117,13 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
         }
 
         // Leases live in memory between writes: after a queue failover the persisted expiry is older, which only
-        // makes reclaiming earlier, never later. Persist only when the lease is more than half used.
+        // makes reclaiming earlier, never later. Persist only when the lease is more than half used. The silo is
+        // shown in the cluster status and decides nothing, so a new one rides along with the next write.
         var entry = S.Running[index];
-        var renewed = entry with { LeaseExpiresAt = DateTime.UtcNow + _options.LeaseDuration, Silo = silo };
-        S.Running[index] = renewed;
-        if (entry.LeaseExpiresAt - DateTime.UtcNow < _options.LeaseDuration / 2 || entry.Silo != silo)
+        S.Running[index] = entry with { LeaseExpiresAt = DateTime.UtcNow + _options.LeaseDuration, Silo = silo };
+        if (entry.LeaseExpiresAt - DateTime.UtcNow < _options.LeaseDuration / 2)
         {
-            await _state.WriteStateAsync();
+            await Persist(changed: true);
         }
 
         return true;
@@ -116,22 +132,23 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
     public async Task Release(Guid backtestId)
     {
         var changed = S.Running.RemoveAll(r => r.BacktestId == backtestId) + S.Queued.RemoveAll(q => q.BacktestId == backtestId);
-        if (changed > 0)
-        {
-            await _state.WriteStateAsync();
-        }
-
-        await Schedule(CancellationToken.None);
+        // The freed slot is granted in the same write.
+        await Schedule(changed > 0);
     }
 
     private IEnumerable<QueueItem> Ordered() =>
         S.Queued.OrderByDescending(q => q.Priority).ThenBy(q => q.Sequence);
 
-    /// <summary>Reclaims expired leases, then grants free slots in priority order within the per-owner limit.</summary>
-    private async Task Schedule(CancellationToken cancellation)
+    private Task Schedule(CancellationToken cancellation) => Schedule(changed: false);
+
+    /// <summary>
+    /// Reclaims expired leases, then grants free slots in priority order within the per-owner limit, and stores
+    /// the result (with <paramref name="changed"/>: the caller's own change) before telling the granted backtests.
+    /// </summary>
+    private async Task Schedule(bool changed)
     {
         var now = DateTime.UtcNow;
-        var changed = S.Running.RemoveAll(r => r.LeaseExpiresAt < now) > 0;
+        changed |= S.Running.RemoveAll(r => r.LeaseExpiresAt < now) > 0;
         var granted = new List<Guid>();
         while (S.Running.Count < _options.MaxConcurrent)
         {
@@ -147,15 +164,64 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
             changed = true;
         }
 
-        if (changed)
-        {
-            // Persist the grants before telling anyone, so a crash cannot hand out a slot twice.
-            await _state.WriteStateAsync(cancellation);
-        }
-
+        // Persist the grants before telling anyone, so a crash cannot hand out a slot twice.
+        await Persist(changed);
         foreach (var id in granted)
         {
             await GrainFactory.GetGrain<IBacktestGrain>(id).OnSlotGranted();
         }
     }
+
+    /// <summary>
+    /// Returns once a write that includes every change made so far has finished (with <paramref name="changed"/>
+    /// false: once any change made so far is stored). One write at a time; calls that arrive while one is in flight
+    /// share the next.
+    /// </summary>
+    private async Task Persist(bool changed)
+    {
+        if (changed)
+        {
+            _changes++;
+        }
+
+        var needed = _changes;
+        while (_stored < needed)
+        {
+            if (_writing is { } inFlight)
+            {
+                try
+                {
+                    await inFlight;
+                }
+                catch (Exception)
+                {
+                    // Its own callers get that failure; this call's change goes into the next write.
+                }
+
+                continue;
+            }
+
+            var including = _changes;
+            _state.State = Copy(_live);
+            var write = _state.WriteStateAsync();
+            _writing = write;
+            try
+            {
+                await write;
+                _stored = Math.Max(_stored, including);
+            }
+            finally
+            {
+                _writing = null;
+            }
+        }
+    }
+
+    private static QueueState Copy(QueueState state) => new()
+    {
+        // The entries are immutable records: new lists are a full copy.
+        Queued = state.Queued.ToList(),
+        Running = state.Running.ToList(),
+        NextSequence = state.NextSequence,
+    };
 }

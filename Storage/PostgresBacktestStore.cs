@@ -120,41 +120,40 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        // Also locks the backtest row: two saves of the same backtest run one after the other.
-        await using (var touch = new NpgsqlCommand(
-            "UPDATE backtests SET content_hash = @hash WHERE backtest_id = @id", connection, transaction))
+        // One round trip for the statements before the bulk copies, run in order in this transaction.
+        await using (var batch = new NpgsqlBatch(connection, transaction))
         {
+            // Also locks the backtest row: two saves of the same backtest run one after the other.
+            var touch = new NpgsqlBatchCommand("UPDATE backtests SET content_hash = @hash WHERE backtest_id = @id");
             touch.Parameters.AddWithValue("id", id);
             touch.Parameters.AddWithValue("hash", result.ContentHash);
-            if (await touch.ExecuteNonQueryAsync(cancellationToken) == 0)
-            {
-                throw new KeyNotFoundException($"No backtest {id}");
-            }
-        }
+            batch.BatchCommands.Add(touch);
 
-        // Replace, never add: whatever an earlier save stored goes first, in this same transaction.
-        await using (var clear = new NpgsqlBatch(connection, transaction))
-        {
+            // Replace, never add: whatever an earlier save stored goes first, in this same transaction.
             foreach (var table in ResultTables)
             {
-                var command = new NpgsqlBatchCommand($"DELETE FROM {table} WHERE backtest_id = @id");
-                command.Parameters.AddWithValue("id", id);
-                clear.BatchCommands.Add(command);
+                var clear = new NpgsqlBatchCommand($"DELETE FROM {table} WHERE backtest_id = @id");
+                clear.Parameters.AddWithValue("id", id);
+                batch.BatchCommands.Add(clear);
             }
 
-            await clear.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using (var documents = new NpgsqlCommand("""
-            INSERT INTO backtest_results (backtest_id, result_type, result_data)
-            SELECT @id, type, data::jsonb FROM unnest(@types, @data) AS d(type, data)
-            """, connection, transaction))
-        {
+            // Guarded, so a missing backtest is reported below rather than as a foreign-key violation.
+            var documents = new NpgsqlBatchCommand("""
+                INSERT INTO backtest_results (backtest_id, result_type, result_data)
+                SELECT @id, type, data::jsonb FROM unnest(@types, @data) AS d(type, data)
+                 WHERE EXISTS (SELECT 1 FROM backtests WHERE backtest_id = @id)
+                """);
             var parts = ResultDocuments.From(result);
             documents.Parameters.AddWithValue("id", id);
             documents.Parameters.AddWithValue("types", NpgsqlDbType.Array | NpgsqlDbType.Text, parts.Select(d => d.Type).ToArray());
             documents.Parameters.AddWithValue("data", NpgsqlDbType.Array | NpgsqlDbType.Text, parts.Select(d => d.Json).ToArray());
-            await documents.ExecuteNonQueryAsync(cancellationToken);
+            batch.BatchCommands.Add(documents);
+
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            if (touch.RecordsAffected == 0)
+            {
+                throw new KeyNotFoundException($"No backtest {id}");
+            }
         }
 
         await CopyTradesAsync(connection, id, result.Trades, cancellationToken);

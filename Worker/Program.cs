@@ -176,7 +176,9 @@ namespace Backtesting.Worker
 
             var reporter = new ProgressReporter(stdout, options.BacktestId, spec.Start, spec.End,
                 p => new Checkpoint(contentHash, p.ProcessedPoints, p.TradesClosed, p.Equity, p.Cash).Save(options.OutputDirectory),
-                options.CheckpointInterval, resumeFrom?.ProcessedPoints ?? 0);
+                options.CheckpointInterval, resumeFrom?.ProcessedPoints ?? 0,
+                // Inside a host the process's figures are the host's: measure this thread, the one running the engine.
+                ownsProcess ? ResourceSampler.ForProcess() : ResourceSampler.ForCurrentThread());
             var mismatch = false;
             if (resumeFrom is not null)
             {

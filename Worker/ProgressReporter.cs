@@ -21,7 +21,7 @@ public sealed class ProgressReporter : IBacktestObserver
     private readonly string _backtestId;
     private readonly int _startDay;
     private readonly int _endDay;
-    private readonly ResourceSampler _resources = new();
+    private readonly ResourceSampler _resources;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Action<EngineProgress>? _checkpoint;
     private readonly TimeSpan _checkpointInterval;
@@ -33,9 +33,11 @@ public sealed class ProgressReporter : IBacktestObserver
     private bool _started;
 
     /// <param name="resumedAt">Points replayed silently before this process reports (0 unless resuming).</param>
+    /// <param name="resources">What the progress lines' performance figures measure; the whole process by default.</param>
     public ProgressReporter(TextWriter output, string backtestId, DateOnly start, DateOnly end,
-        Action<EngineProgress>? checkpoint, TimeSpan checkpointInterval, long resumedAt = 0)
+        Action<EngineProgress>? checkpoint, TimeSpan checkpointInterval, long resumedAt = 0, ResourceSampler? resources = null)
     {
+        _resources = resources ?? ResourceSampler.ForProcess();
         _processedAtStart = resumedAt;
         _out = output;
         _backtestId = backtestId;

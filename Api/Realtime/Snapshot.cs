@@ -17,7 +17,7 @@ public static class Snapshot
         var messages = new List<RelayedEvent>();
         if (!status.IsTerminal)
         {
-            messages.Add(Message(id, MessageTypes.Progress, now, status.Progress ?? NoProgress));
+            messages.Add(Message(id, MessageTypes.Progress, now, status.Progress ?? BacktestProgressData.None));
             return messages;
         }
 
@@ -41,11 +41,6 @@ public static class Snapshot
     public static string ResultsUrl(Guid id) => $"/api/v1/nautilus/backtest/results/{id}";
 
     /// <summary>The progress of a backtest that has not started: everything at zero.</summary>
-    private static readonly BacktestProgressData NoProgress = new(
-        new ProgressInfo(0, "", 0, 0, 0, 0),
-        new StatisticsInfo(0, 0, 0, 0),
-        new PerformanceInfo(0, 0, 0));
-
     public static RelayedEvent Message<T>(Guid id, string type, DateTime now, T data)
     {
         var json = JsonSerializer.Serialize(new BacktestMessage<T>(type, id.ToString(), now, data), JsonDefaults.Options);

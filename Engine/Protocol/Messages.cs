@@ -48,7 +48,12 @@ public sealed record PerformanceInfo(
 public sealed record BacktestProgressData(
     ProgressInfo Progress,
     StatisticsInfo Statistics,
-    PerformanceInfo Performance);
+    PerformanceInfo Performance)
+{
+    /// <summary>The progress of a backtest that has not reported any yet: all zeros.</summary>
+    public static readonly BacktestProgressData None = new(
+        new ProgressInfo(0, "", 0, 0, 0, 0), new StatisticsInfo(0, 0, 0, 0), new PerformanceInfo(0, 0, 0));
+}
 
 public static class ErrorTypes
 {

@@ -39,11 +39,48 @@ public class SiloCrashTests
         }
     }
 
+    private static readonly HashSet<int> PortsHandedOut = [];
+
+    /// <summary>
+    /// A port free now, never handed out before in this run, and below the kernel's ephemeral range: a port the
+    /// kernel picked (bind to 0) could be given again, or to an outgoing connection such as one to PostgreSQL,
+    /// between this pick and the silo process binding it.
+    /// </summary>
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var ephemeralStart = 32768;
+        if (File.Exists("/proc/sys/net/ipv4/ip_local_port_range")
+            && int.TryParse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null,
+                StringSplitOptions.RemoveEmptyEntries)[0], NumberStyles.None, CultureInfo.InvariantCulture, out var start))
+        {
+            ephemeralStart = start;
+        }
+
+        var low = Math.Max(10_000, ephemeralStart - 12_000);
+        for (var tries = 0; tries < 1000 && low < ephemeralStart; tries++)
+        {
+            var port = Random.Shared.Next(low, ephemeralStart);
+            lock (PortsHandedOut)
+            {
+                if (!PortsHandedOut.Add(port))
+                {
+                    continue;
+                }
+            }
+
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // in use: try another
+            }
+        }
+
+        throw new InvalidOperationException($"no free port below the ephemeral range ({ephemeralStart})");
     }
 
     private static SiloProcess StartSilo(string connectionString, string clusterId, string work, TempFolder logs)
