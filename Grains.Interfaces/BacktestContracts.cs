@@ -113,6 +113,14 @@ public sealed class IllegalTransitionException : Exception
         Action = action;
     }
 
+    /// <summary>The state allows the request, but what runs the backtest refused it (say, a container that is just ending).</summary>
+    public IllegalTransitionException(BacktestState current, string action, string reason)
+        : base($"cannot {action} a backtest that is {current}: {reason}")
+    {
+        Current = current;
+        Action = action;
+    }
+
     public IllegalTransitionException()
     {
         Action = "";

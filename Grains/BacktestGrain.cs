@@ -221,7 +221,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             throw new IllegalTransitionException(S.State, "pause");
         }
 
-        await _run.PauseAsync();
+        await RunnerStep(_run.PauseAsync, "pause");
         AccumulateRunningTime();
         await MoveTo(BacktestState.Paused, "paused by request; the run keeps its slot");
         return Status();
@@ -251,10 +251,28 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             return Status();
         }
 
-        await _run.ResumeAsync();
+        await RunnerStep(_run.ResumeAsync, "resume");
         _runningSince = Stopwatch.StartNew();
         await MoveTo(BacktestState.Running, "resumed by request");
         return Status();
+    }
+
+    /// <summary>
+    /// Pauses or resumes the run through its runner. A refusal (a Docker API error, a process that just exited) is
+    /// answered as a refused transition that names the reason: the runner's own exception types cannot cross to the
+    /// API, and nothing was changed.
+    /// </summary>
+    private async Task RunnerStep(Func<Task> step, string action)
+    {
+        try
+        {
+            await step();
+        }
+        catch (Exception e) when (e is not IllegalTransitionException)
+        {
+            _log.LogWarning(e, "Backtest {Id}: the runner refused to {Action} the run", Id, action);
+            throw new IllegalTransitionException(S.State, action, $"the runner refused ({e.GetBaseException().Message})");
+        }
     }
 
     public async Task<BacktestStatus> ChangePriority(BacktestPriority priority)

@@ -93,6 +93,29 @@ public class DockerClusterTests
     }
 
     [DockerFact]
+    public async Task A_pause_the_daemon_refuses_is_a_refused_transition_with_the_reason_and_changes_nothing()
+    {
+        await using var host = await Start();
+        var id = Guid.NewGuid();
+        await host.Backtest(id).Submit(Submission(Ticks));
+        await host.WaitFor(id, s => s.State == BacktestState.Running && s.Progress!.Progress.ProcessedBars > 0, TimeSpan.FromMinutes(2));
+        var container = Assert.Single(await Containers(id));
+        using var client = DockerTestEnvironment.Client();
+        // Frozen behind the grain's back: the daemon refuses the grain's own pause (the container is already paused).
+        await client.Containers.PauseContainerAsync(container.ID);
+
+        var refused = await Assert.ThrowsAsync<IllegalTransitionException>(() => host.Backtest(id).Pause());
+
+        Assert.Equal(BacktestState.Running, refused.Current);
+        Assert.Contains("the runner refused", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(BacktestState.Running, (await host.Backtest(id).GetStatus()).State);
+        await client.Containers.UnpauseContainerAsync(container.ID);
+        var done = await host.WaitFor(id, s => s.IsTerminal, TimeSpan.FromMinutes(3));
+        Assert.Equal(BacktestState.Completed, done.State);
+        AssertSameResult(Direct(Ticks), (await host.Backtest(id).GetResults())!);
+    }
+
+    [DockerFact]
     public async Task Cancel_removes_the_container_within_five_seconds()
     {
         await using var host = await Start();
