@@ -2,7 +2,12 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Backtesting.Api.Backtests;
+using Backtesting.Storage;
 using ClosedXML.Excel;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using CsvHelper;
 using UglyToad.PdfPig;
 
@@ -66,6 +71,41 @@ public sealed class BacktestRouteTests(ApiFixture fixture)
         Assert.All(list.GetProperty("items").EnumerateArray(), i => Assert.Equal(aliceId, i.GetProperty("owner").GetString()));
         var future = await alice.GetFromJsonAsync<JsonElement>($"{Routes}/list?from={DateTime.UtcNow.AddDays(1):yyyy-MM-dd}");
         Assert.Equal(0, future.GetProperty("totalCount").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_results_answer_is_the_documented_document_byte_for_byte_and_deleting_drops_it()
+    {
+        var (alice, _, _) = await fixture.NewUserAsync("alice");
+        using var client = alice;
+        var id = await ApiFixture.StartAsync(alice, ApiFixture.Config(c => c["useCache"] = false));
+        Assert.Equal("completed", await ApiFixture.WaitForEndAsync(alice, id));
+
+        // The answer is written from pre-serialized parts: it must equal, byte for byte, the documented ResultsResponse
+        // made from the result as the database holds it, for the whole curve, a trades page and a downsampled curve.
+        var stored = await fixture.Services.GetRequiredService<IBacktestStore>().GetResultAsync(id);
+        Assert.NotNull(stored);
+        var options = fixture.Services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        foreach (var (query, page, pageSize, points) in new (string, int, int, int?)[]
+                 {
+                     ("", 1, 100, null), ("?tradesPage=2&tradesPageSize=3", 2, 3, null), ("?equityPoints=40&tradesPageSize=1", 1, 1, 40),
+                     ("?tradesPage=1000", 1000, 100, null),
+                 })
+        {
+            for (var read = 0; read < 2; read++) // the first read fills the cache, the second is served from it
+            {
+                var body = await alice.GetByteArrayAsync($"{Routes}/results/{id}{query}");
+                // The status word is the stored row's, which follows the grain a moment later; it is not what this compares.
+                var status = JsonDocument.Parse(body).RootElement.GetProperty("status").GetString()!;
+                var expected = JsonSerializer.SerializeToUtf8Bytes(ResultsView.Build(id, status, stored, page, pageSize, points), options);
+                Assert.True(expected.AsSpan().SequenceEqual(body), $"results{query} differs from the documented document");
+            }
+        }
+
+        using var delete = await alice.DeleteAsync($"{Routes}/{id}");
+        Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        using var gone = await alice.GetAsync($"{Routes}/results/{id}");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
     }
 
     private static async Task<bool> Pause()

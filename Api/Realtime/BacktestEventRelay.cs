@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Backtesting.Grains.Interfaces;
@@ -7,8 +8,14 @@ using Orleans.Streams;
 
 namespace Backtesting.Api.Realtime;
 
-/// <summary>One backtest event as clients receive it: the seed's message, as text and parsed once for all.</summary>
-public sealed record RelayedEvent(Guid BacktestId, string Type, string Json, JsonElement Message);
+/// <summary>
+/// One backtest event as clients receive it: the seed's message as text, as UTF-8 bytes and parsed, each made once
+/// for all subscribers (WebSockets send the same bytes to every socket; SignalR sends the element once per group).
+/// </summary>
+public sealed record RelayedEvent(Guid BacktestId, string Type, string Json, JsonElement Message)
+{
+    public ReadOnlyMemory<byte> Utf8 { get; } = Encoding.UTF8.GetBytes(Json);
+}
 
 /// <summary>
 /// Relays the cluster's backtest streams to this API instance's subscribers (SignalR connections, WebSockets).
