@@ -68,8 +68,20 @@ public sealed class BacktestEventRelay(IClusterClient client, ILogger<BacktestEv
                     continue;
                 }
 
+                // The subscription itself is durable (pub-sub keeps it in PostgreSQL under this client's identity):
+                // attaching the observer to it again leaves no gap. Only when that fails is a new one made.
                 if (feed.Handle is not null)
                 {
+                    try
+                    {
+                        feed.Handle = await feed.Handle.ResumeAsync(feed);
+                        continue;
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        log.LogDebug(e, "Resuming the subscription of {Id} failed; subscribing anew", feed.Id);
+                    }
+
                     try
                     {
                         await feed.Handle.UnsubscribeAsync();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
+using Backtesting.Api.Backtests;
 using Backtesting.Engine.Protocol;
 using Backtesting.Grains.Interfaces;
 using Microsoft.AspNetCore.SignalR;
@@ -147,6 +148,10 @@ public sealed class HubSubscriptions(IHubContext<BacktestHub> hub, IClusterClien
                             Event e => await RelayAsync(e.Message),
                             _ => false,
                         };
+                    }
+                    catch (Exception e) when (command is null && Problems.IsClusterUnavailable(e))
+                    {
+                        // the cluster is away for a moment: the members keep waiting for it
                     }
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {
