@@ -23,8 +23,8 @@ public sealed class HubSubscriptions(IHubContext<BacktestHub> hub, IClusterClien
     private readonly ILogger _log = log;
     private readonly ConcurrentDictionary<Guid, GroupFeed> _feeds = new();
 
-    /// <summary>Number of backtests with a running group feed (for tests and diagnostics).</summary>
-    public int ActiveFeeds => _feeds.Count;
+    /// <summary>Whether this API instance relays the backtest to a SignalR group now (for tests and diagnostics).</summary>
+    public bool IsRelaying(Guid backtestId) => _feeds.ContainsKey(backtestId);
 
     public static string GroupName(Guid backtestId) => "backtest:" + backtestId.ToString("N");
 
