@@ -6,12 +6,14 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Backtesting.Api.Hosting;
+using Backtesting.Grains.Interfaces;
 using Backtesting.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using Orleans.Streams;
 
 namespace Backtesting.Benchmarks;
 
@@ -142,7 +144,8 @@ internal static class ApiBench
             }
 
             // (3) SignalR fan-out: every subscriber joins while the watched run waits, then gets every event.
-            var (latency, complete, events) = await FanOut(http, subscribers);
+            var (latency, streamLatency, complete, events) = await FanOut(http, client, subscribers);
+            rows.Add(Print(("  the same run: worker line -> the API's stream input", streamLatency, "before the API: the cluster's share")));
             rows.Add(Print(($"SignalR, {subscribers} subscribers: worker line -> client", latency, $"{events} events each")));
             goals.Add(($"every subscriber received every event", $"{complete} of {subscribers}", complete == subscribers));
             goals.Add(($"fan-out p99 < {FanOutGoalMs:F0} ms", $"p99 {latency.P99:F1} ms", latency.P99 < FanOutGoalMs));
@@ -202,7 +205,8 @@ internal static class ApiBench
         return ClusterBench.Stats.Of(times);
     }
 
-    private static async Task<(ClusterBench.Stats Latency, int Complete, int Events)> FanOut(HttpClient http, int subscribers)
+    private static async Task<(ClusterBench.Stats Latency, ClusterBench.Stats StreamLatency, int Complete, int Events)> FanOut(
+        HttpClient http, IClusterClient cluster, int subscribers)
     {
         // Hold the single slot with a paused run, so the watched one waits in the queue while everyone subscribes.
         Guid blocker;
@@ -224,6 +228,18 @@ internal static class ApiBench
         }
 
         var watched = await Start(http, Watched);
+
+        // The same events as the API's relay takes them in (a stream subscriber of the same client): what the
+        // cluster adds before the API, so the API's own share of the latency can be told apart.
+        var streamLatencies = new ConcurrentBag<double>();
+        var stream = cluster.GetStreamProvider(StreamNames.Provider).GetStream<BacktestEvent>(StreamId.Create(StreamNames.Namespace, watched));
+        var streamHandle = await stream.SubscribeAsync((item, _) =>
+        {
+            var received = DateTime.UtcNow;
+            using var document = JsonDocument.Parse(item.Json);
+            streamLatencies.Add((received - document.RootElement.GetProperty("timestamp").GetDateTime().ToUniversalTime()).TotalMilliseconds);
+            return Task.CompletedTask;
+        });
         var latencies = new ConcurrentBag<double>();
         var counts = new int[subscribers];
         var done = new TaskCompletionSource[subscribers];
@@ -273,8 +289,9 @@ internal static class ApiBench
             await connection.DisposeAsync();
         }
 
+        await streamHandle.UnsubscribeAsync();
         var expected = counts.Max();
-        return (ClusterBench.Stats.Of(latencies.ToList()), counts.Where((c, i) => c == expected && done[i].Task.IsCompleted).Count(), expected);
+        return (ClusterBench.Stats.Of(latencies.ToList()), ClusterBench.Stats.Of(streamLatencies.ToList()), counts.Where((c, i) => c == expected && done[i].Task.IsCompleted).Count(), expected);
     }
 
     private static string? Status(JsonElement status) => status.GetProperty("status").GetString();
