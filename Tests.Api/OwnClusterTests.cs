@@ -14,7 +14,9 @@ using Backtesting.Tests.Cluster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Hosting;
+using Orleans.Dashboard;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.Configuration;
@@ -22,21 +24,24 @@ using Orleans.Configuration;
 namespace Backtesting.Tests.Api;
 
 /// <summary>
-/// The API stays up while the cluster goes away: its only silo stops and a new one starts on the same database.
+/// The API as production runs it, with its own cluster client (membership in PostgreSQL) of a silo that serves
+/// Orleans' dashboard on loopback. The API stays up while the cluster goes away: its only silo stops and a new one starts on the same database.
 /// The API's own cluster client (membership in PostgreSQL, as in production) reconnects, the relay subscribes to the
 /// streams again, and subscribers that joined before the outage get the later live events and the completion.
 /// </summary>
-[Collection("cluster reconnect")]
-public sealed class ClusterReconnectTests : IAsyncLifetime
+[Collection("own cluster")]
+public sealed class OwnClusterTests : IAsyncLifetime
 {
     private const string Key = "reconnect-key-0123456789abcdef";
+    private const string AdminKey = "reconnect-root-0123456789abcdef";
     private const string Routes = "/api/v1/nautilus/backtest";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
 
     private readonly string _clusterId = "reconnect-" + Guid.NewGuid().ToString("N")[..8];
     private readonly string _work = Path.Combine(Path.GetTempPath(), "backtesting-reconnect-" + Guid.NewGuid().ToString("N"));
     private string _connectionString = "";
-    private IHost? _silo;
+    private readonly int _dashboardPort = FreePort();
+    private WebApplication? _silo;
     private WebApplication? _api;
     private Uri _base = null!;
 
@@ -46,7 +51,9 @@ public sealed class ClusterReconnectTests : IAsyncLifetime
         await SchemaMigrator.ApplyAsync(_connectionString, CancellationToken.None);
         await using (var dataSource = NpgsqlDataSource.Create(_connectionString))
         {
-            await new ApiKeyStore(dataSource).AddKeyAsync("alice", ApiRoles.User, Key, null);
+            var keys = new ApiKeyStore(dataSource);
+            await keys.AddKeyAsync("alice", ApiRoles.User, Key, null);
+            await keys.AddKeyAsync("root", ApiRoles.Admin, AdminKey, null);
         }
 
         _silo = await StartSiloAsync();
@@ -54,7 +61,8 @@ public sealed class ClusterReconnectTests : IAsyncLifetime
         _api = ApiApp.Build(
         [
             $"--ConnectionStrings:Backtesting={_connectionString}", $"--Silo:ClusterId={_clusterId}", $"--Api:Urls=http://127.0.0.1:{port}",
-            $"--Backtesting:DataDirectory={TestPaths.LeanData}", "--Logging:LogLevel:Default=Warning", "--Logging:Console:FormatterName=simple",
+            $"--Backtesting:DataDirectory={TestPaths.LeanData}", $"--Api:OrleansDashboardUrl=http://127.0.0.1:{_dashboardPort}/dashboard",
+            "--Logging:LogLevel:Default=Warning", "--Logging:Console:FormatterName=simple",
         ]);
         await _api.StartAsync();
         _base = new Uri($"http://127.0.0.1:{port}");
@@ -71,7 +79,7 @@ public sealed class ClusterReconnectTests : IAsyncLifetime
         if (_silo is not null)
         {
             await _silo.StopAsync();
-            _silo.Dispose();
+            await _silo.DisposeAsync();
         }
 
         NpgsqlConnection.ClearAllPools();
@@ -120,7 +128,7 @@ public sealed class ClusterReconnectTests : IAsyncLifetime
 
         // The cluster goes away and comes back as another silo on the same database; the API stays up.
         await _silo!.StopAsync();
-        _silo.Dispose();
+        await _silo.DisposeAsync();
         _silo = null;
         // Away long enough for the subscribers' quiet checks to find no cluster; meanwhile the API answers 503, never 500.
         var outage = DateTime.UtcNow + 3 * Backtesting.Api.Realtime.SubscriptionPump.QuietCheck;
@@ -175,10 +183,87 @@ public sealed class ClusterReconnectTests : IAsyncLifetime
         }
     }
 
-    private async Task<IHost> StartSiloAsync()
+    [Fact]
+    public async Task The_Orleans_dashboard_is_proxied_to_admins_by_bearer_key_or_by_their_signed_session_cookie_only()
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Error);
+        using var anonymous = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = _base };
+        using var user = Client(Key);
+        using var admin = Client(AdminKey);
+
+        // Nobody else: no key is 401; a user's key is 403, for the page and for the session.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/admin/orleans/")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await user.GetAsync("/admin/orleans/")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await user.GetAsync("/admin/orleans/ClusterStats")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await user.PostAsync("/api/v1/admin/orleans-session", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await admin.PostAsync("/admin/orleans/ClusterStats", null)).StatusCode);
+
+        // An admin's key as a bearer header: the real dashboard, its page and its data.
+        using (var redirect = await admin.GetAsync("/admin/orleans"))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
+            Assert.Equal("/admin/orleans/", redirect.Headers.Location!.OriginalString);
+        }
+
+        var page = await Retry(async () =>
+        {
+            using var response = await admin.GetAsync("/admin/orleans/");
+            if (response.StatusCode == HttpStatusCode.BadGateway)
+            {
+                throw new HttpRequestException("the silo's dashboard is not up yet");
+            }
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsStringAsync();
+        });
+        Assert.Contains("<title>Orleans Dashboard</title>", page, StringComparison.Ordinal);
+        using (var stats = await admin.GetAsync("/admin/orleans/ClusterStats"))
+        {
+            Assert.Equal(HttpStatusCode.OK, stats.StatusCode);
+            Assert.Equal("application/json", stats.Content.Headers.ContentType!.MediaType);
+        }
+
+        // A browser: the admin opens a session once, then navigates with nothing but the cookie.
+        using var session = await admin.PostAsync("/api/v1/admin/orleans-session", null);
+        Assert.Equal(HttpStatusCode.OK, session.StatusCode);
+        Assert.Equal("/admin/orleans/", JsonDocument.Parse(await session.Content.ReadAsStringAsync()).RootElement.GetProperty("url").GetString());
+        var setCookie = Assert.Single(session.Headers.GetValues("Set-Cookie"));
+        Assert.Contains("path=/admin/orleans", setCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("httponly", setCookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", setCookie, StringComparison.OrdinalIgnoreCase);
+        var cookie = setCookie[..setCookie.IndexOf(';', StringComparison.Ordinal)];
+
+        using (var browsing = new HttpRequestMessage(HttpMethod.Get, "/admin/orleans/"))
+        {
+            browsing.Headers.Add("Cookie", cookie);
+            using var response = await anonymous.SendAsync(browsing);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("Orleans Dashboard", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The cookie opens the dashboard and nothing else, and an altered one opens nothing.
+        using (var elsewhere = new HttpRequestMessage(HttpMethod.Get, "/api/v1/cluster"))
+        {
+            elsewhere.Headers.Add("Cookie", cookie);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(elsewhere)).StatusCode);
+        }
+
+        using (var forged = new HttpRequestMessage(HttpMethod.Get, "/admin/orleans/"))
+        {
+            forged.Headers.Add("Cookie", cookie[..^4] + (cookie.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA"));
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(forged)).StatusCode);
+        }
+    }
+
+    private HttpClient Client(string key)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = _base };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    private async Task<WebApplication> StartSiloAsync()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ["--Logging:LogLevel:Default=Error"] });
         var siloPort = FreePort();
         var gatewayPort = FreePort();
         builder.UseOrleans(silo =>
@@ -199,11 +284,15 @@ public sealed class ClusterReconnectTests : IAsyncLifetime
                 o.RecoveryReminderPeriod = TimeSpan.FromSeconds(2);
             });
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+            silo.AddDashboard();
             // Paced like the API fixture's runs, so the run lasts long enough to be paused and resumed.
             silo.Services.AddSingleton<IBacktestRunner>(sp => new PacedRunner(new InProcessRunner(sp.GetRequiredService<IMarketDataProvider>()),
                 _ => true, TimeSpan.FromMilliseconds(15)));
         });
+        // Orleans' dashboard on loopback, as the Silo serves it.
+        builder.WebHost.UseUrls($"http://127.0.0.1:{_dashboardPort}");
         var host = builder.Build();
+        host.MapOrleansDashboard("/dashboard");
         await host.StartAsync();
         return host;
     }
