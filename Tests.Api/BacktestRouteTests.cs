@@ -342,6 +342,87 @@ public sealed class BacktestRouteTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task Queue_entries_carry_what_a_client_shows_without_a_status_call_each()
+    {
+        var (alice, aliceId, _) = await fixture.NewUserAsync("alice");
+        using var client = alice;
+        var (bob, _, _) = await fixture.NewUserAsync("bob");
+        using var bobClient = bob;
+        // Three at once for one owner (at most two run per owner): at least one waits.
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add(await ApiFixture.StartAsync(alice, MinuteConfig()));
+        }
+
+        try
+        {
+            JsonElement queue;
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            do
+            {
+                queue = await alice.GetFromJsonAsync<JsonElement>($"{Routes}/queue");
+            }
+            while (Entries(queue).Count(e => ids.Contains(e.GetProperty("id").GetGuid())) < 3 && DateTime.UtcNow < deadline && await Pause());
+
+            var mine = Entries(queue).Where(e => ids.Contains(e.GetProperty("id").GetGuid())).ToList();
+            Assert.Equal(3, mine.Count);
+            Assert.Contains(mine, e => e.GetProperty("state").GetString() == "queued");
+            foreach (var entry in mine)
+            {
+                Assert.Equal(entry.GetProperty("id").GetGuid(), entry.GetProperty("backtestId").GetGuid());
+                Assert.Equal(aliceId, entry.GetProperty("owner").GetString());
+                Assert.Equal("MovingAverageCross", entry.GetProperty("strategy").GetString());
+                Assert.Equal(["SPY"], entry.GetProperty("instruments").EnumerateArray().Select(i => i.GetString()));
+                Assert.True(entry.GetProperty("submittedAt").GetDateTime() > DateTime.UtcNow.AddMinutes(-5));
+                Assert.Equal("normal", entry.GetProperty("priority").GetString());
+                if (entry.GetProperty("state").GetString() == "queued")
+                {
+                    Assert.True(entry.GetProperty("position").GetInt32() >= 1);
+                    Assert.True(entry.GetProperty("queuedAt").GetDateTime() >= entry.GetProperty("submittedAt").GetDateTime().AddSeconds(-1));
+                    Assert.Equal(JsonValueKind.Null, entry.GetProperty("progress").ValueKind);
+                }
+                else
+                {
+                    Assert.Contains(entry.GetProperty("state").GetString(), new[] { "starting", "running", "paused" });
+                    Assert.Equal(JsonValueKind.Null, entry.GetProperty("position").ValueKind);
+                    Assert.NotEqual(JsonValueKind.Null, entry.GetProperty("grantedAt").ValueKind);
+                }
+            }
+
+            // Only the owner (and admins) see the entries.
+            var bobs = await bob.GetFromJsonAsync<JsonElement>($"{Routes}/queue");
+            Assert.DoesNotContain(Entries(bobs), e => ids.Contains(e.GetProperty("id").GetGuid()));
+
+            // Changing a waiting one's priority answers the same complete entry.
+            var waiting = mine.First(e => e.GetProperty("state").GetString() == "queued").GetProperty("id").GetGuid();
+            using var patch = await alice.PatchAsJsonAsync($"{Routes}/queue/{waiting}", new { priority = "urgent" });
+            if (patch.StatusCode == HttpStatusCode.OK)
+            {
+                var changed = await patch.Content.ReadFromJsonAsync<JsonElement>();
+                Assert.Equal(waiting, changed.GetProperty("id").GetGuid());
+                Assert.Equal("urgent", changed.GetProperty("priority").GetString());
+                Assert.Equal("MovingAverageCross", changed.GetProperty("strategy").GetString());
+                Assert.Equal(["SPY"], changed.GetProperty("instruments").EnumerateArray().Select(i => i.GetString()));
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.Conflict, patch.StatusCode); // it got its slot in between
+            }
+        }
+        finally
+        {
+            foreach (var id in ids)
+            {
+                using var _ = await alice.PostAsync($"{Routes}/cancel/{id}", null);
+            }
+        }
+    }
+
+    private static IEnumerable<JsonElement> Entries(JsonElement queue) =>
+        queue.GetProperty("running").EnumerateArray().Concat(queue.GetProperty("queued").EnumerateArray());
+
+    [Fact]
     public async Task Compare_queue_and_listing_errors()
     {
         var (alice, _, _) = await fixture.NewUserAsync("alice");
