@@ -39,13 +39,17 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
     /// <summary>The user a key belongs to, or null for an unknown or revoked key.</summary>
-    public async Task<ApiUser?> FindUserByKeyAsync(string key, CancellationToken cancellationToken = default)
+    public Task<ApiUser?> FindUserByKeyAsync(string key, CancellationToken cancellationToken = default) =>
+        FindUserByHashAsync(Hash(key), cancellationToken);
+
+    /// <summary>The user of a live key given by its hash (what an admin's signed dashboard cookie carries).</summary>
+    public async Task<ApiUser?> FindUserByHashAsync(string keyHash, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT u.user_id, u.role FROM api_keys k JOIN api_users u ON u.user_id = k.user_id
              WHERE k.key_hash = @hash AND k.revoked_at IS NULL
             """);
-        command.Parameters.AddWithValue("hash", Hash(key));
+        command.Parameters.AddWithValue("hash", keyHash);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? new ApiUser(reader.GetString(0), reader.GetString(1)) : null;
     }

@@ -34,6 +34,9 @@ public interface IBacktestStore
 
     Task<BacktestRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default);
 
+    /// <summary>The rows of these backtests in one query (ids with no row are left out; order not kept).</summary>
+    Task<IReadOnlyList<BacktestRecord>> GetManyAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken = default);
+
     /// <summary>Reassembles the saved results, or null when none were saved.</summary>
     Task<BacktestResult?> GetResultAsync(Guid id, CancellationToken cancellationToken = default);
 

@@ -171,6 +171,25 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
         return await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
     }
 
+    public async Task<IReadOnlyList<BacktestRecord>> GetManyAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken = default)
+    {
+        var records = new List<BacktestRecord>(ids.Count);
+        if (ids.Count == 0)
+        {
+            return records;
+        }
+
+        await using var command = _dataSource.CreateCommand($"SELECT {RecordColumns} FROM backtests WHERE backtest_id = ANY(@ids)");
+        command.Parameters.AddWithValue("ids", ids.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            records.Add(ReadRecord(reader));
+        }
+
+        return records;
+    }
+
     public async Task<BacktestResult?> GetResultAsync(Guid id, CancellationToken cancellationToken = default)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);

@@ -2,7 +2,12 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Backtesting.Api.Backtests;
+using Backtesting.Storage;
 using ClosedXML.Excel;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using CsvHelper;
 using UglyToad.PdfPig;
 
@@ -66,6 +71,41 @@ public sealed class BacktestRouteTests(ApiFixture fixture)
         Assert.All(list.GetProperty("items").EnumerateArray(), i => Assert.Equal(aliceId, i.GetProperty("owner").GetString()));
         var future = await alice.GetFromJsonAsync<JsonElement>($"{Routes}/list?from={DateTime.UtcNow.AddDays(1):yyyy-MM-dd}");
         Assert.Equal(0, future.GetProperty("totalCount").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_results_answer_is_the_documented_document_byte_for_byte_and_deleting_drops_it()
+    {
+        var (alice, _, _) = await fixture.NewUserAsync("alice");
+        using var client = alice;
+        var id = await ApiFixture.StartAsync(alice, ApiFixture.Config(c => c["useCache"] = false));
+        Assert.Equal("completed", await ApiFixture.WaitForEndAsync(alice, id));
+
+        // The answer is written from pre-serialized parts: it must equal, byte for byte, the documented ResultsResponse
+        // made from the result as the database holds it, for the whole curve, a trades page and a downsampled curve.
+        var stored = await fixture.Services.GetRequiredService<IBacktestStore>().GetResultAsync(id);
+        Assert.NotNull(stored);
+        var options = fixture.Services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        foreach (var (query, page, pageSize, points) in new (string, int, int, int?)[]
+                 {
+                     ("", 1, 100, null), ("?tradesPage=2&tradesPageSize=3", 2, 3, null), ("?equityPoints=40&tradesPageSize=1", 1, 1, 40),
+                     ("?tradesPage=1000", 1000, 100, null),
+                 })
+        {
+            for (var read = 0; read < 2; read++) // the first read fills the cache, the second is served from it
+            {
+                var body = await alice.GetByteArrayAsync($"{Routes}/results/{id}{query}");
+                // The status word is the stored row's, which follows the grain a moment later; it is not what this compares.
+                var status = JsonDocument.Parse(body).RootElement.GetProperty("status").GetString()!;
+                var expected = JsonSerializer.SerializeToUtf8Bytes(ResultsView.Build(id, status, stored, page, pageSize, points), options);
+                Assert.True(expected.AsSpan().SequenceEqual(body), $"results{query} differs from the documented document");
+            }
+        }
+
+        using var delete = await alice.DeleteAsync($"{Routes}/{id}");
+        Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        using var gone = await alice.GetAsync($"{Routes}/results/{id}");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
     }
 
     private static async Task<bool> Pause()
@@ -300,6 +340,87 @@ public sealed class BacktestRouteTests(ApiFixture fixture)
         using var gone = await alice.GetAsync($"{Routes}/status/{id}");
         Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
     }
+
+    [Fact]
+    public async Task Queue_entries_carry_what_a_client_shows_without_a_status_call_each()
+    {
+        var (alice, aliceId, _) = await fixture.NewUserAsync("alice");
+        using var client = alice;
+        var (bob, _, _) = await fixture.NewUserAsync("bob");
+        using var bobClient = bob;
+        // Three at once for one owner (at most two run per owner): at least one waits.
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add(await ApiFixture.StartAsync(alice, MinuteConfig()));
+        }
+
+        try
+        {
+            JsonElement queue;
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            do
+            {
+                queue = await alice.GetFromJsonAsync<JsonElement>($"{Routes}/queue");
+            }
+            while (Entries(queue).Count(e => ids.Contains(e.GetProperty("id").GetGuid())) < 3 && DateTime.UtcNow < deadline && await Pause());
+
+            var mine = Entries(queue).Where(e => ids.Contains(e.GetProperty("id").GetGuid())).ToList();
+            Assert.Equal(3, mine.Count);
+            Assert.Contains(mine, e => e.GetProperty("state").GetString() == "queued");
+            foreach (var entry in mine)
+            {
+                Assert.Equal(entry.GetProperty("id").GetGuid(), entry.GetProperty("backtestId").GetGuid());
+                Assert.Equal(aliceId, entry.GetProperty("owner").GetString());
+                Assert.Equal("MovingAverageCross", entry.GetProperty("strategy").GetString());
+                Assert.Equal(["SPY"], entry.GetProperty("instruments").EnumerateArray().Select(i => i.GetString()));
+                Assert.True(entry.GetProperty("submittedAt").GetDateTime() > DateTime.UtcNow.AddMinutes(-5));
+                Assert.Equal("normal", entry.GetProperty("priority").GetString());
+                if (entry.GetProperty("state").GetString() == "queued")
+                {
+                    Assert.True(entry.GetProperty("position").GetInt32() >= 1);
+                    Assert.True(entry.GetProperty("queuedAt").GetDateTime() >= entry.GetProperty("submittedAt").GetDateTime().AddSeconds(-1));
+                    Assert.Equal(JsonValueKind.Null, entry.GetProperty("progress").ValueKind);
+                }
+                else
+                {
+                    Assert.Contains(entry.GetProperty("state").GetString(), new[] { "starting", "running", "paused" });
+                    Assert.Equal(JsonValueKind.Null, entry.GetProperty("position").ValueKind);
+                    Assert.NotEqual(JsonValueKind.Null, entry.GetProperty("grantedAt").ValueKind);
+                }
+            }
+
+            // Only the owner (and admins) see the entries.
+            var bobs = await bob.GetFromJsonAsync<JsonElement>($"{Routes}/queue");
+            Assert.DoesNotContain(Entries(bobs), e => ids.Contains(e.GetProperty("id").GetGuid()));
+
+            // Changing a waiting one's priority answers the same complete entry.
+            var waiting = mine.First(e => e.GetProperty("state").GetString() == "queued").GetProperty("id").GetGuid();
+            using var patch = await alice.PatchAsJsonAsync($"{Routes}/queue/{waiting}", new { priority = "urgent" });
+            if (patch.StatusCode == HttpStatusCode.OK)
+            {
+                var changed = await patch.Content.ReadFromJsonAsync<JsonElement>();
+                Assert.Equal(waiting, changed.GetProperty("id").GetGuid());
+                Assert.Equal("urgent", changed.GetProperty("priority").GetString());
+                Assert.Equal("MovingAverageCross", changed.GetProperty("strategy").GetString());
+                Assert.Equal(["SPY"], changed.GetProperty("instruments").EnumerateArray().Select(i => i.GetString()));
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.Conflict, patch.StatusCode); // it got its slot in between
+            }
+        }
+        finally
+        {
+            foreach (var id in ids)
+            {
+                using var _ = await alice.PostAsync($"{Routes}/cancel/{id}", null);
+            }
+        }
+    }
+
+    private static IEnumerable<JsonElement> Entries(JsonElement queue) =>
+        queue.GetProperty("running").EnumerateArray().Concat(queue.GetProperty("queued").EnumerateArray());
 
     [Fact]
     public async Task Compare_queue_and_listing_errors()

@@ -2,7 +2,9 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using Backtesting.Api.Realtime;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Backtesting.Tests.Api;
 
@@ -48,6 +50,93 @@ public sealed class RealtimeTests(ApiFixture fixture)
         var bobs = await ApiFixture.StartAsync(bob, ApiFixture.Config());
         await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => connection.InvokeAsync("Subscribe", bobs.ToString()));
     }
+
+    [Fact]
+    public async Task SignalR_subscribers_of_one_backtest_share_one_group_feed_each_with_its_snapshot_first_and_no_gap_or_duplicate()
+    {
+        var (alice, _, aliceKey) = await fixture.NewUserAsync("alice");
+        using var client = alice;
+        var id = await ApiFixture.StartAsync(alice, WatchableConfig());
+        var subscriptions = fixture.Services.GetRequiredService<HubSubscriptions>();
+        var connections = new List<(HubConnection Connection, Channel<JsonElement> Messages)>();
+        try
+        {
+            // Joining one after another while the run goes: each joins at a different point of it.
+            for (var i = 0; i < 6; i++)
+            {
+                var messages = Channel.CreateUnbounded<JsonElement>();
+                var connection = new HubConnectionBuilder()
+                    .WithUrl(new Uri(fixture.BaseAddress, "/hubs/backtests"), o => o.AccessTokenProvider = () => Task.FromResult<string?>(aliceKey))
+                    .Build();
+                connection.On<JsonElement>("message", m => messages.Writer.TryWrite(m));
+                await connection.StartAsync();
+                await connection.InvokeAsync("Subscribe", id.ToString());
+                await connection.InvokeAsync("Subscribe", id.ToString()); // a second subscribe changes nothing
+                connections.Add((connection, messages));
+                await Task.Delay(150);
+            }
+
+            // One leaves early: it gets nothing after that, the others go on.
+            var leaver = connections[^1];
+            await leaver.Connection.InvokeAsync("Unsubscribe", id.ToString());
+
+            var received = new List<List<JsonElement>>();
+            foreach (var (_, messages) in connections.Take(connections.Count - 1))
+            {
+                received.Add(await ReadUntilComplete(messages.Reader));
+            }
+
+            Assert.Equal("completed", await ApiFixture.WaitForEndAsync(alice, id));
+            var first = received[0];
+            if (first[0].GetProperty("type").GetString() == "backtest_complete")
+            {
+                return; // a busy machine finished the run before anyone joined: nothing live to compare
+            }
+
+            var firstLive = Live(first);
+            foreach (var messages in received)
+            {
+                // The snapshot comes first; progress never goes backwards; one completion, last.
+                Assert.Equal("backtest_progress", messages[0].GetProperty("type").GetString());
+                var bars = messages.Where(m => m.GetProperty("type").GetString() == "backtest_progress")
+                    .Select(m => m.GetProperty("data").GetProperty("progress").GetProperty("processedBars").GetInt64()).ToList();
+                Assert.Equal(bars.Order(), bars);
+                Assert.Single(messages, m => m.GetProperty("type").GetString() == "backtest_complete");
+
+                // Trades and equity points: a later joiner gets exactly the tail of what the first got, none
+                // missing after it joined and none twice.
+                var live = Live(messages);
+                Assert.Equal(live.Count, live.Distinct().Count());
+                Assert.Equal(firstLive.Skip(firstLive.Count - live.Count), live);
+            }
+
+            Assert.Contains(first, m => m.GetProperty("type").GetString() == "backtest_equity");
+            while (leaver.Messages.Reader.TryRead(out var late))
+            {
+                Assert.NotEqual("backtest_complete", late.GetProperty("type").GetString());
+            }
+
+            // The group feed ends with the backtest.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (subscriptions.IsRelaying(id) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.False(subscriptions.IsRelaying(id));
+        }
+        finally
+        {
+            foreach (var (connection, _) in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>A subscriber's trades and equity points, as text, in the order received.</summary>
+    private static List<string> Live(List<JsonElement> messages) =>
+        messages.Where(m => m.GetProperty("type").GetString() is "backtest_trade" or "backtest_equity").Select(m => m.GetRawText()).ToList();
 
     [Fact]
     public async Task The_seed_protocol_socket_sends_the_seed_shapes()

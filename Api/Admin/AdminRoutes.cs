@@ -47,7 +47,8 @@ public static class AdminRoutes
                 Results.Ok(new ClusterResponse(await client.GetGrain<IClusterStatusGrain>(0).GetStatus(), options.Value.OrleansDashboardUrl)))
             .RequireAuthorization().WithTags("Admin")
             .WithSummary("The cluster: silos with CPU, memory and activations, running and queued backtests, limits")
-            .WithDescription("orleansDashboard is where each silo serves Orleans' own dashboard, on loopback only (see docs/api.md).")
+            .WithDescription("orleansDashboard is where the silo serves Orleans' own dashboard, on loopback only; admins open it through " +
+                             "the API at /admin/orleans/ (see POST /api/v1/admin/orleans-session).")
             .Produces<ClusterResponse>()
             .WithExample(200, """{"cluster":{"silos":[{"address":"S127.0.0.1:11111:1","status":"Active","cpuUsage":12.5,"memoryUsage":183500800,"activations":42,"runningBacktests":1}],"running":1,"queued":0,"limits":{"maxConcurrent":4,"maxConcurrentPerOwner":2}},"orleansDashboard":"http://127.0.0.1:8081/dashboard"}""")
             .WithStandardErrors(401);

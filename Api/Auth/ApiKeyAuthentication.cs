@@ -4,6 +4,7 @@ using Backtesting.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using Backtesting.Api.Admin;
 using Backtesting.Api.Hosting;
 
 namespace Backtesting.Api.Auth;
@@ -11,7 +12,8 @@ namespace Backtesting.Api.Auth;
 /// <summary>
 /// Bearer API keys: <c>Authorization: Bearer &lt;key&gt;</c>, or, on the SignalR and WebSocket routes only, the
 /// <c>access_token</c> query parameter (browsers cannot set headers on a WebSocket; SignalR's JavaScript client
-/// sends the key that way). Keys resolve to a user and role through PostgreSQL; a resolved key is remembered
+/// sends the key that way). On the Orleans dashboard's proxy only, an admin's signed, short-lived session cookie stands
+/// for the key it was made with (browsers send no header when they navigate). Keys resolve to a user and role through PostgreSQL; a resolved key is remembered
 /// briefly so a request does not cost a database round trip.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
@@ -20,22 +22,32 @@ public sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     ApiKeyStore keys,
     IMemoryCache cache,
-    IOptions<ApiOptions> apiOptions) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    IOptions<ApiOptions> apiOptions,
+    OrleansDashboardSession dashboardSession) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var key = KeyFrom(Request);
-        if (key is null)
+        string hash;
+        if (KeyFrom(Request) is { } key)
+        {
+            hash = ApiKeyStore.Hash(key);
+        }
+        else if (dashboardSession.KeyHashFrom(Request) is { } fromCookie)
+        {
+            hash = fromCookie;
+        }
+        else
         {
             return AuthenticateResult.NoResult();
         }
 
-        var cacheKey = "api-key:" + ApiKeyStore.Hash(key);
+        // Resolved through the same cache as a bearer key: a revoked key stops its cookie as quickly.
+        var cacheKey = "api-key:" + hash;
         if (!cache.TryGetValue(cacheKey, out ApiUser? user))
         {
-            user = await keys.FindUserByKeyAsync(key, Context.RequestAborted);
+            user = await keys.FindUserByHashAsync(hash, Context.RequestAborted);
             cache.Set(cacheKey, user, apiOptions.Value.KeyCacheDuration);
         }
 

@@ -254,7 +254,7 @@ public static class BacktestRoutes
     }
 
     private static async Task<IResult> GetResults(Guid id, HttpContext context, BacktestAccess access, ResultsCache results,
-        IStrategyStore strategies, int? tradesPage, int? tradesPageSize, int? equityPoints)
+        int? tradesPage, int? tradesPageSize, int? equityPoints)
     {
         var page = tradesPage ?? 1;
         var pageSize = tradesPageSize ?? 100;
@@ -285,15 +285,14 @@ public static class BacktestRoutes
             return Problems.NotFound(id);
         }
 
-        var result = await results.GetAsync(id, context.RequestAborted);
-        if (result is null)
+        var stored = await results.GetStoredAsync(id, context.RequestAborted);
+        if (stored is null)
         {
             return Results.Problem(statusCode: 409, title: "Conflict", detail: $"backtest {id} has no results yet (it is {record.Status})",
                 extensions: new Dictionary<string, object?> { ["backtestId"] = id, ["currentState"] = record.Status });
         }
 
-        var custom = await strategies.GetBacktestStrategyAsync(id, context.RequestAborted);
-        return Results.Ok(ResultsView.Build(id, record.Status, result, page, pageSize, equityPoints) with { StrategyVersion = custom?.Version });
+        return Results.Ok(ResultsView.Body(id, record.Status, stored, page, pageSize, equityPoints));
     }
 
     private static async Task<IResult> List(HttpContext context, IBacktestStore store, int? page, int? pageSize, string? status,

@@ -19,6 +19,26 @@ public static class Problems
 
     public static IResult Invalid(string field, string rule, string message) => Invalid([new ValidationError(field, rule, message)]);
 
+    /// <summary>
+    /// The API cannot reach a silo (all stopped, or one replaced and the client not yet reconnected): a temporary
+    /// condition, so 503 with Retry-After rather than a 500.
+    /// </summary>
+    public static IResult ClusterUnavailable() =>
+        new ClusterUnavailableResult(Results.Problem(statusCode: 503, title: "Service unavailable",
+            detail: "the backtest cluster is not reachable right now; retry shortly"));
+
+    public static bool IsClusterUnavailable(Exception e) =>
+        e is Orleans.Runtime.Messaging.ConnectionFailedException or SiloUnavailableException or OrleansMessageRejectionException;
+
+    private sealed class ClusterUnavailableResult(IResult problem) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = "2";
+            return problem.ExecuteAsync(httpContext);
+        }
+    }
+
     /// <summary>409: the request does not fit the backtest's current state, which is returned.</summary>
     public static IResult Conflict(Guid id, BacktestState current, string detail) =>
         Results.Problem(statusCode: 409, title: "Conflict", detail: detail,
@@ -52,6 +72,10 @@ public sealed class GrainErrorFilter : IEndpointFilter
         catch (KeyNotFoundException)
         {
             return Problems.NotFound(context.Arguments.OfType<Guid>().FirstOrDefault());
+        }
+        catch (Exception e) when (Problems.IsClusterUnavailable(e))
+        {
+            return Problems.ClusterUnavailable();
         }
     }
 }

@@ -44,6 +44,10 @@ public static class ApiApp
         services.AddSingleton(StrategyCatalog.Templates);
         services.AddSingleton<BacktestEventRelay>();
         services.AddSingleton<HubSubscriptions>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<OrleansDashboardSession>();
+        services.AddHttpClient(OrleansDashboardProxy.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         services.AddMemoryCache();
         // Before the cluster client: the schema (and the bootstrap key) exist before anything is asked of them.
         services.AddHostedService<DatabaseSetup>();
@@ -83,6 +87,7 @@ public static class ApiApp
         app.MapCatalogRoutes();
         app.MapStrategyRoutes();
         app.MapAdminRoutes();
+        app.MapOrleansDashboardProxy();
         app.MapBacktestWebSockets();
         app.MapHub<BacktestHub>("/hubs/backtests");
         return app;

@@ -31,8 +31,11 @@ public sealed class ApiOptions
     /// <summary>How long a resolved key is remembered before PostgreSQL is asked again (revocations take this long).</summary>
     public TimeSpan KeyCacheDuration { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The Orleans dashboard of a silo, for admins (each silo serves it on loopback).</summary>
+    /// <summary>The Orleans dashboard of a silo (each silo serves it on loopback); the API proxies it to admins at /admin/orleans/.</summary>
     public string OrleansDashboardUrl { get; set; } = "http://127.0.0.1:8081/dashboard";
+
+    /// <summary>How long an admin's dashboard cookie (POST /api/v1/admin/orleans-session) stays valid.</summary>
+    public TimeSpan AdminSessionLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
     /// True when the host brings its own cluster client (tests run an in-process cluster); otherwise the API

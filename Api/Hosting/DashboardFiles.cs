@@ -9,7 +9,7 @@ namespace Backtesting.Api.Hosting;
 /// </summary>
 public static class DashboardFiles
 {
-    private static readonly string[] ApiPrefixes = ["/api", "/ws", "/hubs", "/swagger", "/health"];
+    private static readonly string[] ApiPrefixes = ["/api", "/ws", "/hubs", "/swagger", "/health", "/admin"];
 
     public static void UseDashboard(this WebApplication app)
     {

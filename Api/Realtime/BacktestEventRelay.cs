@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Backtesting.Grains.Interfaces;
@@ -7,8 +8,14 @@ using Orleans.Streams;
 
 namespace Backtesting.Api.Realtime;
 
-/// <summary>One backtest event as clients receive it: the seed's message, as text and parsed once for all.</summary>
-public sealed record RelayedEvent(Guid BacktestId, string Type, string Json, JsonElement Message);
+/// <summary>
+/// One backtest event as clients receive it: the seed's message as text, as UTF-8 bytes and parsed, each made once
+/// for all subscribers (WebSockets send the same bytes to every socket; SignalR sends the element once per group).
+/// </summary>
+public sealed record RelayedEvent(Guid BacktestId, string Type, string Json, JsonElement Message)
+{
+    public ReadOnlyMemory<byte> Utf8 { get; } = Encoding.UTF8.GetBytes(Json);
+}
 
 /// <summary>
 /// Relays the cluster's backtest streams to this API instance's subscribers (SignalR connections, WebSockets).
@@ -61,8 +68,20 @@ public sealed class BacktestEventRelay(IClusterClient client, ILogger<BacktestEv
                     continue;
                 }
 
+                // The subscription itself is durable (pub-sub keeps it in PostgreSQL under this client's identity):
+                // attaching the observer to it again leaves no gap. Only when that fails is a new one made.
                 if (feed.Handle is not null)
                 {
+                    try
+                    {
+                        feed.Handle = await feed.Handle.ResumeAsync(feed);
+                        continue;
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        log.LogDebug(e, "Resuming the subscription of {Id} failed; subscribing anew", feed.Id);
+                    }
+
                     try
                     {
                         await feed.Handle.UnsubscribeAsync();

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Backtesting.Api.Backtests;
 using Backtesting.Engine.Protocol;
 using Backtesting.Grains.Interfaces;
 
@@ -52,7 +53,16 @@ public static class SubscriptionPump
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    var current = await grain.GetStatus();
+                    BacktestStatus current;
+                    try
+                    {
+                        current = await grain.GetStatus();
+                    }
+                    catch (Exception e) when (Problems.IsClusterUnavailable(e))
+                    {
+                        continue; // the cluster is away for a moment: the subscriber keeps waiting for it
+                    }
+
                     if (current.IsTerminal)
                     {
                         foreach (var message in Snapshot.Messages(current, DateTime.UtcNow).Where(m => selection.Wants(m.Type)))

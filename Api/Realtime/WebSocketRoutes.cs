@@ -273,11 +273,11 @@ public static class WebSocketRoutes
 
         public async Task SendAsync(RelayedEvent message, CancellationToken cancellationToken)
         {
-            var bytes = Encoding.UTF8.GetBytes(message.Json);
             await _gate.WaitAsync(cancellationToken);
             try
             {
-                await socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                // The event's bytes were encoded once by the relay, for every socket.
+                await socket.SendAsync(message.Utf8, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
             }
             finally
             {

@@ -78,6 +78,16 @@ function normalizeStatus(raw: Record<string, unknown>): BacktestStatus {
   } as BacktestStatus;
 }
 
+/** A GET /queue entry: its state word as a dashboard state, submittedAt as the creation time. */
+function normalizeQueueEntry(raw: Record<string, unknown>): QueueEntry {
+  return {
+    ...normalizeStatus({ ...raw, status: raw.state }),
+    createdAt: raw.submittedAt as string | undefined,
+    position: (raw.position as number | null | undefined) ?? null,
+    instruments: Array.isArray(raw.instruments) ? raw.instruments.map(String) : [],
+  } as QueueEntry;
+}
+
 function normalizeInstrument(raw: Record<string, unknown>): InstrumentInfo {
   const availability: InstrumentInfo['availability'] = { ...(raw.availability as InstrumentInfo['availability']) };
   for (const r of (raw.ranges as { resolution: string; dataType: string; first: string; last: string }[]) ?? []) {
@@ -204,21 +214,14 @@ export class ApiClient {
     return { items: raw.items.map(normalizeStatus), total: raw.totalCount, page: raw.page, pageSize: raw.pageSize };
   };
 
-  /** Running, then waiting backtests in the order they will run, each with its current status. */
+  /**
+   * Running, then waiting backtests in the order they will run. Each entry of GET /queue is complete (state,
+   * strategy, instruments, times, live progress: Api/Backtests/QueueRoutes.cs), so this is one request.
+   */
   queue = async (): Promise<QueueEntry[]> => {
     const raw = await this.request<{ queued: Record<string, unknown>[]; running: Record<string, unknown>[] }>(
       'GET', `${BACKTEST_BASE}/queue`);
-    const entries = [...raw.running, ...raw.queued];
-    return Promise.all(entries.map(async (entry) => {
-      const id = String(entry.backtestId);
-      const status = await this.status(id).catch(() => null);
-      return {
-        ...(status ?? normalizeStatus(entry)),
-        id,
-        priority: normalizePriority(entry.priority) ?? status?.priority,
-        position: (entry.position as number | undefined) ?? null,
-      };
-    }));
+    return [...raw.running, ...raw.queued].map(normalizeQueueEntry);
   };
 
   setPriority = (id: string, priority: Priority) =>

@@ -185,9 +185,14 @@ export interface BacktestStatus {
   percentage?: number;
 }
 
+/** One entry of GET /queue (Api/Backtests/QueueRoutes.cs QueueItem). */
 export interface QueueEntry extends BacktestStatus {
   /** 1-based place in the queue; null once running. */
   position?: number | null;
+  instruments: string[];
+  submittedAt?: string;
+  queuedAt?: string | null;
+  silo?: string | null;
 }
 
 export interface Page<T> { items: T[]; total: number; page: number; pageSize: number }

@@ -83,6 +83,10 @@ export function BacktestQueue({ onOpen }: { onOpen(id: string): void }) {
               </Typography.Link>
             ),
           },
+          {
+            title: 'Instruments', dataIndex: 'instruments', width: 150,
+            render: (instruments: string[]) => <Typography.Text ellipsis>{instruments.join(', ')}</Typography.Text>,
+          },
           { title: 'State', dataIndex: 'state', width: 100, render: (s: string) => <StateTag state={s} /> },
           {
             title: 'Priority', dataIndex: 'priority', width: 120,
