@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Backtesting.Grains.Runners;
 
@@ -5,7 +6,8 @@ namespace Backtesting.Tests.Api;
 
 /// <summary>
 /// Wraps the real in-process runner and hands its protocol lines on at a steady pace, so a short backtest lasts
-/// long enough for a subscriber to join while it runs. Only runs the predicate picks are paced; the lines, the
+/// long enough for a subscriber to join while it runs. Only runs the predicate picks are paced. A batch of trades
+/// or equity points is handed on as batches of one, one per pace, as a slow run would write them; the items, the
 /// results and the exit are the real run's.
 /// </summary>
 public sealed class PacedRunner(IBacktestRunner inner, Func<RunRequest, bool> paced, TimeSpan perLine) : IBacktestRunner
@@ -31,8 +33,11 @@ public sealed class PacedRunner(IBacktestRunner inner, Func<RunRequest, bool> pa
             {
                 await foreach (var line in inner.Lines.ReadAllAsync())
                 {
-                    await Task.Delay(perLine);
-                    await _lines.Writer.WriteAsync(line);
+                    foreach (var one in Split(line))
+                    {
+                        await Task.Delay(perLine);
+                        await _lines.Writer.WriteAsync(one);
+                    }
                 }
 
                 _lines.Writer.Complete();
@@ -43,6 +48,26 @@ public sealed class PacedRunner(IBacktestRunner inner, Func<RunRequest, bool> pa
                 await _forwarding;
                 return exit;
             });
+        }
+
+        private static IEnumerable<string> Split(string line)
+        {
+            if (JsonNode.Parse(line) is not JsonObject message
+                || message["data"] is not JsonObject data
+                || (data["trades"] ?? data["points"]) is not JsonArray items
+                || items.Count < 2)
+            {
+                yield return line;
+                yield break;
+            }
+
+            var name = data.ContainsKey("trades") ? "trades" : "points";
+            foreach (var item in items)
+            {
+                var single = (JsonObject)message.DeepClone();
+                single["data"]![name] = new JsonArray(item!.DeepClone());
+                yield return single.ToJsonString();
+            }
         }
 
         public ChannelReader<string> Lines => _lines.Reader;

@@ -218,7 +218,15 @@ namespace Backtesting.Worker
             Backtesting.Engine.Results.BacktestResult result;
             try
             {
-                result = run.Execute(engineOptions, watchdog, stop.Token);
+                try
+                {
+                    result = run.Execute(engineOptions, watchdog, stop.Token);
+                }
+                finally
+                {
+                    // However the run ended, the trades and equity points it produced are reported.
+                    reporter.FlushLive();
+                }
             }
             catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
             {

@@ -12,10 +12,22 @@ namespace Backtesting.Worker;
 /// and at most about ten a second, every closed trade, every end-of-day equity point. Also writes the
 /// checkpoint at its interval.
 /// </summary>
+/// <remarks>
+/// Trades and equity points go out in batches (a <c>backtest_trade</c> line carries <c>trades</c>, a
+/// <c>backtest_equity</c> line <c>points</c>): a fast run produces thousands of them in milliseconds, and one
+/// message each costs every layer after the worker (grain, stream, API, each subscriber) per message. A batch is
+/// written once its first item has waited <see cref="LiveBatchAge"/> (checked at each engine heartbeat), when it
+/// holds <see cref="LiveBatchSize"/> items, before any other line, and before a checkpoint, so a resumed run never
+/// leaves out what came before its checkpoint.
+/// </remarks>
 public sealed class ProgressReporter : IBacktestObserver
 {
     private static readonly TimeSpan MinGap = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxGap = TimeSpan.FromSeconds(1);
+    /// <summary>Longest a trade or equity point waits in the worker before its line is written.</summary>
+    public static readonly TimeSpan LiveBatchAge = TimeSpan.FromMilliseconds(25);
+    /// <summary>Most trades or equity points in one line.</summary>
+    public const int LiveBatchSize = 500;
 
     private readonly TextWriter _out;
     private readonly string _backtestId;
@@ -31,6 +43,9 @@ public sealed class ProgressReporter : IBacktestObserver
     private readonly long _processedAtStart;
     private bool _verifyPending;
     private bool _started;
+    private readonly List<Trade> _trades = [];
+    private readonly List<EquityUpdateData> _equity = [];
+    private TimeSpan _oldestLive;
 
     /// <param name="resumedAt">Points replayed silently before this process reports (0 unless resuming).</param>
     /// <param name="resources">What the progress lines' performance figures measure; the whole process by default.</param>
@@ -71,6 +86,11 @@ public sealed class ProgressReporter : IBacktestObserver
         }
 
         var now = _clock.Elapsed;
+        if (_trades.Count + _equity.Count > 0 && now - _oldestLive >= LiveBatchAge)
+        {
+            FlushLive();
+        }
+
         var percent = Percent(progress);
         var sinceEmit = now - _lastEmit;
         if ((Math.Floor(percent) > Math.Floor(_lastPercent) && sinceEmit >= MinGap) || sinceEmit >= MaxGap)
@@ -81,6 +101,7 @@ public sealed class ProgressReporter : IBacktestObserver
         if (_checkpoint is not null && now - _lastCheckpoint >= _checkpointInterval)
         {
             _lastCheckpoint = now;
+            FlushLive();
             _checkpoint(progress);
         }
     }
@@ -129,12 +150,64 @@ public sealed class ProgressReporter : IBacktestObserver
         _out.Flush();
     }
 
-    public void OnTradeClosed(Trade trade) => Write(MessageTypes.Trade, trade);
+    public void OnTradeClosed(Trade trade)
+    {
+        StartLiveBatch();
+        _trades.Add(trade);
+        if (_trades.Count >= LiveBatchSize)
+        {
+            FlushLive();
+        }
+    }
 
-    public void OnDailyEquity(DailyEquity point, double drawdown) =>
-        Write(MessageTypes.Equity, new EquityUpdateData(point.Date.ToString("yyyy-MM-dd"), point.Equity, drawdown));
+    public void OnDailyEquity(DailyEquity point, double drawdown)
+    {
+        StartLiveBatch();
+        _equity.Add(new EquityUpdateData(point.Date.ToString("yyyy-MM-dd"), point.Equity, drawdown));
+        if (_equity.Count >= LiveBatchSize)
+        {
+            FlushLive();
+        }
+    }
 
+    private void StartLiveBatch()
+    {
+        if (_trades.Count + _equity.Count == 0)
+        {
+            _oldestLive = _clock.Elapsed;
+        }
+    }
+
+    /// <summary>Writes the trades and equity points waiting for their batch, trades first (a trade closes before its day ends).</summary>
+    public void FlushLive()
+    {
+        if (_trades.Count > 0)
+        {
+            WriteLine(MessageTypes.Trade, new TradeBatchData(_trades.ToArray()));
+            _trades.Clear();
+        }
+
+        if (_equity.Count > 0)
+        {
+            WriteLine(MessageTypes.Equity, new EquityBatchData(_equity.ToArray()));
+            _equity.Clear();
+        }
+
+        _out.Flush();
+    }
+
+    /// <summary>Writes a line; trades and equity points still waiting go out first, so lines stay in the order of events.</summary>
     public void Write<T>(string type, T data)
+    {
+        if (_trades.Count + _equity.Count > 0)
+        {
+            FlushLive();
+        }
+
+        WriteLine(type, data);
+    }
+
+    private void WriteLine<T>(string type, T data)
     {
         var message = new BacktestMessage<T>(type, _backtestId, DateTime.UtcNow, data);
         _out.WriteLine(JsonSerializer.Serialize(message, JsonDefaults.Options));

@@ -90,6 +90,15 @@ public static class OrleansDashboardProxy
 
         app.MapMethods(OrleansDashboardSession.PathPrefix + "/{**path}", ["GET", "HEAD"], Forward)
             .RequireAuthorization(Policies.Admin).ExcludeFromDescription();
+
+        // Read-only: said explicitly, or the dashboard's catch-all page route (when the dashboard is built) would
+        // answer other methods with 404 instead.
+        app.MapMethods(OrleansDashboardSession.PathPrefix + "/{**path}", ["POST", "PUT", "PATCH", "DELETE"], (HttpContext context) =>
+            {
+                context.Response.Headers.Allow = "GET, HEAD";
+                return Results.Problem(statusCode: 405, title: "Method not allowed", detail: "the Orleans dashboard is proxied read-only (GET, HEAD)");
+            })
+            .RequireAuthorization(Policies.Admin).ExcludeFromDescription();
     }
 
     private static async Task Forward(HttpContext context, string? path, IHttpClientFactory clients, IOptions<ApiOptions> options,

@@ -11,9 +11,9 @@ public static class MessageTypes
     public const string Progress = "backtest_progress";
     public const string Error = "backtest_error";
     public const string Complete = "backtest_complete";
-    /// <summary>A closed trade, sent as it happens so clients can list trades live.</summary>
+    /// <summary>Closed trades (<see cref="TradeBatchData"/>), sent as they happen, in small batches, so clients can list trades live.</summary>
     public const string Trade = "backtest_trade";
-    /// <summary>An end-of-day equity point, sent as it happens so clients can draw the curve live.</summary>
+    /// <summary>End-of-day equity points (<see cref="EquityBatchData"/>), sent as they happen, in small batches, so clients can draw the curve live.</summary>
     public const string Equity = "backtest_equity";
 }
 
@@ -98,3 +98,9 @@ public sealed record BacktestCompleteData(
     bool Partial = false);
 
 public sealed record EquityUpdateData(string Date, double Equity, double Drawdown);
+
+/// <summary>The data of a <c>backtest_trade</c> line: trades closed since the previous one, in order.</summary>
+public sealed record TradeBatchData(IReadOnlyList<Results.Trade> Trades);
+
+/// <summary>The data of a <c>backtest_equity</c> line: end-of-day equity points since the previous one, in date order.</summary>
+public sealed record EquityBatchData(IReadOnlyList<EquityUpdateData> Points);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Backtesting.Tests.Configuration;
+using Backtesting.Worker;
 using static Backtesting.Tests.Worker.WorkerProcess;
 
 namespace Backtesting.Tests.Worker;
@@ -49,8 +50,15 @@ public class WorkerEndToEndTests
 
         var trades = root.GetProperty("trades").GetArrayLength();
         Assert.Equal(trades, complete.GetProperty("summary").GetProperty("totalTrades").GetInt32());
-        Assert.Equal(trades, types.Count(t => t == "backtest_trade"));
-        Assert.Equal(root.GetProperty("dailyEquity").GetArrayLength(), types.Count(t => t == "backtest_equity"));
+        // Every trade and every end-of-day point was streamed once, in order, in batches of at most the batch size.
+        var streamedTrades = Batched(lines, "backtest_trade", "trades");
+        Assert.Equal(root.GetProperty("trades").EnumerateArray().Select(t => t.GetProperty("id").GetInt32()),
+            streamedTrades.Select(t => t.GetProperty("id").GetInt32()));
+        var streamedEquity = Batched(lines, "backtest_equity", "points");
+        Assert.Equal(root.GetProperty("dailyEquity").EnumerateArray().Select(p => p.GetProperty("date").GetString()),
+            streamedEquity.Select(p => p.GetProperty("date").GetString()));
+        Assert.All(lines.Where(l => TypeOf(l) is "backtest_trade" or "backtest_equity"), l =>
+            Assert.InRange(Parse(l).GetProperty("data").EnumerateObject().Single().Value.GetArrayLength(), 1, ProgressReporter.LiveBatchSize));
         Assert.False(root.GetProperty("partial").GetBoolean());
         Assert.False(File.Exists(temp.File("out/checkpoint.json")));
         Assert.Contains("total return", stderr);
@@ -208,7 +216,7 @@ public class WorkerEndToEndTests
         Assert.True(code == 0, stderr);
         Assert.Equal(File.ReadAllBytes(temp.File("whole/results.json")), File.ReadAllBytes(temp.File("broken/results.json")));
         // Trades closed before the checkpoint were reported by the first process, not again.
-        var reported = lines.Where(l => TypeOf(l) == "backtest_trade").Select(l => Parse(l).GetProperty("data").GetProperty("id").GetInt32()).ToList();
+        var reported = Batched(lines, "backtest_trade", "trades").Select(t => t.GetProperty("id").GetInt32()).ToList();
         Assert.All(reported, id => Assert.True(id > tradesBefore, $"trade {id} was reported again after resuming past trade {tradesBefore}"));
     }
 
@@ -292,4 +300,8 @@ public class WorkerEndToEndTests
             File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
         }
     }
+
+    /// <summary>The items of every batch line of a type, in the order written.</summary>
+    internal static List<JsonElement> Batched(IEnumerable<string> lines, string type, string items) =>
+        lines.Where(l => TypeOf(l) == type).SelectMany(l => Parse(l).GetProperty("data").GetProperty(items).EnumerateArray()).ToList();
 }

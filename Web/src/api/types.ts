@@ -162,8 +162,9 @@ export type LiveMessage =
   | { type: 'backtest_progress'; backtestId: string; timestamp: string; data: ProgressData }
   | { type: 'backtest_error'; backtestId: string; timestamp: string; data: ErrorData }
   | { type: 'backtest_complete'; backtestId: string; timestamp: string; data: CompleteData }
-  | { type: 'backtest_trade'; backtestId: string; timestamp: string; data: Trade }
-  | { type: 'backtest_equity'; backtestId: string; timestamp: string; data: EquityUpdate };
+  // Trades and equity points come in small batches: a fast run produces thousands in milliseconds.
+  | { type: 'backtest_trade'; backtestId: string; timestamp: string; data: { trades: Trade[] } }
+  | { type: 'backtest_equity'; backtestId: string; timestamp: string; data: { points: EquityUpdate[] } };
 
 export interface BacktestStatus {
   id: string;

@@ -91,12 +91,17 @@ export function useBacktestLive(backtestId: string | null): LiveState & { refres
             // when the snapshot says so (settle() below), so nothing asks for results that are not there yet.
             settle();
             return { ...s, complete: m.data, status: s.status ? { ...s.status, summary: m.data.summary } : s.status };
-          case 'backtest_equity':
-            if (s.equity.length && s.equity[s.equity.length - 1].date >= m.data.date) return s;
-            return { ...s, equity: [...s.equity, m.data] };
-          case 'backtest_trade':
-            if (s.trades.some((t) => t.id === m.data.id)) return s;
-            return { ...s, trades: [...s.trades, m.data] };
+          case 'backtest_equity': {
+            // Points already drawn (from a snapshot or a repeated batch) are skipped: dates only move forward.
+            const last = s.equity.length ? s.equity[s.equity.length - 1].date : '';
+            const fresh = m.data.points.filter((p) => p.date > last);
+            return fresh.length ? { ...s, equity: [...s.equity, ...fresh] } : s;
+          }
+          case 'backtest_trade': {
+            const known = new Set(s.trades.map((t) => t.id));
+            const fresh = m.data.trades.filter((t) => !known.has(t.id));
+            return fresh.length ? { ...s, trades: [...s.trades, ...fresh] } : s;
+          }
           default:
             return s;
         }
