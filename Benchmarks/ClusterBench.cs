@@ -297,7 +297,7 @@ internal static class ClusterBench
         var submission = Submission(Longer);
         for (var run = 0; run < runs; run++)
         {
-            var timeline = new ConcurrentQueue<(DateTime Written, DateTime Received)>();
+            var timeline = new ConcurrentQueue<(DateTime Written, DateTime Received, string Type)>();
             var id = Guid.NewGuid();
             var stream = client.GetStreamProvider(StreamNames.Provider).GetStream<BacktestEvent>(StreamId.Create(StreamNames.Namespace, id));
             var handle = await stream.SubscribeAsync((e, _) =>
@@ -307,7 +307,8 @@ internal static class ClusterBench
                 if (json.RootElement.TryGetProperty("timestamp", out var timestamp))
                 {
                     latencies.Enqueue((received - timestamp.GetDateTimeOffset().UtcDateTime).TotalMilliseconds);
-                    timeline.Enqueue((timestamp.GetDateTimeOffset().UtcDateTime, received));
+                    timeline.Enqueue((timestamp.GetDateTimeOffset().UtcDateTime, received,
+                        json.RootElement.TryGetProperty("type", out var type) ? type.GetString() ?? "?" : "?"));
                 }
 
                 return Task.CompletedTask;
@@ -336,6 +337,8 @@ internal static class ClusterBench
                 Console.WriteLine($"    run {run + 1}: {events.Length} events written over {Ms(events[^1].Written - events[0].Written):F1} ms, " +
                     $"received over {Ms(events.Max(e => e.Received) - events.Min(e => e.Received)):F1} ms; latency of each tenth (mean ms): " +
                     string.Join(' ', events.Chunk(tenth).Select(c => c.Average(e => Ms(e.Received - e.Written)).ToString("F0", CultureInfo.InvariantCulture))));
+                Console.WriteLine("      slowest by type (ms): " + string.Join(", ", events.GroupBy(e => e.Type)
+                    .Select(g => $"{g.Key} x{g.Count()} max {g.Max(e => Ms(e.Received - e.Written)).ToString("F1", CultureInfo.InvariantCulture)}")));
             }
         }
 
