@@ -317,25 +317,8 @@ public sealed class OwnClusterTests : IAsyncLifetime
         }
     }
 
-    private static async Task<JsonElement?> Receive(ClientWebSocket socket, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[64 * 1024];
-        using var message = new MemoryStream();
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer, cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return null;
-            }
-
-            message.Write(buffer, 0, result.Count);
-            if (result.EndOfMessage)
-            {
-                return JsonDocument.Parse(message.ToArray()).RootElement.Clone();
-            }
-        }
-    }
+    private static Task<JsonElement?> Receive(ClientWebSocket socket, CancellationToken cancellationToken) =>
+        RealtimeTests.ReceiveOrClose(socket, cancellationToken);
 
     private static int FreePort()
     {

@@ -266,7 +266,8 @@ public sealed class RealtimeTests(ApiFixture fixture)
     private static async Task<JsonElement> Receive(ClientWebSocket socket, CancellationToken cancellationToken) =>
         await ReceiveOrClose(socket, cancellationToken) ?? throw new InvalidOperationException("the socket closed");
 
-    private static async Task<JsonElement?> ReceiveOrClose(ClientWebSocket socket, CancellationToken cancellationToken)
+    /// <summary>One whole WebSocket message as JSON, or null once the server closed the socket.</summary>
+    internal static async Task<JsonElement?> ReceiveOrClose(ClientWebSocket socket, CancellationToken cancellationToken)
     {
         var buffer = new byte[64 * 1024];
         using var message = new MemoryStream();
