@@ -91,18 +91,7 @@ public sealed class MarketDataMerger : IMarketDataSource
 
     public int Read(Span<MarketData> buffer)
     {
-        if (_single is not null)
-        {
-            return _single.Read(buffer);
-        }
-
-        var count = 0;
-        while (count < buffer.Length && TryRead(out buffer[count]))
-        {
-            count++;
-        }
-
-        return count;
+        return _single is not null ? _single.Read(buffer) : IMarketDataSource.ReadOneByOne(this, buffer);
     }
 
     private static bool Before(long time, int source, long otherTime, int otherSource) =>

@@ -107,10 +107,13 @@ public interface IMarketDataSource : IDisposable
     /// reads this way: sources on the hot path fill many points per call, keeping their state in registers,
     /// instead of paying a call and a reload of that state for every point.
     /// </summary>
-    int Read(Span<MarketData> buffer)
+    int Read(Span<MarketData> buffer) => ReadOneByOne(this, buffer);
+
+    /// <summary>Fills the buffer a point at a time through <see cref="TryRead"/>: the default for sources with no faster way.</summary>
+    static int ReadOneByOne(IMarketDataSource source, Span<MarketData> buffer)
     {
         var count = 0;
-        while (count < buffer.Length && TryRead(out buffer[count]))
+        while (count < buffer.Length && source.TryRead(out buffer[count]))
         {
             count++;
         }
