@@ -206,6 +206,71 @@ public class EngineBehaviourTests
     }
 
     [Fact]
+    public void Position_limits_reject_an_order_that_would_exceed_them_with_the_reason()
+    {
+        // At most 15 shares, and at most 12% of equity in one position.
+        var spec = Spec(configure: c => c with
+        {
+            RiskSettings = new RiskSettings { Limits = new RiskLimits { MaxPositionQuantity = 15, MaxPositionPercent = 0.12 } },
+        });
+        var outcome = Run(spec, Script((0, (s, i) => s.DoBuy(i, 10)), (1, (s, i) => s.DoBuy(i, 6)), (2, (s, i) => s.DoBuy(i, 2))), FiveBars);
+        // Bar 0: 10 shares, priced at the close 100: 1,000 ≤ 12% of 10,000. Filled at bar 1's open 101.
+        // Bar 1: 16 > 15 shares: rejected by the quantity limit.
+        // Bar 2: 12 shares at the close 104 = 1,248 > 12% of equity 10,030 (no commission: 1,203.60): rejected by the value limit.
+        Assert.Equal(OrderStatus.Filled, outcome.Orders[0].Status);
+        Assert.Equal(OrderStatus.Rejected, outcome.Orders[1].Status);
+        Assert.Contains("exceeds maxPositionQuantity 15", outcome.Orders[1].Reason);
+        Assert.Equal(OrderStatus.Rejected, outcome.Orders[2].Status);
+        Assert.Contains("exceeds maxPositionPercent 0.12", outcome.Orders[2].Reason);
+        Assert.Equal(10, outcome.Portfolio.Positions[0].Quantity);
+    }
+
+    [Fact]
+    public void The_open_position_limit_refuses_a_new_position_but_not_adding_to_one()
+    {
+        var spec = Spec(instruments: [Stock, Other], configure: c => c with
+        {
+            RiskSettings = new RiskSettings { Limits = new RiskLimits { MaxOpenPositions = 1 } },
+        });
+        var strategy = Script((0, (s, i) => s.DoBuy(0, 10)), (1, (s, i) => { s.DoBuy(1, 10); s.DoBuy(0, 5); }));
+        var outcome = Run(spec, strategy, Closes(100, 100, 100, 100), Closes(50, 50, 50, 50));
+        Assert.Equal(OrderStatus.Filled, outcome.Orders[0].Status);
+        Assert.Equal(OrderStatus.Rejected, outcome.Orders[1].Status);
+        Assert.Contains("already 1 open positions (maxOpenPositions 1)", outcome.Orders[1].Reason);
+        Assert.Equal(OrderStatus.Filled, outcome.Orders[2].Status);
+        Assert.Equal((15.0, 0.0), (outcome.Portfolio.Positions[0].Quantity, outcome.Portfolio.Positions[1].Quantity));
+    }
+
+    [Fact]
+    public void A_strategy_cancels_its_working_order_and_it_never_fills()
+    {
+        Backtesting.Engine.Orders.Order? limit = null;
+        var strategy = Script(
+            (0, (s, i) => limit = s.DoSubmit(i, 10, OrderType.Limit, limit: 90)),
+            (1, (s, i) => Assert.True(s.DoCancel(limit!))),
+            (2, (s, i) => Assert.False(s.DoCancel(limit!)))); // a closed order cannot be cancelled twice
+        var bars = Daily((100, 100, 100, 100, 1e6), (99, 99, 95, 96, 1e6), (90, 90, 85, 86, 1e6), (86, 86, 86, 86, 1e6));
+        var outcome = Run(Spec(), strategy, bars);
+        // The limit at 90 is never reached on bar 1 (low 95); cancelled at bar 1's close, so bar 2's low 85 fills nothing.
+        var order = Assert.Single(outcome.Orders);
+        Assert.Equal(OrderStatus.Cancelled, order.Status);
+        Assert.Equal("cancelled by strategy", order.Reason);
+        Assert.Equal(0, order.FilledQuantity);
+        Assert.Empty(outcome.Fills);
+    }
+
+    [Fact]
+    public void Unrealized_profit_is_the_open_quantity_times_the_move_from_the_average_price()
+    {
+        var outcome = Run(Spec(), Script((0, (s, i) => s.DoBuy(i, 10)), (1, (s, i) => s.DoBuy(i, 10))), FiveBars);
+        // 10 at 101 (bar 1's open) and 10 at 103 (bar 2's open): average 102. Last close 101: (101 − 102) × 20 = −20.
+        var position = outcome.Portfolio.Positions[0];
+        Assert.Equal((20.0, 102.0), (position.Quantity, position.AveragePrice));
+        Assert.Equal(-20, outcome.Portfolio.UnrealizedPnl, 9);
+        Assert.Equal(-20, position.UnrealizedPnl, 9);
+    }
+
+    [Fact]
     public void Positions_open_at_the_end_stay_open_and_are_marked_to_the_last_close()
     {
         var outcome = Run(Spec(), Script((0, (s, i) => s.DoBuy(i, 10))), FiveBars);

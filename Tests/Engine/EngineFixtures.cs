@@ -132,6 +132,7 @@ internal sealed class ScriptedStrategy : Strategy
 
     public override void OnFill(in Backtesting.Engine.Orders.Fill fill) => Fills.Add(fill);
 
+    public bool DoCancel(Backtesting.Engine.Orders.Order order) => Cancel(order);
     public Backtesting.Engine.Orders.Order? DoBuy(int i, double q) => Buy(i, q);
     public Backtesting.Engine.Orders.Order? DoSell(int i, double q) => Sell(i, q);
     public Backtesting.Engine.Orders.Order? DoEnterLong(int i, double weight = 1) => EnterLong(i, weight);
