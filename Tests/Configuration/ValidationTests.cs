@@ -45,6 +45,17 @@ public class ValidationTests
     }
 
     [Fact]
+    public void Crypto_alone_annualizes_over_365_days_anything_with_equities_over_252()
+    {
+        var spy = ConfigValidator.Validate(ShortExample(), Data, StrategyCatalog.Templates, ValidationPolicy.Service, Today);
+        var btc = ConfigValidator.Validate(ShortExample() with { Instruments = ["BTCUSD"], BaseCurrency = "USD" }, Data,
+            StrategyCatalog.Templates, ValidationPolicy.Service, Today);
+        Assert.True(btc.IsValid, string.Join("; ", btc.Errors.Select(e => e.Message)));
+        Assert.Equal(252, spy.Spec!.PeriodsPerYear);
+        Assert.Equal(365, btc.Spec!.PeriodsPerYear);
+    }
+
+    [Fact]
     public void The_service_caps_the_range_at_five_years() =>
         AssertOnly(Errors(Example()), "endDate", "maxDuration");
 
