@@ -78,6 +78,19 @@ public class RealDataRunTests
     }
 
     [Fact]
+    public void A_chosen_benchmark_is_bought_and_held_instead_of_the_first_instrument()
+    {
+        var ibmAlone = Run(Config("BuyAndHold", "{}", "\"IBM\""));
+        var spyAgainstIbm = Run(Config("MovingAverageCross", """{"fastPeriod":10,"slowPeriod":30}""", extra: ",\"benchmark\":\"IBM\""));
+        // The benchmark of a run on IBM alone is IBM by default: the same curve as IBM chosen for a run on SPY.
+        Assert.StartsWith("IBM", ibmAlone.Benchmark.Instrument, StringComparison.Ordinal);
+        Assert.Equal(ibmAlone.Benchmark.Instrument, spyAgainstIbm.Benchmark.Instrument);
+        Assert.Equal(ibmAlone.Benchmark.TotalReturn, spyAgainstIbm.Benchmark.TotalReturn, 12);
+        Assert.Equal(ibmAlone.Benchmark.EquityCurve, spyAgainstIbm.Benchmark.EquityCurve);
+        Assert.All(spyAgainstIbm.Trades, t => Assert.StartsWith("SPY", t.Instrument, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Momentum_rotation_holds_at_most_top_n_and_rebalances_without_cash_rejections()
     {
         var result = Run(Config("MomentumRotation", """{"lookback":60,"topN":2,"rebalanceDays":21}""",
