@@ -344,8 +344,9 @@ namespace Backtesting.Worker
             stderr.WriteLine($"{type} error: {text}");
             var failedAt = at is { CurrentTime: > 0 } p ? new DateTime(p.CurrentTime, DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ssZ") : null;
             // A data or execution failure can be retried from the checkpoint once its cause is fixed.
+            var instrument = (exception as MarketDataException)?.InstrumentId;
             var message = new BacktestMessage<BacktestErrorData>(MessageTypes.Error, options.BacktestId, DateTime.UtcNow,
-                new BacktestErrorData(type, text, new BacktestErrorDetails(exception?.StackTrace, failedAt, null, code == ExitCodes.Failed)));
+                new BacktestErrorData(type, text, new BacktestErrorDetails(exception?.StackTrace, failedAt, instrument, code == ExitCodes.Failed)));
             stdout.WriteLine(JsonSerializer.Serialize(message, JsonDefaults.Options));
             return code;
         }

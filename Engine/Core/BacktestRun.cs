@@ -93,7 +93,17 @@ public sealed class BacktestRun
         var sources = new List<IMarketDataSource>();
         for (var i = 0; i < all.Count; i++)
         {
-            var raw = _data.Open(all[i], i, Request(all[i]));
+            IMarketDataSource raw;
+            try
+            {
+                raw = _data.Open(all[i], i, Request(all[i]));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException && e is not MarketDataException)
+            {
+                // Daily series are decoded when opened; later reads name their instrument in QualityFilteredSource.
+                throw new MarketDataException(all[i].Id, e);
+            }
+
             var filtered = new QualityFilteredSource(raw, _spec.Config.DataConfiguration.QualityFilters, all[i].Id);
             _filtered.Add(filtered);
             sources.Add(filtered);

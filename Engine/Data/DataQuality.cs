@@ -71,6 +71,19 @@ public sealed class QualityFilteredSource : IMarketDataSource
 
     public bool TryRead(out MarketData point)
     {
+        try
+        {
+            return ReadKept(out point);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException && e is not MarketDataException)
+        {
+            // This is the last layer that still knows which instrument a broken file belongs to.
+            throw new MarketDataException(InstrumentId, e);
+        }
+    }
+
+    private bool ReadKept(out MarketData point)
+    {
         while (_inner.TryRead(out point))
         {
             _totalRead++;
@@ -145,4 +158,11 @@ public static class GapReport
         return [.. calendar.TradingDays(instrument.Market, instrument.AssetClass, start, end)
             .Where(day => !observed.Contains(day.DayNumber))];
     }
+}
+
+/// <summary>Market data of one instrument could not be read: names the instrument, keeps the reader's error.</summary>
+public sealed class MarketDataException(string instrumentId, Exception inner)
+    : IOException($"{instrumentId}: {inner.Message}", inner)
+{
+    public string InstrumentId { get; } = instrumentId;
 }

@@ -158,6 +158,13 @@ public class WorkerEndToEndTests
         Assert.True(code == 1, stderr);
         var error = Parse(lines[^1]).GetProperty("data");
         Assert.Equal("data", error.GetProperty("errorType").GetString());
+        // Where it failed: the instrument whose file is broken (daily series are decoded when opened, so before any
+        // bar was processed: no date yet), and that a retry may help once the file is fixed.
+        var details = error.GetProperty("errorDetails");
+        Assert.Equal("SPY.ARCA", details.GetProperty("failedInstrument").GetString());
+        Assert.Equal(JsonValueKind.Null, details.GetProperty("failedAtDate").ValueKind);
+        Assert.Contains("SPY.ARCA", error.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
+        Assert.True(details.GetProperty("recoverable").GetBoolean());
         Assert.False(File.Exists(temp.File("out/results.json")));
     }
 
