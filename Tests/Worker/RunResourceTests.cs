@@ -116,12 +116,17 @@ public sealed class RunResourceTests
 
         Assert.True(progress.Count >= 5, $"only {progress.Count} progress lines");
         Assert.True(silo > 256, $"the host's working set is {silo:F0} MB");
-        foreach (var performance in progress)
+        for (var i = 0; i < progress.Count; i++)
         {
+            var performance = progress[i];
             var cpu = performance.GetProperty("cpuUsage").GetDouble();
             var memory = performance.GetProperty("memoryUsage").GetDouble();
-            // The run's thread sleeps most of the time; the host had a core busy beside it.
-            Assert.True(cpu < 50, $"a mostly sleeping run reported {cpu}% of a core");
+            // While the run goes, its thread sleeps most of the time: under half a core. The first line covers the
+            // start-up (opening and decoding five years of data, the JIT) and the last the wind-up (metrics, results.json),
+            // when the thread really is busy; they are held to less than one core. The host had a core busy beside the
+            // run all along, so a process-wide figure would exceed 100% on every line.
+            var bound = i == 0 || i == progress.Count - 1 ? 100 : 50;
+            Assert.True(cpu < bound, $"a mostly sleeping run reported {cpu}% of a core on progress line {i + 1}");
             // What the run's thread allocated: megabytes, far below the host's working set.
             Assert.True(memory < 64, $"the run reported {memory} MB while the host holds {silo:F0} MB");
         }
