@@ -73,9 +73,10 @@ public static class SiloSetup
         services.TryAddSingleton<IBacktestRunner>(sp =>
         {
             var kind = sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value.Runner;
-            return kind switch
+            // Case-insensitive, as configuration keys are: "InProcess" or "DOCKER" in an environment variable work.
+            return kind.ToLowerInvariant() switch
             {
-                "inProcess" => new InProcessRunner(sp.GetRequiredService<IMarketDataProvider>()),
+                "inprocess" => new InProcessRunner(sp.GetRequiredService<IMarketDataProvider>()),
                 "process" => new ProcessRunner(WorkerCommand.Default(),
                     ProcessRunnerSettings.From(sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value)),
                 "docker" => CreateDockerRunner(sp),
