@@ -25,13 +25,13 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
     // The tables that hang off a backtest, children first.
     private static readonly string[] ChildTables =
     [
-        "backtest_results", "backtest_trades", "backtest_equity", "backtest_daily_returns", "backtest_orders",
+        "backtest_results", "backtest_trades", "backtest_equity_series", "backtest_daily_series", "backtest_orders",
         "backtest_checkpoints", "backtest_status_history",
     ];
 
     // Result parts replaced as a whole when results are saved (checkpoints and history stay).
     private static readonly string[] ResultTables =
-        ["backtest_results", "backtest_trades", "backtest_equity", "backtest_daily_returns", "backtest_orders"];
+        ["backtest_results", "backtest_trades", "backtest_equity_series", "backtest_daily_series", "backtest_orders"];
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -148,6 +148,8 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
             documents.Parameters.AddWithValue("types", NpgsqlDbType.Array | NpgsqlDbType.Text, parts.Select(d => d.Type).ToArray());
             documents.Parameters.AddWithValue("data", NpgsqlDbType.Array | NpgsqlDbType.Text, parts.Select(d => d.Json).ToArray());
             batch.BatchCommands.Add(documents);
+            batch.BatchCommands.Add(EquitySeries(id, result.EquityCurve));
+            batch.BatchCommands.Add(DailySeries(id, result.DailyEquity, result.DailyReturns));
 
             await batch.ExecuteNonQueryAsync(cancellationToken);
             if (touch.RecordsAffected == 0)
@@ -157,8 +159,6 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
         }
 
         await CopyTradesAsync(connection, id, result.Trades, cancellationToken);
-        await CopyEquityAsync(connection, id, result.EquityCurve, cancellationToken);
-        await CopyDailyAsync(connection, id, result.DailyEquity, result.DailyReturns, cancellationToken);
         await CopyOrdersAsync(connection, id, result.Orders, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
@@ -204,8 +204,8 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
                             pnl, return_pct, commission, mae, mfe, bars_held
                        FROM backtest_trades WHERE backtest_id = @id ORDER BY trade_number
                      """,
-                     "SELECT ts, equity, cash, drawdown FROM backtest_equity WHERE backtest_id = @id ORDER BY seq",
-                     "SELECT date, equity, ret FROM backtest_daily_returns WHERE backtest_id = @id ORDER BY date",
+                     "SELECT ts, equity, cash, drawdown FROM backtest_equity_series WHERE backtest_id = @id",
+                     "SELECT dates, equity, ret FROM backtest_daily_series WHERE backtest_id = @id",
                      "SELECT payload::text FROM backtest_orders WHERE backtest_id = @id ORDER BY order_id",
                  })
         {
@@ -251,25 +251,38 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
 
         await reader.NextResultAsync(cancellationToken);
         var equity = new List<EquityPoint>();
-        while (await reader.ReadAsync(cancellationToken))
+        if (await reader.ReadAsync(cancellationToken))
         {
-            equity.Add(new EquityPoint(reader.GetDateTime(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3)));
+            var times = reader.GetFieldValue<DateTime[]>(0);
+            var values = reader.GetFieldValue<double[]>(1);
+            var cash = reader.GetFieldValue<double[]>(2);
+            var drawdown = reader.GetFieldValue<double[]>(3);
+            equity.Capacity = times.Length;
+            for (var i = 0; i < times.Length; i++)
+            {
+                equity.Add(new EquityPoint(times[i], values[i], cash[i], drawdown[i]));
+            }
         }
 
         await reader.NextResultAsync(cancellationToken);
         var dailyEquity = new List<DailyEquity>();
         var dailyReturns = new List<DailyReturn>();
-        while (await reader.ReadAsync(cancellationToken))
+        if (await reader.ReadAsync(cancellationToken))
         {
-            var date = reader.GetFieldValue<DateOnly>(0);
-            if (!reader.IsDBNull(1))
+            var dates = reader.GetFieldValue<DateOnly[]>(0);
+            var values = reader.GetFieldValue<double?[]>(1);
+            var returns = reader.GetFieldValue<double?[]>(2);
+            for (var i = 0; i < dates.Length; i++)
             {
-                dailyEquity.Add(new DailyEquity(date, reader.GetDouble(1)));
-            }
+                if (values[i] is { } value)
+                {
+                    dailyEquity.Add(new DailyEquity(dates[i], value));
+                }
 
-            if (!reader.IsDBNull(2))
-            {
-                dailyReturns.Add(new DailyReturn(date, reader.GetDouble(2)));
+                if (returns[i] is { } dailyReturn)
+                {
+                    dailyReturns.Add(new DailyReturn(dates[i], dailyReturn));
+                }
             }
         }
 
@@ -473,29 +486,36 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
         await copy.CompleteAsync(cancellationToken);
     }
 
-    private static async Task CopyEquityAsync(NpgsqlConnection connection, Guid id, IReadOnlyList<EquityPoint> curve, CancellationToken cancellationToken)
+    /// <summary>The equity curve as one row of arrays (see sql/032_result_series.sql for why).</summary>
+    private static NpgsqlBatchCommand EquitySeries(Guid id, IReadOnlyList<EquityPoint> curve)
     {
-        await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY backtest_equity (backtest_id, seq, ts, equity, cash, drawdown) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        var times = new DateTime[curve.Count];
+        var equity = new double[curve.Count];
+        var cash = new double[curve.Count];
+        var drawdown = new double[curve.Count];
         for (var i = 0; i < curve.Count; i++)
         {
-            var point = curve[i];
-            await copy.StartRowAsync(cancellationToken);
-            await copy.WriteAsync(id, NpgsqlDbType.Uuid, cancellationToken);
-            await copy.WriteAsync(i, NpgsqlDbType.Integer, cancellationToken);
-            await copy.WriteAsync(Utc(point.Time), NpgsqlDbType.TimestampTz, cancellationToken);
-            await copy.WriteAsync(point.Equity, NpgsqlDbType.Double, cancellationToken);
-            await copy.WriteAsync(point.Cash, NpgsqlDbType.Double, cancellationToken);
-            await copy.WriteAsync(point.Drawdown, NpgsqlDbType.Double, cancellationToken);
+            times[i] = Utc(curve[i].Time);
+            equity[i] = curve[i].Equity;
+            cash[i] = curve[i].Cash;
+            drawdown[i] = curve[i].Drawdown;
         }
 
-        await copy.CompleteAsync(cancellationToken);
+        var command = new NpgsqlBatchCommand("""
+            INSERT INTO backtest_equity_series (backtest_id, ts, equity, cash, drawdown)
+            SELECT @id, @ts, @equity, @cash, @drawdown WHERE EXISTS (SELECT 1 FROM backtests WHERE backtest_id = @id)
+            """);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, times);
+        command.Parameters.AddWithValue("equity", equity);
+        command.Parameters.AddWithValue("cash", cash);
+        command.Parameters.AddWithValue("drawdown", drawdown);
+        return command;
     }
 
-    private static async Task CopyDailyAsync(NpgsqlConnection connection, Guid id, IReadOnlyList<DailyEquity> equity,
-        IReadOnlyList<DailyReturn> returns, CancellationToken cancellationToken)
+    /// <summary>End-of-day equity and returns, one row of arrays over their dates in order; either may lack a date.</summary>
+    private static NpgsqlBatchCommand DailySeries(Guid id, IReadOnlyList<DailyEquity> equity, IReadOnlyList<DailyReturn> returns)
     {
-        // One row per date; the engine gives both series on the same dates, but either may lack a date.
         var rows = new SortedDictionary<DateOnly, (double? Equity, double? Return)>();
         foreach (var day in equity)
         {
@@ -507,18 +527,15 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
             rows[day.Date] = (rows.TryGetValue(day.Date, out var row) ? row.Equity : null, day.Return);
         }
 
-        await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY backtest_daily_returns (backtest_id, date, equity, ret) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        foreach (var (date, row) in rows)
-        {
-            await copy.StartRowAsync(cancellationToken);
-            await copy.WriteAsync(id, NpgsqlDbType.Uuid, cancellationToken);
-            await copy.WriteAsync(date, NpgsqlDbType.Date, cancellationToken);
-            await WriteNullableAsync(copy, row.Equity, cancellationToken);
-            await WriteNullableAsync(copy, row.Return, cancellationToken);
-        }
-
-        await copy.CompleteAsync(cancellationToken);
+        var command = new NpgsqlBatchCommand("""
+            INSERT INTO backtest_daily_series (backtest_id, dates, equity, ret)
+            SELECT @id, @dates, @equity, @ret WHERE EXISTS (SELECT 1 FROM backtests WHERE backtest_id = @id)
+            """);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("dates", NpgsqlDbType.Array | NpgsqlDbType.Date, rows.Keys.ToArray());
+        command.Parameters.AddWithValue("equity", NpgsqlDbType.Array | NpgsqlDbType.Double, rows.Values.Select(r => r.Equity).ToArray());
+        command.Parameters.AddWithValue("ret", NpgsqlDbType.Array | NpgsqlDbType.Double, rows.Values.Select(r => r.Return).ToArray());
+        return command;
     }
 
     private static async Task CopyOrdersAsync(NpgsqlConnection connection, Guid id, IReadOnlyList<OrderRecord> orders, CancellationToken cancellationToken)
@@ -540,9 +557,6 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
 
         await copy.CompleteAsync(cancellationToken);
     }
-
-    private static Task WriteNullableAsync(NpgsqlBinaryImporter copy, double? value, CancellationToken cancellationToken) =>
-        value is { } v ? copy.WriteAsync(v, NpgsqlDbType.Double, cancellationToken) : copy.WriteNullAsync(cancellationToken);
 
     private static BacktestRecord ReadRecord(NpgsqlDataReader reader) => new(
         Id: reader.GetGuid(0),

@@ -13,7 +13,7 @@ public class SchemaMigratorTests(PostgresFixture postgres)
     {
         Assert.Equal(
             ["001_orleans_clustering.sql", "002_orleans_persistence.sql", "003_orleans_reminders.sql", "010_app_schema.sql",
-             "020_api_keys.sql", "030_custom_strategies.sql", "031_strategy_delete.sql"],
+             "020_api_keys.sql", "030_custom_strategies.sql", "031_strategy_delete.sql", "032_result_series.sql"],
             SchemaMigrator.Scripts.Select(s => s.Name));
     }
 
@@ -59,6 +59,51 @@ public class SchemaMigratorTests(PostgresFixture postgres)
         Assert.Equal(AllVersions, results.SelectMany(r => r).Order());
         Assert.Single(results, r => r.Count > 0);
         Assert.Equal(AllVersions.Length, await ScalarAsync<long>(db, "SELECT count(*) FROM schema_version"));
+    }
+
+    [Fact]
+    public async Task Points_stored_a_row_each_move_into_the_series_and_read_back_through_the_old_names()
+    {
+        var db = await postgres.CreateDatabaseAsync();
+        await using (var connection = new NpgsqlConnection(db))
+        {
+            await connection.OpenAsync();
+            foreach (var script in SchemaMigrator.Scripts.Where(s => s.Version < 32))
+            {
+                await using var command = new NpgsqlCommand(script.Sql, connection);
+                await command.ExecuteNonQueryAsync();
+            }
+
+            // A backtest saved before 032: a row per point, written out of order to prove seq and date order win.
+            await using var seed = new NpgsqlCommand("""
+                INSERT INTO backtests (backtest_id, owner, strategy_name, status)
+                VALUES ('00000000-0000-0000-0000-0000000000a1', 'u', 's', 'completed');
+                INSERT INTO backtest_equity (backtest_id, seq, ts, equity, cash, drawdown) VALUES
+                  ('00000000-0000-0000-0000-0000000000a1', 1, '2024-01-03Z', 101, 50, 0.5),
+                  ('00000000-0000-0000-0000-0000000000a1', 0, '2024-01-02Z', 100, 100, 0);
+                INSERT INTO backtest_daily_returns (backtest_id, date, equity, ret) VALUES
+                  ('00000000-0000-0000-0000-0000000000a1', '2024-01-03', 101, 0.01),
+                  ('00000000-0000-0000-0000-0000000000a1', '2024-01-02', 100, NULL);
+                """, connection);
+            await seed.ExecuteNonQueryAsync();
+            var series = SchemaMigrator.Scripts.Single(s => s.Version == 32);
+            for (var run = 0; run < 2; run++)
+            {
+                await using var migrate = new NpgsqlCommand(series.Sql, connection);
+                await migrate.ExecuteNonQueryAsync();
+            }
+        }
+
+        Assert.Equal(
+            [(0, 100.0, 100.0, 0.0), (1, 101.0, 50.0, 0.5)],
+            await QueryAsync(db, "SELECT seq, equity, cash, drawdown FROM backtest_equity ORDER BY seq",
+                r => (r.GetInt32(0), r.GetDouble(1), r.GetDouble(2), r.GetDouble(3))));
+        Assert.Equal(
+            [(new DateOnly(2024, 1, 2), (double?)100.0, (double?)null), (new DateOnly(2024, 1, 3), 101.0, 0.01)],
+            await QueryAsync(db, "SELECT date, equity, ret FROM backtest_daily_returns ORDER BY date",
+                r => (r.GetFieldValue<DateOnly>(0), r.IsDBNull(1) ? null : (double?)r.GetDouble(1), r.IsDBNull(2) ? null : (double?)r.GetDouble(2))));
+        Assert.Equal("v", await ScalarAsync<string>(db, "SELECT relkind::text FROM pg_class WHERE relname = 'backtest_equity'"));
+        Assert.Equal(1L, await ScalarAsync<long>(db, "SELECT count(*) FROM backtest_equity_series"));
     }
 
     [Fact]
