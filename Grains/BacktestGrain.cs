@@ -711,9 +711,9 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 await Publish(MessageTypes.Error, S.Error);
             }
 
-            await Finish(stopAs, (_stopReason ?? "stopped") + (result is null ? "" : "; partial results kept"));
-            await Publish(MessageTypes.Complete, new BacktestCompleteData(CompletionStatus.Cancelled,
-                S.RunningTime.TotalSeconds, S.Summary ?? EmptySummary, ResultsUrl, result is not null));
+            await Finish(stopAs, (_stopReason ?? "stopped") + (result is null ? "" : "; partial results kept"),
+                () => Publish(MessageTypes.Complete, new BacktestCompleteData(CompletionStatus.Cancelled,
+                    S.RunningTime.TotalSeconds, S.Summary ?? EmptySummary, ResultsUrl, result is not null)));
             return;
         }
 
@@ -725,11 +725,13 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 await _store.SaveResultsAsync(Id, result);
                 S.Summary = SummaryOf(result);
                 S.Checkpoint = null;
-                await Finish(BacktestState.Completed, null);
-                if (_workerCompletion is { } completion && _stream is not null)
+                await Finish(BacktestState.Completed, null, async () =>
                 {
-                    await _stream.OnNextAsync(completion);
-                }
+                    if (_workerCompletion is { } completion && _stream is not null)
+                    {
+                        await _stream.OnNextAsync(completion);
+                    }
+                });
 
                 TryDelete(Path.GetDirectoryName(request.OutputDirectory)!);
                 return;
@@ -844,10 +846,20 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         _tick = null;
     }
 
-    private async Task Finish(BacktestState state, string? detail)
+    /// <summary>
+    /// Stores the terminal state, then runs <paramref name="announce"/> (the completion event), then frees the slot
+    /// and the recovery reminder. The event goes out once the state and results are stored, so a client that reacts
+    /// to it finds them, but not behind the clean-up, which no client waits for.
+    /// </summary>
+    private async Task Finish(BacktestState state, string? detail, Func<Task>? announce = null)
     {
         S.CompletedAt = DateTime.UtcNow;
         await MoveTo(state, detail);
+        if (announce is not null)
+        {
+            await announce();
+        }
+
         await Queue.Release(Id);
         await UnregisterRecovery();
     }
