@@ -117,50 +117,45 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
 
     public async Task SaveResultsAsync(Guid id, BacktestResult result, CancellationToken cancellationToken = default)
     {
+        // One round trip: a batch runs as one implicit transaction, so every statement lands or none does. Saving
+        // is on the path of every completion event, and each round trip there waits its turn on a busy machine.
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
 
-        // One round trip for the statements before the bulk copies, run in order in this transaction.
-        await using (var batch = new NpgsqlBatch(connection, transaction))
+        // Also locks the backtest row: two saves of the same backtest run one after the other.
+        var touch = new NpgsqlBatchCommand("UPDATE backtests SET content_hash = @hash WHERE backtest_id = @id");
+        touch.Parameters.AddWithValue("id", id);
+        touch.Parameters.AddWithValue("hash", result.ContentHash);
+        batch.BatchCommands.Add(touch);
+
+        // Replace, never add: whatever an earlier save stored goes first, in this same transaction.
+        foreach (var table in ResultTables)
         {
-            // Also locks the backtest row: two saves of the same backtest run one after the other.
-            var touch = new NpgsqlBatchCommand("UPDATE backtests SET content_hash = @hash WHERE backtest_id = @id");
-            touch.Parameters.AddWithValue("id", id);
-            touch.Parameters.AddWithValue("hash", result.ContentHash);
-            batch.BatchCommands.Add(touch);
-
-            // Replace, never add: whatever an earlier save stored goes first, in this same transaction.
-            foreach (var table in ResultTables)
-            {
-                var clear = new NpgsqlBatchCommand($"DELETE FROM {table} WHERE backtest_id = @id");
-                clear.Parameters.AddWithValue("id", id);
-                batch.BatchCommands.Add(clear);
-            }
-
-            // Guarded, so a missing backtest is reported below rather than as a foreign-key violation.
-            var documents = new NpgsqlBatchCommand("""
-                INSERT INTO backtest_results (backtest_id, result_type, result_data)
-                SELECT @id, type, data::jsonb FROM unnest(@types, @data) AS d(type, data)
-                 WHERE EXISTS (SELECT 1 FROM backtests WHERE backtest_id = @id)
-                """);
-            var parts = ResultDocuments.From(result);
-            documents.Parameters.AddWithValue("id", id);
-            documents.Parameters.AddWithValue("types", NpgsqlDbType.Array | NpgsqlDbType.Text, parts.Select(d => d.Type).ToArray());
-            documents.Parameters.AddWithValue("data", NpgsqlDbType.Array | NpgsqlDbType.Text, parts.Select(d => d.Json).ToArray());
-            batch.BatchCommands.Add(documents);
-            batch.BatchCommands.Add(EquitySeries(id, result.EquityCurve));
-            batch.BatchCommands.Add(DailySeries(id, result.DailyEquity, result.DailyReturns));
-
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-            if (touch.RecordsAffected == 0)
-            {
-                throw new KeyNotFoundException($"No backtest {id}");
-            }
+            var clear = new NpgsqlBatchCommand($"DELETE FROM {table} WHERE backtest_id = @id");
+            clear.Parameters.AddWithValue("id", id);
+            batch.BatchCommands.Add(clear);
         }
 
-        await CopyTradesAsync(connection, id, result.Trades, cancellationToken);
-        await CopyOrdersAsync(connection, id, result.Orders, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        // Each insert is guarded, so a missing backtest is reported below rather than as a foreign-key violation.
+        var documents = new NpgsqlBatchCommand($"""
+            INSERT INTO backtest_results (backtest_id, result_type, result_data)
+            SELECT @id, type, data::jsonb FROM unnest(@types, @data) AS d(type, data) {IfBacktestExists}
+            """);
+        var parts = ResultDocuments.From(result);
+        documents.Parameters.AddWithValue("id", id);
+        documents.Parameters.AddWithValue("types", NpgsqlDbType.Array | NpgsqlDbType.Text, parts.Select(d => d.Type).ToArray());
+        documents.Parameters.AddWithValue("data", NpgsqlDbType.Array | NpgsqlDbType.Text, parts.Select(d => d.Json).ToArray());
+        batch.BatchCommands.Add(documents);
+        batch.BatchCommands.Add(TradeRows(id, result.Trades));
+        batch.BatchCommands.Add(EquitySeries(id, result.EquityCurve));
+        batch.BatchCommands.Add(DailySeries(id, result.DailyEquity, result.DailyReturns));
+        batch.BatchCommands.Add(OrderRows(id, result.Orders));
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        if (touch.RecordsAffected == 0)
+        {
+            throw new KeyNotFoundException($"No backtest {id}");
+        }
     }
 
     public async Task<BacktestRecord?> GetAsync(Guid id, CancellationToken cancellationToken = default)
@@ -455,35 +450,61 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
         }
     }
 
-    private static async Task CopyTradesAsync(NpgsqlConnection connection, Guid id, IReadOnlyList<Trade> trades, CancellationToken cancellationToken)
-    {
-        await using var copy = await connection.BeginBinaryImportAsync("""
-            COPY backtest_trades (trade_id, backtest_id, trade_number, instrument_id, side, quantity, entry_price, exit_price,
-                                  entry_time, exit_time, pnl, commission, return_pct, mae, mfe, bars_held)
-            FROM STDIN (FORMAT BINARY)
-            """, cancellationToken);
-        foreach (var t in trades)
-        {
-            await copy.StartRowAsync(cancellationToken);
-            await copy.WriteAsync(DeterministicGuid.ForTrade(id, t.Id), NpgsqlDbType.Uuid, cancellationToken);
-            await copy.WriteAsync(id, NpgsqlDbType.Uuid, cancellationToken);
-            await copy.WriteAsync(t.Id, NpgsqlDbType.Integer, cancellationToken);
-            await copy.WriteAsync(t.Instrument, NpgsqlDbType.Varchar, cancellationToken);
-            await copy.WriteAsync(t.Side == TradeSide.Short ? "short" : "long", NpgsqlDbType.Varchar, cancellationToken);
-            await copy.WriteAsync(Decimal8(t.Quantity), NpgsqlDbType.Numeric, cancellationToken);
-            await copy.WriteAsync(Decimal8(t.EntryPrice), NpgsqlDbType.Numeric, cancellationToken);
-            await copy.WriteAsync(Decimal8(t.ExitPrice), NpgsqlDbType.Numeric, cancellationToken);
-            await copy.WriteAsync(Utc(t.EntryTime), NpgsqlDbType.TimestampTz, cancellationToken);
-            await copy.WriteAsync(Utc(t.ExitTime), NpgsqlDbType.TimestampTz, cancellationToken);
-            await copy.WriteAsync(Decimal8(t.Pnl), NpgsqlDbType.Numeric, cancellationToken);
-            await copy.WriteAsync(Decimal8(t.Commission), NpgsqlDbType.Numeric, cancellationToken);
-            await copy.WriteAsync(t.ReturnPct, NpgsqlDbType.Double, cancellationToken);
-            await copy.WriteAsync(t.Mae, NpgsqlDbType.Double, cancellationToken);
-            await copy.WriteAsync(t.Mfe, NpgsqlDbType.Double, cancellationToken);
-            await copy.WriteAsync(t.BarsHeld, NpgsqlDbType.Integer, cancellationToken);
-        }
+    private const string IfBacktestExists = "WHERE EXISTS (SELECT 1 FROM backtests WHERE backtest_id = @id)";
 
-        await copy.CompleteAsync(cancellationToken);
+    private static NpgsqlBatchCommand TradeRows(Guid id, IReadOnlyList<Trade> trades)
+    {
+        var command = new NpgsqlBatchCommand($"""
+            INSERT INTO backtest_trades (trade_id, backtest_id, trade_number, instrument_id, side, quantity, entry_price,
+                                         exit_price, entry_time, exit_time, pnl, commission, return_pct, mae, mfe, bars_held)
+            SELECT t.trade_id, @id, t.trade_number, t.instrument_id, t.side, t.quantity, t.entry_price, t.exit_price,
+                   t.entry_time, t.exit_time, t.pnl, t.commission, t.return_pct, t.mae, t.mfe, t.bars_held
+              FROM unnest(@trade_id, @trade_number, @instrument_id, @side, @quantity, @entry_price, @exit_price, @entry_time,
+                          @exit_time, @pnl, @commission, @return_pct, @mae, @mfe, @bars_held)
+                   AS t(trade_id, trade_number, instrument_id, side, quantity, entry_price, exit_price, entry_time, exit_time,
+                        pnl, commission, return_pct, mae, mfe, bars_held)
+             {IfBacktestExists}
+            """);
+        command.Parameters.AddWithValue("id", id);
+        void Column<T>(string name, NpgsqlDbType type, Func<Trade, T> value) =>
+            command.Parameters.AddWithValue(name, NpgsqlDbType.Array | type, trades.Select(value).ToArray());
+        Column("trade_id", NpgsqlDbType.Uuid, t => DeterministicGuid.ForTrade(id, t.Id));
+        Column("trade_number", NpgsqlDbType.Integer, t => t.Id);
+        Column("instrument_id", NpgsqlDbType.Varchar, t => t.Instrument);
+        Column("side", NpgsqlDbType.Varchar, t => t.Side == TradeSide.Short ? "short" : "long");
+        Column("quantity", NpgsqlDbType.Numeric, t => Decimal8(t.Quantity));
+        Column("entry_price", NpgsqlDbType.Numeric, t => Decimal8(t.EntryPrice));
+        Column("exit_price", NpgsqlDbType.Numeric, t => Decimal8(t.ExitPrice));
+        Column("entry_time", NpgsqlDbType.TimestampTz, t => Utc(t.EntryTime));
+        Column("exit_time", NpgsqlDbType.TimestampTz, t => Utc(t.ExitTime));
+        Column("pnl", NpgsqlDbType.Numeric, t => Decimal8(t.Pnl));
+        Column("commission", NpgsqlDbType.Numeric, t => Decimal8(t.Commission));
+        Column("return_pct", NpgsqlDbType.Double, t => t.ReturnPct);
+        Column("mae", NpgsqlDbType.Double, t => t.Mae);
+        Column("mfe", NpgsqlDbType.Double, t => t.Mfe);
+        Column("bars_held", NpgsqlDbType.Integer, t => t.BarsHeld);
+        return command;
+    }
+
+    private static NpgsqlBatchCommand OrderRows(Guid id, IReadOnlyList<OrderRecord> orders)
+    {
+        var command = new NpgsqlBatchCommand($"""
+            INSERT INTO backtest_orders (backtest_id, order_id, instrument, side, status, submitted_at, payload)
+            SELECT @id, o.order_id, o.instrument, o.side, o.status, o.submitted_at, o.payload::jsonb
+              FROM unnest(@order_id, @instrument, @side, @status, @submitted_at, @payload)
+                   AS o(order_id, instrument, side, status, submitted_at, payload)
+             {IfBacktestExists}
+            """);
+        command.Parameters.AddWithValue("id", id);
+        void Column<T>(string name, NpgsqlDbType type, Func<OrderRecord, T> value) =>
+            command.Parameters.AddWithValue(name, NpgsqlDbType.Array | type, orders.Select(value).ToArray());
+        Column("order_id", NpgsqlDbType.Integer, o => o.Id);
+        Column("instrument", NpgsqlDbType.Text, o => o.Instrument);
+        Column("side", NpgsqlDbType.Varchar, o => o.Side);
+        Column("status", NpgsqlDbType.Varchar, o => o.Status);
+        Column("submitted_at", NpgsqlDbType.TimestampTz, o => Utc(o.SubmittedAt));
+        Column("payload", NpgsqlDbType.Text, o => JsonSerializer.Serialize(o, JsonDefaults.Options));
+        return command;
     }
 
     /// <summary>The equity curve as one row of arrays (see sql/032_result_series.sql for why).</summary>
@@ -501,9 +522,9 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
             drawdown[i] = curve[i].Drawdown;
         }
 
-        var command = new NpgsqlBatchCommand("""
+        var command = new NpgsqlBatchCommand($"""
             INSERT INTO backtest_equity_series (backtest_id, ts, equity, cash, drawdown)
-            SELECT @id, @ts, @equity, @cash, @drawdown WHERE EXISTS (SELECT 1 FROM backtests WHERE backtest_id = @id)
+            SELECT @id, @ts, @equity, @cash, @drawdown {IfBacktestExists}
             """);
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, times);
@@ -527,35 +548,15 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
             rows[day.Date] = (rows.TryGetValue(day.Date, out var row) ? row.Equity : null, day.Return);
         }
 
-        var command = new NpgsqlBatchCommand("""
+        var command = new NpgsqlBatchCommand($"""
             INSERT INTO backtest_daily_series (backtest_id, dates, equity, ret)
-            SELECT @id, @dates, @equity, @ret WHERE EXISTS (SELECT 1 FROM backtests WHERE backtest_id = @id)
+            SELECT @id, @dates, @equity, @ret {IfBacktestExists}
             """);
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("dates", NpgsqlDbType.Array | NpgsqlDbType.Date, rows.Keys.ToArray());
         command.Parameters.AddWithValue("equity", NpgsqlDbType.Array | NpgsqlDbType.Double, rows.Values.Select(r => r.Equity).ToArray());
         command.Parameters.AddWithValue("ret", NpgsqlDbType.Array | NpgsqlDbType.Double, rows.Values.Select(r => r.Return).ToArray());
         return command;
-    }
-
-    private static async Task CopyOrdersAsync(NpgsqlConnection connection, Guid id, IReadOnlyList<OrderRecord> orders, CancellationToken cancellationToken)
-    {
-        await using var copy = await connection.BeginBinaryImportAsync(
-            "COPY backtest_orders (backtest_id, order_id, instrument, side, status, submitted_at, payload) FROM STDIN (FORMAT BINARY)",
-            cancellationToken);
-        foreach (var order in orders)
-        {
-            await copy.StartRowAsync(cancellationToken);
-            await copy.WriteAsync(id, NpgsqlDbType.Uuid, cancellationToken);
-            await copy.WriteAsync(order.Id, NpgsqlDbType.Integer, cancellationToken);
-            await copy.WriteAsync(order.Instrument, NpgsqlDbType.Text, cancellationToken);
-            await copy.WriteAsync(order.Side, NpgsqlDbType.Varchar, cancellationToken);
-            await copy.WriteAsync(order.Status, NpgsqlDbType.Varchar, cancellationToken);
-            await copy.WriteAsync(Utc(order.SubmittedAt), NpgsqlDbType.TimestampTz, cancellationToken);
-            await copy.WriteAsync(JsonSerializer.Serialize(order, JsonDefaults.Options), NpgsqlDbType.Jsonb, cancellationToken);
-        }
-
-        await copy.CompleteAsync(cancellationToken);
     }
 
     private static BacktestRecord ReadRecord(NpgsqlDataReader reader) => new(

@@ -5,6 +5,7 @@ using Backtesting.Engine.Data;
 using Backtesting.Engine.Results;
 using Backtesting.Engine.Strategies;
 using Backtesting.Storage;
+using Npgsql;
 
 namespace Backtesting.Tests.Storage;
 
@@ -122,6 +123,28 @@ public sealed class BacktestStoreTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.Equal(12, await CountAsync("backtest_results", record.Id)); // one row per result document
 
         await Assert.ThrowsAsync<KeyNotFoundException>(() => _store.SaveResultsAsync(Guid.NewGuid(), result));
+    }
+
+    [Fact]
+    public async Task A_save_that_fails_changes_nothing_and_the_earlier_results_stay_whole()
+    {
+        var result = RealResult.Value;
+        Assert.NotEmpty(result.Trades);
+        var record = NewRecord();
+        await _store.CreateAsync(record);
+        await _store.SaveResultsAsync(record.Id, result);
+
+        // The same trade twice breaks the unique trade number: the statement after the deletes and the series fails.
+        var broken = result with { Trades = [.. result.Trades, result.Trades[0]], ContentHash = "other" };
+        await Assert.ThrowsAsync<PostgresException>(() => _store.SaveResultsAsync(record.Id, broken));
+
+        var stored = await _store.GetResultAsync(record.Id);
+        Assert.NotNull(stored);
+        Assert.Equal(result.Trades.Count, stored.Trades.Count);
+        Assert.Equal(result.EquityCurve.Count, stored.EquityCurve.Count);
+        Assert.Equal(result.DailyReturns.Count, stored.DailyReturns.Count);
+        Assert.Equal(result.Orders.Count, stored.Orders.Count);
+        Assert.Equal(result.ContentHash, (await _store.GetAsync(record.Id))!.ContentHash);
     }
 
     [Fact]
