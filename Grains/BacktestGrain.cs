@@ -910,9 +910,12 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         S.State = next;
         S.UpdatedAt = now;
         S.History.Add(new StateChange(next, now, detail));
-        await _state.WriteStateAsync();
-        await _store.UpdateStatusAsync(Id, Lifecycle.StoredName(next), S.Progress?.Progress.Percentage,
-            S.Error?.ErrorMessage, Lifecycle.IsTerminal(next) ? S.CompletedAt ?? now : null, detail);
+        // The grain's state and the backtests row are written side by side: both are done before the move is
+        // acknowledged, and a failure of either fails it, as one after the other would.
+        await Task.WhenAll(
+            _state.WriteStateAsync(),
+            _store.UpdateStatusAsync(Id, Lifecycle.StoredName(next), S.Progress?.Progress.Percentage,
+                S.Error?.ErrorMessage, Lifecycle.IsTerminal(next) ? S.CompletedAt ?? now : null, detail));
         _progressDirty = false;
         _lastProgressWrite = now;
     }
