@@ -163,7 +163,9 @@ public sealed class ProgressReporter : IBacktestObserver
     public void OnDailyEquity(DailyEquity point, double drawdown)
     {
         StartLiveBatch();
-        _equity.Add(new EquityUpdateData(point.Date.ToString("yyyy-MM-dd"), point.Equity, drawdown));
+        // Live points are for display: cents and a millionth of drawdown. Every live byte goes to every subscriber,
+        // and full doubles made these points 35% longer; results.json keeps the exact values.
+        _equity.Add(new EquityUpdateData(point.Date.ToString("yyyy-MM-dd"), Math.Round(point.Equity, 2), Math.Round(drawdown, 6)));
         if (_equity.Count >= LiveBatchSize)
         {
             FlushLive();

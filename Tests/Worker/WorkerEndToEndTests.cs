@@ -57,6 +57,10 @@ public class WorkerEndToEndTests
         var streamedEquity = Batched(lines, "backtest_equity", "points");
         Assert.Equal(root.GetProperty("dailyEquity").EnumerateArray().Select(p => p.GetProperty("date").GetString()),
             streamedEquity.Select(p => p.GetProperty("date").GetString()));
+        // Live points are the results' end-of-day equity to the cent.
+        Assert.Equal(root.GetProperty("dailyEquity").EnumerateArray().Select(p => Math.Round(p.GetProperty("equity").GetDouble(), 2)),
+            streamedEquity.Select(p => p.GetProperty("equity").GetDouble()));
+        Assert.All(streamedEquity, p => Assert.Equal(Math.Round(p.GetProperty("drawdown").GetDouble(), 6), p.GetProperty("drawdown").GetDouble()));
         Assert.All(lines.Where(l => TypeOf(l) is "backtest_trade" or "backtest_equity"), l =>
             Assert.InRange(Parse(l).GetProperty("data").EnumerateObject().Single().Value.GetArrayLength(), 1, ProgressReporter.LiveBatchSize));
         Assert.False(root.GetProperty("partial").GetBoolean());
