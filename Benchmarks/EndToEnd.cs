@@ -155,7 +155,7 @@ internal static class EndToEnd
 
     private static Row RunChild(string key, string name, params string[] childArgs)
     {
-        var start = SelfStartInfo();
+        var start = SelfStart.Info();
         start.ArgumentList.Add(ChildMode);
         foreach (var arg in childArgs)
         {
@@ -180,19 +180,6 @@ internal static class EndToEnd
             $"results {values["resultsMb"]} MB live; peak {values["peakMb"]} MB");
         return new Row(key, name, bars, seconds, Number("firstTenthRate"), Number("secondHalfRate"), Number("peakMb"), Number("resultsMb"), values["trades"],
             $"{100 * Number("cpuSeconds") / seconds:F0}%");
-    }
-
-    /// <summary>This program again: through the apphost, or through the dotnet host when started as <c>dotnet x.dll</c>.</summary>
-    private static ProcessStartInfo SelfStartInfo()
-    {
-        var host = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program is running");
-        var start = new ProcessStartInfo(host);
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(EndToEnd).Assembly.Location);
-        }
-
-        return start;
     }
 
     private static (int Exit, string Output, string Error) RunToEnd(ProcessStartInfo start)

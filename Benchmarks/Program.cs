@@ -16,7 +16,7 @@ const string Usage = """
                                      concurrency 4 against the process runner, pause/resume cycles
       api [--requests N] [--subscribers N]
                                      the API in this process on a real silo: GET /results and GET /list latency, and
-                                     SignalR fan-out to N subscribers; prints one table
+                                     SignalR fan-out to N subscribers (in a process of their own); prints one table
     """;
 
 if (args.Length == 0)
@@ -51,6 +51,8 @@ switch (args[0])
         return await ApiBench.RunAsync(rest);
     case EndToEnd.ChildMode:
         return EndToEndChild.Run(rest);
+    case FanOutSubscribers.ChildMode:
+        return await FanOutSubscribers.RunAsync(rest);
     default:
         Console.Error.WriteLine($"unknown mode '{args[0]}'");
         Console.Error.WriteLine(Usage);
