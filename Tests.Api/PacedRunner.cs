@@ -52,20 +52,29 @@ public sealed class PacedRunner(IBacktestRunner inner, Func<RunRequest, bool> pa
 
         private static IEnumerable<string> Split(string line)
         {
-            if (JsonNode.Parse(line) is not JsonObject message
-                || message["data"] is not JsonObject data
-                || (data["trades"] ?? data["points"]) is not JsonArray items
-                || items.Count < 2)
+            if (JsonNode.Parse(line) is not JsonObject message || message["data"] is not JsonObject data)
             {
                 yield return line;
                 yield break;
             }
 
-            var name = data.ContainsKey("trades") ? "trades" : "points";
-            foreach (var item in items)
+            // Trades are a list of items; equity is columns of equal length (dates, equity, drawdown).
+            string[] columns = data["trades"] is JsonArray ? ["trades"] : data["dates"] is JsonArray ? ["dates", "equity", "drawdown"] : [];
+            var count = columns.Length == 0 ? 0 : ((JsonArray)data[columns[0]]!).Count;
+            if (count < 2)
+            {
+                yield return line;
+                yield break;
+            }
+
+            for (var i = 0; i < count; i++)
             {
                 var single = (JsonObject)message.DeepClone();
-                single["data"]![name] = new JsonArray(item!.DeepClone());
+                foreach (var column in columns)
+                {
+                    single["data"]![column] = new JsonArray(((JsonArray)data[column]!)[i]!.DeepClone());
+                }
+
                 yield return single.ToJsonString();
             }
         }

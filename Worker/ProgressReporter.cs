@@ -14,7 +14,7 @@ namespace Backtesting.Worker;
 /// </summary>
 /// <remarks>
 /// Trades and equity points go out in batches (a <c>backtest_trade</c> line carries <c>trades</c>, a
-/// <c>backtest_equity</c> line <c>points</c>): a fast run produces thousands of them in milliseconds, and one
+/// <c>backtest_equity</c> line columns of <c>dates</c>, <c>equity</c> and <c>drawdown</c>): a fast run produces thousands of them in milliseconds, and one
 /// message each costs every layer after the worker (grain, stream, API, each subscriber) per message. A batch is
 /// written once its first item has waited <see cref="LiveBatchAge"/> (checked at each engine heartbeat), when it
 /// holds <see cref="LiveBatchSize"/> items, before any other line, and before a checkpoint, so a resumed run never
@@ -191,7 +191,7 @@ public sealed class ProgressReporter : IBacktestObserver
 
         if (_equity.Count > 0)
         {
-            WriteLine(MessageTypes.Equity, new EquityBatchData(_equity.ToArray()));
+            WriteLine(MessageTypes.Equity, EquityBatchData.Of(_equity));
             _equity.Clear();
         }
 

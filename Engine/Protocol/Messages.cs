@@ -102,5 +102,13 @@ public sealed record EquityUpdateData(string Date, double Equity, double Drawdow
 /// <summary>The data of a <c>backtest_trade</c> line: trades closed since the previous one, in order.</summary>
 public sealed record TradeBatchData(IReadOnlyList<Results.Trade> Trades);
 
-/// <summary>The data of a <c>backtest_equity</c> line: end-of-day equity points since the previous one, in date order.</summary>
-public sealed record EquityBatchData(IReadOnlyList<EquityUpdateData> Points);
+/// <summary>
+/// The data of a <c>backtest_equity</c> line: end-of-day equity since the previous one, in date order, as three columns
+/// of equal length; point i is (<c>dates[i]</c>, <c>equity[i]</c>, <c>drawdown[i]</c>). Columns, because the property
+/// names repeated in every point were half of its bytes, and every live byte goes to every subscriber.
+/// </summary>
+public sealed record EquityBatchData(IReadOnlyList<string> Dates, IReadOnlyList<double> Equity, IReadOnlyList<double> Drawdown)
+{
+    public static EquityBatchData Of(IReadOnlyList<EquityUpdateData> points) => new(
+        points.Select(p => p.Date).ToArray(), points.Select(p => p.Equity).ToArray(), points.Select(p => p.Drawdown).ToArray());
+}

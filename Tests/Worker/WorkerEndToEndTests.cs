@@ -54,15 +54,23 @@ public class WorkerEndToEndTests
         var streamedTrades = Batched(lines, "backtest_trade", "trades");
         Assert.Equal(root.GetProperty("trades").EnumerateArray().Select(t => t.GetProperty("id").GetInt32()),
             streamedTrades.Select(t => t.GetProperty("id").GetInt32()));
-        var streamedEquity = Batched(lines, "backtest_equity", "points");
+        // Equity comes in columns of equal length: point i is (dates[i], equity[i], drawdown[i]).
+        foreach (var batch in lines.Where(l => TypeOf(l) == "backtest_equity").Select(l => Parse(l).GetProperty("data")))
+        {
+            var length = batch.GetProperty("dates").GetArrayLength();
+            Assert.InRange(length, 1, ProgressReporter.LiveBatchSize);
+            Assert.Equal(length, batch.GetProperty("equity").GetArrayLength());
+            Assert.Equal(length, batch.GetProperty("drawdown").GetArrayLength());
+        }
+
         Assert.Equal(root.GetProperty("dailyEquity").EnumerateArray().Select(p => p.GetProperty("date").GetString()),
-            streamedEquity.Select(p => p.GetProperty("date").GetString()));
-        // Live points are the results' end-of-day equity to the cent.
+            Batched(lines, "backtest_equity", "dates").Select(d => d.GetString()));
+        // Live points are the results' end-of-day equity to the cent, and drawdown to a millionth.
         Assert.Equal(root.GetProperty("dailyEquity").EnumerateArray().Select(p => Math.Round(p.GetProperty("equity").GetDouble(), 2)),
-            streamedEquity.Select(p => p.GetProperty("equity").GetDouble()));
-        Assert.All(streamedEquity, p => Assert.Equal(Math.Round(p.GetProperty("drawdown").GetDouble(), 6), p.GetProperty("drawdown").GetDouble()));
-        Assert.All(lines.Where(l => TypeOf(l) is "backtest_trade" or "backtest_equity"), l =>
-            Assert.InRange(Parse(l).GetProperty("data").EnumerateObject().Single().Value.GetArrayLength(), 1, ProgressReporter.LiveBatchSize));
+            Batched(lines, "backtest_equity", "equity").Select(e => e.GetDouble()));
+        Assert.All(Batched(lines, "backtest_equity", "drawdown"), d => Assert.Equal(Math.Round(d.GetDouble(), 6), d.GetDouble()));
+        Assert.All(lines.Where(l => TypeOf(l) is "backtest_trade"), l =>
+            Assert.InRange(Parse(l).GetProperty("data").GetProperty("trades").GetArrayLength(), 1, ProgressReporter.LiveBatchSize));
         Assert.False(root.GetProperty("partial").GetBoolean());
         Assert.False(File.Exists(temp.File("out/checkpoint.json")));
         Assert.Contains("total return", stderr);

@@ -140,6 +140,7 @@ export interface CompleteData {
   partial?: boolean;
 }
 export interface EquityUpdate { date: string; equity: number; drawdown: number }
+export interface EquityColumns { dates: string[]; equity: number[]; drawdown: number[] }
 
 export interface Trade {
   id: number;
@@ -164,7 +165,8 @@ export type LiveMessage =
   | { type: 'backtest_complete'; backtestId: string; timestamp: string; data: CompleteData }
   // Trades and equity points come in small batches: a fast run produces thousands in milliseconds.
   | { type: 'backtest_trade'; backtestId: string; timestamp: string; data: { trades: Trade[] } }
-  | { type: 'backtest_equity'; backtestId: string; timestamp: string; data: { points: EquityUpdate[] } };
+  // Equity as columns of equal length: point i is (dates[i], equity[i], drawdown[i]).
+  | { type: 'backtest_equity'; backtestId: string; timestamp: string; data: EquityColumns };
 
 export interface BacktestStatus {
   id: string;

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useSession } from '../session';
 import type { ConnectionPhase } from './hub';
 import {
-  isTerminal, type BacktestStatus, type CompleteData, type EquityUpdate, type ErrorData, type LiveMessage,
+  isTerminal, type BacktestStatus, type CompleteData, type EquityColumns, type EquityUpdate, type ErrorData, type LiveMessage,
   type ProgressData, type Trade,
 } from '../api/types';
 
@@ -25,6 +25,17 @@ const initial: LiveState = {
   status: null, progress: null, error: null, complete: null, equity: [], trades: [], phase: 'connecting', stale: true,
   loadError: null,
 };
+
+/**
+ * The curve with a batch's points added. Points already drawn (from a snapshot or a repeated batch) are skipped:
+ * dates only move forward. Returns the same array when nothing is new.
+ */
+export function appendEquity(curve: EquityUpdate[], batch: EquityColumns): EquityUpdate[] {
+  const last = curve.length ? curve[curve.length - 1].date : '';
+  const fresh = batch.dates.flatMap((date, i) =>
+    (date > last ? [{ date, equity: batch.equity[i], drawdown: batch.drawdown[i] }] : []));
+  return fresh.length ? [...curve, ...fresh] : curve;
+}
 
 export function useBacktestLive(backtestId: string | null): LiveState & { refresh(): void } {
   const { api, hub } = useSession();
@@ -92,10 +103,8 @@ export function useBacktestLive(backtestId: string | null): LiveState & { refres
             settle();
             return { ...s, complete: m.data, status: s.status ? { ...s.status, summary: m.data.summary } : s.status };
           case 'backtest_equity': {
-            // Points already drawn (from a snapshot or a repeated batch) are skipped: dates only move forward.
-            const last = s.equity.length ? s.equity[s.equity.length - 1].date : '';
-            const fresh = m.data.points.filter((p) => p.date > last);
-            return fresh.length ? { ...s, equity: [...s.equity, ...fresh] } : s;
+            const equity = appendEquity(s.equity, m.data);
+            return equity === s.equity ? s : { ...s, equity };
           }
           case 'backtest_trade': {
             const known = new Set(s.trades.map((t) => t.id));
