@@ -849,7 +849,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     /// <summary>
     /// Stores the terminal state, then runs <paramref name="announce"/> (the completion event), then frees the slot
     /// and the recovery reminder. The event goes out once the state and results are stored, so a client that reacts
-    /// to it finds them, but not behind the clean-up, which no client waits for.
+    /// to it finds them, but not behind the clean-up, which no client waits for. A failed announcement is logged and
+    /// the clean-up still runs: the state is stored, and a subscriber's snapshot on reconnecting shows it.
     /// </summary>
     private async Task Finish(BacktestState state, string? detail, Func<Task>? announce = null)
     {
@@ -857,7 +858,14 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         await MoveTo(state, detail);
         if (announce is not null)
         {
-            await announce();
+            try
+            {
+                await announce();
+            }
+            catch (Exception e)
+            {
+                _log.LogWarning(e, "Backtest {Id}: publishing its completion failed; it ended {State}", Id, state);
+            }
         }
 
         await Queue.Release(Id);
