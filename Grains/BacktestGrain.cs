@@ -741,6 +741,16 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 return;
         }
 
+        if (exit.Fatal is { } fatal)
+        {
+            // A death every retry would repeat (a stack overflow): the backtest fails now, saying what killed it.
+            S.Error = new BacktestErrorData(ErrorTypes.Execution, fatal,
+                new BacktestErrorDetails(null, S.Progress?.Progress.CurrentDate, null, false));
+            await Publish(MessageTypes.Error, S.Error);
+            await Finish(BacktestState.Failed, fatal);
+            return;
+        }
+
         // The run died (killed, crashed, out of memory): retry from the checkpoint while attempts remain.
         await SyncCheckpoint(request.OutputDirectory);
         if (exit.OutOfMemory)

@@ -466,7 +466,7 @@ public sealed class DockerRunner : IBacktestRunner, IDisposable
                     _log.LogInformation("Container {Container} exited with {Code}; its stderr ends with: {Tail}", _short, exitCode, tail);
                 }
 
-                return new RunExit(exitCode, state.OOMKilled,
+                return RunExit.Of(exitCode, tail, state.OOMKilled,
                     state.OOMKilled ? $"container {_short} was killed for exceeding its memory limit" : null);
             }
             catch (DockerContainerNotFoundException)

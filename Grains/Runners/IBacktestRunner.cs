@@ -29,7 +29,18 @@ public sealed class CustomStrategyRefusedException(string message) : InvalidOper
 /// <param name="ExitCode">The worker's exit code (see the worker's ExitCodes); 137 and the like for a kill.</param>
 /// <param name="OutOfMemory">The runner saw the run killed for exceeding its memory limit.</param>
 /// <param name="Detail">What the runner knows beyond the code, e.g. that the container disappeared.</param>
-public sealed record RunExit(int ExitCode, bool OutOfMemory = false, string? Detail = null);
+/// <param name="Fatal">
+/// Why the run died in a way a retry would only repeat (see <see cref="WorkerCrash"/>); null for a death a retry may
+/// get past (a kill, a lost silo or container).
+/// </param>
+public sealed record RunExit(int ExitCode, bool OutOfMemory = false, string? Detail = null, string? Fatal = null)
+{
+    /// <summary>A worker that ended by itself, told apart by what it wrote to stderr when it died.</summary>
+    public static RunExit Of(int exitCode, string stderr, bool outOfMemory = false, string? detail = null) =>
+        WorkerCrash.Fatal(exitCode, stderr) is { } fatal
+            ? new RunExit(exitCode, outOfMemory, detail ?? fatal, fatal)
+            : new RunExit(exitCode, outOfMemory, detail);
+}
 
 /// <summary>One running attempt: its protocol lines, its end, and the controls a grain needs.</summary>
 public interface IRunHandle : IAsyncDisposable

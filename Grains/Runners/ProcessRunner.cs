@@ -120,14 +120,15 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
                     _lines.Writer.TryWrite(line);
                 }
             });
-            // Drain stderr so a chatty worker never blocks on a full pipe; people read it in the worker's logs.
+            // Drain stderr so a chatty worker never blocks on a full pipe; people read it in the worker's logs, and a
+            // crash's own message tells a fault a retry would repeat (WorkerCrash).
             var stderr = process.StandardError.ReadToEndAsync();
             Exit = Task.Run(async () =>
             {
                 await process.WaitForExitAsync().ConfigureAwait(false);
                 await Task.WhenAll(stdout, stderr).ConfigureAwait(false);
                 _lines.Writer.TryComplete();
-                return new RunExit(process.ExitCode);
+                return RunExit.Of(process.ExitCode, await stderr.ConfigureAwait(false));
             });
         }
 

@@ -95,6 +95,23 @@ public sealed class CustomStrategyDockerTests
         }
     }
 
+    [DockerFact]
+    public async Task Unbounded_recursion_in_a_container_is_reported_as_fatal()
+    {
+        using var temp = new TempFolder();
+        using var runner = DockerTestEnvironment.Runner("custom-test");
+        var source = Probe(inOnBar: "        _spins += Recurse(1);",
+            members: "    private static long Recurse(long depth) => depth + Recurse(depth + 1) + 1;");
+        var config = Config.Replace("SmaCross", "Probe", StringComparison.Ordinal)
+            .Replace("\"fastPeriod\":10,\"slowPeriod\":30", "", StringComparison.Ordinal);
+
+        var (exit, _) = await RunToEnd(runner, Request(temp, config, source));
+
+        // The runtime aborts (SIGABRT, 134); as the container's first process the worker ends with SIGSEGV (139) instead.
+        Assert.Contains(exit.ExitCode, new[] { 134, 139 });
+        Assert.Contains("overflowed its stack in Probe.Recurse(Int64)", exit.Fatal, StringComparison.Ordinal);
+    }
+
     private static async Task<(RunExit Exit, List<string> Lines)> RunToEnd(IBacktestRunner runner, RunRequest request)
     {
         await using var run = await runner.StartAsync(request, CancellationToken.None);

@@ -73,6 +73,27 @@ public sealed class CustomStrategyRunnerTests
         Assert.Contains("limited to 384 MB", error.GetProperty("errorMessage").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Unbounded_recursion_kills_the_worker_and_the_process_runner_reports_it_as_fatal()
+    {
+        using var temp = new TempFolder();
+        var runner = new ProcessRunner(Worker, new ProcessRunnerSettings(AllowCustomStrategies: true, HeapLimitMegabytes: 512));
+        var source = StrategySources.Probe(inOnBar: "        _spins += Recurse(1);",
+            members: "    private static long Recurse(long depth) => depth + Recurse(depth + 1) + 1;");
+        var config = Config.Replace("SmaCross", "Probe", StringComparison.Ordinal)
+            .Replace("\"fastPeriod\":10,\"slowPeriod\":30", "", StringComparison.Ordinal);
+
+        await using var run = await runner.StartAsync(Request(temp, config, source), CancellationToken.None);
+        await foreach (var _ in run.Lines.ReadAllAsync())
+        {
+        }
+
+        var exit = await run.Exit.WaitAsync(TimeSpan.FromMinutes(3));
+        Assert.Equal(134, exit.ExitCode); // SIGABRT: the runtime aborts on a stack overflow
+        Assert.Contains("overflowed its stack in Probe.Recurse(Int64)", exit.Fatal, StringComparison.Ordinal);
+        Assert.False(File.Exists(temp.File("run/results.json")));
+    }
+
     private static async Task<(int Code, List<string> Lines)> RunToEnd(IBacktestRunner runner, RunRequest request)
     {
         await using var run = await runner.StartAsync(request, CancellationToken.None);
