@@ -57,15 +57,21 @@ public sealed class OwnClusterTests : IAsyncLifetime
         }
 
         _silo = await StartSiloAsync();
+        (_api, _base) = await StartApiAsync();
+    }
+
+    /// <summary>An API instance on this test's database and cluster, on a port of its own.</summary>
+    private async Task<(WebApplication Api, Uri Base)> StartApiAsync()
+    {
         var port = FreePort();
-        _api = ApiApp.Build(
+        var api = ApiApp.Build(
         [
             $"--ConnectionStrings:Backtesting={_connectionString}", $"--Silo:ClusterId={_clusterId}", $"--Api:Urls=http://127.0.0.1:{port}",
             $"--Backtesting:DataDirectory={TestPaths.LeanData}", $"--Api:OrleansDashboardUrl=http://127.0.0.1:{_dashboardPort}/dashboard",
             "--Logging:LogLevel:Default=Warning", "--Logging:Console:FormatterName=simple",
         ]);
-        await _api.StartAsync();
-        _base = new Uri($"http://127.0.0.1:{port}");
+        await api.StartAsync();
+        return (api, new Uri($"http://127.0.0.1:{port}"));
     }
 
     public async Task DisposeAsync()
@@ -240,6 +246,24 @@ public sealed class OwnClusterTests : IAsyncLifetime
             Assert.Contains("Orleans Dashboard", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
+        // Another API instance on the same database takes the same cookie: the key ring is shared in PostgreSQL.
+        var (second, secondBase) = await StartApiAsync();
+        try
+        {
+            using var other = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = secondBase };
+            using var browsing = new HttpRequestMessage(HttpMethod.Get, "/admin/orleans/");
+            browsing.Headers.Add("Cookie", cookie);
+            using var response = await other.SendAsync(browsing);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            await second.StopAsync();
+            await second.DisposeAsync();
+        }
+
+        Assert.True(await ScalarAsync<long>("SELECT count(*) FROM data_protection_keys") >= 1);
+
         // The cookie opens the dashboard and nothing else, and an altered one opens nothing.
         using (var elsewhere = new HttpRequestMessage(HttpMethod.Get, "/api/v1/cluster"))
         {
@@ -252,6 +276,13 @@ public sealed class OwnClusterTests : IAsyncLifetime
             forged.Headers.Add("Cookie", cookie[..^4] + (cookie.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA"));
             Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(forged)).StatusCode);
         }
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(_connectionString);
+        await using var command = dataSource.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     private HttpClient Client(string key)

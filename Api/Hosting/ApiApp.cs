@@ -10,6 +10,8 @@ using Backtesting.Api.Realtime;
 using Backtesting.Api.Strategies;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Backtesting.Engine.Strategies;
 using Backtesting.Storage;
 using Microsoft.AspNetCore.Authentication;
@@ -46,6 +48,9 @@ public static class ApiApp
         services.AddSingleton<HubSubscriptions>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OrleansDashboardSession>();
+        // One key ring for every API instance on the database (sql/033): a session cookie signed by one is valid on all.
+        services.AddDataProtection().SetApplicationName("Backtesting.Api");
+        services.AddOptions<KeyManagementOptions>().Configure<NpgsqlDataSource>((o, dataSource) => o.XmlRepository = new PostgresXmlRepository(dataSource));
         services.AddHttpClient(OrleansDashboardProxy.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(30))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
         services.AddMemoryCache();
