@@ -38,6 +38,7 @@ public sealed class ProgressReporter : IBacktestObserver
     private readonly Action<EngineProgress>? _checkpoint;
     private readonly TimeSpan _checkpointInterval;
     private TimeSpan _lastEmit = TimeSpan.FromHours(-1);
+    private DateTime _lastEmitStamp = DateTime.MinValue;
     private TimeSpan _lastCheckpoint;
     private double _lastPercent = -1;
     private readonly long _processedAtStart;
@@ -95,7 +96,15 @@ public sealed class ProgressReporter : IBacktestObserver
         var sinceEmit = now - _lastEmit;
         if ((Math.Floor(percent) > Math.Floor(_lastPercent) && sinceEmit >= MinGap) || sinceEmit >= MaxGap)
         {
-            EmitProgress(progress, percent, now);
+            // Pending trades and points go first, as before any line. The line's timestamp is taken after that, and
+            // the minimum gap holds on the timestamps too: clients see at most ten progress lines a second by the
+            // times the lines carry, however long a flush took. Held back here, the line comes at the next heartbeat.
+            FlushLive();
+            var stamp = DateTime.UtcNow;
+            if (stamp - _lastEmitStamp >= MinGap || sinceEmit >= MaxGap)
+            {
+                EmitProgress(progress, percent, now, stamp);
+            }
         }
 
         if (_checkpoint is not null && now - _lastCheckpoint >= _checkpointInterval)
@@ -111,7 +120,8 @@ public sealed class ProgressReporter : IBacktestObserver
     {
         if (_lastPercent < 100)
         {
-            EmitProgress(progress, 100, _clock.Elapsed);
+            FlushLive();
+            EmitProgress(progress, 100, _clock.Elapsed, DateTime.UtcNow);
         }
     }
 
@@ -131,9 +141,10 @@ public sealed class ProgressReporter : IBacktestObserver
         return Math.Clamp(100.0 * (progress.CurrentDay - _startDay + 1) / span, 0, 100);
     }
 
-    private void EmitProgress(in EngineProgress progress, double percent, TimeSpan now)
+    private void EmitProgress(in EngineProgress progress, double percent, TimeSpan now, DateTime stamp)
     {
         _lastEmit = now;
+        _lastEmitStamp = stamp;
         _lastPercent = percent;
         var seconds = Math.Max(1e-9, now.TotalSeconds);
         var processedHere = progress.ProcessedPoints - _processedAtStart;
@@ -146,7 +157,7 @@ public sealed class ProgressReporter : IBacktestObserver
             new ProgressInfo(Math.Round(percent, 2), date, progress.ProcessedPoints, total, Math.Round(remaining, 2), Math.Round(rate)),
             new StatisticsInfo(progress.TradesClosed, progress.Equity, progress.UnrealizedPnl, progress.Drawdown),
             _resources.Sample());
-        Write(MessageTypes.Progress, data);
+        WriteLine(MessageTypes.Progress, data, stamp); // callers flushed pending trades and points first
         _out.Flush();
     }
 
@@ -209,9 +220,9 @@ public sealed class ProgressReporter : IBacktestObserver
         WriteLine(type, data);
     }
 
-    private void WriteLine<T>(string type, T data)
+    private void WriteLine<T>(string type, T data, DateTime? stamp = null)
     {
-        var message = new BacktestMessage<T>(type, _backtestId, DateTime.UtcNow, data);
+        var message = new BacktestMessage<T>(type, _backtestId, stamp ?? DateTime.UtcNow, data);
         _out.WriteLine(JsonSerializer.Serialize(message, JsonDefaults.Options));
     }
 
