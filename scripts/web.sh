@@ -43,9 +43,10 @@ require_chromium() {
 
 web_deps() {
   require_node
-  # Install when node_modules is missing or older than the lock file. Not `npm ci`: it refuses a lock without
-  # the other platforms' optional packages (rollup's native builds), which a registry mirror may not serve.
-  # `npm install` installs the lock's pinned versions; the lock must come out unchanged.
+  # Install when node_modules is missing or older than the lock file. `npm install` installs the lock's pinned
+  # versions, and the lock must come out unchanged. The lock lists every platform's optional packages (rollup's
+  # native builds): npm skips the other platforms' without fetching them, so the lock is the same on any machine.
+  # A lock that lacked them was filled in by npm whenever the registry answered for them, and failed this check.
   if [ ! -d Web/node_modules ] || [ Web/package-lock.json -nt Web/node_modules/.package-lock.json ]; then
     log "installing the dashboard's packages (npm install, pinned by Web/package-lock.json)"
     local pinned
