@@ -119,8 +119,7 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
     {
         // One round trip: a batch runs as one implicit transaction, so every statement lands or none does. Saving
         // is on the path of every completion event, and each round trip there waits its turn on a busy machine.
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection);
+        await using var batch = _dataSource.CreateBatch();
 
         // Also locks the backtest row: two saves of the same backtest run one after the other.
         var touch = new NpgsqlBatchCommand("UPDATE backtests SET content_hash = @hash WHERE backtest_id = @id");
@@ -466,8 +465,7 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
              {IfBacktestExists}
             """);
         command.Parameters.AddWithValue("id", id);
-        void Column<T>(string name, NpgsqlDbType type, Func<Trade, T> value) =>
-            command.Parameters.AddWithValue(name, NpgsqlDbType.Array | type, trades.Select(value).ToArray());
+        void Column<T>(string name, NpgsqlDbType type, Func<Trade, T> value) => AddColumn(command, name, type, trades, value);
         Column("trade_id", NpgsqlDbType.Uuid, t => DeterministicGuid.ForTrade(id, t.Id));
         Column("trade_number", NpgsqlDbType.Integer, t => t.Id);
         Column("instrument_id", NpgsqlDbType.Varchar, t => t.Instrument);
@@ -496,8 +494,7 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
              {IfBacktestExists}
             """);
         command.Parameters.AddWithValue("id", id);
-        void Column<T>(string name, NpgsqlDbType type, Func<OrderRecord, T> value) =>
-            command.Parameters.AddWithValue(name, NpgsqlDbType.Array | type, orders.Select(value).ToArray());
+        void Column<T>(string name, NpgsqlDbType type, Func<OrderRecord, T> value) => AddColumn(command, name, type, orders, value);
         Column("order_id", NpgsqlDbType.Integer, o => o.Id);
         Column("instrument", NpgsqlDbType.Text, o => o.Instrument);
         Column("side", NpgsqlDbType.Varchar, o => o.Side);
@@ -510,28 +507,29 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
     /// <summary>The equity curve as one row of arrays (see sql/032_result_series.sql for why).</summary>
     private static NpgsqlBatchCommand EquitySeries(Guid id, IReadOnlyList<EquityPoint> curve)
     {
-        var times = new DateTime[curve.Count];
-        var equity = new double[curve.Count];
-        var cash = new double[curve.Count];
-        var drawdown = new double[curve.Count];
-        for (var i = 0; i < curve.Count; i++)
-        {
-            times[i] = Utc(curve[i].Time);
-            equity[i] = curve[i].Equity;
-            cash[i] = curve[i].Cash;
-            drawdown[i] = curve[i].Drawdown;
-        }
-
         var command = new NpgsqlBatchCommand($"""
             INSERT INTO backtest_equity_series (backtest_id, ts, equity, cash, drawdown)
             SELECT @id, @ts, @equity, @cash, @drawdown {IfBacktestExists}
             """);
         command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, times);
-        command.Parameters.AddWithValue("equity", equity);
-        command.Parameters.AddWithValue("cash", cash);
-        command.Parameters.AddWithValue("drawdown", drawdown);
+        AddColumn(command, "ts", NpgsqlDbType.TimestampTz, curve, p => Utc(p.Time));
+        AddColumn(command, "equity", NpgsqlDbType.Double, curve, p => p.Equity);
+        AddColumn(command, "cash", NpgsqlDbType.Double, curve, p => p.Cash);
+        AddColumn(command, "drawdown", NpgsqlDbType.Double, curve, p => p.Drawdown);
         return command;
+    }
+
+    /// <summary>One column of rows as an array parameter, for the statements that insert or store many at once.</summary>
+    private static void AddColumn<TItem, T>(NpgsqlBatchCommand command, string name, NpgsqlDbType type, IReadOnlyList<TItem> items,
+        Func<TItem, T> value)
+    {
+        var column = new T[items.Count];
+        for (var i = 0; i < column.Length; i++)
+        {
+            column[i] = value(items[i]);
+        }
+
+        command.Parameters.AddWithValue(name, NpgsqlDbType.Array | type, column);
     }
 
     /// <summary>End-of-day equity and returns, one row of arrays over their dates in order; either may lack a date.</summary>
@@ -552,10 +550,11 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
             INSERT INTO backtest_daily_series (backtest_id, dates, equity, ret)
             SELECT @id, @dates, @equity, @ret {IfBacktestExists}
             """);
+        var days = rows.ToList();
         command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("dates", NpgsqlDbType.Array | NpgsqlDbType.Date, rows.Keys.ToArray());
-        command.Parameters.AddWithValue("equity", NpgsqlDbType.Array | NpgsqlDbType.Double, rows.Values.Select(r => r.Equity).ToArray());
-        command.Parameters.AddWithValue("ret", NpgsqlDbType.Array | NpgsqlDbType.Double, rows.Values.Select(r => r.Return).ToArray());
+        AddColumn(command, "dates", NpgsqlDbType.Date, days, d => d.Key);
+        AddColumn(command, "equity", NpgsqlDbType.Double, days, d => d.Value.Equity);
+        AddColumn(command, "ret", NpgsqlDbType.Double, days, d => d.Value.Return);
         return command;
     }
 
