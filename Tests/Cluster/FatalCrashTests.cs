@@ -23,37 +23,39 @@ public sealed class FatalCrashTests
     [Fact]
     public async Task A_stack_overflow_fails_the_backtest_on_its_first_attempt_naming_the_method()
     {
-        var runner = new DyingRunner(StackOverflowOutput);
-        await using var host = await TestClusterHost.StartAsync(silos: 1, configure: o => o.MaxAttempts = 3,
-            services: s => s.AddSingleton<IBacktestRunner>(runner));
-        var id = Guid.NewGuid();
-
-        await host.Backtest(id).Submit(ClusterTests.Submission(ClusterTests.Daily));
-        var status = await host.WaitFor(id, s => s.IsTerminal);
+        var (status, stored, starts) = await RunWithWorkerDying(StackOverflowOutput);
 
         Assert.Equal(BacktestState.Failed, status.State);
-        Assert.Equal(1, runner.Starts);
+        Assert.Equal(1, starts);
         Assert.Single(status.Attempts);
         Assert.Equal(134, status.Attempts[0].ExitCode);
         Assert.Equal("execution", status.Error?.ErrorType);
         Assert.Contains("overflowed its stack in Probe.Recurse(Int32)", status.Error?.ErrorMessage, StringComparison.Ordinal);
-        Assert.Equal("failed", (await host.Store.GetAsync(id))?.Status);
+        Assert.Equal("failed", stored);
     }
 
     [Fact]
     public async Task Any_other_death_is_retried_until_the_attempts_run_out()
     {
-        var runner = new DyingRunner("Segmentation fault");
+        var (status, _, starts) = await RunWithWorkerDying("Segmentation fault");
+
+        Assert.Equal(BacktestState.Failed, status.State);
+        Assert.Equal(3, starts);
+        Assert.Contains("on 3 attempts", status.Error?.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    /// <summary>A backtest on a one-silo cluster (3 attempts allowed) whose every worker dies with this stderr.</summary>
+    private static async Task<(BacktestStatus Status, string? StoredStatus, int Starts)> RunWithWorkerDying(string stderr)
+    {
+        var runner = new DyingRunner(stderr);
         await using var host = await TestClusterHost.StartAsync(silos: 1, configure: o => o.MaxAttempts = 3,
             services: s => s.AddSingleton<IBacktestRunner>(runner));
         var id = Guid.NewGuid();
 
         await host.Backtest(id).Submit(ClusterTests.Submission(ClusterTests.Daily));
         var status = await host.WaitFor(id, s => s.IsTerminal);
-
-        Assert.Equal(BacktestState.Failed, status.State);
-        Assert.Equal(3, runner.Starts);
-        Assert.Contains("on 3 attempts", status.Error?.ErrorMessage, StringComparison.Ordinal);
+        Assert.Empty((await host.Queue.GetSnapshot()).Running); // a failed backtest gives its slot back
+        return (status, (await host.Store.GetAsync(id))?.Status, runner.Starts);
     }
 
     [Fact]

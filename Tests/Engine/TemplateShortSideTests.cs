@@ -1,4 +1,5 @@
 using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Core;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Portfolio;
 using Backtesting.Engine.Results;
@@ -25,11 +26,7 @@ public class TemplateShortSideTests
         // below it, so cover, filled at bar 8's open, 100. Bars 8 and 9 (100) stay inside the bands: nothing more.
         var outcome = Run(Margin, new BollingerBands { Period = 5, StdDevs = 1, AllowShort = true }, BollingerCloses);
 
-        var trade = Assert.Single(outcome.Portfolio.Trades);
-        Assert.Equal(TradeSide.Short, trade.Side);
-        Assert.Equal((108.0, 100.0), (trade.EntryPrice, trade.ExitPrice));
-        Assert.Equal((108 - 100) * trade.Quantity, trade.Pnl, 9);
-        Assert.Equal(0, outcome.Portfolio.Positions[0].Quantity);
+        AssertOneShort(outcome, entry: 108, exit: 100, open: null);
     }
 
     [Fact]
@@ -54,12 +51,7 @@ public class TemplateShortSideTests
         var outcome = Run(Margin, new MovingAverageCross { FastPeriod = 2, SlowPeriod = 3, AllowShort = true },
             Closes(100, 100, 100, 99, 97, 96, 99, 102, 103, 103));
 
-        var trade = Assert.Single(outcome.Portfolio.Trades);
-        Assert.Equal(TradeSide.Short, trade.Side);
-        Assert.Equal((97.0, 102.0), (trade.EntryPrice, trade.ExitPrice));
-        Assert.Equal((97 - 102) * trade.Quantity, trade.Pnl, 9);
-        Assert.Equal(100, outcome.Portfolio.Positions[0].Quantity);
-        Assert.Equal(102, outcome.Portfolio.Positions[0].AveragePrice);
+        AssertOneShort(outcome, entry: 97, exit: 102, open: (100, 102));
     }
 
     [Fact]
@@ -67,14 +59,12 @@ public class TemplateShortSideTests
     {
         // Entry channel 3 bars, exit channel 2, both over the bars before the current one. Bar 4: lowest low of bars
         // 1-3 is 99; 97 < 99, so short, filled at bar 5's open, 96. Bar 7: highest high of bars 5-6 is 96; 98 > 96,
-        // so cover, filled at bar 8's open, 99.
+        // so cover, filled at bar 8's open, 99. Bar 8: highest high of bars 5-7 is 98; 99 > 98, so buy, filled at bar
+        // 9's open, 99.
         var outcome = Run(Margin, new DonchianBreakout { EntryPeriod = 3, ExitPeriod = 2, AllowShort = true },
             Closes(100, 100, 99, 100, 97, 96, 95, 98, 99, 99));
 
-        var trade = Assert.Single(outcome.Portfolio.Trades);
-        Assert.Equal(TradeSide.Short, trade.Side);
-        Assert.Equal((96.0, 99.0), (trade.EntryPrice, trade.ExitPrice));
-        Assert.Equal((96 - 99) * trade.Quantity, trade.Pnl, 9);
+        AssertOneShort(outcome, entry: 96, exit: 99, open: (100, 99));
     }
 
     [Fact]
@@ -86,11 +76,25 @@ public class TemplateShortSideTests
         var outcome = Run(Margin, new RsiMeanReversion { Period = 2, Oversold = 30, Overbought = 70, AllowShort = true },
             Closes(100, 101, 102, 103, 104, 103, 102, 101, 100, 100));
 
+        AssertOneShort(outcome, entry: 103, exit: 101, open: (100, 101)); // the reversal's long, still open
+    }
+
+    /// <summary>
+    /// One closed trade, a short of 100 from <paramref name="entry"/> to <paramref name="exit"/>; then flat (null) or
+    /// the <paramref name="open"/> position.
+    /// </summary>
+    private static void AssertOneShort(EngineOutcome outcome, double entry, double exit, (double Quantity, double AveragePrice)? open)
+    {
         var trade = Assert.Single(outcome.Portfolio.Trades);
         Assert.Equal(TradeSide.Short, trade.Side);
-        Assert.Equal((103.0, 101.0), (trade.EntryPrice, trade.ExitPrice));
-        Assert.Equal((103 - 101) * trade.Quantity, trade.Pnl, 9);
-        Assert.Equal(100, outcome.Portfolio.Positions[0].Quantity); // the reversal's long, still open
-        Assert.Equal(101, outcome.Portfolio.Positions[0].AveragePrice);
+        Assert.Equal(100, trade.Quantity);
+        Assert.Equal((entry, exit), (trade.EntryPrice, trade.ExitPrice));
+        Assert.Equal((entry - exit) * trade.Quantity, trade.Pnl, 9);
+        var position = outcome.Portfolio.Positions[0];
+        Assert.Equal(open?.Quantity ?? 0, position.Quantity);
+        if (open is { } expected)
+        {
+            Assert.Equal(expected.AveragePrice, position.AveragePrice);
+        }
     }
 }
