@@ -5,6 +5,7 @@ using Backtesting.Engine.Results;
 using Backtesting.Engine.Strategies;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Grains.Runners;
+using Backtesting.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Streams;
 
@@ -171,6 +172,58 @@ public class ClusterTests
         Assert.Equal(1, status.Silos.Single(s => s.Address == running.Attempts[^1].Silo).RunningBacktests);
         Assert.All(status.Silos, s => Assert.True(s.Activations > 0 && s.Status == "Active"));
         await host.Backtest(id).Cancel();
+    }
+
+    [Fact]
+    public async Task Progress_reaches_the_backtests_row_while_running_at_most_once_per_persist_interval()
+    {
+        // A slowed tick run (same points, same results), so there is time to look while it runs. Returns the row's
+        // progress when the row first says running, and again once the run is well past that and three seconds on.
+        async Task<(double AtStart, double Later, double Run)> RowWhileRunning(TimeSpan persistInterval)
+        {
+            await using var host = await TestClusterHost.StartAsync(silos: 1, configure: o => o.ProgressPersistInterval = persistInterval,
+                services: s => s.AddSingleton<IBacktestRunner>(sp => new InProcessRunner(new ThrottledMarketData(sp.GetRequiredService<IMarketDataProvider>(), 256))));
+            var id = Guid.NewGuid();
+            await host.Backtest(id).Submit(Submission(Ticks));
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+            BacktestRecord? record;
+            while ((record = await host.Store.GetAsync(id))?.Status != "running" && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            var atStart = record?.Progress ?? 0;
+            var started = await host.WaitFor(id, s => s.IsTerminal || s.Progress!.Progress.Percentage >= atStart + 20, TimeSpan.FromMinutes(2));
+            Assert.Equal(BacktestState.Running, started.State);
+            await Task.Delay(TimeSpan.FromSeconds(3)); // six intervals of 0.5 s
+            var later = (await host.Store.GetAsync(id))!.Progress ?? 0;
+            var now = await host.Backtest(id).GetStatus();
+            Assert.Equal(BacktestState.Running, now.State); // no terminal write has touched the row yet
+            await host.Backtest(id).Cancel();
+            return (atStart, later, now.Progress!.Progress.Percentage);
+        }
+
+        // Written every half second: the row follows the run.
+        var followed = await RowWhileRunning(TimeSpan.FromMilliseconds(500));
+        Assert.True(followed.Later >= followed.AtStart + 20, $"the row went from {followed.AtStart}% to {followed.Later}%; the run is at {followed.Run}%");
+
+        // Written at most once an hour: the row keeps the figure stored when the run started, whatever the run does.
+        var held = await RowWhileRunning(TimeSpan.FromHours(1));
+        Assert.True(held.Later == held.AtStart && held.Run >= held.AtStart + 20,
+            $"the row went from {held.AtStart}% to {held.Later}%; the run is at {held.Run}%");
+    }
+
+    [Fact]
+    public void The_timeout_is_30_minutes_and_2_hours_from_the_configured_number_of_instruments()
+    {
+        var defaults = new Backtesting.Grains.BacktestClusterOptions();
+        Assert.Equal(TimeSpan.FromMinutes(30), defaults.TimeoutFor(1));
+        Assert.Equal(TimeSpan.FromMinutes(30), defaults.TimeoutFor(defaults.ManyInstrumentsThreshold - 1));
+        Assert.Equal(TimeSpan.FromHours(2), defaults.TimeoutFor(defaults.ManyInstrumentsThreshold));
+
+        var configured = new Backtesting.Grains.BacktestClusterOptions { ManyInstrumentsThreshold = 3 };
+        Assert.Equal(TimeSpan.FromMinutes(30), configured.TimeoutFor(2));
+        Assert.Equal(TimeSpan.FromHours(2), configured.TimeoutFor(3));
     }
 
     [Fact]
