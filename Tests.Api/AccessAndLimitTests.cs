@@ -28,6 +28,39 @@ public sealed class AccessAndLimitTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task A_body_over_the_size_limit_is_413_and_starts_nothing()
+    {
+        var (client, _, _) = await fixture.NewUserAsync("big");
+        // A valid config padded past Api:MaxRequestBodyBytes (1 MB) with an extra property.
+        var config = ApiFixture.Config(c => c["padding"] = new string('x', 1024 * 1024 + 1));
+        using var response = await client.PostAsJsonAsync("/api/v1/nautilus/backtest/start", config);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(413, problem.GetProperty("status").GetInt32());
+        Assert.Contains("Api:MaxRequestBodyBytes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, (await client.GetFromJsonAsync<JsonElement>("/api/v1/nautilus/backtest/list")).GetProperty("totalCount").GetInt64());
+    }
+
+    [Fact]
+    public async Task Cors_answers_the_dashboards_origin_only()
+    {
+        using var anonymous = fixture.Client(null);
+        async Task<string?> AllowedOrigin(string origin)
+        {
+            using var preflight = new HttpRequestMessage(HttpMethod.Options, "/api/v1/nautilus/backtest/start");
+            preflight.Headers.Add("Origin", origin);
+            preflight.Headers.Add("Access-Control-Request-Method", "POST");
+            preflight.Headers.Add("Access-Control-Request-Headers", "authorization,content-type");
+            using var response = await anonymous.SendAsync(preflight);
+            return response.Headers.TryGetValues("Access-Control-Allow-Origin", out var values) ? values.Single() : null;
+        }
+
+        Assert.Equal("http://localhost:5173", await AllowedOrigin("http://localhost:5173")); // Api:CorsOrigins' default
+        Assert.Null(await AllowedOrigin("http://elsewhere.example"));
+    }
+
+    [Fact]
     public async Task An_admin_creates_keys_that_work_and_are_stored_hashed()
     {
         using var admin = fixture.Client(ApiFixture.AdminKey);
@@ -106,6 +139,8 @@ public sealed class AccessAndLimitTests(ApiFixture fixture)
         Assert.Equal("healthy", ready.GetProperty("status").GetString());
         Assert.Equal("healthy", ready.GetProperty("checks").GetProperty("postgres").GetProperty("status").GetString());
         Assert.Equal("healthy", ready.GetProperty("checks").GetProperty("cluster").GetProperty("status").GetString());
+        // This API's silos do not run Docker, so the daemon is not asked (OwnClusterTests and the Docker API tests ask it).
+        Assert.StartsWith("not used", ready.GetProperty("checks").GetProperty("docker").GetProperty("description").GetString(), StringComparison.Ordinal);
 
         var swagger = await anonymous.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json");
         var paths = swagger.GetProperty("paths");

@@ -43,6 +43,11 @@ public class ApiFixture : IAsyncLifetime
             web.UseSetting("Backtesting:DataDirectory", TestPaths.LeanData);
             web.UseSetting("Logging:LogLevel:Default", "Warning");
             web.UseSetting("Logging:Console:FormatterName", "simple");
+            foreach (var (key, value) in ApiSettings())
+            {
+                web.UseSetting(key, value);
+            }
+
             web.ConfigureTestServices(services =>
             {
                 services.AddSingleton<IClusterClient>(Cluster.Client);
@@ -60,6 +65,9 @@ public class ApiFixture : IAsyncLifetime
         await keys.AddKeyAsync("bob", ApiRoles.User, BobKey, null);
         await keys.AddKeyAsync("root", ApiRoles.Admin, AdminKey, null);
     }
+
+    /// <summary>Settings of the API beyond the common ones (the silos' runner, when the API checks it too).</summary>
+    protected virtual IEnumerable<(string Key, string Value)> ApiSettings() => [];
 
     /// <summary>The cluster the API is the client of.</summary>
     protected virtual Task<TestClusterHost> StartClusterAsync() =>

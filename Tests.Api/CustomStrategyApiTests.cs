@@ -28,6 +28,12 @@ public sealed class DockerApiFixture : ApiFixture
                 o.Docker = DockerTestEnvironment.Options();
                 o.StandardTimeout = RunTimeout;
             });
+
+    // The API's readiness checks the daemon the silos use.
+    protected override IEnumerable<(string Key, string Value)> ApiSettings() =>
+        DockerTestEnvironment.Unavailable is not null && !DockerTestEnvironment.InCi
+            ? []
+            : [("Backtesting:Runner", "docker"), ("Backtesting:Docker:Endpoint", DockerTestEnvironment.Options().Endpoint)];
 }
 
 [CollectionDefinition(Name)]
@@ -59,6 +65,17 @@ public sealed class CustomStrategyApiTests(DockerApiFixture fixture)
 
     private static async Task<JsonElement> Get(HttpClient client, string path) =>
         (await client.GetFromJsonAsync<JsonElement>(path)).Clone();
+
+    [DockerFact]
+    public async Task Readiness_includes_the_docker_daemon_the_silos_use()
+    {
+        using var anonymous = fixture.Client(null);
+        var ready = await anonymous.GetFromJsonAsync<JsonElement>("/health/ready");
+        Assert.Equal("healthy", ready.GetProperty("status").GetString());
+        var docker = ready.GetProperty("checks").GetProperty("docker");
+        Assert.Equal("healthy", docker.GetProperty("status").GetString());
+        Assert.StartsWith("Docker answers at", docker.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
 
     [DockerFact]
     public async Task An_uploaded_sma_cross_gives_the_same_results_as_the_template()

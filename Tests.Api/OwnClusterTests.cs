@@ -61,14 +61,14 @@ public sealed class OwnClusterTests : IAsyncLifetime
     }
 
     /// <summary>An API instance on this test's database and cluster, on a port of its own.</summary>
-    private async Task<(WebApplication Api, Uri Base)> StartApiAsync()
+    private async Task<(WebApplication Api, Uri Base)> StartApiAsync(params string[] more)
     {
         var port = FreePort();
         var api = ApiApp.Build(
         [
             $"--ConnectionStrings:Backtesting={_connectionString}", $"--Silo:ClusterId={_clusterId}", $"--Api:Urls=http://127.0.0.1:{port}",
             $"--Backtesting:DataDirectory={TestPaths.LeanData}", $"--Api:OrleansDashboardUrl=http://127.0.0.1:{_dashboardPort}/dashboard",
-            "--Logging:LogLevel:Default=Warning", "--Logging:Console:FormatterName=simple",
+            "--Logging:LogLevel:Default=Warning", "--Logging:Console:FormatterName=simple", .. more,
         ]);
         await api.StartAsync();
         return (api, new Uri($"http://127.0.0.1:{port}"));
@@ -275,6 +275,28 @@ public sealed class OwnClusterTests : IAsyncLifetime
         {
             forged.Headers.Add("Cookie", cookie[..^4] + (cookie.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA"));
             Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(forged)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task Readiness_fails_naming_docker_when_the_runner_is_docker_and_its_daemon_does_not_answer()
+    {
+        var (api, address) = await StartApiAsync("--Backtesting:Runner=docker", "--Backtesting:Docker:Endpoint=unix:///nonexistent/docker.sock");
+        try
+        {
+            using var client = new HttpClient { BaseAddress = address };
+            using var ready = await client.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            var checks = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("checks");
+            Assert.Equal("unhealthy", checks.GetProperty("docker").GetProperty("status").GetString());
+            Assert.Contains("unix:///nonexistent/docker.sock", checks.GetProperty("docker").GetProperty("description").GetString(), StringComparison.Ordinal);
+            Assert.Equal("healthy", checks.GetProperty("postgres").GetProperty("status").GetString());
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+        }
+        finally
+        {
+            await api.StopAsync();
+            await api.DisposeAsync();
         }
     }
 

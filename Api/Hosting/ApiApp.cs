@@ -10,11 +10,11 @@ using Backtesting.Api.Realtime;
 using Backtesting.Api.Strategies;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
-using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Backtesting.Engine.Strategies;
 using Backtesting.Storage;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -63,7 +63,13 @@ public static class ApiApp
 
         services.ConfigureHttpJsonOptions(json => ApplyJsonConvention(json.SerializerOptions));
         services.AddSignalR().AddJsonProtocol(json => ApplyJsonConvention(json.PayloadSerializerOptions));
-        services.AddProblemDetails();
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        {
+            if (context.Exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                context.ProblemDetails.Detail = $"the request body is over {options.MaxRequestBodyBytes:N0} bytes (Api:MaxRequestBodyBytes)";
+            }
+        });
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
@@ -75,7 +81,12 @@ public static class ApiApp
         configureServices?.Invoke(services);
 
         var app = builder.Build();
-        app.UseExceptionHandler();
+        // A bad request found while reading it (a body over the size limit, a body cut short) keeps its own status,
+        // not 500: Kestrel reports those as BadHttpRequestException wherever the body is read.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         app.UseMiddleware<RequestLogging>();
         app.UseDashboard();

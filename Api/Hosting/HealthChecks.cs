@@ -83,7 +83,10 @@ public static class HealthChecks
                 return HealthCheckResult.Healthy("not used (the runner is not docker)");
             }
 
-            var host = Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } configured ? configured : "unix:///var/run/docker.sock";
+            // The daemon the silos use: Backtesting:Docker:Endpoint, else DOCKER_HOST, else the default socket.
+            var host = configuration["Backtesting:Docker:Endpoint"] is { Length: > 0 } endpoint ? endpoint
+                : Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } fromEnvironment ? fromEnvironment
+                : "unix:///var/run/docker.sock";
             try
             {
                 using var http = host.StartsWith("unix://", StringComparison.Ordinal)
