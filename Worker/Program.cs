@@ -268,9 +268,7 @@ namespace Backtesting.Worker
                 File.Delete(Path.Combine(options.OutputDirectory, Checkpoint.FileName));
             }
 
-            reporter.EmitFinalProgress(new EngineProgress(result.Summary.ProcessedBars, result.Summary.ProcessedBars, 0, -1,
-                result.Summary.FinalBalance, 0, 0, 0, result.Summary.TotalTrades) with
-            { CurrentTime = result.EquityCurve.Count > 0 ? result.EquityCurve[^1].Time.Ticks : 0 });
+            reporter.EmitFinalProgress(FinalProgress(result));
             reporter.Write(MessageTypes.Complete, new BacktestCompleteData(
                 result.Partial ? CompletionStatus.Cancelled : CompletionStatus.Completed,
                 Math.Round(reporter.ElapsedSeconds, 3),
@@ -279,6 +277,24 @@ namespace Backtesting.Worker
                 result.Partial));
             ResultReport.Write(result, stderr);
             return result.Partial ? ExitCodes.Stopped : ExitCodes.Completed;
+        }
+
+        /// <summary>
+        /// The closing 100% line, built from the results themselves: its equity, cash and drawdown are the equity
+        /// curve's last point, so what a client shows last agrees with the stored curve.
+        /// </summary>
+        private static EngineProgress FinalProgress(Backtesting.Engine.Results.BacktestResult result)
+        {
+            var unrealized = result.OpenPositions.Sum(p => p.UnrealizedPnl);
+            if (result.EquityCurve.Count == 0)
+            {
+                return new EngineProgress(result.Summary.ProcessedBars, result.Summary.ProcessedBars, 0, -1,
+                    result.Summary.FinalBalance, result.Summary.FinalBalance, unrealized, 0, result.Summary.TotalTrades);
+            }
+
+            var last = result.EquityCurve[^1];
+            return new EngineProgress(result.Summary.ProcessedBars, result.Summary.ProcessedBars, last.Time.Ticks, -1,
+                result.Summary.FinalBalance, last.Cash, unrealized, last.Drawdown, result.Summary.TotalTrades);
         }
 
         /// <summary>

@@ -77,6 +77,29 @@ public class WorkerEndToEndTests
     }
 
     [Fact]
+    public void The_last_progress_line_carries_the_equity_curves_final_equity_cash_and_drawdown()
+    {
+        // Bought in February 2020 and held into the March crash: the run ends far below its peak.
+        const string config = """
+            {"strategyClass":"BuyAndHold","strategyConfig":{},"startDate":"2020-02-18","endDate":"2020-03-23",
+             "instruments":["SPY"],"initialBalance":100000,"dataConfiguration":{"resolution":"daily","adjustment":"raw"},
+             "riskSettings":{"positionSizing":{"mode":"percentEquity","percent":0.95}}}
+            """;
+        using var temp = new TempFolder();
+        var (code, lines, stderr) = Run(Args(temp, config));
+        Assert.True(code == 0, stderr);
+        using var results = JsonDocument.Parse(File.ReadAllText(temp.File("out/results.json")));
+        var last = results.RootElement.GetProperty("equityCurve").EnumerateArray().Last();
+        var statistics = lines.Where(l => TypeOf(l) == "backtest_progress").Select(Parse).Last()
+            .GetProperty("data").GetProperty("statistics");
+
+        Assert.True(last.GetProperty("drawdown").GetDouble() < -0.2, $"the run was meant to end in a deep drawdown: {last}");
+        Assert.Equal(last.GetProperty("drawdown").GetDouble(), statistics.GetProperty("drawdown").GetDouble());
+        Assert.Equal(last.GetProperty("equity").GetDouble(), statistics.GetProperty("currentBalance").GetDouble());
+        Assert.Equal(results.RootElement.GetProperty("summary").GetProperty("finalBalance").GetDouble(), statistics.GetProperty("currentBalance").GetDouble());
+    }
+
+    [Fact]
     public void Progress_comes_at_least_every_percent_or_second_and_at_most_about_ten_a_second()
     {
         using var temp = new TempFolder();
