@@ -1,19 +1,36 @@
 using System.Text.Json;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Results;
-using ClosedXML.Excel;
+using MiniExcelLibs;
 
 namespace Backtesting.Api.Exports;
 
-/// <summary>An Excel workbook of the results: Summary, Metrics, Trades, Equity and Monthly Returns sheets.</summary>
+/// <summary>
+/// An Excel workbook of the results: Summary, Metrics, Trades, Equity and Monthly Returns sheets. Rows are
+/// produced lazily, so a long equity curve is streamed into the workbook rather than copied first.
+/// </summary>
 public static class ExcelExport
 {
     public static byte[] Workbook(BacktestResult result)
     {
-        using var workbook = new XLWorkbook();
-        var s = result.Summary;
+        var sheets = new Dictionary<string, object>
+        {
+            ["Summary"] = SummaryRows(result),
+            ["Metrics"] = MetricRows(result),
+            ["Trades"] = result.Trades.Select(TradeRow),
+            ["Equity"] = result.EquityCurve.Select(p => Row(("Time", p.Time), ("Equity", p.Equity), ("Cash", p.Cash), ("Drawdown", p.Drawdown))),
+            ["Monthly Returns"] = MonthlyRows(result),
+        };
+        using var buffer = new MemoryStream();
+        MiniExcel.SaveAs(buffer, sheets, excelType: ExcelType.XLSX);
+        return buffer.ToArray();
+    }
 
-        var summary = workbook.Worksheets.Add("Summary");
+    internal static readonly string[] MonthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+    private static IEnumerable<Dictionary<string, object?>> SummaryRows(BacktestResult result)
+    {
+        var s = result.Summary;
         var rows = new (string, object?)[]
         {
             ("Strategy", s.Strategy), ("Instruments", string.Join(", ", s.Instruments)), ("Start date", s.StartDate), ("End date", s.EndDate),
@@ -23,124 +40,52 @@ public static class ExcelExport
             ("Benchmark return", result.Benchmark.TotalReturn), ("Partial", result.Partial), ("Engine version", result.EngineVersion),
             ("Content hash", result.ContentHash),
         };
-        Header(summary, "Field", "Value");
-        for (var i = 0; i < rows.Length; i++)
-        {
-            summary.Cell(i + 2, 1).Value = rows[i].Item1;
-            Set(summary.Cell(i + 2, 2), rows[i].Item2);
-        }
+        return rows.Select(r => Row(("Field", r.Item1), ("Value", r.Item2)));
+    }
 
-        // Metrics by their wire names (camelCase), in the order the metrics record declares them.
-        var metrics = workbook.Worksheets.Add("Metrics");
-        Header(metrics, "Metric", "Value");
-        var row = 2;
-        foreach (var property in JsonSerializer.SerializeToElement(result.Metrics, JsonDefaults.Options).EnumerateObject())
-        {
-            metrics.Cell(row, 1).Value = property.Name;
-            if (property.Value.ValueKind == JsonValueKind.Number)
+    /// <summary>Metrics by their wire names (camelCase), in the order the metrics record declares them.</summary>
+    private static IEnumerable<Dictionary<string, object?>> MetricRows(BacktestResult result) =>
+        JsonSerializer.SerializeToElement(result.Metrics, JsonDefaults.Options).EnumerateObject().Select(property => Row(
+            ("Metric", property.Name),
+            ("Value", property.Value.ValueKind switch
             {
-                metrics.Cell(row, 2).Value = property.Value.GetDouble();
-            }
-            else if (property.Value.ValueKind != JsonValueKind.Null)
-            {
-                metrics.Cell(row, 2).Value = property.Value.ToString();
-            }
+                JsonValueKind.Number => property.Value.GetDouble(),
+                JsonValueKind.Null => null,
+                _ => property.Value.ToString(),
+            })));
 
-            row++;
-        }
+    private static Dictionary<string, object?> TradeRow(Trade t) => Row(
+        ("Id", t.Id), ("Instrument", t.Instrument), ("Side", t.Side == TradeSide.Short ? "short" : "long"), ("Quantity", t.Quantity),
+        ("Entry time", t.EntryTime), ("Entry price", t.EntryPrice), ("Exit time", t.ExitTime), ("Exit price", t.ExitPrice), ("PnL", t.Pnl),
+        ("Return", t.ReturnPct), ("Commission", t.Commission), ("MAE", t.Mae), ("MFE", t.Mfe), ("Bars held", t.BarsHeld));
 
-        var trades = workbook.Worksheets.Add("Trades");
-        Header(trades, "Id", "Instrument", "Side", "Quantity", "Entry time", "Entry price", "Exit time", "Exit price", "PnL", "Return", "Commission", "MAE", "MFE", "Bars held");
-        row = 2;
-        foreach (var t in result.Trades)
-        {
-            trades.Cell(row, 1).Value = t.Id;
-            trades.Cell(row, 2).Value = t.Instrument;
-            trades.Cell(row, 3).Value = t.Side == TradeSide.Short ? "short" : "long";
-            trades.Cell(row, 4).Value = t.Quantity;
-            trades.Cell(row, 5).Value = t.EntryTime;
-            trades.Cell(row, 6).Value = t.EntryPrice;
-            trades.Cell(row, 7).Value = t.ExitTime;
-            trades.Cell(row, 8).Value = t.ExitPrice;
-            trades.Cell(row, 9).Value = t.Pnl;
-            trades.Cell(row, 10).Value = t.ReturnPct;
-            trades.Cell(row, 11).Value = t.Commission;
-            trades.Cell(row, 12).Value = t.Mae;
-            trades.Cell(row, 13).Value = t.Mfe;
-            trades.Cell(row, 14).Value = t.BarsHeld;
-            row++;
-        }
-
-        var equity = workbook.Worksheets.Add("Equity");
-        Header(equity, "Time", "Equity", "Cash", "Drawdown");
-        row = 2;
-        foreach (var p in result.EquityCurve)
-        {
-            equity.Cell(row, 1).Value = p.Time;
-            equity.Cell(row, 2).Value = p.Equity;
-            equity.Cell(row, 3).Value = p.Cash;
-            equity.Cell(row, 4).Value = p.Drawdown;
-            row++;
-        }
-
-        // One row per year, one column per month, and the year's compounded return.
-        var monthly = workbook.Worksheets.Add("Monthly Returns");
-        Header(monthly, ["Year", .. MonthNames, "Year total"]);
-        row = 2;
+    /// <summary>One row per year, one column per month, and the year's compounded return.</summary>
+    private static IEnumerable<Dictionary<string, object?>> MonthlyRows(BacktestResult result)
+    {
         foreach (var year in result.MonthlyReturns.GroupBy(m => m.Year).OrderBy(g => g.Key))
         {
-            monthly.Cell(row, 1).Value = year.Key;
+            var row = new Dictionary<string, object?> { ["Year"] = year.Key };
             var compounded = 1.0;
-            foreach (var month in year)
+            for (var month = 1; month <= 12; month++)
             {
-                if (month.Return is { } r)
-                {
-                    monthly.Cell(row, 1 + month.Month).Value = r;
-                    compounded *= 1 + r;
-                }
+                var r = year.Where(m => m.Month == month).Select(m => m.Return).FirstOrDefault();
+                row[MonthNames[month - 1]] = r;
+                compounded *= 1 + (r ?? 0);
             }
 
-            monthly.Cell(row, 14).Value = compounded - 1;
-            row++;
-        }
-
-        using var buffer = new MemoryStream();
-        workbook.SaveAs(buffer);
-        return buffer.ToArray();
-    }
-
-    internal static readonly string[] MonthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-    private static void Header(IXLWorksheet sheet, params string[] titles)
-    {
-        for (var i = 0; i < titles.Length; i++)
-        {
-            sheet.Cell(1, i + 1).Value = titles[i];
-            sheet.Cell(1, i + 1).Style.Font.Bold = true;
+            row["Year total"] = compounded - 1;
+            yield return row;
         }
     }
 
-    private static void Set(IXLCell cell, object? value)
+    private static Dictionary<string, object?> Row(params (string Column, object? Value)[] cells)
     {
-        switch (value)
+        var row = new Dictionary<string, object?>(cells.Length);
+        foreach (var (column, value) in cells)
         {
-            case null:
-                break;
-            case double d:
-                cell.Value = d;
-                break;
-            case int n:
-                cell.Value = n;
-                break;
-            case long l:
-                cell.Value = l;
-                break;
-            case bool b:
-                cell.Value = b;
-                break;
-            default:
-                cell.Value = value.ToString();
-                break;
+            row[column] = value;
         }
+
+        return row;
     }
 }
