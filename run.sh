@@ -6,7 +6,8 @@
 # Settings: BACKTESTING_ADMIN_KEY (the local admin API key; otherwise one is generated and kept in .state/admin-key),
 # ConnectionStrings__Backtesting (an existing database; otherwise a local one is started), Api__Urls,
 # Silo__SiloPort / Silo__GatewayPort, Backtesting__Runner (docker | process | inProcess; default: docker when a
-# Docker daemon is reachable or can be started here, else process).
+# Docker daemon is reachable or can be started here, else process), BACKTESTING_READY_TIMEOUT (seconds to wait for
+# the API to be ready, default 180; past it run.sh stops with the reason and the end of the logs).
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/lib.sh
@@ -19,7 +20,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 config="${1:-examples/spy-sma-cross.json}"
 output=".state/demo"
 log "building"
-dotnet build Backtesting.sln -c Release -nologo -v quiet | tail -n 2
+build_solution
 # The dashboard, which the API serves at / (npm ci on first use, then a production build into Web/dist).
 scripts/web.sh build
 
@@ -70,14 +71,8 @@ pids+=($!)
 (cd Api/bin/Release/net10.0 && exec dotnet Backtesting.Api.dll) > .state/api.log 2>&1 &
 pids+=($!)
 
-# Ready = PostgreSQL, a silo and the API all answer.
-for _ in $(seq 1 180); do
-  if curl -fsS -o /dev/null "$api_url/health/ready" 2>/dev/null; then break; fi
-  for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null || { echo "a process exited early; see .state/silo.log and .state/api.log" >&2; tail -n 20 .state/api.log .state/silo.log >&2; exit 1; }
-  done
-  sleep 1
-done
+# Ready = PostgreSQL, a silo and the API all answer. Not ready in time, or a process gone: stop with the reason.
+wait_until_ready "$api_url/health/ready" "${BACKTESTING_READY_TIMEOUT:-180}" "${pids[*]}" .state/api.log .state/silo.log || exit 1
 
 cat <<MSG
 

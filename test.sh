@@ -13,7 +13,7 @@ start_postgres
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 log "building (Release)"
-dotnet build Backtesting.sln -c Release -warnaserror -nologo -v quiet | tail -n 3
+build_solution -warnaserror
 
 # The Docker tests need a daemon and the worker image. Under CI they never skip: no daemon fails the run here,
 # with the reason. Elsewhere they skip, and say so loudly.

@@ -9,3 +9,48 @@ require_dotnet() {
     exit 1
   fi
 }
+
+# Builds the solution in Release (extra arguments go to dotnet build). On success prints the build's closing
+# lines; on failure prints every distinct error in full, then the end of the log, and returns non-zero: a
+# summary cut to its last lines could hide the compiler's errors. The whole log is kept in .state/build.log.
+build_solution() {
+  local build_log status=0
+  mkdir -p .state
+  build_log=".state/build.log"
+  dotnet build Backtesting.sln -c Release -nologo -v quiet "$@" >"$build_log" 2>&1 || status=$?
+  if [ "$status" -eq 0 ]; then
+    tail -n 3 "$build_log" >&2
+    return 0
+  fi
+  echo "The build failed (exit $status). Its errors:" >&2
+  grep -E ': (error|fatal error) ' "$build_log" | sort -u >&2 || true
+  echo "The end of the build's output ($build_log):" >&2
+  tail -n 30 "$build_log" >&2
+  return "$status"
+}
+
+# Waits until URL answers 2xx, at most TIMEOUT seconds, while every process in PIDS (space-separated) lives.
+# Returns non-zero with the reason, the URL's last answer and the end of each LOG when a process exits first or
+# time runs out: never a "running" message for a system that is not.
+#   wait_until_ready URL TIMEOUT "PIDS" LOG...
+wait_until_ready() {
+  local url="$1" timeout="$2" pids="$3" pid
+  shift 3
+  for _ in $(seq 1 "$timeout"); do
+    if curl -fsS -o /dev/null --max-time 5 "$url" 2>/dev/null; then return 0; fi
+    for pid in $pids; do
+      if ! kill -0 "$pid" 2>/dev/null; then
+        echo "A process (pid $pid) exited before $url was ready. The end of its logs:" >&2
+        tail -n 30 "$@" >&2
+        return 1
+      fi
+    done
+    sleep 1
+  done
+  echo "Not ready within $timeout s: $url answered:" >&2
+  curl -sS --max-time 5 "$url" >&2 2>&1 || echo "(no answer)" >&2
+  echo >&2
+  echo "The end of the logs:" >&2
+  tail -n 30 "$@" >&2
+  return 1
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Backtesting.Tests.Scripts;
+
+/// <summary>The helpers of scripts/lib.sh that run.sh and test.sh rely on to fail loudly, called as the scripts call them.</summary>
+public sealed class ScriptHelperTests : IDisposable
+{
+    private readonly string _temp = Directory.CreateTempSubdirectory("bt-scripts-").FullName;
+
+    public void Dispose() => Directory.Delete(_temp, recursive: true);
+
+    [Fact]
+    public void Waiting_for_readiness_fails_with_the_reason_and_the_logs_when_nothing_answers_in_time()
+    {
+        var log = Write("api.log", "Unhandled exception: the database refused the connection");
+        using var alive = Process.Start("sleep", "60");
+        try
+        {
+            var (code, stderr) = Bash($"wait_until_ready http://127.0.0.1:{UnusedPort()}/health/ready 2 \"{alive.Id}\" '{log}'");
+            Assert.NotEqual(0, code);
+            Assert.Contains("Not ready within 2 s", stderr, StringComparison.Ordinal);
+            Assert.Contains("the database refused the connection", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            alive.Kill();
+        }
+    }
+
+    [Fact]
+    public void Waiting_for_readiness_stops_at_once_when_a_process_has_exited()
+    {
+        var log = Write("silo.log", "the silo could not bind its port");
+        using var gone = Process.Start("true")!;
+        gone.WaitForExit();
+        var (code, stderr) = Bash($"wait_until_ready http://127.0.0.1:{UnusedPort()}/health/ready 60 \"{gone.Id}\" '{log}'");
+        Assert.NotEqual(0, code);
+        Assert.Contains($"pid {gone.Id}", stderr, StringComparison.Ordinal);
+        Assert.Contains("the silo could not bind its port", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Waiting_for_readiness_succeeds_once_the_address_answers()
+    {
+        var port = UnusedPort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var serve = Task.Run(async () =>
+        {
+            var context = await listener.GetContextAsync();
+            context.Response.StatusCode = 200;
+            context.Response.Close();
+        });
+        var (code, stderr) = Bash($"wait_until_ready http://127.0.0.1:{port}/health/ready 30 \"{Environment.ProcessId}\" /dev/null");
+        await serve;
+        Assert.True(code == 0, stderr);
+    }
+
+    [Fact]
+    public void A_failed_build_shows_every_compiler_error_however_long_the_output()
+    {
+        // A stand-in dotnet: the error comes early in a long output, as a real failed build's first errors do.
+        var bin = Directory.CreateDirectory(Path.Combine(_temp, "bin")).FullName;
+        var lines = string.Join("\n", Enumerable.Range(1, 200).Select(i => $"echo 'note {i}'"));
+        Write("bin/dotnet", $"#!/usr/bin/env bash\necho 'Engine/Core/X.cs(12,5): error CS1002: ; expected'\n{lines}\nexit 1\n");
+        var (code, stderr) = Bash("build_solution -warnaserror", $"chmod +x '{bin}/dotnet'; PATH='{bin}':\"$PATH\"; cd '{_temp}'; ");
+        Assert.NotEqual(0, code);
+        Assert.Contains("Engine/Core/X.cs(12,5): error CS1002: ; expected", stderr, StringComparison.Ordinal);
+        Assert.Contains("note 200", stderr, StringComparison.Ordinal);
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_temp, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static int UnusedPort()
+    {
+        using var socket = new TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+
+    private static (int ExitCode, string Stderr) Bash(string command, string prelude = "")
+    {
+        var lib = Path.Combine(TestPaths.RepositoryRoot, "scripts", "lib.sh");
+        var start = new ProcessStartInfo("bash", ["-c", $"source '{lib}'; {prelude}{command}"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stderr.Result);
+    }
+}
