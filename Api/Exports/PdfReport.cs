@@ -15,6 +15,12 @@ namespace Backtesting.Api.Exports;
 public static class PdfReport
 {
     private const double Margin = 40;
+    /// <summary>Line height over font size for wrapped text.</summary>
+    private const double LineGap = 1.45;
+    /// <summary>From a chart's heading to its frame: the heading (11 pt, with descenders) and the top axis label, which
+    /// stands 3.5 pt above the frame, each keep their own space.</summary>
+    private const double ChartHeadingGap = 24;
+    private const double AxisLabelSize = 7;
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     public static byte[] Render(Guid id, BacktestResult result)
@@ -33,9 +39,9 @@ public static class PdfReport
         var y = Margin;
         page.Text(Margin, y, 16, "Backtest report", bold: true);
         y += 24;
-        page.Text(Margin, y, 9, $"{s.Strategy} on {string.Join(", ", s.Instruments)}, {s.StartDate} to {s.EndDate} ({s.BaseCurrency})" +
-                                (result.Partial ? " - partial results" : ""));
-        y += 13;
+        // However many instruments a run has, the line wraps within the margins.
+        y += page.Wrapped(Margin, y, 9, width, $"{s.Strategy} on {string.Join(", ", s.Instruments)}, {s.StartDate} to {s.EndDate} ({s.BaseCurrency})" +
+                                              (result.Partial ? " - partial results" : ""), LineGap);
         page.Text(Margin, y, 7, $"Backtest {id} - engine {result.EngineVersion}", color: (110, 110, 110));
         y += 20;
 
@@ -54,7 +60,7 @@ public static class PdfReport
         ]) + 14;
 
         page.Text(Margin, y, 11, "Equity", bold: true);
-        y += 14;
+        y += ChartHeadingGap;
         var equity = Downsample.Largest(result.EquityCurve, 500, p => p.Equity);
         var benchmark = Downsample.Largest(result.Benchmark.EquityCurve, 500, p => p.Equity);
         LineChart(page, new Area(Margin + 50, y, width - 50, 210),
@@ -62,10 +68,10 @@ public static class PdfReport
             (equity.Select(p => (p.Time.Ticks, p.Equity)).ToList(), ((byte)70, (byte)130, (byte)180), "strategy"),
             (benchmark.Select(p => (p.Date.ToDateTime(TimeOnly.MinValue).Ticks, p.Equity)).ToList(), ((byte)230, (byte)130, (byte)20), "benchmark"),
         ], v => v.ToString("N0", Invariant));
-        y += 232;
+        y += 210 + 22;
 
         page.Text(Margin, y, 11, "Drawdown", bold: true);
-        y += 14;
+        y += ChartHeadingGap;
         var drawdown = Downsample.Largest(result.EquityCurve, 500, p => -Math.Abs(p.Drawdown));
         DrawdownChart(page, new Area(Margin + 50, y, width - 50, 140), drawdown.Select(p => (p.Time.Ticks, -Math.Abs(p.Drawdown))).ToList());
 
@@ -202,7 +208,7 @@ public static class PdfReport
             var y = area.Bottom - area.Height * i / 4;
             page.Stroke((225, 225, 225));
             page.Line((area.Left, y), (area.Right, y), 0.3);
-            page.TextRight(area.Left - 4, y - 3, 7, format(value), color: (110, 110, 110));
+            page.TextRight(area.Left - 4, y - AxisLabelSize / 2, AxisLabelSize, format(value), color: (110, 110, 110));
         }
 
         page.Stroke((0, 0, 0));
@@ -294,11 +300,62 @@ public static class PdfReport
             }
         }
 
-        public void TextRight(double right, double top, double size, string text, (byte R, byte G, byte B)? color = null)
+        public void TextRight(double right, double top, double size, string text, (byte R, byte G, byte B)? color = null) =>
+            Text(right - Measure(text, size), top, size, text, color: color);
+
+        /// <summary>
+        /// Text broken into lines no wider than <paramref name="width"/>: at spaces, and inside a word only when the word
+        /// alone is wider than a line. Returns the height the lines took.
+        /// </summary>
+        public double Wrapped(double x, double top, double size, double width, string text, double lineGap)
+        {
+            var lines = new List<string>();
+            var line = "";
+            foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var candidate = line.Length == 0 ? word : line + " " + word;
+                if (Measure(candidate, size) <= width)
+                {
+                    line = candidate;
+                    continue;
+                }
+
+                if (line.Length > 0)
+                {
+                    lines.Add(line);
+                }
+
+                line = word;
+                while (Measure(line, size) > width && line.Length > 1)
+                {
+                    var fits = 1;
+                    while (fits < line.Length && Measure(line[..(fits + 1)], size) <= width)
+                    {
+                        fits++;
+                    }
+
+                    lines.Add(line[..fits]);
+                    line = line[fits..];
+                }
+            }
+
+            if (line.Length > 0)
+            {
+                lines.Add(line);
+            }
+
+            for (var i = 0; i < lines.Count; i++)
+            {
+                Text(x, top + i * size * lineGap, size, lines[i]);
+            }
+
+            return Math.Max(1, lines.Count) * size * lineGap;
+        }
+
+        private double Measure(string text, double size)
         {
             var letters = page.MeasureText(text, size, new PdfPoint(0, 0), regular);
-            var width = letters.Count > 0 ? letters[^1].EndBaseLine.X : 0;
-            Text(right - width, top, size, text, color: color);
+            return letters.Count > 0 ? letters[^1].EndBaseLine.X : 0;
         }
 
         private PdfDocumentBuilder.AddedFont Bold => bold;
