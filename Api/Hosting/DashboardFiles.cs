@@ -9,8 +9,6 @@ namespace Backtesting.Api.Hosting;
 /// </summary>
 public static class DashboardFiles
 {
-    private static readonly string[] ApiPrefixes = ["/api", "/ws", "/hubs", "/swagger", "/health", "/admin"];
-
     public static void UseDashboard(this WebApplication app)
     {
         var folder = Locate(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.DashboardPath);
@@ -26,14 +24,9 @@ public static class DashboardFiles
         var files = new PhysicalFileProvider(folder);
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
-        app.MapFallback(async context =>
+        // Page paths only (DashboardPageConstraint): an API path the routing refuses keeps its 404, 405 or 415.
+        app.MapFallback($"{{*path:nonfile:{DashboardPageConstraint.Name}}}", async context =>
         {
-            if (ApiPrefixes.Any(p => context.Request.Path.StartsWithSegments(p)))
-            {
-                await Results.Problem(statusCode: 404, title: "Not found", detail: $"no route {context.Request.Path}").ExecuteAsync(context);
-                return;
-            }
-
             context.Response.ContentType = "text/html";
             await context.Response.SendFileAsync(files.GetFileInfo("index.html"));
         }).ExcludeFromDescription();
