@@ -74,7 +74,6 @@ public static class ApiApp
         // Binding failures throw (in every environment) so that BindingFailureHandler names the parameter and the rule.
         services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         services.AddExceptionHandler<BindingFailureHandler>();
-        services.Configure<RouteOptions>(routes => routes.SetParameterPolicy<DashboardPageConstraint>(DashboardPageConstraint.Name));
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()

@@ -24,12 +24,22 @@ public static class DashboardFiles
         var files = new PhysicalFileProvider(folder);
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
-        // Page paths only (DashboardPageConstraint): an API path the routing refuses keeps its 404, 405 or 415.
-        app.MapFallback($"{{*path:nonfile:{DashboardPageConstraint.Name}}}", async context =>
+        // Page paths (GET, no file extension, not an API path) that no route took get index.html, so the single-page
+        // app's routes load. Not a fallback endpoint: one in the route table would match every method and media type
+        // of an API path too, and the routing would answer a wrong method or a non-JSON body with 404, not 405 or 415.
+        app.Use(async (context, next) =>
         {
+            var request = context.Request;
+            if (context.GetEndpoint() is not null || !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+                || ApiPaths.Contains(request.Path) || Path.HasExtension(request.Path.Value))
+            {
+                await next(context);
+                return;
+            }
+
             context.Response.ContentType = "text/html";
             await context.Response.SendFileAsync(files.GetFileInfo("index.html"));
-        }).ExcludeFromDescription();
+        });
     }
 
     /// <summary>The configured folder, else the first Web/dist above the working folder or the program's folder.</summary>
@@ -66,4 +76,12 @@ public static class DashboardFiles
         or check <a href="/health/ready">/health/ready</a>.</p>
         </body></html>
         """;
+}
+
+/// <summary>The path prefixes the API owns; any other path may be a dashboard page.</summary>
+public static class ApiPaths
+{
+    public static readonly IReadOnlyList<string> Prefixes = ["/api", "/ws", "/hubs", "/swagger", "/health", "/admin"];
+
+    public static bool Contains(PathString path) => Prefixes.Any(p => path.StartsWithSegments(p));
 }

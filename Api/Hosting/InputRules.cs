@@ -3,7 +3,6 @@ using Backtesting.Api.Backtests;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Strategies;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Routing;
 
 namespace Backtesting.Api.Hosting;
 
@@ -159,24 +158,6 @@ internal sealed partial class BindingFailureHandler : IExceptionHandler
     // The framework's binding messages: Failed to bind parameter "int? page" from "abc". / Required parameter "T x" was not provided ...
     [GeneratedRegex("parameter \"(?<type>[^\"]+?) (?<name>[^\" ]+)\"(?: from \"(?<value>[^\"]*)\")?")]
     private static partial Regex ParameterPattern();
-}
-
-/// <summary>
-/// The dashboard's fallback route takes page paths only: API paths never match it, so a request the API's routing
-/// refuses keeps the routing's answer (415 for a body of the wrong media type, 405 for a wrong method, 404 for no
-/// route) instead of being taken for a dashboard page.
-/// </summary>
-internal sealed class DashboardPageConstraint : IRouteConstraint
-{
-    public const string Name = "dashboardPage";
-
-    /// <summary>The path prefixes the API owns; everything else may be a dashboard page.</summary>
-    public static readonly string[] ApiPrefixes = ["/api", "/ws", "/hubs", "/swagger", "/health", "/admin"];
-
-    public static bool IsApiPath(PathString path) => ApiPrefixes.Any(p => path.StartsWithSegments(p));
-
-    public bool Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection) =>
-        !values.TryGetValue(routeKey, out var value) || !IsApiPath(new PathString("/" + Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)));
 }
 
 /// <summary>The detail of the routing's own refusals (no route, wrong method, wrong media type), which carry none.</summary>
