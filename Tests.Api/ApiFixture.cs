@@ -32,8 +32,16 @@ public class ApiFixture : IAsyncLifetime
     public Uri BaseAddress { get; private set; } = null!;
     public IServiceProvider Services => _factory!.Services;
 
+    /// <summary>A stand-in for Web/dist: an index.html (as Vite builds it, one module script) and that script.</summary>
+    public string DashboardFolder { get; } = Path.Combine(Path.GetTempPath(), "backtesting-dashboard-" + Guid.NewGuid().ToString("N"));
+
     public async Task InitializeAsync()
     {
+        Directory.CreateDirectory(Path.Combine(DashboardFolder, "assets"));
+        await File.WriteAllTextAsync(Path.Combine(DashboardFolder, "index.html"),
+            "<!doctype html><html><head><title>Backtesting</title><script type=\"module\" crossorigin src=\"/assets/index.js\"></script></head>" +
+            "<body><div id=\"root\"></div><noscript>The API is documented at <a href=\"/swagger\">/swagger</a>.</noscript></body></html>");
+        await File.WriteAllTextAsync(Path.Combine(DashboardFolder, "assets", "index.js"), "document.getElementById('root').textContent = 'dashboard';");
         Cluster = await StartClusterAsync();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
@@ -41,6 +49,8 @@ public class ApiFixture : IAsyncLifetime
             web.UseSetting("Api:ExternalClusterClient", "true");
             web.UseSetting("Api:Urls", "http://127.0.0.1:0");
             web.UseSetting("Backtesting:DataDirectory", TestPaths.LeanData);
+            // A built dashboard, as production serves one: its page fallback is part of the route table under test.
+            web.UseSetting("Api:DashboardPath", DashboardFolder);
             web.UseSetting("Logging:LogLevel:Default", "Warning");
             web.UseSetting("Logging:Console:FormatterName", "simple");
             foreach (var (key, value) in ApiSettings())
@@ -156,6 +166,7 @@ public class ApiFixture : IAsyncLifetime
         }
 
         await Cluster.DisposeAsync();
+        Directory.Delete(DashboardFolder, recursive: true);
     }
 }
 

@@ -1,6 +1,7 @@
 using Backtesting.Api.Auth;
 using Backtesting.Api.Backtests;
 using Backtesting.Api.Hosting;
+using Backtesting.Engine.Configuration;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Storage;
 using Microsoft.AspNetCore.Mvc;
@@ -27,9 +28,14 @@ public static class AdminRoutes
                     return Problems.Invalid("role", "allowed", $"'{request.Role}' is not allowed: use user or admin");
                 }
 
-                if (string.IsNullOrWhiteSpace(request.UserId) || request.UserId.Length > 100)
+                if (ConfigValidator.UserId(request.UserId) is { } badUser)
                 {
-                    return Problems.Invalid("userId", "required", "userId must be 1 to 100 characters");
+                    return Problems.Invalid([badUser]);
+                }
+
+                if (ConfigValidator.Label(request.Label) is { } badLabel)
+                {
+                    return Problems.Invalid([badLabel]);
                 }
 
                 var key = ApiKeyStore.GenerateKey();

@@ -171,9 +171,9 @@ public static class BacktestRoutes
         if (json.Remove("priority", out var priorityNode) && priorityNode is not null)
         {
             var text = priorityNode.GetValueKind() == JsonValueKind.String ? priorityNode.GetValue<string>() : priorityNode.ToJsonString();
-            if (!Enum.TryParse(text, ignoreCase: true, out priority) || !Enum.IsDefined(priority))
+            if (!EnumWords.TryParse(text, out priority))
             {
-                return Problems.Invalid("priority", "allowed", $"'{text}' is not allowed: use one of low, normal, high, urgent");
+                return Problems.Invalid("priority", "allowed", EnumWords.NotAllowed<BacktestPriority>(text));
             }
         }
 
@@ -311,9 +311,9 @@ public static class BacktestRoutes
         }
 
         var order = BacktestSort.CreatedNewest;
-        if (sort is not null && !Enum.TryParse(sort, ignoreCase: true, out order))
+        if (sort is not null && !EnumWords.TryParse(sort, out order))
         {
-            errors.Add(new("sort", "allowed", $"'{sort}' is not allowed: use one of createdNewest, createdOldest, priorityHighest, strategyName, status"));
+            errors.Add(new("sort", "allowed", EnumWords.NotAllowed<BacktestSort>(sort)));
         }
 
         if (status is not null && !StatusNames.Contains(status))
@@ -358,6 +358,11 @@ public static class BacktestRoutes
         if (request.Ids.Distinct().Count() != request.Ids.Count)
         {
             return Problems.Invalid("ids", "duplicate", "each backtest may be listed once");
+        }
+
+        if (ConfigValidator.RiskFreeRate(request.RiskFreeRate, "riskFreeRate") is { } rate)
+        {
+            return Problems.Invalid([rate]);
         }
 
         var user = context.User.ApiUser();

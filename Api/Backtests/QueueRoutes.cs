@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Backtesting.Api.Auth;
+using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Protocol;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Storage;
@@ -68,9 +69,9 @@ public static class QueueRoutes
         group.MapPatch("/queue/{id:guid}", async (Guid id, [FromBody] PriorityRequest request, HttpContext context, IClusterClient client,
                 BacktestAccess access, IBacktestStore store) =>
             {
-                if (!Enum.TryParse<BacktestPriority>(request.Priority, ignoreCase: true, out var priority) || !Enum.IsDefined(priority))
+                if (!EnumWords.TryParse<BacktestPriority>(request.Priority, out var priority))
                 {
-                    return Problems.Invalid("priority", "allowed", $"'{request.Priority}' is not allowed: use one of low, normal, high, urgent");
+                    return Problems.Invalid("priority", "allowed", EnumWords.NotAllowed<BacktestPriority>(request.Priority));
                 }
 
                 if (await access.FindAsync(id, context.User.ApiUser(), context.RequestAborted) is null)

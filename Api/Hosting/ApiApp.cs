@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Backtesting.Api.Admin;
 using Backtesting.Api.Auth;
 using Backtesting.Api.Backtests;
@@ -69,7 +68,12 @@ public static class ApiApp
             {
                 context.ProblemDetails.Detail = $"the request body is over {options.MaxRequestBodyBytes:N0} bytes (Api:MaxRequestBodyBytes)";
             }
+
+            RoutingProblems.Describe(context);
         });
+        // Binding failures throw (in every environment) so that BindingFailureHandler names the parameter and the rule.
+        services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<BindingFailureHandler>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
@@ -88,12 +92,14 @@ public static class ApiApp
             StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
+        app.UseMiddleware<SecurityHeaders>();
         app.UseMiddleware<RequestLogging>();
         app.UseDashboard();
         app.UseWebSockets();
         app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<StrictInput>();
         app.UseSwagger();
         app.UseSwaggerUI(ui => ui.DocumentTitle = "Backtesting API");
 
@@ -117,7 +123,8 @@ public static class ApiApp
         target.DefaultIgnoreCondition = source.DefaultIgnoreCondition;
         target.NumberHandling = source.NumberHandling;
         target.PropertyNameCaseInsensitive = true;
-        target.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        target.AllowDuplicateProperties = source.AllowDuplicateProperties;
+        target.Converters.Add(JsonDefaults.EnumConverter());
     }
 }
 

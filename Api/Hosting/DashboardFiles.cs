@@ -9,8 +9,6 @@ namespace Backtesting.Api.Hosting;
 /// </summary>
 public static class DashboardFiles
 {
-    private static readonly string[] ApiPrefixes = ["/api", "/ws", "/hubs", "/swagger", "/health", "/admin"];
-
     public static void UseDashboard(this WebApplication app)
     {
         var folder = Locate(app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.DashboardPath);
@@ -26,17 +24,22 @@ public static class DashboardFiles
         var files = new PhysicalFileProvider(folder);
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
-        app.MapFallback(async context =>
+        // Page paths (GET, no file extension, not an API path) that no route took get index.html, so the single-page
+        // app's routes load. Not a fallback endpoint: one in the route table would match every method and media type
+        // of an API path too, and the routing would answer a wrong method or a non-JSON body with 404, not 405 or 415.
+        app.Use(async (context, next) =>
         {
-            if (ApiPrefixes.Any(p => context.Request.Path.StartsWithSegments(p)))
+            var request = context.Request;
+            if (context.GetEndpoint() is not null || !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+                || ApiPaths.Contains(request.Path) || Path.HasExtension(request.Path.Value))
             {
-                await Results.Problem(statusCode: 404, title: "Not found", detail: $"no route {context.Request.Path}").ExecuteAsync(context);
+                await next(context);
                 return;
             }
 
             context.Response.ContentType = "text/html";
             await context.Response.SendFileAsync(files.GetFileInfo("index.html"));
-        }).ExcludeFromDescription();
+        });
     }
 
     /// <summary>The configured folder, else the first Web/dist above the working folder or the program's folder.</summary>
@@ -73,4 +76,12 @@ public static class DashboardFiles
         or check <a href="/health/ready">/health/ready</a>.</p>
         </body></html>
         """;
+}
+
+/// <summary>The path prefixes the API owns; any other path may be a dashboard page.</summary>
+public static class ApiPaths
+{
+    public static readonly IReadOnlyList<string> Prefixes = ["/api", "/ws", "/hubs", "/swagger", "/health", "/admin"];
+
+    public static bool Contains(PathString path) => Prefixes.Any(p => path.StartsWithSegments(p));
 }

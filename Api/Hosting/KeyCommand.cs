@@ -1,3 +1,4 @@
+using Backtesting.Engine.Configuration;
 using Backtesting.Storage;
 using Npgsql;
 
@@ -33,6 +34,12 @@ public static class KeyCommand
         if (string.IsNullOrWhiteSpace(user))
         {
             return Usage();
+        }
+
+        if ((ConfigValidator.UserId(user, "--user") ?? ConfigValidator.Label(label, "--label")) is { } bad)
+        {
+            await Console.Error.WriteLineAsync(bad.Message);
+            return 2;
         }
 
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();

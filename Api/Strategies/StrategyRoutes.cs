@@ -194,6 +194,12 @@ public static class StrategyRoutes
             return Problems.Invalid("source", "required", "source is empty");
         }
 
+        // A JSON body was checked by StrictInput; a text/plain one is checked here (PostgreSQL cannot store U+0000).
+        if (source.Contains('\0', StringComparison.Ordinal))
+        {
+            return Problems.Invalid("source", "nulCharacter", "source contains the NUL character (U+0000)");
+        }
+
         var bytes = Encoding.UTF8.GetByteCount(StrategyCompiler.Normalize(source));
         if (bytes > StrategyCompiler.MaxSourceBytes)
         {

@@ -134,6 +134,9 @@ public sealed record StopSettings
 /// <summary>The one JSON convention of the project: camelCase, enums as camelCase strings.</summary>
 public static class JsonDefaults
 {
+    /// <summary>Enums as their camelCase names only: no numbers (<c>3</c>, <c>"3"</c>), no comma-joined names.</summary>
+    public static JsonStringEnumConverter EnumConverter() => new(JsonNamingPolicy.CamelCase, allowIntegerValues: false);
+
     public static readonly JsonSerializerOptions Options = Create(indented: false);
     public static readonly JsonSerializerOptions Indented = Create(indented: true);
 
@@ -145,8 +148,10 @@ public static class JsonDefaults
             DefaultIgnoreCondition = JsonIgnoreCondition.Never,
             NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            // A property named twice is refused, not resolved by whichever reader came last (StrictJson says where).
+            AllowDuplicateProperties = false,
         };
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        options.Converters.Add(EnumConverter());
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }

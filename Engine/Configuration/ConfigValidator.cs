@@ -52,6 +52,11 @@ public static partial class ConfigValidator
     /// <summary>Reads a config from JSON; a malformed document gives one error naming where it broke.</summary>
     public static (BacktestConfig? Config, IReadOnlyList<ValidationError> Errors) Parse(string json)
     {
+        if (StrictJson.Check(json) is { } broken)
+        {
+            return (null, [broken]);
+        }
+
         try
         {
             var config = JsonSerializer.Deserialize<BacktestConfig>(json, JsonDefaults.Options);
@@ -61,16 +66,8 @@ public static partial class ConfigValidator
         }
         catch (JsonException e)
         {
-            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "$" : e.Path.TrimStart('$', '.');
-            return (null, [new ValidationError(field, "json", Describe(e))]);
+            return (null, [new ValidationError(StrictJson.Field(e.Path), "json", StrictJson.Describe(e))]);
         }
-    }
-
-    private static string Describe(JsonException e)
-    {
-        var message = e.Message;
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
     }
 
     public static ValidationOutcome Validate(BacktestConfig config, IMarketDataProvider data, StrategyCatalog strategies,
@@ -146,7 +143,7 @@ public static partial class ConfigValidator
         Range(risk.Stops.StopLossPercent, 0, 0.99, "riskSettings.stops.stopLossPercent", errors);
         Range(risk.Stops.TakeProfitPercent, 0, 100, "riskSettings.stops.takeProfitPercent", errors);
         Range(risk.DrawdownHalt, 0, 1, "riskSettings.drawdownHalt", errors);
-        Range(config.RiskFreeRate, -0.1, 1, "riskFreeRate", errors);
+        Range(config.RiskFreeRate, MinRiskFreeRate, MaxRiskFreeRate, "riskFreeRate", errors);
         if (!(risk.MaxLeverage > 0) || risk.MaxLeverage > MaxLeverageLimit)
         {
             Add("riskSettings.maxLeverage", "range", $"maxLeverage must be above 0 and at most {MaxLeverageLimit:G} (10:1)");
@@ -399,29 +396,5 @@ public static partial class ConfigValidator
         {
             errors.Add(new ValidationError(field, "positive", $"{field.Split('.')[^1]} must be above 0"));
         }
-    }
-
-    private static DateOnly? Date(string? text, string field, List<ValidationError> errors)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            errors.Add(new ValidationError(field, "required", $"{field} is required (YYYY-MM-DD)"));
-            return null;
-        }
-
-        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-        {
-            return date;
-        }
-
-        // A full ISO-8601 timestamp is accepted too; its UTC date counts.
-        if (text.Length > 10 && text[4] == '-' && text[7] == '-' && text[10] == 'T'
-            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var moment))
-        {
-            return DateOnly.FromDateTime(moment.UtcDateTime);
-        }
-
-        errors.Add(new ValidationError(field, "format", $"{field} '{text}' is not a date (YYYY-MM-DD)"));
-        return null;
     }
 }

@@ -256,4 +256,193 @@ public class ValidationTests
         var (_, errors) = ConfigValidator.Parse("""{"strategyClas":"MovingAverageCross"}""");
         Assert.Equal("json", Assert.Single(errors).Rule);
     }
+
+    // ---- Input form: dates, JSON, enum words, user ids ----
+
+    public static TheoryData<string, string> OutOfRangeDates => new()
+    {
+        { "startDate", "9999-12-31" }, { "endDate", "9999-12-31" }, { "startDate", "0001-01-01" }, { "endDate", "0001-01-01" },
+        { "startDate", "1899-12-31" }, { "endDate", "2101-01-01" }, { "startDate", "9999-12-31T23:59:59Z" },
+    };
+
+    [Theory]
+    [MemberData(nameof(OutOfRangeDates))]
+    public void A_date_outside_1900_to_2100_is_a_range_error_not_an_overflow(string field, string date)
+    {
+        var errors = Errors(ShortExample() with { StartDate = field == "startDate" ? date : "2016-01-01", EndDate = field == "endDate" ? date : "2020-12-31" },
+            ValidationPolicy.Local);
+        Assert.Contains(errors, e => e.Field == field && e.Rule == "range");
+        Assert.DoesNotContain(errors, e => e.Field == field && e.Rule != "range");
+    }
+
+    [Theory]
+    [InlineData("2016-01-01T00:00:00+14:00")]
+    [InlineData("2016-01-01T00:00:00-05:00")]
+    [InlineData("2016-01-01T23:30:00+00:30")]
+    public void A_timestamp_with_a_utc_offset_is_refused_rather_than_shifted_to_another_day(string start) =>
+        AssertOnly(Errors(ShortExample() with { StartDate = start }), "startDate", "offset");
+
+    [Theory]
+    [InlineData("2016-01-04T00:00:00Z")]
+    [InlineData("2016-01-04T23:59:59+00:00")]
+    [InlineData("2016-01-04T12:00:00")]
+    public void A_utc_timestamp_counts_as_the_date_it_is_written_on(string start)
+    {
+        var outcome = ConfigValidator.Validate(ShortExample() with { StartDate = start }, Data, StrategyCatalog.Templates, ValidationPolicy.Service, Today);
+        Assert.Equal(new DateOnly(2016, 1, 4), outcome.Spec!.Start);
+    }
+
+    /// <summary>Every property path of the seed example, objects included.</summary>
+    public static TheoryData<string> SeedProperties()
+    {
+        var data = new TheoryData<string>();
+        void Walk(JsonElement element, string prefix)
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                data.Add(prefix + property.Name);
+                if (property.Value.ValueKind == JsonValueKind.Object)
+                {
+                    Walk(property.Value, prefix + property.Name + ".");
+                }
+            }
+        }
+
+        Walk(JsonDocument.Parse(SeedExample).RootElement, "");
+        return data;
+    }
+
+    /// <summary>The seed example with the object holding <paramref name="path"/> edited.</summary>
+    private static string WithEdit(string path, Action<System.Text.Json.Nodes.JsonObject> edit)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(SeedExample)!.AsObject();
+        edit(path.Split('.')[..^1].Aggregate(root, (node, part) => node[part]!.AsObject()));
+        return root.ToJsonString();
+    }
+
+    [Theory]
+    [MemberData(nameof(SeedProperties))]
+    public void A_property_given_twice_is_refused_naming_it(string path)
+    {
+        var name = path.Split('.')[^1];
+        var json = WithEdit(path, owner => owner[name + "__twice"] = owner[name]!.DeepClone())
+            .Replace($"\"{name}__twice\"", $"\"{name}\"", StringComparison.Ordinal);
+        var (config, errors) = ConfigValidator.Parse(json);
+        Assert.Null(config);
+        Assert.Equal((path, "duplicate"), (Assert.Single(errors).Field, errors[0].Rule));
+    }
+
+    [Theory]
+    [MemberData(nameof(SeedProperties))]
+    public void A_nul_character_in_any_string_or_property_name_is_refused_naming_the_field(string path)
+    {
+        var name = path.Split('.')[^1];
+        var expected = path + "\\u0000"; // a name with NUL is named printably
+        var json = WithEdit(path, owner =>
+        {
+            if (owner[name] is System.Text.Json.Nodes.JsonValue value && value.GetValueKind() == JsonValueKind.String)
+            {
+                owner[name] = value.GetValue<string>() + "\0";
+                expected = path;
+            }
+            else
+            {
+                owner[name + "\0"] = 1;
+            }
+        });
+        var (config, errors) = ConfigValidator.Parse(json);
+        Assert.Null(config);
+        Assert.Equal((expected, "nulCharacter"), (Assert.Single(errors).Field, errors[0].Rule));
+    }
+
+    [Fact]
+    public void Json_nested_past_the_limit_is_refused_naming_the_depth_rule()
+    {
+        var deep = string.Concat(Enumerable.Repeat("{\"a\":", StrictJson.MaxDepth + 5)) + "1" + new string('}', StrictJson.MaxDepth + 5);
+        Assert.Equal("depth", StrictJson.Check(deep)!.Rule);
+        Assert.Null(StrictJson.Check(string.Concat(Enumerable.Repeat("{\"a\":", StrictJson.MaxDepth - 1)) + "1" + new string('}', StrictJson.MaxDepth - 1)));
+    }
+
+    [Fact]
+    public void Names_differing_only_in_case_are_one_property_given_twice() =>
+        Assert.Equal(("StrategyClass", "duplicate"),
+            (StrictJson.Check("""{"strategyClass":"A","StrategyClass":"B"}""")!.Field, StrictJson.Check("""{"strategyClass":"A","StrategyClass":"B"}""")!.Rule));
+
+    [Fact]
+    public void Array_elements_are_named_by_index() =>
+        Assert.Equal("instruments[2]", StrictJson.Check("""{"instruments":["SPY","QQQ","A\u0000"]}""")!.Field);
+
+    public static TheoryData<string> NotEnumWords => new() { "3", "0", "-1", "99", "low,high", "Low, High", "", " low", "1e2" };
+
+    [Theory]
+    [MemberData(nameof(NotEnumWords))]
+    public void Enum_words_are_the_documented_names_only_never_numbers_or_joined_names(string text)
+    {
+        Assert.False(EnumWords.TryParse<DayOfWeek>(text, out _));
+        Assert.False(EnumWords.TryParse<JsonValueKind>(text, out _));
+    }
+
+    [Fact]
+    public void Every_member_name_of_an_enum_is_a_word_in_any_case()
+    {
+        foreach (var day in Enum.GetValues<DayOfWeek>())
+        {
+            foreach (var text in new[] { day.ToString(), day.ToString().ToLowerInvariant(), EnumWords.Of<DayOfWeek>()[(int)day] })
+            {
+                Assert.True(EnumWords.TryParse<DayOfWeek>(text, out var parsed) && parsed == day, text);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_json_convention_reads_enums_by_name_only()
+    {
+        Assert.Equal(DayOfWeek.Monday, JsonSerializer.Deserialize<DayOfWeek>("\"monday\"", JsonDefaults.Options));
+        foreach (var text in new[] { "1", "\"1\"", "\"monday,tuesday\"" })
+        {
+            Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<DayOfWeek>(text, JsonDefaults.Options));
+        }
+    }
+
+    /// <summary>Every C0 control character, DEL and the C1 range.</summary>
+    public static TheoryData<char> ControlCharacters()
+    {
+        var data = new TheoryData<char>();
+        foreach (var c in Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7f, 0x21)))
+        {
+            data.Add((char)c);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ControlCharacters))]
+    public void A_user_id_or_label_with_a_control_character_is_refused_naming_the_field(char control)
+    {
+        Assert.Equal(("userId", "controlCharacter"), (ConfigValidator.UserId($"al{control}ice")!.Field, ConfigValidator.UserId($"al{control}ice")!.Rule));
+        Assert.Equal(("label", "controlCharacter"), (ConfigValidator.Label($"laptop{control}")!.Field, ConfigValidator.Label($"laptop{control}")!.Rule));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData(null)]
+    public void A_blank_user_id_is_refused(string? userId) => Assert.Equal("length", ConfigValidator.UserId(userId)!.Rule);
+
+    [Fact]
+    public void A_user_id_over_the_limit_is_refused_and_one_at_it_is_accepted()
+    {
+        Assert.Equal("length", ConfigValidator.UserId(new string('a', ConfigValidator.MaxUserIdLength + 1))!.Rule);
+        Assert.Null(ConfigValidator.UserId(new string('a', ConfigValidator.MaxUserIdLength)));
+        Assert.Null(ConfigValidator.UserId("alice@example-team_01"));
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(ConfigValidator.MaxRiskFreeRate + 0.01)]
+    [InlineData(ConfigValidator.MinRiskFreeRate - 0.01)]
+    public void A_comparisons_risk_free_rate_keeps_the_configs_range(double rate) =>
+        Assert.Equal("range", ConfigValidator.RiskFreeRate(rate, "riskFreeRate")!.Rule);
 }
