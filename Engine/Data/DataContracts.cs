@@ -20,13 +20,16 @@ public enum PriceAdjustment
 /// <param name="Start">First exchange-local date (inclusive).</param>
 /// <param name="End">Last exchange-local date (inclusive).</param>
 /// <param name="WarmupBars">Extra points before <paramref name="Start"/> for indicator warm-up.</param>
+/// <param name="ExtendedHours">Equity minute and tick data: keep the pre- and post-market points too; otherwise only
+/// points inside the regular session of the market calendar (early closes and late opens included) are read.</param>
 public sealed record DataRequest(
     Resolution Resolution,
     DataType DataType,
     PriceAdjustment Adjustment,
     DateOnly Start,
     DateOnly End,
-    int WarmupBars = 0);
+    int WarmupBars = 0,
+    bool ExtendedHours = false);
 
 /// <summary>The first and last local date with data at one resolution.</summary>
 public sealed record DateRange(DateOnly First, DateOnly Last)
