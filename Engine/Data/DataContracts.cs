@@ -74,6 +74,13 @@ public interface IFxRateProvider
     /// <summary>Whether a series connects the two currencies at all (for validation).</summary>
     bool Supports(string from, string to);
 
+    /// <summary>
+    /// The series a conversion reads, each with the dates of its bars in order (for <see cref="FxCoverage"/>); empty
+    /// when no series is read, null when none connects the currencies. By default a provider whose rates never go
+    /// stale (fixed rates) reads none.
+    /// </summary>
+    IReadOnlyList<(string Pair, IReadOnlyList<DateOnly> Dates)>? Coverage(string from, string to) => Supports(from, to) ? [] : null;
+
     /// <summary>Where the rates come from, stated in the results.</summary>
     string Source { get; }
 }
