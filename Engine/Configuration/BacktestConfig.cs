@@ -40,6 +40,10 @@ public sealed record DataConfiguration
     public QualityFilters QualityFilters { get; init; } = new();
     /// <summary>Bars loaded before the start date to warm indicators up; 0 warms up inside the range.</summary>
     public int Warmup { get; init; }
+    /// <summary>Equity minute and tick data: also use the pre- and post-market session (default: regular session only).</summary>
+    public bool ExtendedHours { get; init; }
+    /// <summary>Allow exchange rates older than the staleness limit (carry the last rate forward) instead of refusing the run.</summary>
+    public bool FxCarryForward { get; init; }
 }
 
 public sealed record QualityFilters

@@ -37,5 +37,5 @@ public sealed record BacktestSpec
     public required int PeriodsPerYear { get; init; }
 
     public DataRequest DataRequest(int warmup) =>
-        new(Resolution, DataType, Adjustment, Start, End, warmup);
+        new(Resolution, DataType, Adjustment, Start, End, warmup, Config.DataConfiguration.ExtendedHours);
 }

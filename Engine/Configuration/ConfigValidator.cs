@@ -319,6 +319,25 @@ public static partial class ConfigValidator
             }
         }
 
+        // ---- Exchange-rate coverage (rule and its limit: FxCoverage) ----
+        if (currencyOk && benchmark is not null && start is { } vs && end is { } ve && vs < ve
+            && !errors.Any(x => x.Rule == "fxAvailability"))
+        {
+            var converted = instruments.Any(x => x.Id == benchmark.Id) ? instruments : [.. instruments, benchmark];
+            foreach (var span in FxCoverage.Check(data.FxRates, data.Calendar, converted, config.BaseCurrency, vs, ve))
+            {
+                if (span.RateDate is null)
+                {
+                    Add("startDate", "fxCoverage", $"{span.Describe(carried: false)}: start the run later");
+                }
+                else if (!dataConfig.FxCarryForward)
+                {
+                    Add(span.PastEnd ? "endDate" : "baseCurrency", "fxCoverage",
+                        $"{span.Describe(carried: false)}: end the run earlier, or set dataConfiguration.fxCarryForward to carry the rate forward");
+                }
+            }
+        }
+
         if (errors.Count > 0 || benchmark is null || descriptor is null || start is null || end is null)
         {
             return new ValidationOutcome(errors, null);

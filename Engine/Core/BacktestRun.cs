@@ -178,6 +178,20 @@ public sealed class BacktestRun
 
         var benchmarkReturn = outcome.BenchmarkDaily.Count > 0 ? outcome.BenchmarkDaily[^1].Equity / _spec.InitialBalance - 1 : 0;
         var fxNeeded = instruments.Any(i => i.QuoteCurrency != _spec.BaseCurrency);
+        var fxSource = fxNeeded ? _data.FxRates.Source : "none needed: every instrument is quoted in the base currency";
+        // Validation refuses stale rates unless the config opted in; then every span they were used on is stated.
+        var carried = fxNeeded && _spec.Config.DataConfiguration.FxCarryForward
+            ? FxCoverage.Check(_data.FxRates, _data.Calendar, instruments, _spec.BaseCurrency, _spec.Start, _spec.End)
+            : [];
+        foreach (var span in carried)
+        {
+            notes.Add($"dataConfiguration.fxCarryForward: {span.Describe(carried: true)}.");
+        }
+
+        if (carried.Count > 0)
+        {
+            fxSource += $"; stale rates carried forward on {carried.Sum(x => x.Days)} trading day(s), see notes";
+        }
 
         return new BacktestResult
         {
@@ -212,7 +226,7 @@ public sealed class BacktestRun
             PerInstrument = Breakdown(outcome),
             OpenPositions = open,
             DataQuality = _filtered.Select((f, i) => f.Report(_data.Calendar, instruments[i], _spec.Start, _spec.End)).ToList(),
-            FxRateSource = fxNeeded ? _data.FxRates.Source : "none needed: every instrument is quoted in the base currency",
+            FxRateSource = fxSource,
             Notes = notes,
         };
     }

@@ -33,8 +33,10 @@ public static class CsvImporter
         "yyyy-MM-dd HH:mm:ss.FFFFFFF", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm",
     ];
 
+    /// <param name="requiredResolution">When set, a file of another resolution is refused before anything is written
+    /// (exchange-rate series must be daily).</param>
     public static ImportResult Import(string csvPath, string symbol, string venue, AssetClass assetClass, string quoteCurrency,
-        string dataRoot, string? timeZone = null)
+        string dataRoot, string? timeZone = null, Resolution? requiredResolution = null)
     {
         symbol = CheckName(symbol, nameof(symbol));
         venue = CheckName(venue, nameof(venue));
@@ -49,6 +51,11 @@ public static class CsvImporter
 
         var scan = Scan(csvPath, zone);
         var resolution = scan.Resolution;
+        if (requiredResolution is { } required && resolution != required)
+        {
+            throw new InvalidDataException(
+                $"{csvPath}: rows are {resolution.ToString().ToLowerInvariant()} bars; {required.ToString().ToLowerInvariant()} bars are needed here");
+        }
         var target = CustomInstruments.BarFile(dataRoot, symbol, venue, resolution);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temp = target + ".tmp";

@@ -20,13 +20,16 @@ public enum PriceAdjustment
 /// <param name="Start">First exchange-local date (inclusive).</param>
 /// <param name="End">Last exchange-local date (inclusive).</param>
 /// <param name="WarmupBars">Extra points before <paramref name="Start"/> for indicator warm-up.</param>
+/// <param name="ExtendedHours">Equity minute and tick data: keep the pre- and post-market points too; otherwise only
+/// points inside the regular session of the market calendar (early closes and late opens included) are read.</param>
 public sealed record DataRequest(
     Resolution Resolution,
     DataType DataType,
     PriceAdjustment Adjustment,
     DateOnly Start,
     DateOnly End,
-    int WarmupBars = 0);
+    int WarmupBars = 0,
+    bool ExtendedHours = false);
 
 /// <summary>The first and last local date with data at one resolution.</summary>
 public sealed record DateRange(DateOnly First, DateOnly Last)
@@ -70,6 +73,13 @@ public interface IFxRateProvider
 
     /// <summary>Whether a series connects the two currencies at all (for validation).</summary>
     bool Supports(string from, string to);
+
+    /// <summary>
+    /// The series a conversion reads, each with the dates of its bars in order (for <see cref="FxCoverage"/>); empty
+    /// when no series is read, null when none connects the currencies. By default a provider whose rates never go
+    /// stale (fixed rates) reads none.
+    /// </summary>
+    IReadOnlyList<(string Pair, IReadOnlyList<DateOnly> Dates)>? Coverage(string from, string to) => Supports(from, to) ? [] : null;
 
     /// <summary>Where the rates come from, stated in the results.</summary>
     string Source { get; }

@@ -48,14 +48,37 @@ public sealed class LeanDataProvider : IMarketDataProvider
     public IMarketDataSource Open(Instrument instrument, int index, DataRequest request)
     {
         var data = Require(instrument, request);
+        var regularOnly = RegularSessionOnly(instrument, request);
         if (data.Kind == InstrumentDataKind.Custom)
         {
             var reader = BinaryBarFile.OpenRead(data.BinFiles[request.Resolution], index);
-            reader.Restrict(request.Start, request.End, request.WarmupBars);
-            return reader;
+            if (!regularOnly)
+            {
+                reader.Restrict(request.Start, request.End, request.WarmupBars);
+                return reader;
+            }
+            // Session first, then the window: warm-up bars are counted among regular-session bars.
+            reader.Restrict(request.WarmupBars > 0 ? DateOnly.MinValue : request.Start, request.End, 0);
+            return new DateWindowSource(new RegularSessionSource(reader, Hours(instrument)), request.Start, request.End, request.WarmupBars);
         }
-        return new DateWindowSource(OpenLean(data, index, request), request.Start, request.End, request.WarmupBars);
+        var source = OpenLean(data, index, request);
+        if (regularOnly)
+        {
+            source = new RegularSessionSource(source, Hours(instrument));
+        }
+        return new DateWindowSource(source, request.Start, request.End, request.WarmupBars);
     }
+
+    /// <summary>
+    /// Equity minute and tick data hold the pre- and post-market sessions too; they are dropped unless the request
+    /// asks for extended hours. Daily and hourly bars, and forex and crypto (which follow their own hours), are as stored.
+    /// </summary>
+    public static bool RegularSessionOnly(Instrument instrument, DataRequest request) =>
+        !request.ExtendedHours
+        && instrument.AssetClass == AssetClass.Equity
+        && request.Resolution is Resolution.Minute or Resolution.Tick;
+
+    private MarketHours Hours(Instrument instrument) => Calendar.Hours(instrument.Market, instrument.AssetClass);
 
     /// <summary>
     /// A SHA-256 over the request and, for every file the request reads, its path relative to the
@@ -67,7 +90,8 @@ public sealed class LeanDataProvider : IMarketDataProvider
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var adjustment = EffectiveAdjustment(data, request);
         Append(hash, $"{instrument.Id}|{request.Resolution}|{request.DataType}|{adjustment}|" +
-            $"{request.Start:yyyy-MM-dd}|{request.End:yyyy-MM-dd}|{request.WarmupBars}\n");
+            $"{request.Start:yyyy-MM-dd}|{request.End:yyyy-MM-dd}|{request.WarmupBars}" +
+            (RegularSessionOnly(instrument, request) ? "|regularSession\n" : "\n"));
         foreach (var path in FilesUsed(data, request))
         {
             var relative = Path.GetRelativePath(DataRoot, path).Replace('\\', '/');

@@ -153,7 +153,8 @@ public class ValidationTests
     [Fact]
     public void Currency_needs_exchange_rates_for_the_instruments()
     {
-        Assert.Empty(Errors(ShortExample() with { BaseCurrency = "EUR" }));
+        // Inside the bundled EURUSD's coverage (to 2018-12-31, rule fxCoverage: FxCoverageValidationTests).
+        Assert.Empty(Errors(ShortExample() with { BaseCurrency = "EUR", StartDate = "2017-01-01", EndDate = "2018-12-31" }));
         AssertOnly(Errors(ShortExample() with { BaseCurrency = "JPY" }), "baseCurrency", "fxAvailability");
     }
 

@@ -106,7 +106,9 @@ public class LeanDataProviderTests
     [Fact]
     public void MinuteWarmupReachesIntoThePreviousDayFile()
     {
-        var bars = Read("SPY", new DataRequest(Resolution.Minute, DataType.Bars, PriceAdjustment.Raw, D(2013, 10, 7), D(2013, 10, 7), WarmupBars: 10));
+        // The whole file (the post-market of the 4th supplies the warm-up), so extended hours.
+        var bars = Read("SPY", new DataRequest(Resolution.Minute, DataType.Bars, PriceAdjustment.Raw, D(2013, 10, 7), D(2013, 10, 7), WarmupBars: 10,
+            ExtendedHours: true));
 
         Assert.Equal(10 + 828, bars.Count);
         Assert.All(bars.Take(10), b => Assert.Equal(D(2013, 10, 4), b.Date));
@@ -117,7 +119,9 @@ public class LeanDataProviderTests
     [Fact]
     public void TicksInterleaveQuotesAndTrades()
     {
-        var ticks = Read("IBM", new DataRequest(Resolution.Tick, DataType.Ticks, PriceAdjustment.Raw, D(2013, 10, 7), D(2013, 10, 7)));
+        // Every tick of the files, pre- and post-market included.
+        var ticks = Read("IBM", new DataRequest(Resolution.Tick, DataType.Ticks, PriceAdjustment.Raw, D(2013, 10, 7), D(2013, 10, 7),
+            ExtendedHours: true));
 
         Assert.Equal(24_293, ticks.Count(t => t.Kind == MarketDataKind.TradeTick));
         Assert.Equal(109_067 - 1, ticks.Count(t => t.Kind == MarketDataKind.QuoteTick));

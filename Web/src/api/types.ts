@@ -28,6 +28,10 @@ export interface BacktestConfig {
     adjustment: string;
     qualityFilters: { dropInvalid: boolean; dropZeroVolume: boolean; spikeThreshold: number; reportGaps: boolean };
     warmup: number;
+    /** Equity minute/tick data: also the pre- and post-market session (default false: regular session only). */
+    extendedHours?: boolean;
+    /** Use exchange rates older than the staleness limit instead of refusing the run (default false). */
+    fxCarryForward?: boolean;
   };
   executionSettings: {
     fillModel: string;

@@ -369,6 +369,8 @@ export function BacktestConfiguration({ strategies, instruments, onSubmit, initi
                   <Col xs={12} md={4}><SwitchField name={['dataConfiguration', 'qualityFilters', 'dropZeroVolume']} label="Drop zero volume" /></Col>
                   <Col xs={12} md={4}><NumberField name={['dataConfiguration', 'qualityFilters', 'spikeThreshold']} label="Spike filter" min={0} step={0.05} help="Fraction move to drop, 0 = off" /></Col>
                   <Col xs={12} md={4}><SwitchField name={['dataConfiguration', 'qualityFilters', 'reportGaps']} label="Report gaps" /></Col>
+                  <Col xs={12} md={4}><SwitchField name={['dataConfiguration', 'extendedHours']} label="Extended hours" /></Col>
+                  <Col xs={12} md={4}><SwitchField name={['dataConfiguration', 'fxCarryForward']} label="Carry stale FX rates forward" /></Col>
                 </Row>
               ),
             },

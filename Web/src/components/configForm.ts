@@ -34,6 +34,8 @@ export function defaultSettings(): Omit<FormValues, 'strategyClass' | 'strategyC
       adjustment: 'splitDividend',
       qualityFilters: { dropInvalid: true, dropZeroVolume: false, spikeThreshold: 0, reportGaps: true },
       warmup: 0,
+      extendedHours: false,
+      fxCarryForward: false,
     },
     executionSettings: {
       fillModel: 'nextBarOpen',
