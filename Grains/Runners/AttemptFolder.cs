@@ -84,7 +84,28 @@ public static class AttemptFolder
     }
 
     /// <summary>Writes a file the worker will read, replacing whatever the folder held under that name (a link is removed, not followed).</summary>
+    public static void WriteText(string path, string content)
+    {
+        using var stream = CreateExclusive(path);
+        using var writer = new StreamWriter(stream);
+        writer.Write(content);
+    }
+
+    /// <inheritdoc cref="WriteText"/>
     public static async Task WriteTextAsync(string path, string content, CancellationToken cancellation = default)
+    {
+        var stream = CreateExclusive(path);
+        await using (stream.ConfigureAwait(false))
+        {
+            var writer = new StreamWriter(stream);
+            await using (writer.ConfigureAwait(false))
+            {
+                await writer.WriteAsync(content.AsMemory(), cancellation).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static FileStream CreateExclusive(string path)
     {
         File.Delete(path); // deletes a link itself, never its target
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
@@ -94,12 +115,8 @@ public static class AttemptFolder
         }
 
         // CreateNew is O_CREAT|O_EXCL: should a link reappear in between, the call fails instead of following it.
-        await using var stream = new FileStream(path, options);
-        await using var writer = new StreamWriter(stream);
-        await writer.WriteAsync(content.AsMemory(), cancellation).ConfigureAwait(false);
+        return new FileStream(path, options);
     }
-
-    public static void WriteText(string path, string content) => WriteTextAsync(path, content).GetAwaiter().GetResult();
 
     /// <summary>
     /// Opens a file the worker wrote, or null when there is none. A symbolic link, a FIFO, a device or a folder
@@ -153,13 +170,13 @@ public static class AttemptFolder
     /// <summary>The text of a file the worker wrote (see <see cref="OpenRead"/>), or null when there is none.</summary>
     public static async Task<string?> ReadTextAsync(string path, CancellationToken cancellation = default)
     {
-        await using var stream = OpenRead(path);
+        var stream = OpenRead(path);
         if (stream is null)
         {
             return null;
         }
 
-        using var reader = new StreamReader(stream);
+        using var reader = new StreamReader(stream); // disposes the stream
         return await reader.ReadToEndAsync(cancellation).ConfigureAwait(false);
     }
 
