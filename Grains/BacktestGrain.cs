@@ -442,8 +442,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             checkpoint is not null, _options.CheckpointInterval, memory, strategySource);
         if (checkpoint is not null)
         {
-            Directory.CreateDirectory(request.OutputDirectory);
-            await File.WriteAllTextAsync(Path.Combine(request.OutputDirectory, Checkpoint.FileName), checkpoint);
+            AttemptFolder.Prepare(request.OutputDirectory, owner: null);
+            await AttemptFolder.WriteTextAsync(Path.Combine(request.OutputDirectory, Checkpoint.FileName), checkpoint);
         }
 
         _stopAs = null;
@@ -958,11 +958,17 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         string json;
         try
         {
-            json = await File.ReadAllTextAsync(path);
+            // The worker wrote it: a link there is refused, never followed (AttemptFolder).
+            if (await AttemptFolder.ReadTextAsync(path) is not { } text)
+            {
+                return;
+            }
+
+            json = text;
         }
         catch (IOException)
         {
-            return; // being replaced right now; the next tick reads it
+            return; // being replaced right now (or not a plain file); the next tick reads it
         }
 
         if (json == _lastCheckpointSynced)
@@ -1029,13 +1035,9 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private static async Task<BacktestResult?> ReadResults(string path)
     {
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        await using var stream = File.OpenRead(path);
-        return await JsonSerializer.DeserializeAsync<BacktestResult>(stream, JsonDefaults.Options);
+        // The worker wrote it: a link there is refused, never followed (AttemptFolder).
+        await using var stream = AttemptFolder.OpenRead(path);
+        return stream is null ? null : await JsonSerializer.DeserializeAsync<BacktestResult>(stream, JsonDefaults.Options);
     }
 
     private static void TryDelete(string directory)

@@ -11,11 +11,9 @@ ARG ROOTFS=rootfs
 COPY ${ROOTFS}/ /
 COPY app/ /app/
 # No ICU in the image: the worker is built with InvariantGlobalization (its output is culture-invariant
-# anyway). No diagnostics IPC socket in a sandbox. Market data is mounted at /data, the run's folder at /output.
-ENV DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 \
-    DOTNET_EnableDiagnostics=0 \
-    BACKTESTING_DATA=/data \
-    TMPDIR=/tmp
+# anyway). No ENV either: the runner sets a container's whole environment (Grains/Runners/DockerSandbox.cs), and
+# the worker is told where everything is by its arguments. Market data is mounted at /data, the run's folder at
+# /output.
 USER 10001:10001
 WORKDIR /tmp
 ENTRYPOINT ["/app/Backtesting.Worker"]

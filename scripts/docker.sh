@@ -4,6 +4,7 @@
 #                       in DOCKER_UNAVAILABLE_REASON when no daemon can run here
 #   build_worker_image  publishes the worker self-contained for linux-x64 and builds the image
 #                       backtesting-worker:<version> FROM scratch; skipped when nothing changed
+#   build_probe_image   (tests only) the worker image plus a static busybox, to run arbitrary commands in the sandbox
 #   stop_docker         stops the daemon this checkout started
 # An existing DOCKER_HOST that answers is used as it is (nothing is started).
 # The daemon runs without iptables, bridge or registry access (containers use --network none) on vfs storage,
@@ -172,4 +173,38 @@ build_worker_image() {
     -t "$tag" "$context" >&2 || return 1
   # The image this tag named before is dangling now: remove it (only images this script built carry the label).
   docker image prune -f --filter label=backtesting.content-hash >/dev/null
+}
+
+# A test-only image: the worker image plus a static busybox at /busybox, so the Docker tests can run arbitrary
+# commands (a shell, a fork bomb, writes everywhere) under exactly the runner's sandbox (Tests/Docker/SandboxProbe*).
+# Installs Debian's busybox-static when no static busybox is there (root only). Never used outside the tests.
+probe_image_tag() { local tag; tag="$(worker_image_tag)"; echo "backtesting-worker-probe:${tag#*:}"; }
+
+build_probe_image() {
+  local root context worker tag hash current busybox=/bin/busybox
+  root="$(_dk_repo_root)"
+  context="$root/.state/docker/probe-image"
+  worker="$(worker_image_tag)"
+  tag="$(probe_image_tag)"
+  export DOCKER_BUILDKIT=0
+  if ! { [ -x "$busybox" ] && ! ldd "$busybox" >/dev/null 2>&1; }; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "a static busybox (Debian package busybox-static) is missing and installing it needs root" >&2
+      return 1
+    fi
+    _dk_log "installing busybox-static (apt-get) for the sandbox probe"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >&2 ||
+      { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >&2; } || return 1
+  fi
+  rm -rf "$context" && mkdir -p "$context"
+  cp "$busybox" "$context/busybox"
+  printf 'FROM %s\nCOPY busybox /busybox\n' "$worker" > "$context/Dockerfile"
+  hash=$( { docker image inspect --format '{{.Id}}' "$worker" && sha256sum "$context/busybox"; } | sha256sum | cut -c1-32)
+  current=$(docker image inspect --format '{{ index .Config.Labels "backtesting.probe-hash" }}' "$tag" 2>/dev/null || true)
+  if [ "$current" = "$hash" ]; then
+    return 0
+  fi
+  _dk_log "building the sandbox probe image $tag"
+  docker build -q --label "backtesting.probe-hash=$hash" -t "$tag" "$context" >&2 || return 1
+  docker image prune -f --filter label=backtesting.probe-hash >/dev/null
 }

@@ -22,16 +22,18 @@ public sealed class DockerRunner : IBacktestRunner, IDisposable
     public const string ServiceLabel = "backtesting.service-id";
 
     /// <summary>Where the container sees the attempt's output folder and the market data.</summary>
-    public const string OutputMount = "/output";
-    public const string DataMount = "/data";
+    public const string OutputMount = DockerSandbox.OutputMount;
+    public const string DataMount = DockerSandbox.DataMount;
 
     private readonly DockerClient _client;
     private readonly DockerRunnerOptions _options;
+    private readonly ContainerUser _user;
     private readonly ILogger _log;
 
     public DockerRunner(DockerRunnerOptions options, string serviceId, ILogger<DockerRunner> log)
     {
         _options = options;
+        _user = ContainerUser.Parse(options.User);
         ServiceId = serviceId;
         _log = log;
         Endpoint = ResolveEndpoint(options);
@@ -83,13 +85,9 @@ public sealed class DockerRunner : IBacktestRunner, IDisposable
                 return reattached;
             }
 
+            // The worker runs as a non-root user that owns nothing on the host but the attempt's folder.
+            AttemptFolder.Prepare(request.OutputDirectory, _user);
             RunChannels.PrepareOutput(request);
-            // The worker runs as a non-root user that owns nothing on the host: the attempt's folder (and only it)
-            // is opened to it. Files it writes stay readable by the silo.
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(request.OutputDirectory, (UnixFileMode)0b111_111_111);
-            }
 
             var parameters = ContainerFor(request, RunChannels.WorkerArguments(request, OutputMount, DataMount));
             var created = await _client.Containers.CreateContainerAsync(parameters, cancellation).ConfigureAwait(false);
@@ -113,45 +111,19 @@ public sealed class DockerRunner : IBacktestRunner, IDisposable
     /// The container one attempt runs in. Public so that tests and diagnostics can run a different command under
     /// exactly the same sandbox.
     /// </summary>
-    public CreateContainerParameters ContainerFor(RunRequest request, IList<string> command)
-    {
-        var memory = request.MemoryLimitBytes ?? _options.MemoryBytes;
-        return new CreateContainerParameters
-        {
-            Image = _options.Image,
-            Name = $"backtest-{request.BacktestId:N}-{request.Attempt}-{Guid.NewGuid().ToString("N")[..6]}",
-            Cmd = command,
-            User = _options.User,
-            WorkingDir = "/tmp",
-            Labels = new Dictionary<string, string>
+    public CreateContainerParameters ContainerFor(RunRequest request, IList<string> command) =>
+        DockerSandbox.Container(_options,
+            $"backtest-{request.BacktestId:N}-{request.Attempt}-{Guid.NewGuid().ToString("N")[..6]}",
+            command,
+            new Dictionary<string, string>
             {
                 [BacktestLabel] = request.BacktestId.ToString(),
                 [AttemptLabel] = request.Attempt.ToString(CultureInfo.InvariantCulture),
                 [ServiceLabel] = ServiceId,
             },
-            NetworkDisabled = true,
-            HostConfig = new HostConfig
-            {
-                NetworkMode = "none",
-                ReadonlyRootfs = true,
-                Tmpfs = new Dictionary<string, string> { ["/tmp"] = $"rw,noexec,nosuid,size={_options.TmpfsSize}" },
-                CapDrop = ["ALL"],
-                SecurityOpt = ["no-new-privileges"],
-                Memory = memory,
-                MemorySwap = memory, // no swap: over the limit is an OOM kill, which the grain answers with more memory
-                NanoCPUs = (long)(_options.Cpus * 1_000_000_000),
-                PidsLimit = _options.PidsLimit,
-                Binds =
-                [
-                    $"{OnHost(request.DataDirectory, _options.DataDirectoryOnHost, null)}:{DataMount}:ro",
-                    $"{OnHost(request.OutputDirectory, _options.WorkDirectoryOnHost, WorkDirectory)}:{OutputMount}:rw",
-                ],
-                // No AutoRemove: the exit code and the OOM flag are read by inspect before the container goes.
-                AutoRemove = false,
-                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
-            },
-        };
-    }
+            request.MemoryLimitBytes ?? _options.MemoryBytes,
+            OnHost(request.DataDirectory, _options.DataDirectoryOnHost, null),
+            OnHost(request.OutputDirectory, _options.WorkDirectoryOnHost, WorkDirectory));
 
     /// <summary>Marks a compile's container: it belongs to no backtest, so the orphan reaper leaves it to its caller.</summary>
     public const string CompileLabel = "backtesting.compile";
@@ -162,13 +134,9 @@ public sealed class DockerRunner : IBacktestRunner, IDisposable
     /// </summary>
     public async Task<CompileOutput> CompileStrategyAsync(CompileRequest request, CancellationToken cancellation)
     {
-        Directory.CreateDirectory(request.Directory);
-        await File.WriteAllTextAsync(Path.Combine(request.Directory, RunChannels.StrategySourceFile), request.Source, cancellation)
+        AttemptFolder.Prepare(request.Directory, _user);
+        await AttemptFolder.WriteTextAsync(Path.Combine(request.Directory, RunChannels.StrategySourceFile), request.Source, cancellation)
             .ConfigureAwait(false);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(request.Directory, (UnixFileMode)0b111_111_111); // the worker's user owns nothing here
-        }
 
         var compileId = Guid.NewGuid();
         var parameters = ContainerFor(new RunRequest(compileId, 0, "{}", request.Directory, request.DataDirectory, false, TimeSpan.Zero),

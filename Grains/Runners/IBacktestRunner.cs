@@ -163,14 +163,15 @@ internal static class RunChannels
     /// <summary>The custom strategy's source, next to config.json in the run's output folder.</summary>
     public const string StrategySourceFile = "strategy.cs";
 
-    /// <summary>Writes the config (and a custom strategy's source) next to the output so the worker (and a person debugging) can read it.</summary>
+    /// <summary>Writes the config (and a custom strategy's source) next to the output so the worker (and a person debugging) can read it.
+    /// The folder is closed to everyone but its owner (docs/docker.md, "Attempt folders").</summary>
     public static void PrepareOutput(RunRequest request)
     {
-        Directory.CreateDirectory(request.OutputDirectory);
-        File.WriteAllText(Path.Combine(request.OutputDirectory, "config.json"), request.ConfigJson);
+        AttemptFolder.Prepare(request.OutputDirectory, owner: null);
+        AttemptFolder.WriteText(Path.Combine(request.OutputDirectory, "config.json"), request.ConfigJson);
         if (request.StrategySource is not null)
         {
-            File.WriteAllText(Path.Combine(request.OutputDirectory, StrategySourceFile), request.StrategySource);
+            AttemptFolder.WriteText(Path.Combine(request.OutputDirectory, StrategySourceFile), request.StrategySource);
         }
     }
 }

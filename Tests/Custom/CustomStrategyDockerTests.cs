@@ -64,11 +64,7 @@ public sealed class CustomStrategyDockerTests
         using var runner = DockerTestEnvironment.Runner("custom-test");
         var source = Probe(inOnStart: "        var socket = new System.Net.Sockets.TcpClient(\"10.0.0.1\", 80); " + Marker);
         var request = Request(temp, "{}", null);
-        Directory.CreateDirectory(request.OutputDirectory);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(request.OutputDirectory, (UnixFileMode)0b111_111_111); // as the runner opens an attempt's folder
-        }
+        DockerTestEnvironment.PrepareFolder(request.OutputDirectory); // as the runner opens an attempt's folder
 
         await File.WriteAllTextAsync(temp.File("run/strategy.cs"), source);
         var parameters = runner.ContainerFor(request, ["compile", "--source", "/output/strategy.cs", "--timeout-seconds", "60"]);

@@ -32,11 +32,7 @@ public class DockerSandboxTests
 
         using var runner = DockerTestEnvironment.Runner("sandbox-test");
         var request = new RunRequest(Guid.NewGuid(), 1, "{}", output.Path, TestPaths.LeanData, false, TimeSpan.FromSeconds(5));
-        Directory.CreateDirectory(output.Path);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(output.Path, (UnixFileMode)0b111_111_111); // as the runner opens an attempt's folder
-        }
+        DockerTestEnvironment.PrepareFolder(output.Path); // as the runner opens an attempt's folder
         var parameters = runner.ContainerFor(request,
         [
             "sandbox-probe",

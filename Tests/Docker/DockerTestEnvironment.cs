@@ -35,6 +35,38 @@ public static class DockerTestEnvironment
 
     public static DockerClient Client() => DockerRunner.CreateClient(new Uri(Host), TimeSpan.FromSeconds(30));
 
+    /// <summary>Opens a folder to the container user exactly as the runner opens an attempt's folder.</summary>
+    public static void PrepareFolder(string path) => AttemptFolder.Prepare(path, ContainerUser.Parse(Options().User));
+
+    private static readonly Lazy<string> Probe = new(BuildProbeImage);
+
+    /// <summary>
+    /// The test-only probe image: the worker image plus a static busybox at /busybox (scripts/docker.sh,
+    /// build_probe_image), so a test can run any command under the runner's sandbox. Built once per test run.
+    /// </summary>
+    public static string ProbeImage => Probe.Value;
+
+    private static string BuildProbeImage()
+    {
+        var info = new ProcessStartInfo("bash", ["-c", "source scripts/docker.sh && build_probe_image >&2 && probe_image_tag"])
+        {
+            WorkingDirectory = TestPaths.RepositoryRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment["DOCKER_HOST"] = Host;
+        using var process = Process.Start(info)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0 || string.IsNullOrWhiteSpace(output))
+        {
+            throw new InvalidOperationException("scripts/docker.sh could not build the sandbox probe image: " + errors.Result);
+        }
+
+        return output.Trim().Split('\n')[^1];
+    }
+
     private static (string?, string?) Locate()
     {
         // ./test.sh exports DOCKER_HOST after starting the daemon and building the image; a test run on its own

@@ -1,0 +1,150 @@
+using System.Globalization;
+using Docker.DotNet.Models;
+
+namespace Backtesting.Grains.Runners;
+
+/// <summary>
+/// The sandbox every worker container runs in, backtest or compile: the one place its settings are written.
+/// It assumes the code inside is hostile and has already left the .NET sandbox (docs/docker.md, "The sandbox"):
+/// a non-root user with no capabilities and no way to gain any, a read-only root, a small noexec /tmp, no network,
+/// no IPC namespace shared with anything, memory, CPU, pids and file limits, an environment of four fixed
+/// variables, and only the market data (read-only) and the attempt's own folder mounted.
+/// </summary>
+public static class DockerSandbox
+{
+    /// <summary>Where the container sees the attempt's output folder and the market data.</summary>
+    public const string OutputMount = "/output";
+    public const string DataMount = "/data";
+
+    /// <summary>The working folder and HOME: the tmpfs, the only writable place besides /output.</summary>
+    public const string TempMount = "/tmp";
+
+    /// <summary>The container's host name: fixed, so it tells the code inside nothing (not even its container id).</summary>
+    public const string HostName = "worker";
+
+    /// <summary>Open files per process (soft and hard): the worker needs a few dozen.</summary>
+    public const long OpenFilesLimit = 1024;
+
+    /// <summary>
+    /// The kernel's out-of-memory score adjustment: when the host itself runs out of memory, a worker is killed
+    /// before the silo, the daemon or the database.
+    /// </summary>
+    public const long OomScoreAdjustment = 1000;
+
+    /// <summary>
+    /// The whole environment of a worker container (Docker adds HOSTNAME = <see cref="HostName"/>, nothing else,
+    /// since PATH and HOME are set here). No host variable, connection string or secret is ever passed on.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Environment { get; } = new Dictionary<string, string>
+    {
+        // No diagnostics IPC socket (and no debugger or profiler attach) inside a sandbox.
+        ["DOTNET_EnableDiagnostics"] = "0",
+        ["HOME"] = TempMount,
+        // The worker starts no programs; PATH names only its own folder.
+        ["PATH"] = "/app",
+    };
+
+    /// <summary>The variables a process in a worker container sees: <see cref="Environment"/> and HOSTNAME.</summary>
+    public static IReadOnlyDictionary<string, string> VisibleEnvironment { get; } =
+        new Dictionary<string, string>(Environment) { ["HOSTNAME"] = HostName };
+
+    /// <summary>The container for one worker command. Bind sources are paths as the daemon's host sees them.</summary>
+    /// <param name="memoryBytes">The memory limit; swap is not allowed on top of it.</param>
+    public static CreateContainerParameters Container(DockerRunnerOptions options, string name, IList<string> command,
+        IDictionary<string, string> labels, long memoryBytes, string dataOnHost, string outputOnHost)
+    {
+        var user = ContainerUser.Parse(options.User);
+        return new CreateContainerParameters
+        {
+            Image = options.Image,
+            Name = name,
+            Cmd = command,
+            User = user.ToString(),
+            WorkingDir = TempMount,
+            Hostname = HostName,
+            Env = Environment.Select(v => $"{v.Key}={v.Value}").ToList(),
+            Labels = labels,
+            NetworkDisabled = true,
+            AttachStdin = false,
+            OpenStdin = false,
+            Tty = false,
+            HostConfig = new HostConfig
+            {
+                NetworkMode = "none",
+                // No /dev/shm and no IPC namespace shared with the host or another container.
+                IpcMode = "none",
+                Privileged = false,
+                ReadonlyRootfs = true,
+                // Owned by the container user: Docker would otherwise copy the image's root-owned /tmp's owner onto it.
+                Tmpfs = new Dictionary<string, string>
+                {
+                    [TempMount] = $"rw,noexec,nosuid,nodev,size={options.TmpfsSize},uid={user.Uid},gid={user.Gid},mode=0700",
+                },
+                CapDrop = ["ALL"],
+                // Docker's default seccomp profile, masked and read-only /proc and /sys paths stay as they are.
+                SecurityOpt = ["no-new-privileges"],
+                Memory = memoryBytes,
+                MemorySwap = memoryBytes, // no swap: over the limit is an OOM kill, which the grain answers with more memory
+                NanoCPUs = (long)(options.Cpus * 1_000_000_000),
+                // Per container (its cgroup): a fork bomb stops here. RLIMIT_NPROC is not used, since the kernel counts
+                // it per uid across the whole host, so every worker container shares it.
+                PidsLimit = options.PidsLimit,
+                OomScoreAdj = OomScoreAdjustment,
+                Ulimits =
+                [
+                    new Ulimit { Name = "nofile", Soft = OpenFilesLimit, Hard = OpenFilesLimit },
+                    new Ulimit { Name = "core", Soft = 0, Hard = 0 },
+                ],
+                Devices = [],
+                Binds =
+                [
+                    $"{dataOnHost}:{DataMount}:ro",
+                    $"{outputOnHost}:{OutputMount}:rw",
+                ],
+                // No AutoRemove: the exit code and the OOM flag are read by inspect before the container goes.
+                AutoRemove = false,
+                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.No },
+            },
+        };
+    }
+
+    /// <summary>Why these options cannot make a sandbox (a root or non-numeric user), or null when they can.</summary>
+    public static string? Problem(DockerRunnerOptions options) =>
+        ContainerUser.TryParse(options.User, out _, out var error) ? null : error;
+}
+
+/// <summary>
+/// The numeric, non-root uid:gid a worker container runs as (Backtesting:Docker:User). Numeric, because the host
+/// must give the attempt's folder to the same ids the container uses, and names would be resolved differently
+/// inside the image and on the host.
+/// </summary>
+public readonly record struct ContainerUser(int Uid, int Gid)
+{
+    public override string ToString() => $"{Uid.ToString(CultureInfo.InvariantCulture)}:{Gid.ToString(CultureInfo.InvariantCulture)}";
+
+    public static ContainerUser Parse(string value) =>
+        TryParse(value, out var user, out var error) ? user : throw new InvalidOperationException(error);
+
+    public static bool TryParse(string? value, out ContainerUser user, out string? error)
+    {
+        user = default;
+        var parts = (value ?? "").Split(':');
+        if (parts.Length != 2
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var uid)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var gid))
+        {
+            error = $"Backtesting:Docker:User must be a numeric uid:gid such as 10001:10001, not '{value}'";
+            return false;
+        }
+
+        if (uid == 0 || gid == 0)
+        {
+            error = $"Backtesting:Docker:User must not be root (uid or gid 0): '{value}'";
+            return false;
+        }
+
+        user = new ContainerUser(uid, gid);
+        error = null;
+        return true;
+    }
+}
