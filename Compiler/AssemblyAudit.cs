@@ -248,7 +248,8 @@ internal static class AssemblyAudit
                 violations.Add($"it declares '{full}' in a reserved namespace ({string.Join(", ", SandboxPolicy.ReservedNamespaceRoots)}, in any case)");
             }
 
-            if ((type.Attributes & TypeAttributes.LayoutMask) == TypeAttributes.ExplicitLayout)
+            // The compiler's array-data blobs (<PrivateImplementationDetails>.__StaticArrayInitTypeSize=n) are explicit and field-less.
+            if ((type.Attributes & TypeAttributes.LayoutMask) == TypeAttributes.ExplicitLayout && !(compilerType && type.GetFields().Count == 0))
             {
                 violations.Add($"type '{full}' has an explicit layout (fields at chosen offsets can overlap)");
             }

@@ -66,6 +66,10 @@ public static class SandboxPolicy
         ["System.DateTime.ToUniversalTime"] = MachineReason,
         ["System.Globalization.CultureInfo.CurrentCulture"] = MachineReason,
         ["System.Globalization.CultureInfo.CurrentUICulture"] = MachineReason,
+        ["System.StringComparer.CurrentCulture"] = MachineReason,
+        ["System.StringComparer.CurrentCultureIgnoreCase"] = MachineReason,
+        ["System.StringComparison.CurrentCulture"] = MachineReason,
+        ["System.StringComparison.CurrentCultureIgnoreCase"] = MachineReason,
         ["System.Object.GetType"] = "reflection is not allowed",
     };
 
@@ -167,7 +171,8 @@ public static class SandboxPolicy
 
     /// <summary>True when the (non-source) type is on the allow-list.</summary>
     public static bool IsAllowedType(string ns, string metadataName) =>
-        AllowedNamespaces.Contains(ns) || AllowedTypes.Contains(ns.Length == 0 ? metadataName : ns + "." + metadataName);
+        AllowedNamespaces.Contains(ns) || AllowedTypes.Contains(ns.Length == 0 ? metadataName : ns + "." + metadataName)
+        || AllowedAttributes.Contains(ns + "." + metadataName);
 
     /// <summary>The sentence that says why a type is rejected.</summary>
     public static string ReasonFor(string ns, string fullName)

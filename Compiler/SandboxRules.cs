@@ -9,6 +9,8 @@ public static class SandboxRules
 {
     /// <summary>The source is larger than <see cref="StrategyCompiler.MaxSourceBytes"/>.</summary>
     public const string SourceTooLarge = "BT0001";
+    /// <summary>The source nests deeper than <see cref="StrategyCompiler.MaxNesting"/> (the compiler would run out of stack).</summary>
+    public const string TooDeep = "BT0002";
     /// <summary>A type or member that is not on the allow-list (<see cref="SandboxPolicy"/>).</summary>
     public const string ForbiddenApi = "BT0100";
     /// <summary>Unsafe code: pointers, fixed, stackalloc, the unsafe modifier.</summary>

@@ -74,6 +74,13 @@ public static class StrategyCompiler
         }
 
         var tree = CSharpSyntaxTree.ParseText(SourceText.From(source, Encoding.UTF8, SourceHashAlgorithm.Sha256), ParseOptions, FileName);
+        if (NestingDepth(tree.GetRoot()) > MaxNesting)
+        {
+            // Deeper trees make the compiler's own recursive walks run out of stack (and take minutes on the way).
+            return Failed(sourceHash, [new CompileDiagnostic(SandboxRules.TooDeep, CompileDiagnostic.Error, 1, 1, 1, 1,
+                $"the source nests expressions or statements more than {MaxNesting} levels deep")]);
+        }
+
         var compilation = CSharpCompilation.Create("CustomStrategy_" + sourceHash[..16], [tree], References.Value, CompilationOptions);
         var model = compilation.GetSemanticModel(tree);
         var diagnostics = compilation.GetDiagnostics()
@@ -111,6 +118,33 @@ public static class StrategyCompiler
         {
             Assembly = assembly,
         };
+    }
+
+    /// <summary>How deeply the syntax tree may nest; ordinary code stays far below it.</summary>
+    public const int MaxNesting = 200;
+
+    /// <summary>The syntax tree's depth, measured without recursion (the point is not to need the stack).</summary>
+    private static int NestingDepth(SyntaxNode root)
+    {
+        var deepest = 0;
+        var pending = new Stack<(SyntaxNode Node, int Depth)>();
+        pending.Push((root, 1));
+        while (pending.Count > 0)
+        {
+            var (node, depth) = pending.Pop();
+            deepest = Math.Max(deepest, depth);
+            if (deepest > MaxNesting)
+            {
+                break;
+            }
+
+            foreach (var child in node.ChildNodes())
+            {
+                pending.Push((child, depth + 1));
+            }
+        }
+
+        return deepest;
     }
 
     /// <summary>The source as it is compiled and stored: line endings normalized to \n.</summary>
@@ -205,7 +239,7 @@ public static class StrategyCompiler
                 if (property.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, parameterAttribute)))
                 {
                     CheckParameter(property, diagnostics);
-                    if (StrategySchemaReader.DefaultProblem(property, compilation) is { } problem)
+                    if (StrategySchemaReader.ClrType(property.Type) is not null && StrategySchemaReader.DefaultProblem(property, compilation) is { } problem)
                     {
                         diagnostics.Add(ToDiagnostic(SandboxRules.ParameterShape, CompileDiagnostic.Error, property.Locations[0].GetLineSpan(), problem));
                     }
