@@ -45,9 +45,12 @@ public sealed record CompileResult(
     [JsonIgnore]
     public byte[]? Assembly { get; init; }
 
-    /// <summary>Loads the compiled strategy into a collectible context of its own; dispose the result to unload it.</summary>
+    /// <summary>
+    /// Loads the compiled strategy into a collectible context of its own and creates it once, so its constructor runs:
+    /// only where untrusted code may run (the worker, under the run's watchdog). Dispose the result to unload it.
+    /// </summary>
     public LoadedStrategy Load() =>
         Ok && Assembly is not null && Strategy is not null
-            ? LoadedStrategy.Load(Assembly, Strategy.Name, SourceHash)
+            ? LoadedStrategy.Load(Assembly, Strategy.Name, SourceHash, Strategy)
             : throw new InvalidOperationException("the strategy did not compile: " + string.Join("; ", Diagnostics.Where(d => d.Severity == CompileDiagnostic.Error)));
 }

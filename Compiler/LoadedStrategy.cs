@@ -28,7 +28,13 @@ public sealed class LoadedStrategy : IDisposable
     /// <summary>The templates plus this strategy: what a run that names it validates and executes against.</summary>
     public StrategyCatalog WithTemplates() => StrategyCatalog.Templates.With([Descriptor]);
 
-    internal static LoadedStrategy Load(byte[] image, string className, string sourceHash)
+    /// <summary>
+    /// Loads the image and creates the strategy once (its descriptor reads the defaults from a live instance). Call
+    /// this only where untrusted code may run: in the worker, under the run's watchdog. When the instance's defaults
+    /// differ from the <paramref name="expected"/> schema compiling read from the source (a constructor that
+    /// assigns a parameter), it throws: the schema users see is the one the run uses.
+    /// </summary>
+    internal static LoadedStrategy Load(byte[] image, string className, string sourceHash, StrategySchema expected)
     {
         var context = new StrategyLoadContext($"strategy {className} {sourceHash[..12]}");
         try
@@ -37,8 +43,18 @@ public sealed class LoadedStrategy : IDisposable
             var assembly = context.LoadFromStream(stream);
             var type = assembly.GetExportedTypes().Single(t => !t.IsNested && !t.IsAbstract && t.IsSubclassOf(typeof(Strategy)) && t.Name == className);
             var info = type.GetCustomAttribute<StrategyInfoAttribute>();
-            var descriptor = StrategyDescriptor.For(type.Name, info?.Description ?? "Custom strategy", () => Create(type),
-                info?.MaxInstruments ?? 50, sourceHash);
+            var descriptor = StrategyDescriptor.For(type.Name, info?.Description ?? StrategySchemaReader.DefaultDescription, () => Create(type),
+                info?.MaxInstruments ?? StrategySchemaReader.DefaultMaxInstruments, sourceHash);
+            foreach (var (compiled, live) in expected.Parameters.Zip(descriptor.Parameters))
+            {
+                if (!Equals(compiled.Default, live.Default))
+                {
+                    throw new InvalidOperationException(
+                        $"creating {className} changed the default of {compiled.Name} from {compiled.Default ?? "null"} to {live.Default ?? "null"}: " +
+                        "a parameter's default is its property initializer; do not assign parameters in the constructor");
+                }
+            }
+
             return new LoadedStrategy(context, descriptor);
         }
         catch

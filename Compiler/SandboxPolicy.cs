@@ -23,7 +23,7 @@ public static class SandboxPolicy
         "System.Object", "System.Void", "System.ValueType", "System.Enum", "System.String", "System.Boolean", "System.Char",
         "System.SByte", "System.Byte", "System.Int16", "System.UInt16", "System.Int32", "System.UInt32", "System.Int64",
         "System.UInt64", "System.Single", "System.Double", "System.Decimal", "System.Nullable`1",
-        "System.Math", "System.MathF", "System.MidpointRounding", "System.Convert", "System.HashCode",
+        "System.Math", "System.MathF", "System.MidpointRounding", "System.Convert",
         "System.IComparable", "System.IComparable`1", "System.IEquatable`1", "System.IFormattable", "System.IFormatProvider",
         "System.IDisposable", "System.StringComparison", "System.StringComparer", "System.StringSplitOptions",
         "System.Index", "System.Range", "System.Array", "System.Span`1", "System.ReadOnlySpan`1",
@@ -53,14 +53,83 @@ public static class SandboxPolicy
         "Backtesting.Engine.Portfolio.Position", "Backtesting.Engine.Portfolio.AccountType",
     };
 
-    /// <summary>Members of allowed types that are still off limits: the wall clock (a backtest must be repeatable).</summary>
+    /// <summary>
+    /// Members of allowed types that are still off limits because they read the wall clock: a backtest must give the
+    /// same result for the same input, in any process, at any time (the content hash promises it).
+    /// </summary>
     public static readonly IReadOnlyDictionary<string, string> DeniedMembers = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["System.DateTime.Now"] = "the wall clock makes a backtest unrepeatable; use Time (the current bar's time)",
-        ["System.DateTime.UtcNow"] = "the wall clock makes a backtest unrepeatable; use Time (the current bar's time)",
-        ["System.DateTime.Today"] = "the wall clock makes a backtest unrepeatable; use Time (the current bar's time)",
+        ["System.DateTime.Now"] = ClockReason,
+        ["System.DateTime.UtcNow"] = ClockReason,
+        ["System.DateTime.Today"] = ClockReason,
+        ["System.DateTime.ToLocalTime"] = MachineReason,
+        ["System.DateTime.ToUniversalTime"] = MachineReason,
+        ["System.Globalization.CultureInfo.CurrentCulture"] = MachineReason,
+        ["System.Globalization.CultureInfo.CurrentUICulture"] = MachineReason,
+        ["System.StringComparer.CurrentCulture"] = MachineReason,
+        ["System.StringComparer.CurrentCultureIgnoreCase"] = MachineReason,
+        ["System.StringComparison.CurrentCulture"] = MachineReason,
+        ["System.StringComparison.CurrentCultureIgnoreCase"] = MachineReason,
         ["System.Object.GetType"] = "reflection is not allowed",
     };
+
+    /// <summary>
+    /// The only types whose <c>GetHashCode</c> a strategy may call: their hash is a function of the value alone. Every
+    /// other hash (strings, objects, records, tuples, comparers) is seeded per process or taken from the object's
+    /// identity, so it differs between runs of the same backtest.
+    /// </summary>
+    public static readonly IReadOnlySet<string> DeterministicHashTypes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "System.Boolean", "System.Char", "System.SByte", "System.Byte", "System.Int16", "System.UInt16", "System.Int32",
+        "System.UInt32", "System.Int64", "System.UInt64", "System.Single", "System.Double", "System.Decimal",
+        "System.DateTime", "System.DateOnly", "System.TimeOnly", "System.TimeSpan",
+    };
+
+    /// <summary>
+    /// The only attributes a strategy may apply. Every other attribute is refused, since many change how the runtime
+    /// treats a type or member (layout, field offsets, method implementation, skipped initialization, inline arrays,
+    /// unsafe accessors, native imports, module initializers) and the C# compiler recognizes them by name.
+    /// </summary>
+    public static readonly IReadOnlySet<string> AllowedAttributes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Backtesting.Engine.Strategies.ParameterAttribute", "Backtesting.Engine.Strategies.StrategyInfoAttribute",
+        "System.ObsoleteAttribute", "System.FlagsAttribute",
+    };
+
+    /// <summary>
+    /// The first segment of the namespaces a strategy may not declare types in, compared without regard to case
+    /// after the compiler has resolved the name (so <c>@System</c>, <c>\u0053ystem</c> and nesting are the same).
+    /// </summary>
+    public static readonly IReadOnlyList<string> ReservedNamespaceRoots = ["System", "Microsoft", "Backtesting"];
+
+    private const string ClockReason = "reading the wall clock makes a backtest unrepeatable; use Time (the current bar's time)";
+
+    private const string MachineReason = "it depends on the machine's time zone or culture, which makes a backtest unrepeatable";
+
+    private const string HashReason =
+        "this hash is seeded per process or taken from the object's identity, so it makes a backtest unrepeatable " +
+        "(only numbers, bool, char and dates have a repeatable GetHashCode)";
+
+    /// <summary>
+    /// Why a member of an (otherwise allowed or own) type may not be used, or null when it may: the wall clock, hashes
+    /// that differ between processes, reflection. <paramref name="member"/> is the member's name (accessors as the property).
+    /// </summary>
+    public static string? DeniedMemberReason(string typeFullName, string member)
+    {
+        if (DeniedMembers.TryGetValue(typeFullName + "." + member, out var reason))
+        {
+            return reason;
+        }
+
+        return member == nameof(GetHashCode) && !DeterministicHashTypes.Contains(typeFullName) ? HashReason : null;
+    }
+
+    /// <summary>True when a namespace (as the compiler resolved it) is under System, Microsoft or Backtesting, in any case.</summary>
+    public static bool IsReservedNamespace(string ns)
+    {
+        var first = ns.Split('.')[0].Trim();
+        return ReservedNamespaceRoots.Any(root => string.Equals(root, first, StringComparison.OrdinalIgnoreCase));
+    }
 
     /// <summary>Why a namespace is off limits, for the message: the first matching prefix (specific ones first).</summary>
     private static readonly (string Prefix, string Reason)[] Reasons =
@@ -89,7 +158,12 @@ public static class SandboxPolicy
         ["System.Activator"] = "creating objects by type is not allowed",
         ["System.Type"] = "reflection is not allowed",
         ["System.Console"] = "the console is not allowed (stdout carries the worker's protocol)",
-        ["System.Random"] = "randomness makes a backtest unrepeatable",
+        ["System.Random"] = "randomness makes a backtest unrepeatable (a strategy has no seeded Random either: derive any variation from the data)",
+        ["System.HashCode"] = "HashCode is seeded randomly per process, which makes a backtest unrepeatable",
+        ["System.Guid"] = "new GUIDs are random, which makes a backtest unrepeatable",
+        ["System.DateTimeOffset"] = "DateTimeOffset reads the wall clock and the machine's time zone; use DateTime with the bar's Time",
+        ["System.TimeProvider"] = "the wall clock makes a backtest unrepeatable; use Time (the current bar's time)",
+        ["System.TimeZoneInfo"] = "time zones depend on the machine; bar times are UTC",
         ["System.Delegate"] = "dynamic invocation is not allowed",
         ["System.MulticastDelegate"] = "dynamic invocation is not allowed",
         ["System.Linq.ParallelEnumerable"] = "parallel LINQ is not allowed",
@@ -97,7 +171,8 @@ public static class SandboxPolicy
 
     /// <summary>True when the (non-source) type is on the allow-list.</summary>
     public static bool IsAllowedType(string ns, string metadataName) =>
-        AllowedNamespaces.Contains(ns) || AllowedTypes.Contains(ns.Length == 0 ? metadataName : ns + "." + metadataName);
+        AllowedNamespaces.Contains(ns) || AllowedTypes.Contains(ns.Length == 0 ? metadataName : ns + "." + metadataName)
+        || AllowedAttributes.Contains(ns + "." + metadataName);
 
     /// <summary>The sentence that says why a type is rejected.</summary>
     public static string ReasonFor(string ns, string fullName)

@@ -9,23 +9,36 @@ public static class SandboxRules
 {
     /// <summary>The source is larger than <see cref="StrategyCompiler.MaxSourceBytes"/>.</summary>
     public const string SourceTooLarge = "BT0001";
+    /// <summary>The source nests deeper than <see cref="StrategyCompiler.MaxNesting"/> (the compiler would run out of stack).</summary>
+    public const string TooDeep = "BT0002";
     /// <summary>A type or member that is not on the allow-list (<see cref="SandboxPolicy"/>).</summary>
     public const string ForbiddenApi = "BT0100";
     /// <summary>Unsafe code: pointers, fixed, stackalloc, the unsafe modifier.</summary>
     public const string UnsafeCode = "BT0101";
     /// <summary>A construct a strategy may not use: extern (P/Invoke), dynamic, finalizers, assembly attributes, ...</summary>
     public const string ForbiddenConstruct = "BT0102";
+    /// <summary>A type or namespace declared under System, Microsoft or Backtesting, however the name is written.</summary>
+    public const string ReservedNamespace = "BT0103";
+    /// <summary>An attribute outside the short allow-list, or one aimed at the assembly or the module.</summary>
+    public const string ForbiddenAttribute = "BT0104";
+    /// <summary>A call whose result differs between processes or runs: the wall clock, randomized hashes.</summary>
+    public const string Nondeterministic = "BT0105";
     /// <summary>There must be exactly one public, non-abstract, top-level class deriving from Strategy.</summary>
     public const string StrategyClassCount = "BT0200";
     /// <summary>The strategy class has the wrong shape (generic, no public parameterless constructor, a template's name).</summary>
     public const string StrategyClassShape = "BT0201";
     /// <summary>A [Parameter] property the schema cannot describe.</summary>
     public const string ParameterShape = "BT0202";
-    /// <summary>Creating the strategy to read its defaults threw.</summary>
+    /// <summary>Creating the strategy threw (reported by the worker when a run loads it; compiling creates nothing).</summary>
     public const string ConstructionFailed = "BT0203";
-    /// <summary>Compiling did not finish within the caller's timeout (the strategy's constructor runs while compiling).</summary>
+    /// <summary>Compiling did not finish within the caller's timeout.</summary>
     public const string CompileTimedOut = "BT0204";
-    /// <summary>The compiled code references something outside the allow-list (a second check, on the emitted metadata).</summary>
+    /// <summary>The compiler process overflowed its stack (reported by the host that ran it, naming the method).</summary>
+    public const string CompileStackOverflow = "BT0205";
+    /// <summary>
+    /// The compiled assembly breaks a rule of the metadata audit (<see cref="Compiler.AssemblyAudit"/>): a reference
+    /// outside the allow-list, a layout, a module initializer, a native import, an attribute, a reserved namespace.
+    /// </summary>
     public const string AssemblyAudit = "BT0300";
 }
 
@@ -36,8 +49,6 @@ public static class SandboxRules
 /// </summary>
 internal sealed class SandboxChecker(CSharpCompilation compilation, SemanticModel model)
 {
-    private static readonly string[] ReservedNamespaces = ["System", "Microsoft", "Backtesting"];
-
     private readonly List<CompileDiagnostic> _found = [];
     private readonly HashSet<(int Line, string What)> _seen = [];
 
@@ -55,6 +66,7 @@ internal sealed class SandboxChecker(CSharpCompilation compilation, SemanticMode
             CheckBinding(expression);
         }
 
+        CheckAssemblyAndModuleAttributes();
         return _found;
     }
 
@@ -71,9 +83,21 @@ internal sealed class SandboxChecker(CSharpCompilation compilation, SemanticMode
                 Report(node, SandboxRules.ForbiddenConstruct, "extern alias", "extern alias is not allowed in a strategy");
                 break;
             case AttributeListSyntax { Target: { } target }
-                when target.Identifier.IsKind(SyntaxKind.AssemblyKeyword) || target.Identifier.IsKind(SyntaxKind.ModuleKeyword):
-                Report(node, SandboxRules.ForbiddenConstruct, "assembly attribute",
-                    "assembly and module attributes are not allowed in a strategy (no type forwarding, no module initializers)");
+                when target.Identifier.ValueText is "assembly" or "module":
+                // ValueText, not the token's kind: @assembly is an identifier token that still means the assembly.
+                Report(node, SandboxRules.ForbiddenConstruct, "assembly attribute", AssemblyAttributeMessage);
+                break;
+            case AttributeSyntax attribute:
+                CheckAttribute(attribute);
+                break;
+            case BaseNamespaceDeclarationSyntax declaration
+                when model.GetDeclaredSymbol(declaration) is INamespaceSymbol declared && SandboxPolicy.IsReservedNamespace(declared.ToDisplayString()):
+                ReportNamespace(declaration.Name, declared.ToDisplayString());
+                break;
+            case BaseTypeDeclarationSyntax or DelegateDeclarationSyntax
+                when model.GetDeclaredSymbol(node) is INamedTypeSymbol { ContainingNamespace: { IsGlobalNamespace: false } ns }
+                    && SandboxPolicy.IsReservedNamespace(ns.ToDisplayString()):
+                ReportNamespace(node is BaseTypeDeclarationSyntax type ? type.Identifier : ((DelegateDeclarationSyntax)node).Identifier, ns.ToDisplayString());
                 break;
             case DestructorDeclarationSyntax:
                 Report(node, SandboxRules.ForbiddenConstruct, "finalizer",
@@ -82,11 +106,6 @@ internal sealed class SandboxChecker(CSharpCompilation compilation, SemanticMode
             case GlobalStatementSyntax:
                 Report(node, SandboxRules.ForbiddenConstruct, "top-level statement",
                     "top-level statements are not allowed: put the code in the strategy class");
-                break;
-            case BaseNamespaceDeclarationSyntax declaration
-                when ReservedNamespaces.Any(r => declaration.Name.ToString() == r || declaration.Name.ToString().StartsWith(r + ".", StringComparison.Ordinal)):
-                Report(declaration.Name, SandboxRules.ForbiddenConstruct, "namespace",
-                    $"a strategy may not declare types in namespace '{declaration.Name}' (System, Microsoft and Backtesting are reserved)");
                 break;
             case UnsafeStatementSyntax or FixedStatementSyntax or PointerTypeSyntax or FunctionPointerTypeSyntax:
                 Report(node, SandboxRules.UnsafeCode, "unsafe", "unsafe code and pointers are not allowed in a strategy");
@@ -134,6 +153,44 @@ internal sealed class SandboxChecker(CSharpCompilation compilation, SemanticMode
         }
     }
 
+    private const string AssemblyAttributeMessage =
+        "assembly and module attributes are not allowed in a strategy (no type forwarding, no module initializers)";
+
+    private void ReportNamespace(SyntaxNodeOrToken at, string ns)
+    {
+        var message = $"a strategy may not declare types in namespace '{ns}' ({string.Join(", ", SandboxPolicy.ReservedNamespaceRoots)} are reserved, however written)";
+        Report(at.GetLocation()!, SandboxRules.ReservedNamespace, "namespace " + ns, message);
+    }
+
+    /// <summary>Decided on the attribute class the name binds to: only the allow-list, never one the strategy declares.</summary>
+    private void CheckAttribute(AttributeSyntax attribute)
+    {
+        var symbol = model.GetSymbolInfo(attribute).Symbol ?? model.GetSymbolInfo(attribute).CandidateSymbols.FirstOrDefault();
+        var type = (symbol as IMethodSymbol)?.ContainingType ?? model.GetTypeInfo(attribute).Type as INamedTypeSymbol;
+        if (type is null or IErrorTypeSymbol)
+        {
+            return; // the C# compiler reports an unknown attribute itself
+        }
+
+        var full = FullName(type);
+        if (IsFromSource(type) || !SandboxPolicy.AllowedAttributes.Contains(full))
+        {
+            Report(attribute, SandboxRules.ForbiddenAttribute, "attribute " + full,
+                $"attribute '{full}' is not allowed in a strategy: only {string.Join(", ", SandboxPolicy.AllowedAttributes.Select(a => "[" + a[(a.LastIndexOf('.') + 1)..^"Attribute".Length] + "]"))} are" +
+                (IsFromSource(type) ? " (the strategy declares this attribute class itself)" : " (many attributes change how the runtime lays out or runs code)"));
+        }
+    }
+
+    /// <summary>Whatever the syntax looked like, the compiled assembly and module carry no attribute of the strategy's.</summary>
+    private void CheckAssemblyAndModuleAttributes()
+    {
+        foreach (var attribute in compilation.Assembly.GetAttributes().Concat(compilation.SourceModule.GetAttributes()))
+        {
+            var location = attribute.ApplicationSyntaxReference?.GetSyntax().GetLocation() ?? Location.None;
+            Report(location, SandboxRules.ForbiddenConstruct, "assembly attribute", AssemblyAttributeMessage);
+        }
+    }
+
     private void CheckBinding(ExpressionSyntax node)
     {
         CheckSymbol(node, model.GetSymbolInfo(node).Symbol);
@@ -156,7 +213,8 @@ internal sealed class SandboxChecker(CSharpCompilation compilation, SemanticMode
                 return;
             case IMethodSymbol method:
                 var definition = method.ReducedFrom ?? method;
-                if (!IsFromSource(definition))
+                // GetHashCode is checked on the strategy's own types too: a record's or tuple's hash mixes in randomized ones.
+                if (!IsFromSource(definition) || definition.Name == nameof(GetHashCode))
                 {
                     CheckMember(node, definition.ContainingType, definition.Name);
                 }
@@ -187,10 +245,11 @@ internal sealed class SandboxChecker(CSharpCompilation compilation, SemanticMode
             return;
         }
 
-        var full = FullName(containing.OriginalDefinition) + "." + name;
-        if (SandboxPolicy.DeniedMembers.TryGetValue(full, out var reason))
+        var type = FullName(containing.OriginalDefinition);
+        var full = type + "." + name;
+        if (SandboxPolicy.DeniedMemberReason(type, name) is { } reason)
         {
-            Report(node, SandboxRules.ForbiddenApi, full, $"'{full}' is not allowed in a strategy: {reason}");
+            Report(node, name == "GetType" ? SandboxRules.ForbiddenApi : SandboxRules.Nondeterministic, full, $"'{full}' is not allowed in a strategy: {reason}");
         }
 
         CheckType(node, containing);

@@ -17,9 +17,10 @@ namespace Backtesting.Compiler;
 /// Compilation is deterministic: the same source gives the same assembly bytes.
 /// </summary>
 /// <remarks>
-/// Deriving the schema creates the strategy once (its property initializers are its parameter defaults), so
-/// the strategy's constructor runs: compile untrusted code where a run would run it, in the worker process or
-/// container, under a timeout.
+/// Compiling runs none of the strategy's code: the schema is read from the compiler's symbols (attribute arguments
+/// and constant property initializers), and the assembly is only loaded where a run executes it
+/// (<see cref="CompileResult.Load"/>). Hosts still compile untrusted source in the worker's sandbox, under a
+/// timeout, since the compiler itself is a large attack surface.
 /// </remarks>
 public static class StrategyCompiler
 {
@@ -33,6 +34,15 @@ public static class StrategyCompiler
     private const string ParameterAttributeName = "Backtesting.Engine.Strategies.ParameterAttribute";
 
     private static readonly Lazy<List<MetadataReference>> References = new(LoadReferences);
+
+    /// <summary>The fixed set of framework and engine assemblies a strategy compiles against.</summary>
+    internal static IReadOnlyList<MetadataReference> ReferenceSet => References.Value;
+
+    /// <summary>The options every strategy is compiled with (also for tests that compile without the sandbox's checks).</summary>
+    internal static CSharpParseOptions Parsing => ParseOptions;
+
+    /// <inheritdoc cref="Parsing"/>
+    internal static CSharpCompilationOptions Compiling => CompilationOptions;
 
     private static readonly CSharpParseOptions ParseOptions = CSharpParseOptions.Default
         .WithLanguageVersion(LanguageVersion.Latest)
@@ -64,6 +74,13 @@ public static class StrategyCompiler
         }
 
         var tree = CSharpSyntaxTree.ParseText(SourceText.From(source, Encoding.UTF8, SourceHashAlgorithm.Sha256), ParseOptions, FileName);
+        if (NestingDepth(tree.GetRoot()) > MaxNesting)
+        {
+            // Deeper trees make the compiler's own recursive walks run out of stack (and take minutes on the way).
+            return Failed(sourceHash, [new CompileDiagnostic(SandboxRules.TooDeep, CompileDiagnostic.Error, 1, 1, 1, 1,
+                $"the source nests expressions or statements more than {MaxNesting} levels deep")]);
+        }
+
         var compilation = CSharpCompilation.Create("CustomStrategy_" + sourceHash[..16], [tree], References.Value, CompilationOptions);
         var model = compilation.GetSemanticModel(tree);
         var diagnostics = compilation.GetDiagnostics()
@@ -90,29 +107,44 @@ public static class StrategyCompiler
         if (violations.Count > 0)
         {
             diagnostics.AddRange(violations.Select(v => new CompileDiagnostic(SandboxRules.AssemblyAudit, CompileDiagnostic.Error, 1, 1, 1, 1,
-                $"the compiled strategy references '{v}', which is not on the allow-list of a custom strategy")));
+                "the compiled strategy fails the metadata audit: " + v)));
             return Failed(sourceHash, diagnostics);
         }
 
-        StrategySchema schema;
-        try
-        {
-            using var loaded = LoadedStrategy.Load(assembly, strategyClass.Name, sourceHash);
-            var descriptor = loaded.Descriptor;
-            schema = new StrategySchema(descriptor.Name, descriptor.Description, descriptor.MaxInstruments, descriptor.Parameters);
-        }
-        catch (Exception e)
-        {
-            var span = strategyClass.Locations[0].GetLineSpan();
-            diagnostics.Add(ToDiagnostic(SandboxRules.ConstructionFailed, CompileDiagnostic.Error, span,
-                $"creating {strategyClass.Name} to read its parameter defaults threw {e.GetType().Name}: {e.Message}"));
-            return Failed(sourceHash, diagnostics);
-        }
+        // The schema comes from the compiler's symbols, never from creating the strategy: compiling runs no strategy code.
+        var schema = StrategySchemaReader.Read(strategyClass, compilation);
 
         return new CompileResult(true, sourceHash, Convert.ToHexStringLower(SHA256.HashData(assembly)), schema, Sorted(diagnostics))
         {
             Assembly = assembly,
         };
+    }
+
+    /// <summary>How deeply the syntax tree may nest; ordinary code stays far below it.</summary>
+    public const int MaxNesting = 200;
+
+    /// <summary>The syntax tree's depth, measured without recursion (the point is not to need the stack).</summary>
+    private static int NestingDepth(SyntaxNode root)
+    {
+        var deepest = 0;
+        var pending = new Stack<(SyntaxNode Node, int Depth)>();
+        pending.Push((root, 1));
+        while (pending.Count > 0)
+        {
+            var (node, depth) = pending.Pop();
+            deepest = Math.Max(deepest, depth);
+            if (deepest > MaxNesting)
+            {
+                break;
+            }
+
+            foreach (var child in node.ChildNodes())
+            {
+                pending.Push((child, depth + 1));
+            }
+        }
+
+        return deepest;
     }
 
     /// <summary>The source as it is compiled and stored: line endings normalized to \n.</summary>
@@ -124,7 +156,31 @@ public static class StrategyCompiler
     /// <summary>The result to report when compiling did not finish in time (the strategy's constructor did not return).</summary>
     public static CompileResult TimedOut(string source, TimeSpan timeout) => new(false, HashSource(source), null, null,
         [new CompileDiagnostic(SandboxRules.CompileTimedOut, CompileDiagnostic.Error, 1, 1, 1, 1,
-            $"compiling did not finish within {timeout.TotalSeconds:0.###} s: does the strategy's constructor or a property initializer loop?")]);
+            $"compiling did not finish within {timeout.TotalSeconds:0.###} s (compiling runs no strategy code: the source itself is too complex for the compiler)")]);
+
+    /// <summary>The result to report when the compiler overflowed its stack in <paramref name="method"/> (a crash only the host sees).</summary>
+    public static CompileResult StackOverflow(string source, string method) => new(false, HashSource(source), null, null,
+        [new CompileDiagnostic(SandboxRules.CompileStackOverflow, CompileDiagnostic.Error, 1, 1, 1, 1,
+            $"compiling overflowed the stack in {method}: simplify deeply nested expressions or statements")]);
+
+    /// <summary>
+    /// The innermost method of the runtime's "Stack overflow." report in a compiler process's stderr, or null when it
+    /// did not end with one (at most 200 characters: the report is the process's, not trusted text).
+    /// </summary>
+    public static string? OverflowedMethod(string stderr)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.TrimEntries);
+        var start = Array.FindIndex(lines, l => l.StartsWith("Stack overflow.", StringComparison.Ordinal));
+        if (start < 0)
+        {
+            return null;
+        }
+
+        var frame = lines.Skip(start + 1).FirstOrDefault(l => l.StartsWith("at ", StringComparison.Ordinal))?[3..] ?? "an unknown method";
+        return frame.Length <= MaxReportedMethod ? frame : frame[..MaxReportedMethod] + "…";
+    }
+
+    private const int MaxReportedMethod = 200;
 
     private static INamedTypeSymbol? FindStrategyClass(CSharpCompilation compilation, SemanticModel model, SyntaxTree tree,
         List<CompileDiagnostic> diagnostics, IReadOnlyCollection<string> reservedNames)
@@ -183,6 +239,10 @@ public static class StrategyCompiler
                 if (property.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, parameterAttribute)))
                 {
                     CheckParameter(property, diagnostics);
+                    if (StrategySchemaReader.ClrType(property.Type) is not null && StrategySchemaReader.DefaultProblem(property, compilation) is { } problem)
+                    {
+                        diagnostics.Add(ToDiagnostic(SandboxRules.ParameterShape, CompileDiagnostic.Error, property.Locations[0].GetLineSpan(), problem));
+                    }
                 }
             }
         }
@@ -201,8 +261,7 @@ public static class StrategyCompiler
                 $"parameter {property.Name} must be a public instance property with a public get and set"));
         }
 
-        if (property.Type.SpecialType is not (SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_Double
-            or SpecialType.System_Decimal or SpecialType.System_Boolean or SpecialType.System_String))
+        if (StrategySchemaReader.ClrType(property.Type) is null)
         {
             diagnostics.Add(ToDiagnostic(SandboxRules.ParameterShape, CompileDiagnostic.Error, at,
                 $"parameter {property.Name} is {property.Type.ToDisplayString()}; parameters must be int, long, double, decimal, bool or string"));

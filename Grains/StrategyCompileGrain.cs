@@ -53,7 +53,8 @@ public sealed class StrategyCompileGrain(
             TryDelete(directory);
         }
 
-        var result = Parse(output.Stdout);
+        // A stack overflow kills the worker before it prints anything; it is the source's fault, so a 422 naming the method.
+        var result = Parse(output.Stdout) ?? (StrategyCompiler.OverflowedMethod(output.Stderr) is { } method ? StrategyCompiler.StackOverflow(source, method) : null);
         if (result is null)
         {
             var detail = output.Killed

@@ -8,8 +8,8 @@ namespace Backtesting.Worker;
 /// <c>worker compile --source strategy.cs [--output dir] [--timeout-seconds n]</c>: compiles a custom strategy
 /// in the sandbox and prints one JSON object, the <see cref="CompileResult"/> (ok, sourceHash, assemblyHash,
 /// strategy schema, diagnostics). With --output it also writes it to compile.json, and the assembly to
-/// strategy.dll when it compiled. Compiling runs the strategy's constructor (to read its parameter defaults),
-/// so the timeout guards against one that never returns.
+/// strategy.dll when it compiled. Compiling runs none of the strategy's code (the schema is read from the source);
+/// the timeout bounds the compiler itself on a pathological source.
 /// </summary>
 internal static class CompileCommand
 {
@@ -60,7 +60,7 @@ internal static class CompileCommand
 
         using var deadline = timeout is null ? null : new Timer(_ =>
         {
-            // The main thread is inside the compiler (or the strategy's constructor), so nothing else writes now.
+            // The main thread is inside the compiler, so nothing else writes now.
             Report(StrategyCompiler.TimedOut(text, timeout!.Value), output, stdout, stderr);
             stdout.Flush();
             stderr.Flush();

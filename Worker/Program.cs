@@ -328,7 +328,17 @@ namespace Backtesting.Worker
                 return null;
             }
 
-            return compiled.Load();
+            try
+            {
+                // The first time the strategy's own code runs: here, under the run's watchdog, never while compiling.
+                return compiled.Load();
+            }
+            catch (Exception e)
+            {
+                errors.Add(new ValidationError("strategySource", SandboxRules.ConstructionFailed,
+                    $"creating the strategy failed: {DescribeStrategyFault(e)}"));
+                return null;
+            }
         }
 
         /// <summary>A custom strategy's exception with the line of its source it came from, when it came from there.</summary>

@@ -121,7 +121,8 @@ public sealed class StrategyDescriptor
     /// <summary>False for a descriptor made <see cref="FromSchema"/>: it validates but cannot create the strategy.</summary>
     public bool CanCreate => _factory is not null;
 
-    private static string? TypeName(Type type) =>
+    /// <summary>The schema type of a parameter's CLR type (integer, number, boolean, string), or null if it cannot be one.</summary>
+    public static string? TypeName(Type type) =>
         type == typeof(int) || type == typeof(long) ? "integer"
         : type == typeof(double) || type == typeof(decimal) ? "number"
         : type == typeof(bool) ? "boolean"

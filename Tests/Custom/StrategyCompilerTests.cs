@@ -127,7 +127,7 @@ public sealed class StrategyCompilerTests
         { "header", "[assembly: System.Runtime.CompilerServices.TypeForwardedTo(typeof(object))] " + Marker, SandboxRules.ForbiddenConstruct, "assembly", "type forwarding" },
         { "header", "using System.IO; " + Marker, SandboxRules.ForbiddenApi, "System.IO", "file system" },
         { "header", "using static System.IO.File; " + Marker, SandboxRules.ForbiddenApi, "System.IO.File", "file system" },
-        { "header", "namespace System.Sneaky; " + Marker, SandboxRules.ForbiddenConstruct, "System.Sneaky", "reserved" },
+        { "header", "namespace System.Sneaky; " + Marker, SandboxRules.ReservedNamespace, "System.Sneaky", "reserved" },
     };
 
     [Theory]
@@ -178,9 +178,27 @@ public sealed class StrategyCompilerTests
         Assert.Equal(MarkedLine(parameter), error.Line);
         Assert.Contains("int, long, double, decimal, bool or string", error.Message, StringComparison.Ordinal);
 
-        var throwing = StrategyCompiler.Compile(Probe(members: "    public Probe() { throw new System.InvalidOperationException(\"no defaults today\"); }"));
-        Assert.Contains(throwing.Diagnostics, d => d.Id == SandboxRules.ConstructionFailed && d.Message.Contains("no defaults today", StringComparison.Ordinal));
-        Assert.All([none, two, template, constructor, badParameter, throwing], r => Assert.False(r.Ok));
+        var computed = Probe(members: "    [Parameter(\"computed\")] public int Computed { get; set; } = System.Math.Max(1, 2); " + Marker);
+        var computedDefault = StrategyCompiler.Compile(computed);
+        var notConstant = Assert.Single(computedDefault.Diagnostics, d => d.Id == SandboxRules.ParameterShape);
+        Assert.Equal(MarkedLine(computed), notConstant.Line);
+        Assert.Contains("must be a constant", notConstant.Message, StringComparison.Ordinal);
+
+        var backed = StrategyCompiler.Compile(Probe(members: "    private int _x = 3; [Parameter(\"backed\")] public int Backed { get => _x; set => _x = value; }"));
+        Assert.Contains(backed.Diagnostics, d => d.Id == SandboxRules.ParameterShape && d.Message.Contains("auto-property", StringComparison.Ordinal));
+        Assert.All([none, two, template, constructor, badParameter, computedDefault, backed], r => Assert.False(r.Ok));
+    }
+
+    [Fact]
+    public void A_constructor_that_changes_a_default_fails_when_the_run_creates_it()
+    {
+        // Compiling reads the default (5) from the initializer; the run would get 7, so loading refuses it.
+        var compiled = StrategyCompiler.Compile(Probe(members: "    public Probe() { After = 7; }"));
+        Assert.True(compiled.Ok, string.Join("\n", compiled.Diagnostics));
+        Assert.Equal(5, compiled.Strategy!.Parameters.Single().Default);
+
+        var thrown = Assert.Throws<InvalidOperationException>(() => compiled.Load().Dispose());
+        Assert.Contains("changed the default of after from 5 to 7", thrown.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -219,7 +237,7 @@ public sealed class StrategyCompilerTests
                 double? maybe = level.Price > 1 ? level.Price : null;
                 var text = new System.Text.StringBuilder().Append(Describe(total)).Append(maybe ?? 0).ToString();
                 var day = new System.DateTime(2020, 1, 2).AddDays(1).DayOfWeek;
-                _ = text.Length + (int)day + level.GetHashCode() + (level == new Level("x", 2) ? 1 : 0);
+                _ = text.Length + (int)day + (level == new Level("x", 2) ? 1 : 0);
             """);
 
         var result = StrategyCompiler.Compile(source);
