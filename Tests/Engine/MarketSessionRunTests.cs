@@ -109,6 +109,19 @@ public class MarketSessionRunTests
         Assert.Equal(390 + 210 + 382, result.Summary.ProcessedBars);
     }
 
+    [Fact]
+    public void On_an_early_close_day_no_order_fills_after_the_early_close()
+    {
+        var result = Run("""
+            {"strategyClass":"MovingAverageCross","strategyConfig":{"fastPeriod":5,"slowPeriod":15,"allowShort":true},
+             "startDate":"2015-12-23","endDate":"2015-12-28","instruments":["GOOG"],"accountType":"margin",
+             "dataConfiguration":{"resolution":"minute","adjustment":"raw"},
+             "riskSettings":{"positionSizing":{"mode":"fixedQuantity","quantity":10}}}
+            """);
+        Assert.Contains(result.Fills, f => Local(f.Time).Date == new DateTime(2015, 12, 24));
+        Assert.All(result.Fills, f => AssertInRegularSession(f.Time, f.Time.AddMinutes(1)));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData(""","extendedHours":true""")]
