@@ -138,7 +138,10 @@ public sealed record StopSettings
 /// <summary>The one JSON convention of the project: camelCase, enums as camelCase strings.</summary>
 public static class JsonDefaults
 {
-    /// <summary>Enums as their camelCase names only: no numbers (<c>3</c>, <c>"3"</c>), no comma-joined names.</summary>
+    /// <summary>
+    /// Enums as their camelCase names, never numbers (<c>3</c>, <c>"3"</c>). The framework's converter still reads
+    /// comma-joined names; words a client sends (priority, sort) are read with <see cref="EnumWords"/>, which refuses them.
+    /// </summary>
     public static JsonStringEnumConverter EnumConverter() => new(JsonNamingPolicy.CamelCase, allowIntegerValues: false);
 
     public static readonly JsonSerializerOptions Options = Create(indented: false);
