@@ -6,6 +6,7 @@ using Backtesting.Engine.Data;
 using Backtesting.Engine.Protocol;
 using Backtesting.Engine.Results;
 using Backtesting.Engine.Strategies;
+using Backtesting.Grains.Admission;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Grains.Runners;
 using Backtesting.Storage;
@@ -149,13 +150,15 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
         await AnnounceOnStream();
 
-        if (submission.UseCache && await _store.FindCompletedByContentHashAsync(hash) is { } cached && cached.Id != Id
-            && await _store.GetResultAsync(cached.Id) is { } result)
+        if (submission.UseCache
+            && await _store.FindCompletedByContentHashAsync(hash, ResultCache.ReuseScope(S.Owner, custom is not null)) is { } cached
+            && cached.Id != Id && await _store.GetResultAsync(cached.Id) is { } result)
         {
+            // A copy under this backtest's own id; nothing that follows names the backtest it came from.
             await _store.SaveResultsAsync(Id, result);
             S.FromCache = true;
             S.Summary = SummaryOf(result);
-            await MoveTo(BacktestState.Completed, $"served from the results of {cached.Id} (same config, data and engine)");
+            await MoveTo(BacktestState.Completed, ResultCache.HitReason);
             await Publish(MessageTypes.Complete, new BacktestCompleteData(CompletionStatus.Completed, 0, S.Summary, ResultsUrl, false));
             return Status();
         }

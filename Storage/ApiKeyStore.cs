@@ -1,10 +1,11 @@
+using Backtesting.Engine.Configuration;
 using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 
 namespace Backtesting.Storage;
 
-/// <summary>A caller of the API: the owner of backtests, with a role.</summary>
+/// <summary>A caller of the API: the owner of backtests, with the role of the key it called with.</summary>
 public sealed record ApiUser(string UserId, string Role)
 {
     public bool IsAdmin => Role == ApiRoles.Admin;
@@ -18,6 +19,21 @@ public static class ApiRoles
     public static bool IsKnown(string role) => role is User or Admin;
 }
 
+/// <summary>A key as listings show it: never the key or its hash.</summary>
+public sealed record ApiKeyInfo(long Id, string UserId, string Role, string? Label, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+
+public enum RevocationOutcome
+{
+    Revoked,
+    AlreadyRevoked,
+    NotFound,
+    /// <summary>Refused: it is the last live admin key.</summary>
+    LastAdminKey,
+}
+
+/// <param name="KeyHash">The revoked key's hash, to drop it from caches of resolved keys (null when nothing was revoked).</param>
+public sealed record KeyRevocation(RevocationOutcome Outcome, string? KeyHash);
+
 /// <summary>What the rate limit decided about one start.</summary>
 /// <param name="ReservationId">The start-log row taken for this start (release it when the start fails).</param>
 /// <param name="RetryAfter">When refused: how long until the oldest start in the window leaves it.</param>
@@ -29,6 +45,9 @@ public sealed record StartReservation(bool Allowed, long? ReservationId, TimeSpa
 /// </summary>
 public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>The PostgreSQL notification channel a revocation is announced on; the payload is the revoked key's hash.</summary>
+    public const string RevocationChannel = "api_key_revoked";
+
     /// <summary>Keys shorter than this are refused: the hash is only as strong as the key's randomness.</summary>
     public const int MinimumKeyLength = 16;
 
@@ -38,32 +57,36 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
 
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
-    /// <summary>The user a key belongs to, or null for an unknown or revoked key.</summary>
+    /// <summary>The user a key belongs to, with the key's role, or null for an unknown or revoked key.</summary>
     public Task<ApiUser?> FindUserByKeyAsync(string key, CancellationToken cancellationToken = default) =>
         FindUserByHashAsync(Hash(key), cancellationToken);
 
-    /// <summary>The user of a live key given by its hash (what an admin's signed dashboard cookie carries).</summary>
+    /// <summary>The user of a live key given by its hash (what an admin's signed dashboard cookie carries), with the key's role.</summary>
     public async Task<ApiUser?> FindUserByHashAsync(string keyHash, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT u.user_id, u.role FROM api_keys k JOIN api_users u ON u.user_id = k.user_id
-             WHERE k.key_hash = @hash AND k.revoked_at IS NULL
+            SELECT user_id, role FROM api_keys WHERE key_hash = @hash AND revoked_at IS NULL
             """);
         command.Parameters.AddWithValue("hash", keyHash);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? new ApiUser(reader.GetString(0), reader.GetString(1)) : null;
     }
 
+    /// <summary>Why a user id is refused (null: it is fine); the rule is <see cref="ConfigValidator.UserId"/>'s.</summary>
+    public static string? UserIdError(string? userId) => ConfigValidator.UserId(userId)?.Message;
+
     /// <summary>
-    /// Stores a key for the user, creating the user (or setting its role) first. Storing the same key again
-    /// changes nothing, so a start-up script may call this on every run.
+    /// Stores a key with its role for the user, creating the user when new. The role is the key's own: the user's
+    /// other keys keep theirs. Storing the same key again sets its user, role and label (a start-up script may call
+    /// this on every run), except that a revoked key stays revoked: then nothing changes and the answer is null.
     /// </summary>
-    /// <exception cref="ArgumentException">The key is too short, the user id empty or the role unknown.</exception>
-    public async Task AddKeyAsync(string userId, string role, string key, string? label, CancellationToken cancellationToken = default)
+    /// <returns>The stored key as listings show it, or null when the key was revoked.</returns>
+    /// <exception cref="ArgumentException">The key is too short, the user id invalid or the role unknown.</exception>
+    public async Task<ApiKeyInfo?> AddKeyAsync(string userId, string role, string key, string? label, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrWhiteSpace(userId) || userId.Length > 100)
+        if (UserIdError(userId) is { } userError)
         {
-            throw new ArgumentException("userId must be 1 to 100 characters", nameof(userId));
+            throw new ArgumentException(userError, nameof(userId));
         }
 
         if (!ApiRoles.IsKnown(role))
@@ -76,25 +99,113 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
             throw new ArgumentException($"an API key must be at least {MinimumKeyLength} characters", nameof(key));
         }
 
-        await using var batch = dataSource.CreateBatch();
-        var user = new NpgsqlBatchCommand("""
-            INSERT INTO api_users (user_id, role) VALUES (@user, @role)
-            ON CONFLICT (user_id) DO UPDATE SET role = EXCLUDED.role
-            """);
-        user.Parameters.AddWithValue("user", userId);
-        user.Parameters.AddWithValue("role", role);
-        var keyRow = new NpgsqlBatchCommand("""
-            INSERT INTO api_keys (key_hash, user_id, prefix, label) VALUES (@hash, @user, @prefix, @label)
-            ON CONFLICT (key_hash) DO UPDATE SET user_id = EXCLUDED.user_id, revoked_at = NULL
-            """);
-        keyRow.Parameters.AddWithValue("hash", Hash(key));
-        keyRow.Parameters.AddWithValue("user", userId);
-        keyRow.Parameters.AddWithValue("prefix", key[..Math.Min(6, key.Length)]);
-        keyRow.Parameters.AddWithValue("label", (object?)label ?? DBNull.Value);
-        batch.BatchCommands.Add(user);
-        batch.BatchCommands.Add(keyRow);
-        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var user = new NpgsqlCommand("INSERT INTO api_users (user_id) VALUES (@user) ON CONFLICT (user_id) DO NOTHING", connection, transaction))
+        {
+            user.Parameters.AddWithValue("user", userId);
+            await user.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        ApiKeyInfo? stored;
+        await using (var keyRow = new NpgsqlCommand($"""
+            INSERT INTO api_keys (key_hash, user_id, role, prefix, label) VALUES (@hash, @user, @role, @prefix, @label)
+            ON CONFLICT (key_hash) DO UPDATE SET user_id = EXCLUDED.user_id, role = EXCLUDED.role, label = EXCLUDED.label
+             WHERE api_keys.revoked_at IS NULL
+            RETURNING {KeyColumns}
+            """, connection, transaction))
+        {
+            keyRow.Parameters.AddWithValue("hash", Hash(key));
+            keyRow.Parameters.AddWithValue("user", userId);
+            keyRow.Parameters.AddWithValue("role", role);
+            keyRow.Parameters.AddWithValue("prefix", key[..Math.Min(6, key.Length)]);
+            keyRow.Parameters.AddWithValue("label", (object?)label ?? DBNull.Value);
+            await using var reader = await keyRow.ExecuteReaderAsync(cancellationToken);
+            stored = await reader.ReadAsync(cancellationToken) ? ReadKey(reader) : null;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return stored;
     }
+
+    /// <summary>Every key, oldest first, as admins see them: never the key or its hash.</summary>
+    public async Task<IReadOnlyList<ApiKeyInfo>> ListKeysAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {KeyColumns} FROM api_keys ORDER BY id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var keys = new List<ApiKeyInfo>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(ReadKey(reader));
+        }
+
+        return keys;
+    }
+
+    /// <summary>
+    /// Revokes a key at once in the database and announces it on <see cref="RevocationChannel"/> (callers may also
+    /// drop it from their own cache of resolved keys: the hash is in the answer). The last live admin key is never revoked, so the API always has an admin; revoking a revoked key
+    /// changes nothing. Serialized by a transaction-scoped advisory lock, so two admins revoking the last two admin
+    /// keys at once cannot both succeed.
+    /// </summary>
+    public async Task<KeyRevocation> RevokeKeyAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('api-keys:revoke', 0))", connection, transaction))
+        {
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        string hash, role;
+        bool revoked;
+        await using (var find = new NpgsqlCommand("SELECT key_hash, role, revoked_at IS NOT NULL FROM api_keys WHERE id = @id", connection, transaction))
+        {
+            find.Parameters.AddWithValue("id", id);
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return new KeyRevocation(RevocationOutcome.NotFound, null);
+            }
+
+            (hash, role, revoked) = (reader.GetString(0), reader.GetString(1), reader.GetBoolean(2));
+        }
+
+        if (revoked)
+        {
+            return new KeyRevocation(RevocationOutcome.AlreadyRevoked, hash);
+        }
+
+        if (role == ApiRoles.Admin)
+        {
+            await using var others = new NpgsqlCommand(
+                "SELECT count(*) FROM api_keys WHERE role = @admin AND revoked_at IS NULL AND id <> @id", connection, transaction);
+            others.Parameters.AddWithValue("admin", ApiRoles.Admin);
+            others.Parameters.AddWithValue("id", id);
+            if ((long)(await others.ExecuteScalarAsync(cancellationToken))! == 0)
+            {
+                return new KeyRevocation(RevocationOutcome.LastAdminKey, null);
+            }
+        }
+
+        // The notification is delivered on commit, to every API instance listening (they drop the key from their caches).
+        await using (var update = new NpgsqlCommand(
+            $"UPDATE api_keys SET revoked_at = now() WHERE id = @id; SELECT pg_notify('{RevocationChannel}', @hash)", connection, transaction))
+        {
+            update.Parameters.AddWithValue("id", id);
+            update.Parameters.AddWithValue("hash", hash);
+            await update.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new KeyRevocation(RevocationOutcome.Revoked, hash);
+    }
+
+    private const string KeyColumns = "id, user_id, role, label, created_at, revoked_at";
+
+    private static ApiKeyInfo ReadKey(NpgsqlDataReader reader) => new(
+        reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),
+        reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
 
     /// <summary>
     /// Takes one start from the user's allowance of <paramref name="limit"/> per <paramref name="window"/>, or

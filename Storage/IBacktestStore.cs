@@ -40,8 +40,11 @@ public interface IBacktestStore
     /// <summary>Reassembles the saved results, or null when none were saved.</summary>
     Task<BacktestResult?> GetResultAsync(Guid id, CancellationToken cancellationToken = default);
 
-    /// <summary>The most recently completed backtest with this content hash that has results, if any.</summary>
-    Task<BacktestRecord?> FindCompletedByContentHashAsync(string contentHash, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// The most recently completed backtest with this content hash that has results, if any; with
+    /// <paramref name="owner"/>, only among that owner's backtests.
+    /// </summary>
+    Task<BacktestRecord?> FindCompletedByContentHashAsync(string contentHash, string? owner = null, CancellationToken cancellationToken = default);
 
     /// <summary>Stores the latest checkpoint (JSON), replacing the previous one.</summary>
     /// <exception cref="KeyNotFoundException">No such backtest.</exception>

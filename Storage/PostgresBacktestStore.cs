@@ -290,11 +290,11 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
         return ResultDocuments.Assemble(documents, trades, equity, dailyEquity, dailyReturns, orders);
     }
 
-    public async Task<BacktestRecord?> FindCompletedByContentHashAsync(string contentHash, CancellationToken cancellationToken = default)
+    public async Task<BacktestRecord?> FindCompletedByContentHashAsync(string contentHash, string? owner = null, CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand($"""
             SELECT {RecordColumns} FROM backtests b
-             WHERE content_hash = @hash AND status = @completed
+             WHERE content_hash = @hash AND status = @completed AND (@owner::text IS NULL OR owner = @owner)
                AND EXISTS (SELECT 1 FROM backtest_results r
                             WHERE r.backtest_id = b.backtest_id AND r.result_type = '{ResultDocuments.Summary}')
              ORDER BY completed_at DESC NULLS LAST, created_at DESC
@@ -302,6 +302,7 @@ public sealed class PostgresBacktestStore : IBacktestStore, IAsyncDisposable, ID
             """);
         command.Parameters.AddWithValue("hash", contentHash);
         command.Parameters.AddWithValue("completed", StoredStatus.Completed);
+        command.Parameters.AddWithValue("owner", NpgsqlDbType.Text, DbValue(owner));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
     }

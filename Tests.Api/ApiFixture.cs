@@ -17,14 +17,16 @@ namespace Backtesting.Tests.Api;
 
 /// <summary>
 /// The real system for the API tests: an in-process Orleans cluster (one silo, in-process runner) on a fresh
-/// PostgreSQL database, and the API on a real Kestrel port as that cluster's client. Three users: alice and bob
-/// (role user) and root (admin).
+/// PostgreSQL database, and the API on a real Kestrel port as that cluster's client. Four users: alice and bob
+/// (role user), root (admin) and admin (the bootstrap admin key).
 /// </summary>
 public class ApiFixture : IAsyncLifetime
 {
     public const string AliceKey = "alice-key-0123456789abcdef";
     public const string BobKey = "bob-key-0123456789abcdef";
     public const string AdminKey = "root-key-0123456789abcdef";
+    /// <summary>The admin key the API stores at start-up (Api:BootstrapAdminKey) for the user "admin".</summary>
+    public const string BootstrapKey = "bootstrap-key-0123456789abcdef";
 
     private WebApplicationFactory<Program>? _factory;
 
@@ -52,6 +54,7 @@ public class ApiFixture : IAsyncLifetime
             // A built dashboard, as production serves one: its page fallback is part of the route table under test.
             web.UseSetting("Api:DashboardPath", DashboardFolder);
             web.UseSetting("Logging:LogLevel:Default", "Warning");
+            web.UseSetting("Api:BootstrapAdminKey", BootstrapKey);
             web.UseSetting("Logging:Console:FormatterName", "simple");
             foreach (var (key, value) in ApiSettings())
             {

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Backtesting.Storage;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 using Backtesting.Api.Admin;
 using Backtesting.Api.Hosting;
@@ -14,15 +13,14 @@ namespace Backtesting.Api.Auth;
 /// <c>access_token</c> query parameter (browsers cannot set headers on a WebSocket; SignalR's JavaScript client
 /// sends the key that way). On the Orleans dashboard's proxy only, an admin's signed, short-lived session cookie stands
 /// for the key it was made with (browsers send no header when they navigate). Keys resolve to a user and role through PostgreSQL; a resolved key is remembered
-/// briefly so a request does not cost a database round trip.
+/// briefly (<see cref="ResolvedKeys"/>) so a request does not cost a database round trip; a revocation removes it at once.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
     ApiKeyStore keys,
-    IMemoryCache cache,
-    IOptions<ApiOptions> apiOptions,
+    ResolvedKeys resolved,
     OrleansDashboardSession dashboardSession) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -44,11 +42,10 @@ public sealed class ApiKeyAuthenticationHandler(
         }
 
         // Resolved through the same cache as a bearer key: a revoked key stops its cookie as quickly.
-        var cacheKey = "api-key:" + hash;
-        if (!cache.TryGetValue(cacheKey, out ApiUser? user))
+        if (!resolved.TryGet(hash, out var user))
         {
             user = await keys.FindUserByHashAsync(hash, Context.RequestAborted);
-            cache.Set(cacheKey, user, apiOptions.Value.KeyCacheDuration);
+            resolved.Remember(hash, user);
         }
 
         if (user is null)

@@ -52,9 +52,10 @@ public static class ApiApp
         services.AddOptions<KeyManagementOptions>().Configure<NpgsqlDataSource>((o, dataSource) => o.XmlRepository = new PostgresXmlRepository(dataSource));
         services.AddHttpClient(OrleansDashboardProxy.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(30))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false });
-        services.AddMemoryCache();
+        services.AddSingleton<ResolvedKeys>();
         // Before the cluster client: the schema (and the bootstrap key) exist before anything is asked of them.
         services.AddHostedService<DatabaseSetup>();
+        services.AddHostedService<KeyRevocationListener>();
         if (!options.ExternalClusterClient)
         {
             builder.UseBacktestingClusterClient(connectionString);
@@ -142,8 +143,14 @@ internal sealed class DatabaseSetup(IConfiguration configuration, ApiKeyStore ke
 
         if (options.Value.BootstrapAdminKey is { Length: > 0 } key)
         {
-            await keys.AddKeyAsync(options.Value.BootstrapAdminUser, ApiRoles.Admin, key, "bootstrap", cancellationToken);
-            log.LogInformation("Admin key for {User} is stored", options.Value.BootstrapAdminUser);
+            if (await keys.AddKeyAsync(options.Value.BootstrapAdminUser, ApiRoles.Admin, key, "bootstrap", cancellationToken) is null)
+            {
+                log.LogWarning("The bootstrap admin key (Api:BootstrapAdminKey) was revoked and stays revoked: configure a new one");
+            }
+            else
+            {
+                log.LogInformation("Admin key for {User} is stored", options.Value.BootstrapAdminUser);
+            }
         }
     }
 

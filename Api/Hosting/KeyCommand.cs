@@ -5,7 +5,7 @@ using Npgsql;
 namespace Backtesting.Api.Hosting;
 
 /// <summary>
-/// <c>create-key</c>: stores an API key for a user (creating the user with the role) and prints it once. Uses the
+/// <c>create-key</c>: stores an API key with its role for a user (creating the user when new) and prints it once. Uses the
 /// same connection settings as the API; applies the schema first so it works on a fresh database.
 /// </summary>
 public static class KeyCommand
@@ -49,7 +49,11 @@ public static class KeyCommand
         key ??= ApiKeyStore.GenerateKey();
         try
         {
-            await new ApiKeyStore(dataSource).AddKeyAsync(user, role, key, label);
+            if (await new ApiKeyStore(dataSource).AddKeyAsync(user, role, key, label) is null)
+            {
+                await Console.Error.WriteLineAsync("that key was revoked and stays revoked: leave out --key to get a new one");
+                return 2;
+            }
         }
         catch (ArgumentException e)
         {

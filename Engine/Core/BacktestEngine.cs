@@ -471,17 +471,22 @@ public sealed class BacktestEngine
 
     internal IReadOnlyList<Order> OpenOrders(int instrument) => _openOrders[instrument];
 
+    /// <summary>A strategy's order: its tag is only a label, its role always <see cref="OrderRole.Strategy"/>.</summary>
     internal Order? Submit(int instrument, double quantity, OrderType type, double limitPrice, double stopPrice,
-        TimeInForce timeInForce, string tag)
+        TimeInForce timeInForce, string tag) =>
+        Submit(instrument, quantity, type, limitPrice, stopPrice, timeInForce, tag, OrderRole.Strategy);
+
+    private Order? Submit(int instrument, double quantity, OrderType type, double limitPrice, double stopPrice,
+        TimeInForce timeInForce, string tag, OrderRole role)
     {
         if (IsWarmingUp || instrument < 0 || instrument >= _tradable || quantity == 0 || !double.IsFinite(quantity))
         {
             return null;
         }
 
-        var order = new Order(_nextOrderId++, instrument, quantity, type, limitPrice, stopPrice, timeInForce, CurrentTime, tag);
+        var order = new Order(_nextOrderId++, instrument, quantity, type, limitPrice, stopPrice, timeInForce, CurrentTime, tag, role);
         _allOrders.Add(order);
-        var reason = _halted && tag != "drawdownHalt" ? "trading halted: drawdown limit reached" : PreTradeCheck(order);
+        var reason = _halted && role != OrderRole.DrawdownHalt ? "trading halted: drawdown limit reached" : PreTradeCheck(order);
         if (reason is not null)
         {
             Close(order, OrderStatus.Rejected, reason);
@@ -505,7 +510,7 @@ public sealed class BacktestEngine
         var pending = 0.0;
         foreach (var open in _openOrders[order.Instrument])
         {
-            if (open.Tag is not ("stopLoss" or "takeProfit"))
+            if (!open.IsProtective)
             {
                 pending += open.RemainingQuantity;
             }
@@ -559,7 +564,7 @@ public sealed class BacktestEngine
     {
         foreach (var order in _openOrders[instrument])
         {
-            if (order.Tag is not ("stopLoss" or "takeProfit"))
+            if (!order.IsProtective)
             {
                 return true;
             }
@@ -626,7 +631,7 @@ public sealed class BacktestEngine
             return null;
         }
 
-        var order = new Order(_nextOrderId++, instrument, direction, OrderType.Market, 0, 0, TimeInForce.Gtc, CurrentTime, tag);
+        var order = new Order(_nextOrderId++, instrument, direction, OrderType.Market, 0, 0, TimeInForce.Gtc, CurrentTime, tag, OrderRole.Strategy);
         _allOrders.Add(order);
         Close(order, OrderStatus.Rejected, "position sizing gives less than one lot");
         return order;
@@ -638,7 +643,7 @@ public sealed class BacktestEngine
         for (var i = list.Count - 1; i >= 0; i--)
         {
             var order = list[i];
-            if (includeProtective || order.Tag is not ("stopLoss" or "takeProfit"))
+            if (includeProtective || !order.IsProtective)
             {
                 list.RemoveAt(i);
                 Close(order, OrderStatus.Cancelled, reason);
@@ -838,7 +843,7 @@ public sealed class BacktestEngine
         var list = _openOrders[instrument];
         for (var i = list.Count - 1; i >= 0; i--)
         {
-            if (list[i].Tag is "stopLoss" or "takeProfit")
+            if (list[i].IsProtective)
             {
                 var order = list[i];
                 list.RemoveAt(i);
@@ -861,13 +866,13 @@ public sealed class BacktestEngine
         if (stops.StopLossPercent > 0)
         {
             stopLoss = new Order(_nextOrderId++, instrument, -position.Quantity, OrderType.Stop, 0,
-                RoundToTick(average * (1 - direction * stops.StopLossPercent), instrument), TimeInForce.Gtc, CurrentTime, "stopLoss");
+                RoundToTick(average * (1 - direction * stops.StopLossPercent), instrument), TimeInForce.Gtc, CurrentTime, OrderRole.StopLoss.Tag(), OrderRole.StopLoss);
         }
 
         if (stops.TakeProfitPercent > 0)
         {
             takeProfit = new Order(_nextOrderId++, instrument, -position.Quantity, OrderType.Limit,
-                RoundToTick(average * (1 + direction * stops.TakeProfitPercent), instrument), 0, TimeInForce.Gtc, CurrentTime, "takeProfit");
+                RoundToTick(average * (1 + direction * stops.TakeProfitPercent), instrument), 0, TimeInForce.Gtc, CurrentTime, OrderRole.TakeProfit.Tag(), OrderRole.TakeProfit);
         }
 
         if (stopLoss is not null && takeProfit is not null)
@@ -911,7 +916,7 @@ public sealed class BacktestEngine
             var quantity = Portfolio.Positions[i].Quantity;
             if (quantity != 0)
             {
-                Submit(i, -quantity, OrderType.Market, 0, 0, TimeInForce.Gtc, "drawdownHalt");
+                Submit(i, -quantity, OrderType.Market, 0, 0, TimeInForce.Gtc, OrderRole.DrawdownHalt.Tag(), OrderRole.DrawdownHalt);
             }
         }
     }

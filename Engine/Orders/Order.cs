@@ -27,13 +27,38 @@ public enum OrderStatus
 }
 
 /// <summary>
+/// Why an order exists. Only the engine sets it: every order a strategy sends is <see cref="Strategy"/>, whatever
+/// its tag says, so a strategy cannot borrow the exemptions of the engine's own orders (a bracket does not count
+/// against the position limits; the drawdown halt's exits pass the halt).
+/// </summary>
+public enum OrderRole
+{
+    Strategy,
+    StopLoss,
+    TakeProfit,
+    DrawdownHalt,
+}
+
+public static class OrderRoles
+{
+    /// <summary>The tag the engine gives its own orders (the orders' tag in results): stopLoss, takeProfit, drawdownHalt.</summary>
+    public static string Tag(this OrderRole role) => role switch
+    {
+        OrderRole.StopLoss => "stopLoss",
+        OrderRole.TakeProfit => "takeProfit",
+        OrderRole.DrawdownHalt => "drawdownHalt",
+        _ => throw new ArgumentOutOfRangeException(nameof(role), role, "a strategy's order carries the strategy's own tag"),
+    };
+}
+
+/// <summary>
 /// An order as the engine tracks it. Quantity is signed: positive buys, negative sells.
 /// Mutable on purpose: it lives in the engine's working set and is updated in place by fills.
 /// </summary>
 public sealed class Order
 {
     internal Order(int id, int instrument, double quantity, OrderType type, double limitPrice,
-        double stopPrice, TimeInForce timeInForce, long submittedAt, string tag)
+        double stopPrice, TimeInForce timeInForce, long submittedAt, string tag, OrderRole role = OrderRole.Strategy)
     {
         Id = id;
         Instrument = instrument;
@@ -44,6 +69,7 @@ public sealed class Order
         TimeInForce = timeInForce;
         SubmittedAt = submittedAt;
         Tag = tag;
+        Role = role;
     }
 
     public int Id { get; }
@@ -56,8 +82,12 @@ public sealed class Order
     public double StopPrice { get; }
     public TimeInForce TimeInForce { get; }
     public long SubmittedAt { get; }
-    /// <summary>Who placed it: the strategy's tag, or stopLoss / takeProfit / drawdownHalt.</summary>
+    /// <summary>A label: the strategy's tag, or for the engine's own orders their role's (stopLoss, takeProfit, drawdownHalt).</summary>
     public string Tag { get; }
+    /// <summary>Who placed it and why; the engine decides on this, never on the tag.</summary>
+    public OrderRole Role { get; }
+    /// <summary>A stop-loss or take-profit of the engine's bracket.</summary>
+    internal bool IsProtective => Role is OrderRole.StopLoss or OrderRole.TakeProfit;
 
     public OrderStatus Status { get; internal set; } = OrderStatus.Working;
     public double FilledQuantity { get; internal set; }

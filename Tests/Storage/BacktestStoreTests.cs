@@ -249,6 +249,21 @@ public sealed class BacktestStoreTests(PostgresFixture postgres) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Content_hash_scoped_to_an_owner_finds_only_that_owners_runs()
+    {
+        var result = RealResult.Value;
+        var hash = result.ContentHash;
+        var theirs = NewRecord(owner: "carol", hash: hash);
+        await _store.CreateAsync(theirs);
+        await _store.SaveResultsAsync(theirs.Id, result);
+        await _store.UpdateStatusAsync(theirs.Id, StoredStatus.Completed, 100, null, DateTime.UtcNow, null);
+
+        Assert.Equal(theirs.Id, (await _store.FindCompletedByContentHashAsync(hash, "carol"))?.Id);
+        Assert.Null(await _store.FindCompletedByContentHashAsync(hash, "dan"));
+        Assert.Equal(theirs.Id, (await _store.FindCompletedByContentHashAsync(hash))?.Id);
+    }
+
+    [Fact]
     public async Task Checkpoints_are_saved_replaced_and_loaded()
     {
         var record = NewRecord();

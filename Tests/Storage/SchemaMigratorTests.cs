@@ -13,7 +13,7 @@ public class SchemaMigratorTests(PostgresFixture postgres)
     {
         Assert.Equal(
             ["001_orleans_clustering.sql", "002_orleans_persistence.sql", "003_orleans_reminders.sql", "010_app_schema.sql",
-             "020_api_keys.sql", "030_custom_strategies.sql", "031_strategy_delete.sql", "032_result_series.sql", "033_data_protection_keys.sql"],
+             "020_api_keys.sql", "021_key_roles.sql", "030_custom_strategies.sql", "031_strategy_delete.sql", "032_result_series.sql", "033_data_protection_keys.sql"],
             SchemaMigrator.Scripts.Select(s => s.Name));
     }
 
@@ -104,6 +104,49 @@ public class SchemaMigratorTests(PostgresFixture postgres)
                 r => (r.GetFieldValue<DateOnly>(0), r.IsDBNull(1) ? null : (double?)r.GetDouble(1), r.IsDBNull(2) ? null : (double?)r.GetDouble(2))));
         Assert.Equal("v", await ScalarAsync<string>(db, "SELECT relkind::text FROM pg_class WHERE relname = 'backtest_equity'"));
         Assert.Equal(1L, await ScalarAsync<long>(db, "SELECT count(*) FROM backtest_equity_series"));
+    }
+
+    [Fact]
+    public async Task Keys_stored_before_021_keep_the_role_they_authenticated_with_and_get_ids()
+    {
+        var db = await postgres.CreateDatabaseAsync();
+        await using (var connection = new NpgsqlConnection(db))
+        {
+            await connection.OpenAsync();
+            foreach (var script in SchemaMigrator.Scripts.Where(s => s.Version < 21))
+            {
+                await using var command = new NpgsqlCommand(script.Sql, connection);
+                await command.ExecuteNonQueryAsync();
+            }
+
+            // Before 021 the role was the user's: both of root's keys were admin keys, alice's a user key.
+            await using var seed = new NpgsqlCommand("""
+                INSERT INTO api_users (user_id, role) VALUES ('alice', 'user'), ('root', 'admin'), ('nokeys', 'admin');
+                INSERT INTO api_keys (key_hash, user_id, prefix, label, revoked_at) VALUES
+                  ('h-root-1', 'root', 'r1', 'bootstrap', NULL),
+                  ('h-alice-1', 'alice', 'a1', NULL, NULL),
+                  ('h-root-2', 'root', 'r2', NULL, '2024-05-01Z'),
+                  ('h-alice-2', 'alice', 'a2', 'laptop', NULL);
+                """, connection);
+            await seed.ExecuteNonQueryAsync();
+            var roles = SchemaMigrator.Scripts.Single(s => s.Version == 21);
+            for (var run = 0; run < 2; run++)
+            {
+                await using var migrate = new NpgsqlCommand(roles.Sql, connection);
+                await migrate.ExecuteNonQueryAsync();
+            }
+        }
+
+        Assert.Equal(
+            [("h-alice-1", "user", false), ("h-alice-2", "user", false), ("h-root-1", "admin", false), ("h-root-2", "admin", true)],
+            await QueryAsync(db, "SELECT key_hash, role, revoked_at IS NOT NULL FROM api_keys ORDER BY key_hash",
+                r => (r.GetString(0), r.GetString(1), r.GetBoolean(2))));
+        Assert.Equal(4L, await ScalarAsync<long>(db, "SELECT count(DISTINCT id) FROM api_keys WHERE id IS NOT NULL"));
+        Assert.Equal(0L, await ScalarAsync<long>(db,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'api_users' AND column_name = 'role'"));
+        Assert.Equal(3L, await ScalarAsync<long>(db, "SELECT count(*) FROM api_users"));
+        await Assert.ThrowsAsync<PostgresException>(() => QueryAsync(db,
+            "INSERT INTO api_keys (key_hash, user_id, role, prefix) VALUES ('h-bad', 'alice', 'root', 'x')", r => 0));
     }
 
     [Fact]
