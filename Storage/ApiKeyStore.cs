@@ -1,6 +1,6 @@
-using Backtesting.Engine.Configuration;
 using System.Security.Cryptography;
 using System.Text;
+using Backtesting.Engine.Configuration;
 using Npgsql;
 
 namespace Backtesting.Storage;

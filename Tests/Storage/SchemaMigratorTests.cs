@@ -13,7 +13,7 @@ public class SchemaMigratorTests(PostgresFixture postgres)
     {
         Assert.Equal(
             ["001_orleans_clustering.sql", "002_orleans_persistence.sql", "003_orleans_reminders.sql", "010_app_schema.sql",
-             "020_api_keys.sql", "021_key_roles.sql", "030_custom_strategies.sql", "031_strategy_delete.sql", "032_result_series.sql", "033_data_protection_keys.sql"],
+             "020_api_keys.sql", "030_custom_strategies.sql", "031_strategy_delete.sql", "032_result_series.sql", "033_data_protection_keys.sql", "034_key_roles.sql"],
             SchemaMigrator.Scripts.Select(s => s.Name));
     }
 
@@ -107,19 +107,19 @@ public class SchemaMigratorTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Keys_stored_before_021_keep_the_role_they_authenticated_with_and_get_ids()
+    public async Task Keys_stored_before_034_keep_the_role_they_authenticated_with_and_get_ids()
     {
         var db = await postgres.CreateDatabaseAsync();
         await using (var connection = new NpgsqlConnection(db))
         {
             await connection.OpenAsync();
-            foreach (var script in SchemaMigrator.Scripts.Where(s => s.Version < 21))
+            foreach (var script in SchemaMigrator.Scripts.Where(s => s.Version < 34))
             {
                 await using var command = new NpgsqlCommand(script.Sql, connection);
                 await command.ExecuteNonQueryAsync();
             }
 
-            // Before 021 the role was the user's: both of root's keys were admin keys, alice's a user key.
+            // Before 034 the role was the user's: both of root's keys were admin keys, alice's a user key.
             await using var seed = new NpgsqlCommand("""
                 INSERT INTO api_users (user_id, role) VALUES ('alice', 'user'), ('root', 'admin'), ('nokeys', 'admin');
                 INSERT INTO api_keys (key_hash, user_id, prefix, label, revoked_at) VALUES
@@ -129,7 +129,7 @@ public class SchemaMigratorTests(PostgresFixture postgres)
                   ('h-alice-2', 'alice', 'a2', 'laptop', NULL);
                 """, connection);
             await seed.ExecuteNonQueryAsync();
-            var roles = SchemaMigrator.Scripts.Single(s => s.Version == 21);
+            var roles = SchemaMigrator.Scripts.Single(s => s.Version == 34);
             for (var run = 0; run < 2; run++)
             {
                 await using var migrate = new NpgsqlCommand(roles.Sql, connection);

@@ -1,4 +1,4 @@
--- 021 The role belongs to the key, not to the user. Until now api_users.role held one role for all of a user's
+-- 034 The role belongs to the key, not to the user. Until now api_users.role held one role for all of a user's
 -- keys, so issuing an admin key to a user made every key of theirs an admin key, and issuing a user key to an
 -- admin (even the bootstrap admin) demoted all of theirs. Each key now carries its own role, and keys get a stable
 -- id for listing and revoking (the hash stays the primary key; it is never shown).
