@@ -314,7 +314,9 @@ public sealed class BacktestRouteTests(ApiFixture fixture)
         c["useCache"] = false;
         c["startDate"] = "2013-10-07";
         c["endDate"] = "2013-10-11";
-        c["dataConfiguration"] = new Dictionary<string, object> { ["resolution"] = "minute" };
+        // The whole files, pre- and post-market too: the tests that watch, pause or cancel a run need it to last, and
+        // the regular session alone is 40% of these bars.
+        c["dataConfiguration"] = new Dictionary<string, object> { ["resolution"] = "minute", ["extendedHours"] = true };
     });
 
     [Fact]
