@@ -461,7 +461,9 @@ await test('a NASDAQ instrument picked in the form runs to completion', async ()
   while (await picker.locator('.ant-select-selection-item-remove').count()) {
     await picker.locator('.ant-select-selection-item-remove').first().click();
   }
-  await chooseOption('#field-instruments', 'QQQ.NASDAQ');
+  await page.locator('.ant-select-selector:has(#field-instruments)').click();
+  await page.locator('#field-instruments').fill('QQQ.NASDAQ');
+  await page.keyboard.press('Enter');
   await page.keyboard.press('Escape');
   await page.getByRole('button', { name: '1Y' }).click();
   await page.getByRole('button', { name: 'Review and run' }).click();
