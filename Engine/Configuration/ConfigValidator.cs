@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Execution;
 using Backtesting.Engine.Portfolio;
@@ -30,7 +29,7 @@ public sealed record ValidationOutcome(IReadOnlyList<ValidationError> Errors, Ba
 /// The one home of the validation rules, used by the worker and the API alike. Every error names the field
 /// (a JSON path such as <c>instruments[2]</c>), the rule it breaks, and says what is expected.
 /// </summary>
-public static partial class ConfigValidator
+public static class ConfigValidator
 {
     public const double MinBalance = 1_000;
     public const double MaxBalance = 100_000_000;
@@ -45,9 +44,6 @@ public static partial class ConfigValidator
     public static readonly IReadOnlyList<string> CommissionModels = ["none", "percent", "fixed", "perShare"];
     public static readonly IReadOnlyList<string> SizingModes = ["fixedQuantity", "fixedNotional", "percentEquity", "volatilityTarget"];
     public static readonly IReadOnlyList<string> AccountTypes = ["cash", "margin"];
-
-    [GeneratedRegex("^[A-Z]{1,6}(\\.[A-Z]{1,4})?$")]
-    private static partial Regex SymbolPattern();
 
     /// <summary>Reads a config from JSON; a malformed document gives one error naming where it broke.</summary>
     public static (BacktestConfig? Config, IReadOnlyList<ValidationError> Errors) Parse(string json)
@@ -251,9 +247,9 @@ public static partial class ConfigValidator
         {
             var symbol = config.Instruments[i] ?? "";
             var field = $"instruments[{i}]";
-            if (!SymbolPattern().IsMatch(symbol))
+            if (InstrumentIds.IdProblem(symbol) is { } problem)
             {
-                Add(field, "pattern", $"invalid instrument symbol '{symbol}': expected SYMBOL or SYMBOL.VENUE, e.g. SPY or SPY.ARCA");
+                Add(field, "pattern", $"invalid instrument id: {problem}; expected SYMBOL or SYMBOL.VENUE as the catalog lists it, e.g. SPY or QQQ.NASDAQ");
                 continue;
             }
 

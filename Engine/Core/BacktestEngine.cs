@@ -696,6 +696,7 @@ public sealed class BacktestEngine
         // Fills can cancel other orders (brackets, rejections), so walk a copy and prune afterwards.
         _scratch.Clear();
         _scratch.AddRange(list);
+        OrderBracketPairs(point);
         foreach (var order in _scratch)
         {
             if (!order.IsOpen)
@@ -728,6 +729,28 @@ public sealed class BacktestEngine
         }
 
         list.RemoveAll(IsClosed);
+    }
+
+    /// <summary>
+    /// When one point reaches both sides of a bracket, the side that must act first comes first in the walk
+    /// (<see cref="FillRules.PartnerFirst"/>: the side the point opened through, else the stop); its fill then cancels
+    /// the other. Without a bracket the order of submission stands.
+    /// </summary>
+    private void OrderBracketPairs(in MarketData point)
+    {
+        for (var i = 0; i < _scratch.Count; i++)
+        {
+            if (_scratch[i].OcoPartner is not { IsOpen: true } partner)
+            {
+                continue;
+            }
+
+            var j = _scratch.IndexOf(partner, i + 1);
+            if (j > i && FillRules.PartnerFirst(_scratch[i], partner, point))
+            {
+                (_scratch[i], _scratch[j]) = (partner, _scratch[i]);
+            }
+        }
     }
 
     private void FillNewMarketOrdersAtClose(in MarketData point)

@@ -92,8 +92,8 @@ public static class CsvImporter
 
     private static string CheckName(string value, string parameter)
     {
-        if (string.IsNullOrWhiteSpace(value) || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
-            throw new ArgumentException($"{parameter} '{value}' must be letters, digits, '-' or '_'", parameter);
+        if (InstrumentIds.NameProblem(value) is { } problem)
+            throw new ArgumentException($"{parameter} '{value}' {problem}", parameter);
         return value.ToUpperInvariant();
     }
 

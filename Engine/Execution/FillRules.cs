@@ -74,6 +74,46 @@ public static class FillRules
         }
     }
 
+    /// <summary>
+    /// Whether, of two one-cancels-the-other orders (a bracket's stop-loss and take-profit), <paramref name="partner"/>
+    /// must act before <paramref name="order"/> on this point, when both could fill on it. The open-gap rule decides
+    /// first: a point that opens at or beyond one order's level fills that order, at the open, before anything else
+    /// happens in the bar. A bar that opens between the two levels and reaches both: the path inside the bar is
+    /// unknown, so the conservative choice is taken, the stop (the adverse exit) first. A stop-limit is left in the
+    /// order given, since evaluating it arms its trigger.
+    /// </summary>
+    public static bool PartnerFirst(Order order, Order partner, in MarketData point)
+    {
+        if (order.Type == OrderType.StopLimit || partner.Type == OrderType.StopLimit
+            || !Evaluate(partner, point).Fills || !Evaluate(order, point).Fills)
+        {
+            return false;
+        }
+
+        var orderAtOpen = ReachedAtOpen(order, point);
+        var partnerAtOpen = ReachedAtOpen(partner, point);
+        if (orderAtOpen != partnerAtOpen)
+        {
+            return partnerAtOpen;
+        }
+
+        return partner.Type == OrderType.Stop && order.Type != OrderType.Stop;
+    }
+
+    /// <summary>Whether the point's opening price (for a quote, the side the order trades against) reaches the order's level.</summary>
+    private static bool ReachedAtOpen(Order order, in MarketData point)
+    {
+        var buy = order.IsBuy;
+        var open = point.Kind == MarketDataKind.QuoteTick ? (buy ? point.Ask : point.Bid) : point.Open;
+        return order.Type switch
+        {
+            OrderType.Market => true,
+            OrderType.Limit => buy ? open <= order.LimitPrice : open >= order.LimitPrice,
+            OrderType.Stop => buy ? open >= order.StopPrice : open <= order.StopPrice,
+            _ => false,
+        };
+    }
+
     private static FillDecision EvaluateLimit(bool buy, double limit, double open, double high, double low)
     {
         if (buy)

@@ -12,11 +12,14 @@ namespace Backtesting.Engine.Indicators;
 /// by a reference level K close to the data (y = x − K), so a series at 1e6 with a spread of 1 keeps
 /// its mean's rounding at the scale of the spread rather than of the level. Every time the ring wraps
 /// (once every <see cref="Period"/> updates) K, the mean and M2 are recomputed exactly from the buffer,
-/// which bounds any drift: amortized O(1), no allocation.
+/// which bounds any drift: amortized O(1), no allocation. The reported <see cref="Mean"/> comes from an exact
+/// window sum (<see cref="ExactWindowSum"/>), so it is bitwise the <see cref="Sma"/> of the same window and a close
+/// equal to it is a tie.
 /// </remarks>
 public sealed class RollingStdDev : IIndicator
 {
     private readonly double[] _window;
+    private readonly ExactWindowSum _sum;
     private int _count;
     private int _oldest;
     private double _shift;
@@ -29,6 +32,7 @@ public sealed class RollingStdDev : IIndicator
         ArgumentOutOfRangeException.ThrowIfLessThan(period, 1);
         Period = period;
         _window = new double[period];
+        _sum = new ExactWindowSum(period);
     }
 
     public int Period { get; }
@@ -44,10 +48,11 @@ public sealed class RollingStdDev : IIndicator
     public double Variance => IsReady ? (_m2 > 0 ? _m2 / Period : 0.0) : double.NaN;
 
     /// <summary>Mean of the window (the SMA); NaN until ready.</summary>
-    public double Mean => IsReady ? _shift + _shiftedMean : double.NaN;
+    public double Mean => IsReady ? _sum.Mean : double.NaN;
 
     public void Update(double value)
     {
+        _sum.Add(value);
         if (_count < Period)
         {
             if (_count == 0)
@@ -83,6 +88,7 @@ public sealed class RollingStdDev : IIndicator
 
     public void Reset()
     {
+        _sum.Clear();
         _count = 0;
         _oldest = 0;
         _shift = 0;

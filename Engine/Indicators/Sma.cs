@@ -5,67 +5,32 @@ namespace Backtesting.Engine.Indicators;
 /// SMA_t = (x_{t-n+1} + … + x_t) / n.
 /// </summary>
 /// <remarks>
-/// Keeps a running sum over a preallocated ring buffer. To stop floating-point drift from the
-/// add-new/subtract-old updates, the sum is recomputed exactly from the buffer each time the ring
-/// wraps, i.e. once every <see cref="Period"/> updates: amortized O(1), no allocation.
+/// The window sum is exact (<see cref="ExactWindowSum"/>): equal windows give bitwise-equal averages, and two
+/// averages of different lengths whose exact decimal means are equal (flat cent prices) compare equal, so a strict
+/// cross sees a tie rather than rounding noise. O(1) amortized per update, no allocation.
 /// Ready after <see cref="Period"/> updates.
 /// </remarks>
 public sealed class Sma : IIndicator
 {
-    private readonly double[] _window;
-    private int _count;
-    private int _oldest;
-    private double _sum;
+    private readonly ExactWindowSum _sum;
 
     public Sma(int period)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(period, 1);
         Period = period;
-        _window = new double[period];
+        _sum = new ExactWindowSum(period);
     }
 
     public int Period { get; }
 
     public int WarmUpPeriod => Period;
 
-    public bool IsReady => _count == Period;
+    public bool IsReady => _sum.IsFull;
 
     /// <summary>The average of the last <see cref="Period"/> values; NaN until ready.</summary>
-    public double Value => IsReady ? _sum / Period : double.NaN;
+    public double Value => IsReady ? _sum.Mean : double.NaN;
 
-    public void Update(double value)
-    {
-        if (_count < Period)
-        {
-            _window[_count++] = value;
-            _sum += value;
-            return;
-        }
+    public void Update(double value) => _sum.Add(value);
 
-        _sum += value - _window[_oldest];
-        _window[_oldest] = value;
-        if (++_oldest == Period)
-        {
-            _oldest = 0;
-            _sum = ExactSum();
-        }
-    }
-
-    public void Reset()
-    {
-        _count = 0;
-        _oldest = 0;
-        _sum = 0;
-    }
-
-    private double ExactSum()
-    {
-        var sum = 0.0;
-        foreach (var x in _window)
-        {
-            sum += x;
-        }
-
-        return sum;
-    }
+    public void Reset() => _sum.Clear();
 }

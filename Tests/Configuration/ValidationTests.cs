@@ -95,13 +95,22 @@ public class ValidationTests
     public void At_most_fifty_instruments() =>
         AssertOnly(Errors(ShortExample() with { Instruments = Enumerable.Repeat("SPY", 51).ToList() }), "instruments", "maxCount");
 
+    public static TheoryData<string> IdsNoCatalogCouldHold() =>
+        ["", " ", "SP Y", "SPY\t", "SPY\n", "SPY.\u0000ARCA", "\u00a0SPY", new string('A', InstrumentIds.MaxIdLength + 1)];
+
+    [Theory]
+    [MemberData(nameof(IdsNoCatalogCouldHold))]
+    public void Ids_no_catalog_could_hold_are_refused_by_the_pattern_rule(string symbol) =>
+        AssertOnly(Errors(ShortExample() with { Instruments = [symbol] }), "instruments[0]", "pattern");
+
     [Theory]
     [InlineData("spy")]
     [InlineData("TOOLONGX")]
     [InlineData("SPY.ARCAX")]
-    [InlineData("SP Y")]
-    public void Symbols_follow_the_pattern(string symbol) =>
-        AssertOnly(Errors(ShortExample() with { Instruments = [symbol] }), "instruments[0]", "pattern");
+    [InlineData("BRK-B.NYSE")]
+    [InlineData("X.Y.Z")]
+    public void Well_formed_ids_the_catalog_does_not_know_are_unknown(string symbol) =>
+        AssertOnly(Errors(ShortExample() with { Instruments = [symbol] }), "instruments[0]", "unknown");
 
     [Fact]
     public void Symbols_must_be_in_the_catalog() =>

@@ -170,4 +170,37 @@ public sealed class CsvImporterTests : IDisposable
         CsvImporter.Import(WriteCsv("a.csv", Yahoo), "ACME", "NYSE", AssetClass.Equity, "USD", _root.Path);
         Assert.Equal(2, File.ReadAllLines(Path.Combine(_root.Path, "custom", "instruments.csv")).Length);
     }
+
+    [Theory]
+    [InlineData("BRK-B", "NYSE")]
+    [InlineData("X_1", "VENUE2")]
+    [InlineData("A", "V")]
+    [InlineData("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDE", "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDE")]
+    public void AnImportedInstrumentRunsByItsIdAndSymbol(string symbol, string venue)
+    {
+        CsvImporter.Import(WriteCsv("a.csv", Yahoo), symbol, venue, AssetClass.Equity, "USD", _root.Path);
+        var provider = new LeanDataProvider(_root.Path);
+        foreach (var name in new[] { $"{symbol}.{venue}", symbol })
+        {
+            var config = new Backtesting.Engine.Configuration.BacktestConfig
+            {
+                StrategyClass = "BuyAndHold", StartDate = "2020-01-02", EndDate = "2020-01-07", Instruments = [name],
+                InitialBalance = 100_000, BaseCurrency = "USD",
+            };
+            var outcome = Backtesting.Engine.Configuration.ConfigValidator.Validate(config, provider,
+                Backtesting.Engine.Strategies.StrategyCatalog.Templates, Backtesting.Engine.Configuration.ValidationPolicy.Local, D(2026, 1, 1));
+            Assert.True(outcome.IsValid, string.Join("; ", outcome.Errors.Select(e => e.Message)));
+        }
+    }
+
+    [Theory]
+    [InlineData("", "NYSE")]
+    [InlineData("A B", "NYSE")]
+    [InlineData("A.B", "NYSE")]
+    [InlineData("ACME", "NY.SE")]
+    [InlineData("ACME", "NYSE\n")]
+    [InlineData("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEF", "NYSE")]
+    public void RefusesANameNoIdCouldCarry(string symbol, string venue) =>
+        Assert.Throws<ArgumentException>(() =>
+            CsvImporter.Import(WriteCsv("a.csv", Yahoo), symbol, venue, AssetClass.Equity, "USD", _root.Path));
 }

@@ -452,6 +452,29 @@ await test('the run list shows the runs', async () => {
   await shot('13-runs');
 });
 
+await test('a NASDAQ instrument picked in the form runs to completion', async () => {
+  // The picker lists the catalog's ids; a NASDAQ one (QQQ.NASDAQ) was refused with a 400 by a narrower symbol rule.
+  await page.goto(`${BASE}/#/new`);
+  await chooseOption('#field-strategyClass', 'MovingAverageCross');
+  await page.locator('#param-fastPeriod').waitFor();
+  const picker = page.locator('.ant-form-item').filter({ has: page.locator('#field-instruments') });
+  while (await picker.locator('.ant-select-selection-item-remove').count()) {
+    await picker.locator('.ant-select-selection-item-remove').first().click();
+  }
+  await page.locator('.ant-select-selector:has(#field-instruments)').click();
+  await page.locator('#field-instruments').fill('QQQ.NASDAQ');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: '1Y' }).click();
+  await page.getByRole('button', { name: 'Review and run' }).click();
+  await page.getByTestId('confirm-summary').waitFor();
+  const summary = await page.getByTestId('confirm-summary').innerText();
+  assert(summary.includes('QQQ'), `the confirmation names QQQ: ${summary.slice(0, 300)}`);
+  await page.getByRole('button', { name: 'Run backtest' }).click();
+  await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
+  await until(async () => (await shownState()) === 'completed', 'the NASDAQ run to complete');
+});
+
 await test('no console errors during the browser tests', async () => {
   assert(consoleErrors.length === 0, consoleErrors.join('\n'));
 });

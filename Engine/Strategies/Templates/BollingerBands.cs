@@ -1,4 +1,5 @@
 using Backtesting.Engine.Data;
+using Backtesting.Engine.Indicators;
 
 namespace Backtesting.Engine.Strategies.Templates;
 
@@ -36,19 +37,19 @@ public sealed class BollingerBands : Strategy
 
         var quantity = Position(i).Quantity;
         var close = bar.Close;
-        if (quantity > 0 && close >= bands.Middle)
+        if (quantity > 0 && !PriceComparison.IsBelow(close, bands.Middle))
         {
             ExitPosition(i);
         }
-        else if (quantity < 0 && close <= bands.Middle)
+        else if (quantity < 0 && !PriceComparison.IsAbove(close, bands.Middle))
         {
             ExitPosition(i);
         }
-        else if (quantity == 0 && close < bands.Lower)
+        else if (quantity == 0 && PriceComparison.IsBelow(close, bands.Lower))
         {
             EnterLong(i);
         }
-        else if (quantity == 0 && AllowShort && close > bands.Upper)
+        else if (quantity == 0 && AllowShort && PriceComparison.IsAbove(close, bands.Upper))
         {
             EnterShort(i);
         }

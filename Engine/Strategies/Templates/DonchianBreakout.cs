@@ -39,19 +39,19 @@ public sealed class DonchianBreakout : Strategy
         {
             var quantity = Position(i).Quantity;
             var close = bar.Close;
-            if (quantity > 0 && close < exit.Lower)
+            if (quantity > 0 && PriceComparison.IsBelow(close, exit.Lower))
             {
                 ExitPosition(i);
             }
-            else if (quantity < 0 && close > exit.Upper)
+            else if (quantity < 0 && PriceComparison.IsAbove(close, exit.Upper))
             {
                 ExitPosition(i);
             }
-            else if (quantity == 0 && close > entry.Upper)
+            else if (quantity == 0 && PriceComparison.IsAbove(close, entry.Upper))
             {
                 EnterLong(i);
             }
-            else if (quantity == 0 && AllowShort && close < entry.Lower)
+            else if (quantity == 0 && AllowShort && PriceComparison.IsBelow(close, entry.Lower))
             {
                 EnterShort(i);
             }

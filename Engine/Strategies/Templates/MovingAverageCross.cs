@@ -6,7 +6,8 @@ namespace Backtesting.Engine.Strategies.Templates;
 /// <summary>
 /// Goes long when the fast moving average crosses above the slow one and exits when it crosses back
 /// below; with allowShort it also goes short on the downward cross. A cross needs both averages ready on
-/// the previous bar too: fast ≤ slow before and fast &gt; slow now is an upward cross.
+/// the previous bar too: fast ≤ slow before and fast &gt; slow now is an upward cross, where equal averages
+/// (within <see cref="PriceComparison"/>'s tie tolerance) are a tie, never a cross.
 /// </summary>
 public sealed class MovingAverageCross : Strategy
 {
@@ -91,8 +92,9 @@ public sealed class MovingAverageCross : Strategy
 
         if (leg.HasPrevious)
         {
-            var crossedUp = leg.PreviousFast <= leg.PreviousSlow && f > s;
-            var crossedDown = leg.PreviousFast >= leg.PreviousSlow && f < s;
+            // Strict crosses under the one tie rule: equal averages (a tie) are neither above nor below.
+            var crossedUp = !PriceComparison.IsAbove(leg.PreviousFast, leg.PreviousSlow) && PriceComparison.IsAbove(f, s);
+            var crossedDown = !PriceComparison.IsBelow(leg.PreviousFast, leg.PreviousSlow) && PriceComparison.IsBelow(f, s);
             // Most bars cross nothing: the warm-up flag is asked only when there is a signal to act on.
             if ((crossedUp || crossedDown) && !IsWarmingUp)
             {
