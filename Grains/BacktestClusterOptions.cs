@@ -55,6 +55,12 @@ public sealed class BacktestClusterOptions
     public int WorkerHeapLimitMegabytes { get; set; }
     /// <summary>How long compiling an uploaded custom strategy may take (the worker's compile timeout).</summary>
     public TimeSpan CompileTimeout { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>Compiles a silo runs at once (all users); see <see cref="CompileScheduler"/>.</summary>
+    public int MaxConcurrentCompiles { get; set; } = 2;
+    /// <summary>Compiles one user may run at once on a silo.</summary>
+    public int MaxConcurrentCompilesPerOwner { get; set; } = 1;
+    /// <summary>Compiles one user may have waiting on a silo; more are refused with 429 and Retry-After.</summary>
+    public int MaxQueuedCompilesPerOwner { get; set; } = 2;
     /// <summary>The Docker runner: image, sandbox limits, the memory cap for out-of-memory retries, fallback.</summary>
     public DockerRunnerOptions Docker { get; set; } = new();
 

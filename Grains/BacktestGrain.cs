@@ -634,6 +634,12 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private BacktestEvent? OnLine(string line)
     {
         _watchdog?.Line(_clock.Elapsed);
+        if (line.Length > _options.MaxProtocolLineBytes)
+        {
+            // The runners cut lines at the limit as they split them; this holds for any runner on its own.
+            throw WorkerProtocolException.LineTooLong(_options.MaxProtocolLineBytes);
+        }
+
         var reader = _lineReader!;
         var foreign = reader.ForeignIdLines;
         if (reader.Read(line) is not { } message)

@@ -89,4 +89,9 @@ public sealed class BoundedLineSplitter(int maxLineBytes, Action<string> onLine,
 }
 
 /// <summary>The worker broke the protocol in a way that ends its run (a line over the limit, invalid results).</summary>
-public sealed class WorkerProtocolException(string message) : Exception(message);
+public sealed class WorkerProtocolException(string message) : Exception(message)
+{
+    /// <summary>A line passed Backtesting:MaxProtocolLineBytes (or the output had no newline for that long).</summary>
+    public static WorkerProtocolException LineTooLong(int limit) => new(
+        $"the worker printed a line longer than {limit} bytes (Backtesting:MaxProtocolLineBytes): the protocol's lines are bounded, so the run was ended");
+}

@@ -14,7 +14,7 @@ public sealed record WorkerLine(string Type, object? Data, string Json);
 /// <summary>
 /// Reads the worker's stdout against the message contract (<see cref="BacktestMessage{TData}"/>), treating every
 /// line as hostile: a custom strategy shares the worker's stdout. A line is accepted only when it is printable
-/// ASCII (the worker's serializer escapes everything else), is one JSON object of the envelope's four fields with no
+/// ASCII (the worker's serializer escapes everything else; JSON whitespace allowed), is one JSON object of the envelope's four fields with no
 /// duplicate key and no deeper nesting than the contract needs, names this run's backtest id, has a known type and
 /// data of that type's shape with finite numbers. Anything else is dropped and counted. Error texts are truncated to
 /// <see cref="MaxErrorMessageChars"/> and <see cref="MaxStackTraceChars"/>. A completion line is recognised but its
@@ -173,7 +173,8 @@ public sealed class WorkerLineReader(Guid backtestId)
     {
         foreach (var c in line)
         {
-            if (c is < ' ' or > '~')
+            // JSON's own whitespace may stand between tokens (the parser refuses it raw inside strings).
+            if (c is (< ' ' and not ('\t' or '\n' or '\r')) or > '~')
             {
                 return false;
             }

@@ -139,8 +139,7 @@ internal static class RunChannels
     /// which fails the run, and everything after it is dropped.
     /// </summary>
     public static Protocol.BoundedLineSplitter Splitter(Channel<string> lines, int maxLineBytes) =>
-        new(maxLineBytes, line => lines.Writer.TryWrite(line), limit => lines.Writer.TryComplete(new Protocol.WorkerProtocolException(
-            $"the worker printed a line longer than {limit} bytes (Backtesting:MaxProtocolLineBytes): the protocol's lines are bounded, so the run was ended")));
+        new(maxLineBytes, line => lines.Writer.TryWrite(line), limit => lines.Writer.TryComplete(Protocol.WorkerProtocolException.LineTooLong(limit)));
 
     public static Channel<string> Create() => Channel.CreateUnbounded<string>(new UnboundedChannelOptions
     {
