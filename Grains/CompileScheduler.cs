@@ -33,6 +33,18 @@ public sealed class CompileScheduler(int concurrency, int perOwner, int queuedPe
         }
     }
 
+    /// <summary>Compiles waiting for a slot (all users).</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiting.Values.Sum(q => q.Count);
+            }
+        }
+    }
+
     /// <summary>
     /// A slot for one compile of <paramref name="owner"/>, completed when it may start (dispose it when done), or null
     /// when the owner already has as many compiles running and waiting as allowed.
