@@ -48,6 +48,8 @@ public sealed record StateChange(
     [property: Id(2)] string? Detail);
 
 /// <summary>One run of the worker: backtests may take several (retries, restarts from a checkpoint).</summary>
+/// <param name="ForeignIdLines">Lines of the worker that named another backtest's id: dropped, counted here.</param>
+/// <param name="MalformedLines">Lines of the worker that were not a message of the contract: dropped, counted here.</param>
 [GenerateSerializer, Immutable, Alias("backtest.attempt")]
 public sealed record RunAttempt(
     [property: Id(0)] int Number,
@@ -61,7 +63,9 @@ public sealed record RunAttempt(
     [property: Id(8)] int? ProcessId,
     [property: Id(9)] long? MemoryLimitBytes = null,
     [property: Id(10)] string? Container = null,
-    [property: Id(11)] bool Reattached = false);
+    [property: Id(11)] bool Reattached = false,
+    [property: Id(12)] int ForeignIdLines = 0,
+    [property: Id(13)] int MalformedLines = 0);
 
 /// <summary>
 /// A run's resource usage measured from outside the worker (the Docker runner's stats stream): CPU in percent

@@ -47,6 +47,8 @@ public enum StrategyUploadOutcome
     Refused = 3,
     /// <summary>The runner cannot work at all right now (e.g. the Docker daemon does not answer).</summary>
     Unavailable = 4,
+    /// <summary>The user has as many compiles running and waiting as allowed: retry after <see cref="StrategyUploadResult.RetryAfterSeconds"/>.</summary>
+    Busy = 10,
 }
 
 [GenerateSerializer, Immutable, Alias("strategy.upload-result")]
@@ -55,7 +57,8 @@ public sealed record StrategyUploadResult(
     [property: Id(1)] IReadOnlyList<StrategyDiagnostic> Diagnostics,
     [property: Id(2)] StoredStrategyVersion? Version,
     [property: Id(3)] string SourceHash,
-    [property: Id(4)] string? Detail);
+    [property: Id(4)] string? Detail,
+    [property: Id(5)] int? RetryAfterSeconds = null);
 
 /// <summary>
 /// Compiles uploaded strategy sources where a run of them would run: in a worker container of the Docker runner

@@ -30,6 +30,16 @@ public sealed class BacktestClusterOptions
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
     /// <summary>Period of the reminder that brings a backtest back on another silo after a crash.</summary>
     public TimeSpan RecoveryReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// A starting or running attempt that prints no protocol line for this long is stopped and killed by its silo and
+    /// ends timed out, without a retry (the worker prints progress at least once a second while its engine moves). The
+    /// worker gets it too (--stall-seconds) and stops itself first where it can.
+    /// </summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>The longest protocol line a silo reads from a worker; a longer one (or output without newlines) fails the run.</summary>
+    public int MaxProtocolLineBytes { get; set; } = Protocol.WorkerLineReader.DefaultMaxLineBytes;
+    /// <summary>The largest results.json a silo reads; a larger one fails the run.</summary>
+    public long MaxResultsBytes { get; set; } = Protocol.ResultsFile.DefaultMaxBytes;
     /// <summary>How long a stopped run may take to write partial results before it is killed.</summary>
     public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -45,6 +55,12 @@ public sealed class BacktestClusterOptions
     public int WorkerHeapLimitMegabytes { get; set; }
     /// <summary>How long compiling an uploaded custom strategy may take (the worker's compile timeout).</summary>
     public TimeSpan CompileTimeout { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>Compiles a silo runs at once (all users); see <see cref="CompileScheduler"/>.</summary>
+    public int MaxConcurrentCompiles { get; set; } = 2;
+    /// <summary>Compiles one user may run at once on a silo.</summary>
+    public int MaxConcurrentCompilesPerOwner { get; set; } = 1;
+    /// <summary>Compiles one user may have waiting on a silo; more are refused with 429 and Retry-After.</summary>
+    public int MaxQueuedCompilesPerOwner { get; set; } = 2;
     /// <summary>The Docker runner: image, sandbox limits, the memory cap for out-of-memory retries, fallback.</summary>
     public DockerRunnerOptions Docker { get; set; } = new();
 

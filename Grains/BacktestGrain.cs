@@ -8,6 +8,7 @@ using Backtesting.Engine.Results;
 using Backtesting.Engine.Strategies;
 using Backtesting.Grains.Admission;
 using Backtesting.Grains.Interfaces;
+using Backtesting.Grains.Protocol;
 using Backtesting.Grains.Runners;
 using Backtesting.Storage;
 using Backtesting.Worker;
@@ -40,8 +41,11 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private Task? _supervision;
     private IGrainTimer? _tick;
     private IAsyncStream<BacktestEvent>? _stream;
-    /// <summary>The worker's completion line, held back until its results are stored.</summary>
-    private BacktestEvent? _workerCompletion;
+    /// <summary>Reads the current attempt's lines against the contract (its own id only), counting what it drops.</summary>
+    private WorkerLineReader? _lineReader;
+    /// <summary>The silo's own stall and timeout watch over the current attempt, on <see cref="_clock"/>.</summary>
+    private SiloWatchdog? _watchdog;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
     private BacktestState? _stopAs;
     private string? _stopReason;
     private Stopwatch? _runningSince;
@@ -225,6 +229,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
 
         await RunnerStep(_run.PauseAsync, "pause");
+        _watchdog?.Paused();
         AccumulateRunningTime();
         await MoveTo(BacktestState.Paused, "paused by request; the run keeps its slot");
         return Status();
@@ -255,6 +260,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
 
         await RunnerStep(_run.ResumeAsync, "resume");
+        _watchdog?.Resumed(_clock.Elapsed);
         _runningSince = Stopwatch.StartNew();
         await MoveTo(BacktestState.Running, "resumed by request");
         return Status();
@@ -442,7 +448,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
         var request = new RunRequest(Id, attempt, S.ConfigJson!, RunDirectory,
             _data is LeanDataProvider lean ? lean.DataRoot : DataRoot.Locate(_options.DataDirectory) ?? "",
-            checkpoint is not null, _options.CheckpointInterval, memory, strategySource);
+            checkpoint is not null, _options.CheckpointInterval, memory, strategySource, _options.MaxProtocolLineBytes,
+            _options.TimeoutFor(S.InstrumentCount) - S.RunningTime, _options.StallTimeout);
         if (checkpoint is not null)
         {
             AttemptFolder.Prepare(request.OutputDirectory, owner: null);
@@ -451,7 +458,8 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
         _stopAs = null;
         _stopReason = null;
-        _workerCompletion = null;
+        _lineReader = new WorkerLineReader(Id);
+        _watchdog = new SiloWatchdog(_options.StallTimeout, strategySource is null ? TimeSpan.Zero : _options.CompileTimeout);
         _toRunning = null;
         _toRunningFailure = null;
         try
@@ -496,6 +504,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
         await Queue.Renew(Id, SiloName); // the queue learns at once which silo runs it
         _runningSince = Stopwatch.StartNew();
+        _watchdog.Started(_clock.Elapsed);
         _lastCheckpointSynced = checkpoint;
         // The tick keeps the activation alive while a run lasts: reading the worker's lines is not an incoming
         // call, and an idle activation would otherwise be collected in the middle of a long run.
@@ -568,7 +577,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
                 while (batch.Count < 512 && run.Lines.TryRead(out var line))
                 {
-                    if (await OnLine(line) is { } message)
+                    if (OnLine(line) is { } message)
                     {
                         batch.Add(message);
                     }
@@ -595,6 +604,18 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             _runEnding = true;
             await OnRunEnded(run, request, exit);
         }
+        catch (WorkerProtocolException e) when (!_detached)
+        {
+            // The worker broke the protocol (a line over the limit): the run ends here, killed, and is not retried.
+            _runEnding = true;
+            _log.LogWarning("Backtest {Id}: {Reason}", Id, e.Message);
+            await EndRun(run);
+            RecordDroppedLines();
+            S.Error = new BacktestErrorData(ErrorTypes.Execution, e.Message,
+                new BacktestErrorDetails(null, S.Progress?.Progress.CurrentDate, null, false));
+            await Publish(MessageTypes.Error, S.Error);
+            await Finish(BacktestState.Failed, e.Message);
+        }
         catch (Exception e) when (!_detached)
         {
             _runEnding = true;
@@ -609,34 +630,45 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
     }
 
-    /// <summary>Updates the snapshot from one protocol line; returns the event to publish (null: not a protocol line).</summary>
-    private async Task<BacktestEvent?> OnLine(string line)
+    /// <summary>
+    /// Updates the snapshot from one protocol line; returns the event to publish (null: dropped, or a completion,
+    /// which the grain announces itself from the stored results).
+    /// </summary>
+    private BacktestEvent? OnLine(string line)
     {
-        string type;
-        JsonElement data;
-        try
+        _watchdog?.Line(_clock.Elapsed);
+        if (line.Length > _options.MaxProtocolLineBytes)
         {
-            using var document = JsonDocument.Parse(line);
-            type = document.RootElement.GetProperty("type").GetString() ?? "";
-            data = document.RootElement.GetProperty("data").Clone();
-        }
-        catch (JsonException)
-        {
-            return null; // not a protocol line
+            // The runners cut lines at the limit as they split them; this holds for any runner on its own.
+            throw WorkerProtocolException.LineTooLong(_options.MaxProtocolLineBytes);
         }
 
-        switch (type)
+        var reader = _lineReader!;
+        var foreign = reader.ForeignIdLines;
+        if (reader.Read(line) is not { } message)
         {
-            case MessageTypes.Progress:
-                S.Progress = data.Deserialize<BacktestProgressData>(JsonDefaults.Options);
-                if (_resources is { } measured && S.Progress is not null)
+            if (reader.ForeignIdLines == 1 && foreign == 0 || reader.MalformedLines == 1 && reader.ForeignIdLines == foreign)
+            {
+                // Once per kind and attempt: a hostile worker must not flood the log either.
+                _log.LogWarning("Backtest {Id}: dropped a line from its worker ({Reason}); further ones are only counted", Id, reader.LastRejection);
+            }
+
+            return null;
+        }
+
+        line = message.Json;
+        switch (message.Data)
+        {
+            case BacktestProgressData progress:
+                S.Progress = progress;
+                if (_resources is { } measured)
                 {
                     // The container's own figures (its cgroup, seen by the daemon) replace the worker's self-report.
                     S.Progress = S.Progress with
                     {
                         Performance = new PerformanceInfo(measured.MemoryMb, measured.CpuPercent, measured.BlockIoMbPerSecond),
                     };
-                    line = JsonSerializer.Serialize(new BacktestMessage<BacktestProgressData>(type, Id.ToString(),
+                    line = JsonSerializer.Serialize(new BacktestMessage<BacktestProgressData>(message.Type, Id.ToString(),
                         DateTime.UtcNow, S.Progress), JsonDefaults.Options);
                 }
 
@@ -649,26 +681,33 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 }
 
                 break;
-            case MessageTypes.Error:
-                S.Error = data.Deserialize<BacktestErrorData>(JsonDefaults.Options);
+            case BacktestErrorData error:
+                S.Error = error; // truncated by the reader
                 break;
-            case MessageTypes.Complete:
-                S.Summary = data.Deserialize<BacktestCompleteData>(JsonDefaults.Options)?.Summary;
-                // The worker's results URL is a file name; clients get the API's. The event waits until the results
-                // are stored: a client that reads them on completion must find them.
-                _workerCompletion = new BacktestEvent(Id, type,
-                    line.Replace("\"resultsUrl\":\"results.json\"", $"\"resultsUrl\":\"{ResultsUrl}\"", StringComparison.Ordinal));
+            case null:
+                // A completion line: anyone on stdout can print one, so it changes nothing. The exit code and the
+                // validated results.json decide, and the grain announces the completion from them.
                 return null;
         }
 
         // Progress is persisted by the supervision tick, not here: a database write on this path would hold up
         // every event behind it.
-        return new BacktestEvent(Id, type, line);
+        return new BacktestEvent(Id, message.Type, line);
+    }
+
+    /// <summary>Copies the reader's counts of dropped lines into the attempt's record (shown in the status).</summary>
+    private void RecordDroppedLines()
+    {
+        if (_lineReader is { } reader && S.Attempts.Count > 0)
+        {
+            S.Attempts[^1] = S.Attempts[^1] with { ForeignIdLines = reader.ForeignIdLines, MalformedLines = reader.MalformedLines };
+        }
     }
 
     private async Task OnRunEnded(IRunHandle run, RunRequest request, RunExit exit)
     {
         await EndRun(run);
+        RecordDroppedLines();
         var attempt = S.Attempts[^1];
         var outcome = exit.ExitCode switch
         {
@@ -682,6 +721,14 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         };
         S.Attempts[^1] = attempt with { EndedAt = DateTime.UtcNow, ExitCode = exit.ExitCode, Outcome = outcome };
         var resultsPath = Path.Combine(request.OutputDirectory, "results.json");
+
+        if (_stopAs is null && exit.ExitCode == ExitCodes.TimedOut)
+        {
+            // The worker's own watchdog (the limits the grain gave it) stopped the run: it ends timed out, like one
+            // the silo stops, with its partial results, and is not retried.
+            _stopAs = BacktestState.TimedOut;
+            _stopReason = S.Error?.ErrorMessage ?? "the worker's watchdog stopped the run";
+        }
 
         if (_stopAs is not null && exit.ExitCode == ExitCodes.Completed)
         {
@@ -700,7 +747,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
         if (_stopAs is { } stopAs)
         {
-            var result = await ReadResults(resultsPath);
+            var result = await ReadPartialResults(resultsPath);
             if (result is not null)
             {
                 await _store.SaveResultsAsync(Id, result);
@@ -723,18 +770,28 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         switch (exit.ExitCode)
         {
             case ExitCodes.Completed:
-                var result = await ReadResults(resultsPath)
-                    ?? throw new InvalidOperationException("the worker completed but wrote no results.json");
+                BacktestResult result;
+                try
+                {
+                    result = await ResultsFile.ReadAsync(resultsPath, S.ContentHash, _options.MaxResultsBytes, whole: true)
+                        ?? throw new WorkerProtocolException("the worker completed but wrote no results.json");
+                }
+                catch (WorkerProtocolException e)
+                {
+                    // Nothing of this run is stored: no results, no summary.
+                    S.Summary = null;
+                    S.Error = new BacktestErrorData(ErrorTypes.Execution, e.Message, null);
+                    await Publish(MessageTypes.Error, S.Error);
+                    await Finish(BacktestState.Failed, e.Message);
+                    return;
+                }
+
                 await _store.SaveResultsAsync(Id, result);
                 S.Summary = SummaryOf(result);
                 S.Checkpoint = null;
-                await Finish(BacktestState.Completed, null, async () =>
-                {
-                    if (_workerCompletion is { } completion && _stream is not null)
-                    {
-                        await _stream.OnNextAsync(completion);
-                    }
-                });
+                // The completion is the grain's, from the stored results: never the line the worker printed.
+                await Finish(BacktestState.Completed, null, () => Publish(MessageTypes.Complete,
+                    new BacktestCompleteData(CompletionStatus.Completed, S.RunningTime.TotalSeconds, S.Summary, ResultsUrl, false)));
 
                 TryDelete(Path.GetDirectoryName(request.OutputDirectory)!);
                 return;
@@ -803,6 +860,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
 
         await SyncCheckpoint(_runDirectory ?? RunDirectory);
+        RecordDroppedLines();
         if (_progressDirty && DateTime.UtcNow - _lastProgressWrite >= _options.ProgressPersistInterval)
         {
             await PersistProgress();
@@ -816,15 +874,16 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private async Task<bool> StopIfTimedOut()
     {
         var used = S.RunningTime + (_runningSince?.Elapsed ?? TimeSpan.Zero);
-        var limit = _options.TimeoutFor(S.InstrumentCount);
         // Starting counts too: a run that never reports its first progress (a strategy looping in its first bar) must end.
-        if (_run is null || S.State is not (BacktestState.Running or BacktestState.Starting) || used <= limit || _stopAs is not null)
+        if (_run is null || S.State is not (BacktestState.Running or BacktestState.Starting) || _stopAs is not null
+            || _watchdog?.Check(_clock.Elapsed, used, _options.TimeoutFor(S.InstrumentCount)) is not { } reason)
         {
             return false;
         }
 
+        _log.LogWarning("Backtest {Id}: {Reason}; stopping it", Id, reason);
         _stopAs = BacktestState.TimedOut;
-        _stopReason = $"timed out after {limit.TotalMinutes:G} minutes of running time";
+        _stopReason = reason;
         await _run.StopAsync(_options.StopGrace);
         return true;
     }
@@ -1036,11 +1095,18 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         await _stream.OnNextAsync(new BacktestEvent(Id, type, line));
     }
 
-    private static async Task<BacktestResult?> ReadResults(string path)
+    /// <summary>The partial results a stopped run left, validated like whole ones; null when there are none or they fail the checks.</summary>
+    private async Task<BacktestResult?> ReadPartialResults(string path)
     {
-        // The worker wrote it: a link there is refused, never followed (AttemptFolder).
-        await using var stream = AttemptFolder.OpenRead(path);
-        return stream is null ? null : await JsonSerializer.DeserializeAsync<BacktestResult>(stream, JsonDefaults.Options);
+        try
+        {
+            return await ResultsFile.ReadAsync(path, S.ContentHash, _options.MaxResultsBytes, whole: false);
+        }
+        catch (WorkerProtocolException e)
+        {
+            _log.LogWarning("Backtest {Id}: its partial results are not kept: {Reason}", Id, e.Message);
+            return null;
+        }
     }
 
     private static void TryDelete(string directory)
@@ -1057,8 +1123,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private static readonly CompletionSummary EmptySummary = new(0, 0, 0, 0);
 
-    private static CompletionSummary SummaryOf(BacktestResult result) =>
-        new(result.Summary.TotalTrades, result.Summary.FinalBalance, result.Summary.TotalReturn, result.Summary.MaxDrawdown);
+    private static CompletionSummary SummaryOf(BacktestResult result) => ResultsFile.SummaryOf(result);
 
     private void EnsureExists()
     {

@@ -14,11 +14,14 @@ namespace Backtesting.Grains;
 /// <summary>
 /// Compiles uploads with the silo's runner, in the same sandbox as a run, and stores the versions that compile.
 /// A stateless worker: each silo keeps local activations, so compiles run where the runner (and the Docker
-/// daemon it talks to) is, and several compiles may run at once.
+/// daemon it talks to) is, and several compiles may run at once. Reentrant, so every call reaches the silo's
+/// <see cref="CompileScheduler"/>, which shares the compiles fairly between users (rather than queueing behind
+/// whichever activation took the call).
 /// </summary>
-[StatelessWorker]
+[StatelessWorker, Reentrant]
 public sealed class StrategyCompileGrain(
     IBacktestRunner runner,
+    CompileScheduler scheduler,
     IStrategyStore store,
     IMarketDataProvider data,
     IOptions<BacktestClusterOptions> options,
@@ -31,6 +34,16 @@ public sealed class StrategyCompileGrain(
         source = StrategyCompiler.Normalize(source);
         var sourceHash = StrategyCompiler.HashSource(source);
         var settings = options.Value;
+        // The longest a compile can hold a slot: what a refused user waits at most before one of theirs is done.
+        var retryAfter = (int)Math.Ceiling((settings.CompileTimeout + CompileRequest.KillSlack).TotalSeconds);
+        if (scheduler.TryEnter(owner) is not { } waitForSlot)
+        {
+            return new StrategyUploadResult(StrategyUploadOutcome.Busy, [], null, sourceHash,
+                $"at most {settings.MaxConcurrentCompilesPerOwner} compile(s) running and {settings.MaxQueuedCompilesPerOwner} waiting per user; retry in {retryAfter} s",
+                retryAfter);
+        }
+
+        using var slot = await waitForSlot;
         var directory = Path.Combine(settings.WorkDirectory, "compile-" + Guid.NewGuid().ToString("N"));
         var dataDirectory = data is LeanDataProvider lean ? lean.DataRoot : DataRoot.Locate(settings.DataDirectory) ?? "";
         CompileOutput output;

@@ -15,13 +15,20 @@ internal sealed class RunWatchdog : IBacktestObserver, IDisposable
     /// <summary>How long a stop request may take before the process is ended.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// A wake-up this much later than asked means the process was frozen (a pause: SIGSTOP, a paused container) or
+    /// starved: that time is not the run's, so both clocks skip it. Paused time never counts, as on the silo's side.
+    /// </summary>
+    private const long FrozenGapMilliseconds = 1000;
+    private const int PollMilliseconds = 50;
+
     private volatile IBacktestObserver? _inner;
     private readonly TimeSpan? _timeout;
     private readonly TimeSpan? _stall;
     private readonly CancellationTokenSource _stop;
     private readonly Action<string> _onStuck;
     private volatile bool _disposed;
-    private readonly long _startedAt = Environment.TickCount64;
+    private long _startedAt = Environment.TickCount64;
     private long _lastActivity = Environment.TickCount64;
     private volatile string? _reason;
 
@@ -54,10 +61,20 @@ internal sealed class RunWatchdog : IBacktestObserver, IDisposable
     private void Watch()
     {
         long? stopRequestedAt = null;
+        var lastWake = Environment.TickCount64;
         while (!_disposed)
         {
-            Thread.Sleep(50);
+            Thread.Sleep(PollMilliseconds);
             var now = Environment.TickCount64;
+            var frozen = now - lastWake - PollMilliseconds;
+            lastWake = now;
+            if (frozen > FrozenGapMilliseconds)
+            {
+                _startedAt += frozen;
+                Interlocked.Add(ref _lastActivity, frozen);
+                stopRequestedAt += frozen;
+            }
+
             if (stopRequestedAt is null)
             {
                 if (_timeout is { } timeout && now - _startedAt > timeout.TotalMilliseconds)

@@ -77,7 +77,7 @@ public static class StrategyRoutes
                              "201 with the version and its parameter schema; the same source as the latest version returns that version (created false). " +
                              "422 with `diagnostics` (id, severity, line, column, message) when the source does not compile or uses what the sandbox forbids, " +
                              "or when compiling timed out; 409 when the cluster's runner does not run custom strategies (they need the Docker runner); " +
-                             "413 over the size limit.")
+                             "413 over the size limit; 429 with Retry-After when you already have as many compiles running and waiting as allowed (docs/api.md).")
             .Accepts<UploadRequest>("application/json", "text/plain")
             .Produces<StrategyVersionResponse>(201)
             .WithRequestExample("""{"source":"using Backtesting.Engine.Data;\nusing Backtesting.Engine.Strategies;\n\npublic sealed class BuyAndHold : Strategy\n{\n    [Parameter(\"Weight of each instrument\", Min = 0, Max = 1)]\n    public double Weight { get; set; } = 1;\n\n    public override void OnBar(in MarketData bar)\n    {\n        if (Position(bar.Instrument).Quantity == 0)\n        {\n            TargetWeight(bar.Instrument, Weight / Instruments.Count);\n        }\n    }\n}\n"}""")
@@ -86,7 +86,7 @@ public static class StrategyRoutes
             .WithExample(409, """{"title":"Custom strategies are not available","status":409,"detail":"the process runner does not compile or run custom strategies: use the docker runner, or for development only set Backtesting:AllowCustomStrategiesInProcessRunner to true"}""")
             .WithExample(413, """{"title":"Source too large","status":413,"detail":"source is 120,000 bytes; at most 100,000 bytes of UTF-8 are accepted","errors":{"source":["source is 120,000 bytes; at most 100,000 bytes of UTF-8 are accepted"]},"rules":[{"field":"source","rule":"maxBytes","message":"…"}]}""")
             .ProducesProblem(409).ProducesProblem(413).ProducesProblem(422).ProducesProblem(503)
-            .WithStandardErrors(400, 401);
+            .WithStandardErrors(400, 401, 429);
 
         group.MapDelete("/{name}", Delete)
             .WithSummary("Delete one of your custom strategies")
@@ -226,6 +226,9 @@ public static class StrategyRoutes
                     title: result.Outcome == StrategyUploadOutcome.TimedOut ? "Compiling timed out" : "The strategy was rejected",
                     detail: detail,
                     extensions: new Dictionary<string, object?> { ["sourceHash"] = result.SourceHash, ["diagnostics"] = result.Diagnostics });
+            case StrategyUploadOutcome.Busy:
+                context.Response.Headers.RetryAfter = (result.RetryAfterSeconds ?? 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.Problem(statusCode: 429, title: "Too many requests", detail: result.Detail);
             case StrategyUploadOutcome.Refused:
                 return Results.Problem(statusCode: 409, title: "Custom strategies are not available", detail: result.Detail);
             default:

@@ -70,6 +70,7 @@ public static class SiloSetup
             return new LeanDataProvider(root);
         });
         services.AddSingleton(StrategyCatalog.Templates);
+        services.AddSingleton(sp => CompileScheduler.From(sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value));
         services.TryAddSingleton<IBacktestRunner>(sp =>
         {
             var kind = sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value.Runner;

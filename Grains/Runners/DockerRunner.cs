@@ -93,7 +93,7 @@ public sealed class DockerRunner : IBacktestRunner, IDisposable
             var created = await _client.Containers.CreateContainerAsync(parameters, cancellation).ConfigureAwait(false);
             var handle = new Handle(_client, created.ID, request.OutputDirectory, reattached: false, _log);
             await _client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellation).ConfigureAwait(false);
-            handle.Follow(since: null);
+            handle.Follow(since: null, request.MaxLineBytes);
             return handle;
         }
         catch (DockerImageNotFoundException e)
@@ -280,7 +280,7 @@ public sealed class DockerRunner : IBacktestRunner, IDisposable
 
                     reattached = new Handle(_client, container.ID, FromHost(output), reattached: true, _log);
                     // Only what the worker writes from now on: earlier lines were published by the silo that died.
-                    reattached.Follow(since: DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+                    reattached.Follow(since: DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), request.MaxLineBytes);
                     continue;
                 }
             }
@@ -339,14 +339,14 @@ public sealed class DockerRunner : IBacktestRunner, IDisposable
         public string? ReattachedOutputDirectory { get; }
 
         /// <summary>Starts reading the log and stats streams and waiting for the end.</summary>
-        public void Follow(string? since)
+        public void Follow(string? since, int maxLineBytes)
         {
-            _logs = Task.Run(() => ReadLogs(since));
+            _logs = Task.Run(() => ReadLogs(since, maxLineBytes));
             _statsLoop = Task.Run(ReadStats);
             _exit = Task.Run(WaitForExit);
         }
 
-        private async Task ReadLogs(string? since)
+        private async Task ReadLogs(string? since, int maxLineBytes)
         {
             try
             {
@@ -359,8 +359,8 @@ public sealed class DockerRunner : IBacktestRunner, IDisposable
                 }, CancellationToken.None).ConfigureAwait(false);
                 // Without a TTY, stdout and stderr arrive multiplexed in framed chunks; a chunk can end mid-line.
                 var buffer = new byte[64 * 1024];
-                var stdout = new LineSplitter(line => _lines.Writer.TryWrite(line));
-                var stderr = new LineSplitter(AppendStderr);
+                var stdout = RunChannels.Splitter(_lines, maxLineBytes);
+                var stderr = new Protocol.BoundedLineSplitter(StderrTailChars, AppendStderr); // a longer stderr line is cut
                 while (true)
                 {
                     var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None).ConfigureAwait(false);
@@ -369,7 +369,7 @@ public sealed class DockerRunner : IBacktestRunner, IDisposable
                         break;
                     }
 
-                    (read.Target == MultiplexedStream.TargetStream.StandardError ? stderr : stdout).Add(buffer, read.Count);
+                    (read.Target == MultiplexedStream.TargetStream.StandardError ? stderr : stdout).Add(buffer.AsSpan(0, read.Count));
                 }
 
                 stdout.Flush();
@@ -531,47 +531,6 @@ public sealed class DockerRunner : IBacktestRunner, IDisposable
             }
 
             _stats.Dispose();
-        }
-    }
-
-    /// <summary>Splits a byte stream into UTF-8 lines, across chunk boundaries.</summary>
-    private sealed class LineSplitter(Action<string> onLine)
-    {
-        private readonly Decoder _decoder = Encoding.UTF8.GetDecoder();
-        private readonly StringBuilder _line = new();
-        private char[] _chars = new char[1024];
-
-        public void Add(byte[] buffer, int count)
-        {
-            var needed = _decoder.GetCharCount(buffer, 0, count);
-            if (_chars.Length < needed)
-            {
-                _chars = new char[needed];
-            }
-
-            var decoded = _decoder.GetChars(buffer, 0, count, _chars, 0);
-            for (var i = 0; i < decoded; i++)
-            {
-                var c = _chars[i];
-                if (c == '\n')
-                {
-                    onLine(_line.ToString());
-                    _line.Clear();
-                }
-                else if (c != '\r')
-                {
-                    _line.Append(c);
-                }
-            }
-        }
-
-        public void Flush()
-        {
-            if (_line.Length > 0)
-            {
-                onLine(_line.ToString());
-                _line.Clear();
-            }
         }
     }
 

@@ -11,6 +11,9 @@ namespace Backtesting.Grains.Runners;
 /// The C# source of the custom strategy the config's strategyClass names; null for a template. Only runners that
 /// isolate the run (Docker), or the process runner when explicitly allowed for development, accept one.
 /// </param>
+/// <param name="MaxLineBytes">The longest stdout line the runner hands on; past it the run fails (Backtesting:MaxProtocolLineBytes).</param>
+/// <param name="Timeout">The worker's own overall timeout (--timeout-seconds): what is left of the run's budget; null: none.</param>
+/// <param name="StallTimeout">The worker's own stall limit (--stall-seconds); null: none.</param>
 public sealed record RunRequest(
     Guid BacktestId,
     int Attempt,
@@ -20,7 +23,10 @@ public sealed record RunRequest(
     bool Resume,
     TimeSpan CheckpointInterval,
     long? MemoryLimitBytes = null,
-    string? StrategySource = null);
+    string? StrategySource = null,
+    int MaxLineBytes = Protocol.WorkerLineReader.DefaultMaxLineBytes,
+    TimeSpan? Timeout = null,
+    TimeSpan? StallTimeout = null);
 
 /// <summary>A runner was asked to run a custom strategy it may not run; the message says what to change.</summary>
 public sealed class CustomStrategyRefusedException(string message) : InvalidOperationException(message);
@@ -124,6 +130,17 @@ public sealed class RunnerUnavailableException(string message, Exception? inner 
 /// <summary>Shared plumbing: the line channel every runner feeds.</summary>
 internal static class RunChannels
 {
+    /// <summary>How much of a worker's stderr a runner keeps (its end: a crash message and its frames).</summary>
+    public const int StderrTailChars = 64 * 1024;
+
+    /// <summary>
+    /// Splits a worker's stdout into the run's lines, bounded by <see cref="RunRequest.MaxLineBytes"/>: a longer line
+    /// (or output without newlines) completes the channel with a <see cref="Protocol.WorkerProtocolException"/>,
+    /// which fails the run, and everything after it is dropped.
+    /// </summary>
+    public static Protocol.BoundedLineSplitter Splitter(Channel<string> lines, int maxLineBytes) =>
+        new(maxLineBytes, line => lines.Writer.TryWrite(line), limit => lines.Writer.TryComplete(Protocol.WorkerProtocolException.LineTooLong(limit)));
+
     public static Channel<string> Create() => Channel.CreateUnbounded<string>(new UnboundedChannelOptions
     {
         SingleReader = true,
@@ -149,6 +166,17 @@ internal static class RunChannels
         if (request.Resume)
         {
             args.Add("--resume");
+        }
+
+        // The silo enforces both from outside too (SiloWatchdog); the worker's own watchdog stops first where it can,
+        // with partial results.
+        foreach (var (option, limit) in new[] { ("--timeout-seconds", request.Timeout), ("--stall-seconds", request.StallTimeout) })
+        {
+            if (limit is { } value)
+            {
+                args.Add(option);
+                args.Add(Math.Max(1, Math.Ceiling(value.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
         }
 
         if (request.StrategySource is not null)

@@ -47,7 +47,7 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {command.FileName}");
-        return Task.FromResult<IRunHandle>(new Handle(process));
+        return Task.FromResult<IRunHandle>(new Handle(process, request.MaxLineBytes));
     }
 
     /// <summary>
@@ -110,19 +110,26 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
         private readonly Process _process;
         private readonly Channel<string> _lines = RunChannels.Create();
 
-        public Handle(Process process)
+        public Handle(Process process, int maxLineBytes)
         {
             _process = process;
+            // Bytes, not ReadLineAsync: a line is never held past the limit, however long the worker makes it.
+            var splitter = RunChannels.Splitter(_lines, maxLineBytes);
             var stdout = Task.Run(async () =>
             {
-                while (await process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+                var buffer = new byte[64 * 1024];
+                int read;
+                while ((read = await process.StandardOutput.BaseStream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
                 {
-                    _lines.Writer.TryWrite(line);
+                    // After an overflow the rest is drained unread, so the worker never blocks on a full pipe.
+                    splitter.Add(buffer.AsSpan(0, read));
                 }
+
+                splitter.Flush();
             });
-            // Drain stderr so a chatty worker never blocks on a full pipe; people read it in the worker's logs, and a
-            // crash's own message tells a fault a retry would repeat (WorkerCrash).
-            var stderr = process.StandardError.ReadToEndAsync();
+            // Drain stderr so a chatty worker never blocks on a full pipe, keeping only its end: people read it in the
+            // worker's logs, and a crash's own message tells a fault a retry would repeat (WorkerCrash).
+            var stderr = ReadTail(process.StandardError);
             Exit = Task.Run(async () =>
             {
                 await process.WaitForExitAsync().ConfigureAwait(false);
@@ -130,6 +137,24 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
                 _lines.Writer.TryComplete();
                 return RunExit.Of(process.ExitCode, await stderr.ConfigureAwait(false));
             });
+        }
+
+        /// <summary>The last <see cref="RunChannels.StderrTailChars"/> characters of a stream, read to its end.</summary>
+        private static async Task<string> ReadTail(StreamReader reader)
+        {
+            var tail = new System.Text.StringBuilder();
+            var chunk = new char[16 * 1024];
+            int read;
+            while ((read = await reader.ReadAsync(chunk).ConfigureAwait(false)) > 0)
+            {
+                tail.Append(chunk, 0, read);
+                if (tail.Length > 2 * RunChannels.StderrTailChars)
+                {
+                    tail.Remove(0, tail.Length - RunChannels.StderrTailChars);
+                }
+            }
+
+            return tail.Length > RunChannels.StderrTailChars ? tail.ToString(tail.Length - RunChannels.StderrTailChars, RunChannels.StderrTailChars) : tail.ToString();
         }
 
         public ChannelReader<string> Lines => _lines.Reader;

@@ -94,6 +94,28 @@ public sealed class CustomStrategyRunnerTests
         Assert.False(File.Exists(temp.File("run/results.json")));
     }
 
+    [Fact]
+    public async Task The_process_runner_ends_the_lines_at_a_line_over_the_limit_without_holding_it()
+    {
+        using var temp = new TempFolder();
+        // A "worker" that prints 8 MB without a newline, then a line, and lingers: the reader must not wait for either.
+        var shell = new WorkerCommand("sh", ["-c", "head -c 8000000 /dev/zero | tr '\\0' x; echo; echo after; sleep 60", "worker"]);
+        var request = Request(temp, Config, null) with { MaxLineBytes = 64 * 1024 };
+
+        await using var run = await new ProcessRunner(shell).StartAsync(request, CancellationToken.None);
+        var lines = new List<string>();
+        var refused = await Assert.ThrowsAsync<Grains.Protocol.WorkerProtocolException>(async () =>
+        {
+            await foreach (var line in run.Lines.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token))
+            {
+                lines.Add(line);
+            }
+        });
+
+        Assert.Empty(lines);
+        Assert.Contains("longer than 65536 bytes", refused.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Code, List<string> Lines)> RunToEnd(IBacktestRunner runner, RunRequest request)
     {
         await using var run = await runner.StartAsync(request, CancellationToken.None);
