@@ -29,7 +29,7 @@ public sealed record ValidationOutcome(IReadOnlyList<ValidationError> Errors, Ba
 /// The one home of the validation rules, used by the worker and the API alike. Every error names the field
 /// (a JSON path such as <c>instruments[2]</c>), the rule it breaks, and says what is expected.
 /// </summary>
-public static class ConfigValidator
+public static partial class ConfigValidator
 {
     public const double MinBalance = 1_000;
     public const double MaxBalance = 100_000_000;
