@@ -117,3 +117,15 @@ public sealed class DockerFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A data-driven test that needs the Docker daemon, skipped or run as <see cref="DockerFactAttribute"/> says.</summary>
+public sealed class DockerTheoryAttribute : TheoryAttribute
+{
+    public DockerTheoryAttribute()
+    {
+        if (!DockerTestEnvironment.InCi && DockerTestEnvironment.Unavailable is { } reason)
+        {
+            Skip = "DOCKER TESTS SKIPPED (no Docker daemon here; CI=true would fail instead): " + reason;
+        }
+    }
+}
