@@ -161,16 +161,7 @@ internal sealed class ExactWindowSum
         _decimals = Binary;
         var exponent = largest > 0 ? Math.Clamp(Math.ILogB(_maxBinaryUnits / 4 / largest), -1000, 1000) : 0;
         (_scale, _inverseScale) = (Math.ScaleB(1, exponent), Math.ScaleB(1, -exponent));
-        long sum = 0;
-        for (var i = 0; i < _count; i++)
-        {
-            // Every value fits the scale just chosen.
-            TryUnits(_window[i], out var units);
-            _units[i] = units;
-            sum += units;
-        }
-
-        _sum = sum;
+        SumUnits(); // every value fits the scale just chosen
     }
 
     /// <summary>Moves the sum to the coarsest decimal grid from <paramref name="from"/> decimals that holds the window.</summary>
@@ -201,6 +192,13 @@ internal sealed class ExactWindowSum
             }
         }
 
+        SumUnits();
+        return true;
+    }
+
+    /// <summary>Converts every value of the window to whole units of the current grid, which must hold them, and sums them.</summary>
+    private void SumUnits()
+    {
         long sum = 0;
         for (var i = 0; i < _count; i++)
         {
@@ -210,6 +208,5 @@ internal sealed class ExactWindowSum
         }
 
         _sum = sum;
-        return true;
     }
 }
