@@ -244,7 +244,7 @@ public class ClusterTests
         Assert.NotNull(partial);
         Assert.True(partial.Partial);
         Assert.Equal("timed_out", (await host.Store.GetAsync(id))!.Status);
-        Assert.Empty((await host.Queue.GetSnapshot()).Running);
+        await host.WaitForFreeSlots();
     }
 
     [Fact]

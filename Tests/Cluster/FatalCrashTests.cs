@@ -54,7 +54,7 @@ public sealed class FatalCrashTests
 
         await host.Backtest(id).Submit(ClusterTests.Submission(ClusterTests.Daily));
         var status = await host.WaitFor(id, s => s.IsTerminal);
-        Assert.Empty((await host.Queue.GetSnapshot()).Running); // a failed backtest gives its slot back
+        await host.WaitForFreeSlots(); // a failed backtest gives its slot back
         return (status, (await host.Store.GetAsync(id))?.Status, runner.Starts);
     }
 

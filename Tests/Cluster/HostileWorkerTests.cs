@@ -68,7 +68,7 @@ public sealed class HostileWorkerTests
             Assert.Equal(BacktestState.Failed, status.State);
             Assert.Null(status.Summary);
             Assert.Null(await host.Backtest(status.Id).GetResults());
-            await SlotFreed(host);
+            await host.WaitForFreeSlots();
         }
     }
 
@@ -103,7 +103,7 @@ public sealed class HostileWorkerTests
             Assert.Equal(BacktestState.Failed, status.State);
             Assert.Contains("longer than 65536 bytes (Backtesting:MaxProtocolLineBytes)", status.Error!.ErrorMessage, StringComparison.Ordinal);
             Assert.Equal(1, runner.Starts);
-            await SlotFreed(host);
+            await host.WaitForFreeSlots();
         }
     }
 
@@ -120,7 +120,7 @@ public sealed class HostileWorkerTests
             Assert.Contains("Backtesting:StallTimeout", status.Error.ErrorMessage, StringComparison.Ordinal);
             Assert.Equal(1, runner.Starts);
             Assert.True(runner.Stopped);
-            await SlotFreed(host);
+            await host.WaitForFreeSlots();
             // Far below the 30-minute run timeout: the stall limit (2 s) plus ticks and a loaded machine.
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
         }
@@ -163,23 +163,12 @@ public sealed class HostileWorkerTests
         Assert.Equal(BacktestState.TimedOut, status.State);
         Assert.Equal("timeout", status.Error!.ErrorType);
         Assert.Single(status.Attempts);
-        await SlotFreed(host);
+        await host.WaitForFreeSlots();
         // The stall limit (3 s) after the worker's start and compile (at most the 30 s allowance), plus the stop grace:
         // nowhere near the 30-minute run timeout that held the slot before.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"took {clock.Elapsed}");
         var pid = status.Attempts[0].ProcessId!.Value;
         Assert.True(ProcessGone(pid), $"worker {pid} still runs");
-    }
-
-    /// <summary>The slot is released just after the terminal state is stored: it must be free within moments.</summary>
-    private static async Task SlotFreed(TestClusterHost host)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while ((await host.Queue.GetSnapshot()).Running.Count > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the slot was not released");
-            await Task.Delay(50);
-        }
     }
 
     private static bool ProcessGone(int pid)

@@ -65,6 +65,21 @@ public sealed class TestClusterHost : IAsyncDisposable
 
     public IBacktestQueueGrain Queue => Client.GetGrain<IBacktestQueueGrain>(0);
 
+    /// <summary>
+    /// Waits until the queue holds no running slot, failing the test after 20 s. A run's slot is released just after
+    /// its terminal state is stored (the state first, so a client never sees a freed slot for a run still going): a
+    /// status poll can see the end a moment before the release.
+    /// </summary>
+    public async Task WaitForFreeSlots()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while ((await Queue.GetSnapshot()).Running is { Count: > 0 } running)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the slot of {running[0].BacktestId} was not released");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Polls the status until the predicate holds (or fails the test after the timeout).</summary>
     public async Task<BacktestStatus> WaitFor(Guid id, Func<BacktestStatus, bool> predicate, TimeSpan? timeout = null)
     {

@@ -27,7 +27,7 @@ public class DockerUnavailableTests
         Assert.Contains("unreachable", done.Error.ErrorMessage);
         Assert.Contains(Nowhere, done.Error.ErrorMessage);
         Assert.Equal("runner unavailable", Assert.Single(done.Attempts).Outcome);
-        Assert.Empty((await host.Queue.GetSnapshot()).Running);
+        await host.WaitForFreeSlots();
     }
 
     [Fact]
