@@ -59,9 +59,39 @@ public static class StrategyCompiler
         // The references are the runtime's own assemblies, whose versions need no unification warnings.
         .WithSpecificDiagnosticOptions([new("CS1701", ReportDiagnostic.Suppress), new("CS1702", ReportDiagnostic.Suppress)]);
 
+    /// <summary>
+    /// The stack of the thread that compiles. Roslyn's parser recurses once or more per nesting level before the
+    /// nesting rule can look at the tree, so a thread pool thread's stack is overflowed by a few thousand nested
+    /// parentheses, and a stack overflow ends the whole process. This is enough for the deepest source within
+    /// <see cref="MaxSourceBytes"/> (reserved address space; only what is used is committed).
+    /// </summary>
+    public const int CompilerStackBytes = 512 << 20;
+
     /// <summary>Compiles, checks and describes a strategy; never throws for anything wrong with the source.</summary>
     /// <param name="reservedNames">Class names the strategy may not take; the templates' names by default.</param>
     public static CompileResult Compile(string source, IReadOnlyCollection<string>? reservedNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        CompileResult? result = null;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                result = CompileHere(source, reservedNames);
+            }
+            catch (Exception e)
+            {
+                failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
+        }, CompilerStackBytes) { Name = "strategy compiler", IsBackground = true };
+        thread.Start();
+        thread.Join();
+        failure?.Throw();
+        return result!;
+    }
+
+    private static CompileResult CompileHere(string source, IReadOnlyCollection<string>? reservedNames)
     {
         ArgumentNullException.ThrowIfNull(source);
         source = Normalize(source);
