@@ -34,7 +34,8 @@ set +e
 # -m:1: one test assembly at a time; on a 2-core machine, suites running side by side slow each other's cluster tests.
 dotnet test Backtesting.sln -c Release --no-build --nologo -m:1 \
   --logger "trx;LogFilePrefix=tests" --results-directory "$results_dir" 2>&1 | tee "$results_dir/dotnet-test.log"
-status=${PIPESTATUS[0]}
+dotnet_status=${PIPESTATUS[0]}
+status=$dotnet_status
 set -e
 
 # The dashboard: its build (with the bundle budget), component tests (Vitest) and browser tests (Chromium)
@@ -45,15 +46,13 @@ WEB_E2E_NO_DOTNET_BUILD=1 scripts/web.sh test || web_status=$?
 read -r web_passed web_failed web_skipped < "$results_dir/web-totals" || { web_passed=0; web_failed=1; web_skipped=0; }
 if [ "$web_status" -ne 0 ] && [ "$status" -eq 0 ]; then status=$web_status; fi
 
-# Totals over every suite that ran, read from the runner's per-assembly summary lines.
-read -r passed failed skipped < <(awk '
-  /(Passed|Failed)!  *- *Failed:/ {
-    gsub(/,/, ""); for (i = 1; i <= NF; i++) {
-      if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1)
-    }
-  }
-  END { printf "%d %d %d\n", p, f, s }' "$results_dir/dotnet-test.log")
-
+# Totals over every suite that ran, read from the TRX files the run wrote (one per test project).
+test_projects=$(grep -l 'Microsoft.NET.Test.Sdk' */*.csproj | wc -l)
+read -r passed failed skipped < <(trx_totals "$results_dir" "$test_projects")
+if [ "$dotnet_status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "dotnet test exited with $dotnet_status without a failed test in its reports: counted as one failure" >&2
+  failed=1
+fi
 passed=$((passed + web_passed)); failed=$((failed + web_failed)); skipped=$((skipped + web_skipped))
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
   echo "no tests ran" >&2

@@ -12,7 +12,8 @@
 
 _dk_repo_root() { (cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P); }
 
-_dk_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# log: the one helper of every script (scripts/lib.sh).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 _dk_dir() { echo "$(_dk_repo_root)/.state/docker"; }
 
@@ -34,7 +35,7 @@ _dk_install() {
     DOCKER_UNAVAILABLE_REASON="dockerd is not installed and installing docker.io needs root"
     return 1
   fi
-  _dk_log "installing Docker (apt-get install docker.io)"
+  log "installing Docker (apt-get install docker.io)"
   apt-get update -qq >&2 || true
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >&2; then
     DOCKER_UNAVAILABLE_REASON="apt-get install docker.io failed"
@@ -46,7 +47,7 @@ start_docker() {
   DOCKER_UNAVAILABLE_REASON=""
   export DOCKER_BUILDKIT=0 # the classic builder: no buildx plugin needed, works offline FROM scratch
   if [ -n "${DOCKER_HOST:-}" ] && command -v docker >/dev/null 2>&1 && _dk_answers "$DOCKER_HOST"; then
-    _dk_log "using the Docker daemon at $DOCKER_HOST"
+    log "using the Docker daemon at $DOCKER_HOST"
     return 0
   fi
 
@@ -68,9 +69,9 @@ start_docker() {
   flock "$_dk_lock_fd"
   if ! _dk_answers "$host"; then
     if [ -s "$dir/dockerd.pid" ] && kill -0 "$(cat "$dir/dockerd.pid")" 2>/dev/null; then
-      _dk_log "waiting for the Docker daemon already starting (pid $(cat "$dir/dockerd.pid"))"
+      log "waiting for the Docker daemon already starting (pid $(cat "$dir/dockerd.pid"))"
     else
-      _dk_log "starting the Docker daemon ($host)"
+      log "starting the Docker daemon ($host)"
       rm -f "$sockdir/docker.sock" "$dir/dockerd.pid"
       # setsid: the daemon outlives this shell and is not hit by its Ctrl+C; the lock's descriptor stays here.
       setsid dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
@@ -90,14 +91,14 @@ start_docker() {
   fi
   exec {_dk_lock_fd}>&-
   export DOCKER_HOST="$host"
-  _dk_log "Docker daemon ready at $DOCKER_HOST"
+  log "Docker daemon ready at $DOCKER_HOST"
 }
 
 stop_docker() {
   local dir pid
   dir="$(_dk_dir)"
   if [ -s "$dir/dockerd.pid" ] && pid=$(cat "$dir/dockerd.pid") && kill -0 "$pid" 2>/dev/null; then
-    _dk_log "stopping the Docker daemon (pid $pid)"
+    log "stopping the Docker daemon (pid $pid)"
     kill "$pid"
   fi
 }
@@ -118,7 +119,7 @@ prepare_worker_context() {
   root="$(_dk_repo_root)"
   context="$root/.state/docker/worker-image"
   rm -rf "$context" && mkdir -p "$context/app" "$context/rootfs"
-  _dk_log "publishing the worker (self-contained linux-x64)"
+  log "publishing the worker (self-contained linux-x64)"
   dotnet publish "$root/Worker/Worker.csproj" -c Release -r linux-x64 --self-contained true -nologo -v quiet \
     -p:PublishDir="$context/app/" -p:DebugType=none -p:GenerateDocumentationFile=false >&2 || return 1
   cp "$root/docker/worker.Dockerfile" "$context/Dockerfile"
@@ -165,10 +166,10 @@ build_worker_image() {
   hash=$( { echo "$base"; cd "$context" && find . -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-32)
   current=$(docker image inspect --format '{{ index .Config.Labels "backtesting.content-hash" }}' "$tag" 2>/dev/null || true)
   if [ "$current" = "$hash" ]; then
-    _dk_log "worker image $tag is up to date"
+    log "worker image $tag is up to date"
     return 0
   fi
-  _dk_log "building the worker image $tag (FROM $base)"
+  log "building the worker image $tag (FROM $base)"
   docker build -q --build-arg BASE_IMAGE="$base" --label "backtesting.content-hash=$hash" \
     -t "$tag" "$context" >&2 || return 1
   # The image this tag named before is dangling now: remove it (only images this script built carry the label).
@@ -192,7 +193,7 @@ build_probe_image() {
       echo "a static busybox (Debian package busybox-static) is missing and installing it needs root" >&2
       return 1
     fi
-    _dk_log "installing busybox-static (apt-get) for the sandbox probe"
+    log "installing busybox-static (apt-get) for the sandbox probe"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >&2 ||
       { apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >&2; } || return 1
   fi
@@ -204,7 +205,7 @@ build_probe_image() {
   if [ "$current" = "$hash" ]; then
     return 0
   fi
-  _dk_log "building the sandbox probe image $tag"
+  log "building the sandbox probe image $tag"
   docker build -q --label "backtesting.probe-hash=$hash" -t "$tag" "$context" >&2 || return 1
   docker image prune -f --filter label=backtesting.probe-hash >/dev/null
 }

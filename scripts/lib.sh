@@ -54,3 +54,32 @@ wait_until_ready() {
   tail -n 30 "$@" >&2
   return 1
 }
+
+# Totals over the TRX files that `dotnet test --logger trx` wrote into a folder; prints "passed failed skipped".
+# Errors, timeouts and aborted tests count as failed. A suite can never read as green by not reporting: each
+# expected file that is missing counts one failure, and so does a file whose run did not complete (a test host
+# that crashed leaves a summary outcome other than Completed with no failed test counted).
+trx_totals() {
+  local dir=$1 expected=${2:-0} file counters outcome passed=0 failed=0 skipped=0 files=0 broken
+  for file in "$dir"/*.trx; do
+    [ -e "$file" ] || continue
+    files=$((files + 1))
+    counters=$(grep -o '<Counters [^>]*>' "$file" | head -n 1)
+    outcome=$(grep -o '<ResultSummary outcome="[A-Za-z]*"' "$file" | head -n 1 | sed 's/.*outcome="\([A-Za-z]*\)"/\1/')
+    broken=$(( $(_trx_count "$counters" failed) + $(_trx_count "$counters" error) + $(_trx_count "$counters" timeout) + $(_trx_count "$counters" aborted) ))
+    if [ "$outcome" != "Completed" ] && [ "$broken" -eq 0 ]; then broken=1; fi
+    passed=$((passed + $(_trx_count "$counters" passed)))
+    # A skipped test is listed (total) but not executed; the notExecuted counter stays 0 for it.
+    skipped=$((skipped + $(_trx_count "$counters" total) - $(_trx_count "$counters" executed)))
+    failed=$((failed + broken))
+  done
+  if [ "$files" -lt "$expected" ]; then failed=$((failed + expected - files)); fi
+  echo "$passed $failed $skipped"
+}
+
+# One attribute of a TRX <Counters> element, 0 when absent.
+_trx_count() {
+  local value
+  value=$(printf '%s' "$1" | grep -o " $2=\"[0-9]*\"" | grep -o '[0-9][0-9]*' | head -n 1) || true
+  echo "${value:-0}"
+}

@@ -7,7 +7,8 @@
 
 _pg_repo_root() { (cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P); }
 
-_pg_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# log: the one helper of every script (scripts/lib.sh).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Newest installed server binaries, or nothing.
 _pg_bindir() {
@@ -32,7 +33,7 @@ _pg_install() {
     echo "PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb); install the 'postgresql' package as root." >&2
     return 1
   fi
-  _pg_log "installing PostgreSQL (apt-get)"
+  log "installing PostgreSQL (apt-get)"
   # Debian's package would create and start a 'main' cluster on port 5432; this project runs its own.
   if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
     mkdir -p /etc/postgresql-common
@@ -98,7 +99,7 @@ _pg_start_locked() {
   bindir=$(_pg_bindir_for "$data" "$bindir")
 
   if [ ! -s "$data/PG_VERSION" ]; then
-    _pg_log "creating PostgreSQL cluster in $data"
+    log "creating PostgreSQL cluster in $data"
     _pg_as_owner mkdir -p -m 0700 "$data"
     _pg_as_owner "$bindir/initdb" -D "$data" -A trust -U postgres -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; return 1; }
@@ -123,7 +124,7 @@ _pg_start_locked() {
         [ "$port" -gt 55531 ] && { echo "no free port in 55432-55531 for PostgreSQL; set BACKTESTING_PG_PORT" >&2; return 1; }
       done
     fi
-    _pg_log "starting PostgreSQL on 127.0.0.1:$port"
+    log "starting PostgreSQL on 127.0.0.1:$port"
     # The lock's descriptor is closed for pg_ctl: the server would inherit it and hold the lock for good.
     _pg_as_owner "$bindir/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
       -o "-p $port -k '$sockdir' -c listen_addresses=127.0.0.1 -c max_connections=400" start >/dev/null {_pg_lock_fd}>&- ||
@@ -146,7 +147,7 @@ stop_postgres() {
   dir=$(_pg_cluster_dir "$root")
   bindir=$(_pg_bindir_for "$dir/data" "$bindir")
   if [ -s "$dir/data/PG_VERSION" ] && _pg_as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-    _pg_log "stopping PostgreSQL ($dir/data)"
+    log "stopping PostgreSQL ($dir/data)"
     _pg_as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
   fi
 }

@@ -79,6 +79,67 @@ public sealed class ScriptHelperTests : IDisposable
         return path;
     }
 
+    [Fact]
+    public void Test_totals_add_passed_failed_and_skipped_over_every_report()
+    {
+        Report("a", "Completed", total: 10, executed: 8, passed: 8);
+        Report("b", "Failed", total: 5, executed: 5, passed: 3, failed: 2);
+
+        Assert.Equal("11 2 2", Totals(expected: 2));
+    }
+
+    [Fact]
+    public void A_test_project_without_a_report_counts_as_a_failure()
+    {
+        Report("a", "Completed", total: 4, executed: 4, passed: 4);
+
+        Assert.Equal("4 1 0", Totals(expected: 2));
+    }
+
+    [Fact]
+    public void A_run_that_did_not_complete_counts_as_a_failure_even_when_no_test_failed()
+    {
+        Report("a", "Failed", total: 3, executed: 3, passed: 3);
+        Report("b", "Aborted", total: 0, executed: 0, passed: 0);
+
+        Assert.Equal("3 2 0", Totals(expected: 2));
+    }
+
+    [Theory]
+    [InlineData("error")]
+    [InlineData("timeout")]
+    [InlineData("aborted")]
+    public void Errors_timeouts_and_aborted_tests_count_as_failures(string counter)
+    {
+        Report("a", "Failed", total: 3, executed: 3, passed: 1, extra: $"{counter}=\"2\"");
+
+        Assert.Equal("1 2 0", Totals(expected: 1));
+    }
+
+    private void Report(string name, string outcome, int total, int executed, int passed, int failed = 0, string extra = "") =>
+        File.WriteAllText(Path.Combine(_temp, $"tests_{name}.trx"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
+              <ResultSummary outcome="{outcome}">
+                <Counters total="{total}" executed="{executed}" passed="{passed}" failed="{failed}" {extra} notExecuted="0" />
+              </ResultSummary>
+            </TestRun>
+            """);
+
+    private string Totals(int expected)
+    {
+        var lib = Path.Combine(TestPaths.RepositoryRoot, "scripts", "lib.sh");
+        var start = new ProcessStartInfo("bash", ["-c", $"source '{lib}'; trx_totals '{_temp}' {expected}"])
+        {
+            RedirectStandardOutput = true,
+        };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+        return output;
+    }
+
     private static int UnusedPort()
     {
         using var socket = new TcpListener(IPAddress.Loopback, 0);
