@@ -14,16 +14,16 @@ using Orleans.Hosting;
 // then the command line. BACKTESTING_DB is accepted as the connection string for convenience.
 var builder = WebApplication.CreateBuilder(args);
 var configuration = builder.Configuration;
-var connectionString = configuration.GetConnectionString("Backtesting") is { Length: > 0 } configured
-    ? configured
-    : Environment.GetEnvironmentVariable("BACKTESTING_DB")
-      ?? throw new InvalidOperationException("set ConnectionStrings__Backtesting or BACKTESTING_DB");
+var connectionString = DatabaseConnection.Resolve(configuration.GetConnectionString(DatabaseConnection.Name));
 
 // Every silo applies the schema at start-up; the migrator is idempotent and serialized by an advisory lock.
 await SchemaMigrator.ApplyAsync(connectionString, CancellationToken.None);
 
 // Our own section: the "Orleans" section is read by Orleans itself (provider configuration).
 var orleans = configuration.GetSection("Silo");
+var advertisedAddress = orleans["AdvertisedAddress"] ?? "127.0.0.1";
+var siloPort = orleans.GetValue("SiloPort", 11111);
+var gatewayPort = orleans.GetValue("GatewayPort", 30000);
 builder.UseOrleans(silo =>
 {
     silo.Configure<ClusterOptions>(o =>
@@ -32,9 +32,9 @@ builder.UseOrleans(silo =>
         o.ServiceId = orleans["ServiceId"] ?? Backtesting.Grains.Interfaces.ClusterIdentity.DefaultServiceId;
     });
     silo.ConfigureEndpoints(
-        IPAddress.Parse(orleans["AdvertisedAddress"] ?? "127.0.0.1"),
-        orleans.GetValue("SiloPort", 11111),
-        orleans.GetValue("GatewayPort", 30000),
+        IPAddress.Parse(advertisedAddress),
+        siloPort,
+        gatewayPort,
         listenOnAnyHostAddress: orleans.GetValue("ListenOnAnyAddress", false));
     // Failure detection and reminder granularity are tunable (tests shorten them to see a crash recovered quickly).
     silo.Configure<ClusterMembershipOptions>(orleans.GetSection("Membership"));
@@ -51,7 +51,7 @@ builder.WebHost.UseUrls($"http://127.0.0.1:{dashboardPort}");
 var host = builder.Build();
 host.MapOrleansDashboard("/dashboard");
 await host.StartAsync();
-Console.WriteLine($"silo up: {orleans["AdvertisedAddress"] ?? "127.0.0.1"}:{orleans.GetValue("SiloPort", 11111)}, gateway {orleans.GetValue("GatewayPort", 30000)}, " +
+Console.WriteLine($"silo up: {advertisedAddress}:{siloPort}, gateway {gatewayPort}, " +
                   $"dashboard http://127.0.0.1:{dashboardPort}/dashboard");
 
 // Silo:Demo names a config file to run through the cluster once the silo is up: how ./run.sh shows the whole

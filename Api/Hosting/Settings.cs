@@ -1,18 +1,15 @@
 using Backtesting.Engine.Data;
 using Backtesting.Grains.Interfaces;
+using Backtesting.Storage;
 
 namespace Backtesting.Api.Hosting;
 
 /// <summary>Reads the settings the API shares with the silos, under the same names.</summary>
 public static class Settings
 {
-    /// <summary>ConnectionStrings:Backtesting, else BACKTESTING_DB (as the silo reads it).</summary>
+    /// <summary>The database, found as the silos find it (<see cref="DatabaseConnection"/>).</summary>
     public static string ConnectionString(IConfiguration configuration) =>
-        configuration.GetConnectionString("Backtesting") is { Length: > 0 } configured
-            ? configured
-            : Environment.GetEnvironmentVariable("BACKTESTING_DB") is { Length: > 0 } fromEnvironment
-                ? fromEnvironment
-                : throw new InvalidOperationException("set ConnectionStrings__Backtesting or BACKTESTING_DB");
+        DatabaseConnection.Resolve(configuration.GetConnectionString(DatabaseConnection.Name));
 
     /// <summary>Backtesting:DataDirectory (the silos' setting), else the data folder found like the worker finds it.</summary>
     public static string DataDirectory(IConfiguration configuration) =>
