@@ -38,7 +38,7 @@ public class AdjustmentTests
     }
 
     [Fact]
-    public void SplitAdjustmentUsesTheFirstFactorRowOnOrAfterTheDate()
+    public void Split_adjustment_uses_the_first_factor_row_on_or_after_the_date()
     {
         var raw = AaplDaily(PriceAdjustment.Raw).Single(b => b.Date == new DateOnly(2014, 6, 6));
         var split = AaplDaily(PriceAdjustment.Split).Single(b => b.Date == new DateOnly(2014, 6, 6));
@@ -52,7 +52,7 @@ public class AdjustmentTests
     }
 
     [Fact]
-    public void LatestBarsAreUnadjusted()
+    public void Latest_bars_are_unadjusted()
     {
         var raw = AaplDaily(PriceAdjustment.Raw)[^1];
         var total = AaplDaily(PriceAdjustment.SplitDividend)[^1];
@@ -61,7 +61,7 @@ public class AdjustmentTests
     }
 
     [Fact]
-    public void SpyFirstDailyBarOpensAt9731Raw()
+    public void Spy_first_daily_bar_opens_at_9731_raw()
     {
         var first = LeanReaderTests.ReadAll(LeanReaders.EquityDaily(TestPaths.Lean("equity", "usa", "daily", "spy.zip"), 0,
             FactorFile.Load(TestPaths.Lean("equity", "usa", "factor_files", "spy.csv")), PriceAdjustment.Raw))[0];

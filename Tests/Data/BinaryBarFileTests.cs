@@ -24,7 +24,7 @@ public class BinaryBarFileTests
     }
 
     [Fact]
-    public void RoundTripsEveryField()
+    public void Round_trips_every_field()
     {
         using var temp = new TempFolder();
         var path = temp.File("bars.bin");
@@ -45,7 +45,7 @@ public class BinaryBarFileTests
     }
 
     [Fact]
-    public void RestrictSelectsDatesWithWarmup()
+    public void Restrict_selects_dates_with_warmup()
     {
         using var temp = new TempFolder();
         var path = temp.File("bars.bin");
@@ -64,7 +64,7 @@ public class BinaryBarFileTests
     }
 
     [Fact]
-    public void RejectsOutOfOrderBarsAndForeignFiles()
+    public void Rejects_out_of_order_bars_and_foreign_files()
     {
         using var temp = new TempFolder();
         using (var writer = BinaryBarFile.Create(temp.File("a.bin")))
@@ -79,7 +79,7 @@ public class BinaryBarFileTests
     }
 
     [Fact]
-    public void StreamingTwoMillionBarsAllocatesAlmostNothing()
+    public void Streaming_two_million_bars_allocates_almost_nothing()
     {
         using var temp = new TempFolder();
         var path = temp.File("big.bin");

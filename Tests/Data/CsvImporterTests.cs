@@ -41,7 +41,7 @@ public sealed class CsvImporterTests : IDisposable
     private static DateOnly D(int y, int m, int d) => new(y, m, d);
 
     [Fact]
-    public void ImportsYahooDailyBarsAndRegistersTheInstrument()
+    public void Imports_yahoo_daily_bars_and_registers_the_instrument()
     {
         var result = CsvImporter.Import(WriteCsv("acme.csv", Yahoo), "ACME", "NYSE", AssetClass.Equity, "USD", _root.Path);
 
@@ -72,7 +72,7 @@ public sealed class CsvImporterTests : IDisposable
     }
 
     [Fact]
-    public void ImportsGenericMinuteBarsWithUtcTimestamps()
+    public void Imports_generic_minute_bars_with_utc_timestamps()
     {
         var csv = WriteCsv("eth.csv", """
             timestamp,open,high,low,close,volume
@@ -100,7 +100,7 @@ public sealed class CsvImporterTests : IDisposable
     }
 
     [Fact]
-    public void DetectsHourlyBarsAndLocalTimes()
+    public void Detects_hourly_bars_and_local_times()
     {
         var csv = WriteCsv("h.csv", """
             timestamp,open,high,low,close,volume
@@ -120,7 +120,7 @@ public sealed class CsvImporterTests : IDisposable
     }
 
     [Fact]
-    public void BadRowNamesLineAndColumnAndWritesNothing()
+    public void Bad_row_names_line_and_column_and_writes_nothing()
     {
         var csv = WriteCsv("bad.csv", """
             Date,Open,High,Low,Close,Adj Close,Volume
@@ -148,7 +148,7 @@ public sealed class CsvImporterTests : IDisposable
     }
 
     [Fact]
-    public void RefusesAnInstrumentTheLeanDataAlreadyHas()
+    public void Refuses_an_instrument_the_lean_data_already_has()
     {
         Copy("equity/usa/daily/spy.zip");
         Copy("equity/usa/primary-listings.csv");
@@ -164,7 +164,7 @@ public sealed class CsvImporterTests : IDisposable
     }
 
     [Fact]
-    public void ReimportReplacesTheRow()
+    public void Reimport_replaces_the_row()
     {
         CsvImporter.Import(WriteCsv("a.csv", Yahoo), "ACME", "NYSE", AssetClass.Equity, "USD", _root.Path);
         CsvImporter.Import(WriteCsv("a.csv", Yahoo), "ACME", "NYSE", AssetClass.Equity, "USD", _root.Path);

@@ -42,7 +42,7 @@ public class DataQualityTests
     }
 
     [Fact]
-    public void DropsInvalidBars()
+    public void Drops_invalid_bars()
     {
         var (kept, source) = Filter(new QualityFilters(),
             Bar(0, 100), Bar(1, 0), Bar(2, -5), Bar(3, 100, high: 99, low: 101), Bar(4, double.NaN), Bar(5, 101));
@@ -53,14 +53,14 @@ public class DataQualityTests
     }
 
     [Fact]
-    public void KeepsInvalidBarsWhenTheFilterIsOff()
+    public void Keeps_invalid_bars_when_the_filter_is_off()
     {
         var (kept, _) = Filter(new QualityFilters { DropInvalid = false }, Bar(0, 100), Bar(1, 0));
         Assert.Equal(2, kept.Count);
     }
 
     [Fact]
-    public void DropsZeroVolumeOnlyWhenAskedAndOnlyForTradedData()
+    public void Drops_zero_volume_only_when_asked_and_only_for_traded_data()
     {
         var quoteBar = Bar(2, 100, volume: 0);
         quoteBar.Bid = 99.9;
@@ -76,7 +76,7 @@ public class DataQualityTests
     }
 
     [Fact]
-    public void DropsAOneBarSpike()
+    public void Drops_a_one_bar_spike()
     {
         var (kept, source) = Filter(new QualityFilters { SpikeThreshold = 0.2 },
             Bar(0, 100), Bar(1, 101), Bar(2, 150), Bar(3, 102), Bar(4, 103));
@@ -86,7 +86,7 @@ public class DataQualityTests
     }
 
     [Fact]
-    public void AcceptsALevelShiftConfirmedByTheNextBar()
+    public void Accepts_a_level_shift_confirmed_by_the_next_bar()
     {
         var (kept, source) = Filter(new QualityFilters { SpikeThreshold = 0.2 },
             Bar(0, 100), Bar(1, 150), Bar(2, 151), Bar(3, 152));
@@ -96,7 +96,7 @@ public class DataQualityTests
     }
 
     [Fact]
-    public void ReportsMissingSessionsAgainstTheCalendar()
+    public void Reports_missing_sessions_against_the_calendar()
     {
         // Mon 2013-10-07 .. Fri 2013-10-11 traded; Wednesday's bar is invalid and dropped.
         var (_, source) = Filter(new QualityFilters(),
@@ -110,7 +110,7 @@ public class DataQualityTests
     }
 
     [Fact]
-    public void GapReportIgnoresHolidays()
+    public void Gap_report_ignores_holidays()
     {
         // 2013-07-04 is a holiday: a week with data on the other four weekdays has no gap.
         var days = new[] { 1, 2, 3, 5 }.Select(d => new DateOnly(2013, 7, d).DayNumber);

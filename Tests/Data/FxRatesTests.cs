@@ -10,7 +10,7 @@ public class FxRatesTests
     private static long Utc(int year, int month, int day, int hour) => new DateTime(year, month, day, hour, 0, 0, DateTimeKind.Utc).Ticks;
 
     [Fact]
-    public void EurUsdIsTheMidCloseOfTheLatestKnownBar()
+    public void Eur_usd_is_the_mid_close_of_the_latest_known_bar()
     {
         // 20150312: bid close 1.06261, ask close 1.06275; known at 2015-03-13 00:00 UTC.
         Assert.True(Rates.TryGetRate("EUR", "USD", Utc(2015, 3, 13, 12), out var rate));
@@ -24,7 +24,7 @@ public class FxRatesTests
     }
 
     [Fact]
-    public void InverseAndTriangulated()
+    public void Inverse_and_triangulated()
     {
         var t = Utc(2015, 3, 13, 12);
         Assert.True(Rates.TryGetRate("EUR", "USD", t, out var eurUsd));
@@ -41,7 +41,7 @@ public class FxRatesTests
     }
 
     [Fact]
-    public void SupportsOnlyConnectedCurrencies()
+    public void Supports_only_connected_currencies()
     {
         Assert.True(Rates.Supports("EUR", "GBP"));
         Assert.True(Rates.Supports("NZD", "EUR"));

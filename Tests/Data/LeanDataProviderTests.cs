@@ -19,7 +19,7 @@ public class LeanDataProviderTests
         LeanReaderTests.ReadAll(Provider.Open(Resolve(id), index, request));
 
     [Fact]
-    public void CatalogListsEquitiesForexAndCrypto()
+    public void Catalog_lists_equities_forex_and_crypto()
     {
         var ids = Provider.Catalog.Instruments.Select(i => i.Id).ToHashSet();
         foreach (var id in new[] { "SPY.ARCA", "QQQ.NASDAQ", "AAPL.NASDAQ", "IBM.NYSE", "BAC.NYSE", "SHY.NASDAQ", "TWX.NYSE",
@@ -31,7 +31,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void ResolvesSymbolsAndIds()
+    public void Resolves_symbols_and_ids()
     {
         Assert.Equal("SPY.ARCA", Resolve("SPY").Id);
         Assert.Equal("SPY.ARCA", Resolve("SPY.ARCA").Id);
@@ -42,7 +42,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void InstrumentProperties()
+    public void Instrument_properties()
     {
         Assert.Equal(new Instrument("SPY", "ARCA", AssetClass.Equity, "USD", 1, 0.01, "usa", "America/New_York"), Resolve("SPY"));
         Assert.Equal(new Instrument("EURUSD", "OANDA", AssetClass.Forex, "USD", 1, 0.00001, "oanda", "America/New_York"), Resolve("EURUSD"));
@@ -51,7 +51,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void SpyAvailabilityPerResolutionAndType()
+    public void Spy_availability_per_resolution_and_type()
     {
         var spy = Resolve("SPY");
         var catalog = Provider.Catalog;
@@ -65,7 +65,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void ForexAndCryptoAvailability()
+    public void Forex_and_crypto_availability()
     {
         Assert.Equal(new DateRange(D(2014, 12, 1), D(2018, 8, 13)),
             Provider.Catalog.Availability(Resolve("BTCUSD.COINBASE"), Resolution.Daily, DataType.Bars));
@@ -75,7 +75,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void OpenRestrictsToTheDateRange()
+    public void Open_restricts_to_the_date_range()
     {
         var bars = Read("SPY", new DataRequest(Resolution.Daily, DataType.Bars, PriceAdjustment.Raw, D(2013, 10, 1), D(2013, 10, 31)), index: 7);
 
@@ -85,7 +85,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void DailyBarsEndAtTheCalendarClose()
+    public void Daily_bars_end_at_the_calendar_close()
     {
         var bars = Read("SPY", new DataRequest(Resolution.Daily, DataType.Bars, PriceAdjustment.Raw, D(2013, 11, 27), D(2013, 11, 29)));
         Assert.Equal(new DateTime(2013, 11, 29, 18, 0, 0, DateTimeKind.Utc).Ticks, bars.Single(b => b.Date == D(2013, 11, 29)).EndTime);
@@ -93,7 +93,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void WarmupYieldsTheLastBarsBeforeStart()
+    public void Warmup_yields_the_last_bars_before_start()
     {
         var bars = Read("SPY", new DataRequest(Resolution.Daily, DataType.Bars, PriceAdjustment.SplitDividend, D(2013, 10, 1), D(2013, 10, 31), WarmupBars: 5));
 
@@ -104,7 +104,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void MinuteWarmupReachesIntoThePreviousDayFile()
+    public void Minute_warmup_reaches_into_the_previous_day_file()
     {
         // The whole file (the post-market of the 4th supplies the warm-up), so extended hours.
         var bars = Read("SPY", new DataRequest(Resolution.Minute, DataType.Bars, PriceAdjustment.Raw, D(2013, 10, 7), D(2013, 10, 7), WarmupBars: 10,
@@ -117,7 +117,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void TicksInterleaveQuotesAndTrades()
+    public void Ticks_interleave_quotes_and_trades()
     {
         // Every tick of the files, pre- and post-market included.
         var ticks = Read("IBM", new DataRequest(Resolution.Tick, DataType.Ticks, PriceAdjustment.Raw, D(2013, 10, 7), D(2013, 10, 7),
@@ -129,7 +129,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void ForexAndCryptoOpen()
+    public void Forex_and_crypto_open()
     {
         var fx = Read("EURUSD", new DataRequest(Resolution.Daily, DataType.Bars, PriceAdjustment.SplitDividend, D(2015, 3, 12), D(2015, 3, 16)));
         Assert.Equal([D(2015, 3, 12), D(2015, 3, 13), D(2015, 3, 15), D(2015, 3, 16)], fx.Select(b => b.Date));
@@ -140,7 +140,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void OpenRejectsMissingData()
+    public void Open_rejects_missing_data()
     {
         var error = Assert.Throws<ArgumentException>(() =>
             Provider.Open(Resolve("QQQ"), 0, new DataRequest(Resolution.Minute, DataType.Bars, PriceAdjustment.Raw, D(2013, 10, 7), D(2013, 10, 7))));
@@ -149,7 +149,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void DataVersionIsStableAndTracksTheRequest()
+    public void Data_version_is_stable_and_tracks_the_request()
     {
         var spy = Resolve("SPY");
         var daily = new DataRequest(Resolution.Daily, DataType.Bars, PriceAdjustment.SplitDividend, D(2010, 1, 1), D(2012, 12, 31));
@@ -165,7 +165,7 @@ public class LeanDataProviderTests
     }
 
     [Fact]
-    public void DataVersionIsTheSameInACopyOfTheData()
+    public void Data_version_is_the_same_in_a_copy_of_the_data()
     {
         using var temp = new TempFolder();
         foreach (var relative in new[] { "equity/usa/daily/spy.zip", "equity/usa/factor_files/spy.csv",

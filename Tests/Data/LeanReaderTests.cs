@@ -239,7 +239,7 @@ public class LeanReaderTests
     }
 
     [Fact]
-    public void ZipReadersDoNotAllocatePerLine()
+    public void Zip_readers_do_not_allocate_per_line()
     {
         var path = TestPaths.Lean("equity", "usa", "hour", "spy.zip");
         using (var warm = LeanReaders.EquityHour(path, 0))

@@ -9,7 +9,7 @@ public class MarketCalendarTests
     internal static readonly MarketCalendar Calendar = MarketCalendar.FromDataRoot(TestPaths.LeanData);
 
     [Fact]
-    public void UsEquityHolidaysWeekendsAndEarlyCloses()
+    public void Us_equity_holidays_weekends_and_early_closes()
     {
         Assert.False(Calendar.IsTradingDay("usa", AssetClass.Equity, new DateOnly(2013, 7, 4)));
         Assert.False(Calendar.IsTradingDay("usa", AssetClass.Equity, new DateOnly(2020, 1, 1)));
@@ -23,7 +23,7 @@ public class MarketCalendarTests
     }
 
     [Fact]
-    public void TradingDaysMatchSpyDailyBars()
+    public void Trading_days_match_spy_daily_bars()
     {
         var bars = LeanReaderTests.ReadAll(LeanReaders.EquityDaily(TestPaths.Lean("equity", "usa", "daily", "spy.zip"), 0));
         foreach (var year in new[] { 2013, 2020 })
@@ -35,7 +35,7 @@ public class MarketCalendarTests
     }
 
     [Fact]
-    public void CryptoTradesEveryDay()
+    public void Crypto_trades_every_day()
     {
         var days = Calendar.TradingDays("coinbase", AssetClass.Crypto, new DateOnly(2020, 1, 1), new DateOnly(2020, 12, 31)).Count();
         Assert.Equal(366, days);
@@ -43,7 +43,7 @@ public class MarketCalendarTests
     }
 
     [Fact]
-    public void ForexTradesSundayToFriday()
+    public void Forex_trades_sunday_to_friday()
     {
         Assert.True(Calendar.IsTradingDay("oanda", AssetClass.Forex, new DateOnly(2015, 3, 15))); // Sunday evening session
         Assert.False(Calendar.IsTradingDay("oanda", AssetClass.Forex, new DateOnly(2015, 3, 14))); // Saturday
@@ -54,7 +54,7 @@ public class MarketCalendarTests
     }
 
     [Fact]
-    public void UnknownMarketFallsBackToWeekdays()
+    public void Unknown_market_falls_back_to_weekdays()
     {
         Assert.True(Calendar.IsTradingDay("nowhere", AssetClass.Equity, new DateOnly(2020, 1, 1)));
         Assert.False(Calendar.IsTradingDay("nowhere", AssetClass.Equity, new DateOnly(2020, 1, 4)));

@@ -24,7 +24,7 @@ public class ParsingAndWindowTests
     }
 
     [Fact]
-    public void FastDoubleParseMatchesTheFrameworkOnRandomPrices()
+    public void Fast_double_parse_matches_the_framework_on_random_prices()
     {
         var random = new Random(42);
         for (var i = 0; i < 20_000; i++)
@@ -51,7 +51,7 @@ public class ParsingAndWindowTests
             DateOnly.FromDayNumber(start), DateOnly.FromDayNumber(end), warmup));
 
     [Fact]
-    public void WindowWithMoreWarmupThanHistoryYieldsAllHistory()
+    public void Window_with_more_warmup_than_history_yields_all_history()
     {
         var points = Enumerable.Range(1, 10).Select(d => Point(d, d));
         Assert.Equal([1, 2, 3, 4], Window(points, 3, 4, warmup: 5).Select(p => p.LocalDay));
@@ -60,7 +60,7 @@ public class ParsingAndWindowTests
     }
 
     [Fact]
-    public void WindowAfterTheDataYieldsOnlyWarmup()
+    public void Window_after_the_data_yields_only_warmup()
     {
         var points = Enumerable.Range(1, 5).Select(d => Point(d, d));
         Assert.Equal([4, 5], Window(points, 8, 9, warmup: 2).Select(p => p.LocalDay));
@@ -68,7 +68,7 @@ public class ParsingAndWindowTests
     }
 
     [Fact]
-    public void MergeOrdersByEndTimeFirstSourceFirstOnTies()
+    public void Merge_orders_by_end_time_first_source_first_on_ties()
     {
         var a = new[] { Point(1, 10), Point(1, 20), Point(1, 30) }.Select(p => p with { Instrument = 1 });
         var b = new[] { Point(1, 5), Point(1, 20), Point(1, 40) }.Select(p => p with { Instrument = 2 });

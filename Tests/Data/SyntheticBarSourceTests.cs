@@ -18,7 +18,7 @@ public class SyntheticBarSourceTests
     }
 
     [Fact]
-    public void SameSeedGivesSameBarsAndOtherSeedsDiffer()
+    public void Same_seed_gives_same_bars_and_other_seeds_differ()
     {
         var first = ReadAll(new SyntheticBarSource(0, 2_000, seed: 42, Monday));
         var again = ReadAll(new SyntheticBarSource(0, 2_000, seed: 42, Monday));
@@ -29,7 +29,7 @@ public class SyntheticBarSourceTests
     }
 
     [Fact]
-    public void YieldsExactlyCountBarsStampedWithTheInstrument()
+    public void Yields_exactly_count_bars_stamped_with_the_instrument()
     {
         using var source = new SyntheticBarSource(7, 1_000, seed: 1, Monday);
         Assert.Equal(1_000, source.Count);
@@ -42,7 +42,7 @@ public class SyntheticBarSourceTests
     }
 
     [Fact]
-    public void MinuteSessionsRunOnWeekdaysFromTheOpen()
+    public void Minute_sessions_run_on_weekdays_from_the_open()
     {
         // Friday's session, then the weekend is skipped: 390 bars on Friday and the rest on Monday.
         var friday = new DateOnly(2024, 1, 12);
@@ -65,7 +65,7 @@ public class SyntheticBarSourceTests
     }
 
     [Fact]
-    public void DailyBarsOnePerSession()
+    public void Daily_bars_one_per_session()
     {
         var bars = ReadAll(new SyntheticBarSource(0, 10, seed: 5, Monday, barsPerDay: 1, barLength: TimeSpan.FromHours(6.5)));
 
@@ -75,7 +75,7 @@ public class SyntheticBarSourceTests
     }
 
     [Fact]
-    public void BarsAreConsistentAndPricesStayInARange()
+    public void Bars_are_consistent_and_prices_stay_in_a_range()
     {
         // A long run: the pull towards the start price keeps the walk positive and bounded.
         using var source = new SyntheticBarSource(0, 1_000_000, seed: 11, Monday, startPrice: 50);
@@ -105,7 +105,7 @@ public class SyntheticBarSourceTests
     }
 
     [Fact]
-    public void RejectsImpossibleSettings()
+    public void Rejects_impossible_settings()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new SyntheticBarSource(0, -1, 1, Monday));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SyntheticBarSource(0, 1, 1, Monday, barsPerDay: 0));

@@ -6,7 +6,7 @@ namespace Backtesting.Tests.Engine;
 public class ChunkedListTests
 {
     [Fact]
-    public void KeepsOrderAcrossChunksAndReadsByIndex()
+    public void Keeps_order_across_chunks_and_reads_by_index()
     {
         var list = new ChunkedList<Fill>();
         const int n = 5_000; // 56-byte fills: 1,024 a chunk, so several chunks
@@ -23,7 +23,7 @@ public class ChunkedListTests
     }
 
     [Fact]
-    public void ReferenceItemsAndEmptyList()
+    public void Reference_items_and_empty_list()
     {
         var list = new ChunkedList<string>();
         Assert.Empty(list);
@@ -43,7 +43,7 @@ public class ChunkedListTests
     }
 
     [Fact]
-    public void RejectsIndexesOutsideTheItems()
+    public void Rejects_indexes_outside_the_items()
     {
         var list = new ChunkedList<int>();
         list.Add(1);
