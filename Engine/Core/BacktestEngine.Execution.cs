@@ -1,6 +1,7 @@
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Execution;
 using Backtesting.Engine.Orders;
+using Backtesting.Engine.Sizing;
 
 namespace Backtesting.Engine.Core;
 
@@ -101,7 +102,7 @@ public sealed partial class BacktestEngine
         var lot = LotSize(instrument);
         if (_participation > 0 && point.Volume > 0)
         {
-            var cap = Math.Floor(_participation * point.Volume / lot + 1e-9) * lot;
+            var cap = Lots.RoundDown(_participation * point.Volume, lot);
             if (cap < lot)
             {
                 return;

@@ -9,9 +9,6 @@ namespace Backtesting.Engine.Sizing;
 /// </summary>
 public sealed class PositionSizer
 {
-    // Absorbs the binary noise of a quotient that is a whole number of lots on paper (3 × 0.1 / 0.1).
-    private const double LotTolerance = 1e-9;
-
     private readonly SizingMode _mode;
     private readonly PositionSizing _settings;
 
@@ -48,6 +45,6 @@ public sealed class PositionSizer
             _ => throw new InvalidOperationException($"Unknown sizing mode {_mode}."),
         };
 
-        return Math.Floor(raw / lotSize + LotTolerance) * lotSize;
+        return Lots.RoundDown(raw, lotSize);
     }
 }
