@@ -73,7 +73,7 @@ public abstract class Strategy
         double stopPrice = 0, TimeInForce timeInForce = TimeInForce.Gtc, string tag = "") =>
         Engine.Submit(instrument, signedQuantity, type, limitPrice, stopPrice, timeInForce, tag);
 
-    protected bool Cancel(Order order) => Engine.Cancel(order, "cancelled by strategy");
+    protected bool Cancel(Order order) => Engine.Cancel(order, OrderReasons.CancelledByStrategy);
 
     /// <summary>Opens or adds to a long position sized by the risk settings (weight scales the size).</summary>
     protected Order? EnterLong(int instrument, double weight = 1, string tag = "entry") =>
