@@ -6,8 +6,8 @@ namespace Backtesting.Engine.Risk;
 
 /// <summary>
 /// The checks an order passes before it joins the working orders; buying power is the account's business at the
-/// fill. In order: limit and stop prices must be positive; once the drawdown halt struck, only the halt's own exits
-/// pass; and an order that enlarges its instrument's exposure (the position plus the entries still working) must
+/// fill. In order: once the drawdown halt struck, only the halt's own exits pass; limit and stop prices must be
+/// positive; and an order that enlarges its instrument's exposure (the position plus the entries still working) must
 /// stay within riskSettings.limits. An order that reduces passes the limits, and the engine's bracket orders neither
 /// count as working entries nor are ever judged against the limits.
 /// </summary>
