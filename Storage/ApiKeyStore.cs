@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Backtesting.Engine.Configuration;
 using Npgsql;
+using static Backtesting.Storage.NpgsqlValues;
 
 namespace Backtesting.Storage;
 
@@ -119,7 +120,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
             keyRow.Parameters.AddWithValue("user", userId);
             keyRow.Parameters.AddWithValue("role", role);
             keyRow.Parameters.AddWithValue("prefix", key[..Math.Min(6, key.Length)]);
-            keyRow.Parameters.AddWithValue("label", (object?)label ?? DBNull.Value);
+            keyRow.Parameters.AddWithValue("label", DbValue(label));
             await using var reader = await keyRow.ExecuteReaderAsync(cancellationToken);
             stored = await reader.ReadAsync(cancellationToken) ? ReadKey(reader) : null;
         }

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using static Backtesting.Storage.NpgsqlValues;
 
 namespace Backtesting.Storage;
 
@@ -13,13 +14,16 @@ public sealed class PostgresStrategyStore : IStrategyStore, IAsyncDisposable, ID
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
 
-    /// <summary>Uses a data source the caller owns (and disposes).</summary>
+    /// <summary>
+    /// Runs on a data source the caller owns and disposes: a host registers one <see cref="NpgsqlDataSource"/> in its
+    /// container, which hands it to every store and disposes it when the host stops.
+    /// </summary>
     public PostgresStrategyStore(NpgsqlDataSource dataSource)
     {
         _dataSource = dataSource;
     }
 
-    /// <summary>Creates and owns a data source for this connection string.</summary>
+    /// <summary>For tools and tests without a container: creates a data source for this connection string and disposes it with the store.</summary>
     public PostgresStrategyStore(string connectionString)
     {
         _dataSource = NpgsqlDataSource.Create(connectionString);
@@ -89,7 +93,7 @@ public sealed class PostgresStrategyStore : IStrategyStore, IAsyncDisposable, ID
             {
                 p.AddWithValue("owner", owner);
                 p.AddWithValue("id", strategyId);
-                p.AddWithValue("version", NpgsqlDbType.Integer, version is { } v ? v : DBNull.Value);
+                p.AddWithValue("version", NpgsqlDbType.Integer, DbValue(version));
             }, cancellationToken);
     }
 
@@ -104,7 +108,7 @@ public sealed class PostgresStrategyStore : IStrategyStore, IAsyncDisposable, ID
             {
                 p.AddWithValue("owner", owner);
                 p.AddWithValue("name", name);
-                p.AddWithValue("version", NpgsqlDbType.Integer, version is { } v ? v : DBNull.Value);
+                p.AddWithValue("version", NpgsqlDbType.Integer, DbValue(version));
             }, cancellationToken);
     }
 

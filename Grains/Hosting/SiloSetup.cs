@@ -60,8 +60,10 @@ public static class SiloSetup
             options.Configure(configure);
         }
 
-        services.AddSingleton<IBacktestStore>(_ => new PostgresBacktestStore(connectionString));
-        services.AddSingleton<IStrategyStore>(_ => new PostgresStrategyStore(connectionString));
+        // One data source (one pool) for the silo's stores, created and disposed by the container.
+        services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(connectionString));
+        services.AddSingleton<IBacktestStore>(sp => new PostgresBacktestStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
+        services.AddSingleton<IStrategyStore>(sp => new PostgresStrategyStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         services.AddSingleton<IMarketDataProvider>(sp =>
         {
             var configured = sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value.DataDirectory;

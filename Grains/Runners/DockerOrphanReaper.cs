@@ -8,7 +8,7 @@ namespace Backtesting.Grains.Runners;
 /// removed; those of a backtest still active are left to it: its grain reattaches to a running one (see
 /// <see cref="DockerRunner"/>) when its recovery reminder restarts the run, and removes a stopped one.
 /// </summary>
-public sealed class DockerOrphanReaper(IBacktestRunner runner, IGrainFactory grains, ILogger<DockerOrphanReaper> log)
+public sealed partial class DockerOrphanReaper(IBacktestRunner runner, IGrainFactory grains, ILogger<DockerOrphanReaper> log)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     public void Participate(ISiloLifecycle lifecycle)
@@ -31,7 +31,7 @@ public sealed class DockerOrphanReaper(IBacktestRunner runner, IGrainFactory gra
                 }
                 catch (Exception e)
                 {
-                    log.LogError(e, "Looking for orphaned backtest containers failed");
+                    LogReapFailed(log, e);
                 }
             }, CancellationToken.None);
             return Task.CompletedTask;
@@ -44,7 +44,7 @@ public sealed class DockerOrphanReaper(IBacktestRunner runner, IGrainFactory gra
         var docker = (DockerRunner)runner;
         if (await docker.CheckDaemonAsync(cancellation) is { } unreachable)
         {
-            log.LogError("Docker runner: {Reason}; backtests will fail until it answers", unreachable);
+            LogDaemonUnreachable(log, unreachable);
             return (0, 0);
         }
 
@@ -72,19 +72,14 @@ public sealed class DockerOrphanReaper(IBacktestRunner runner, IGrainFactory gra
                 continue;
             }
 
-            if (log.IsEnabled(LogLevel.Information))
-            {
-                log.LogInformation("Removing container {Container} ({State}) of backtest {Id}, which no longer runs",
-                    container.ID, container.State, id);
-            }
-
+            LogRemoving(log, container.ID, container.State, id);
             await docker.RemoveAsync(container.ID, cancellation);
             removed++;
         }
 
-        if (removed + kept > 0 && log.IsEnabled(LogLevel.Information))
+        if (removed + kept > 0)
         {
-            log.LogInformation("Backtest containers found at start: {Removed} removed, {Kept} left to their active backtests", removed, kept);
+            LogReaped(log, removed, kept);
         }
 
         return (removed, kept);

@@ -1,3 +1,5 @@
+using Backtesting.Engine;
+
 namespace Backtesting.Grains.Runners;
 
 /// <summary>The Docker runner's settings (section "Backtesting:Docker" of the silo's configuration).</summary>
@@ -10,10 +12,10 @@ public sealed class DockerRunnerOptions
     public string Image { get; set; } = DefaultImage;
 
     /// <summary>The first attempt's memory limit; an attempt killed for memory is retried with twice as much.</summary>
-    public long MemoryBytes { get; set; } = 512L * 1024 * 1024;
+    public long MemoryBytes { get; set; } = DefaultMemoryBytes;
 
     /// <summary>The most memory a retry may get: an attempt OOM-killed at this limit fails the backtest (errorType memory).</summary>
-    public long MaxMemoryBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+    public long MaxMemoryBytes { get; set; } = DefaultMaxMemoryBytes;
 
     /// <summary>CPU limit in cores (a backtest is single-threaded: one core is what it can use).</summary>
     public double Cpus { get; set; } = 1.0;
@@ -43,6 +45,12 @@ public sealed class DockerRunnerOptions
 
     /// <summary>How long a request to the daemon may take before it counts as unreachable.</summary>
     public TimeSpan DaemonTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The default first memory limit: 512 MiB.</summary>
+    public const long DefaultMemoryBytes = 512 * ByteSize.MiB;
+
+    /// <summary>The default memory cap of a retry: 4 GiB.</summary>
+    public const long DefaultMaxMemoryBytes = 4096 * ByteSize.MiB;
 
     /// <summary>backtesting-worker:&lt;project version&gt;, the tag scripts/docker.sh builds.</summary>
     public static string DefaultImage => "backtesting-worker:" + ProjectVersion;

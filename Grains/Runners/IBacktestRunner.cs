@@ -115,6 +115,9 @@ public sealed record CompileRequest(string Source, string Directory, string Data
     /// <summary>How long past <see cref="Timeout"/> the runner waits before it kills a compile that did not stop itself.</summary>
     public static readonly TimeSpan KillSlack = TimeSpan.FromSeconds(15);
 
+    /// <summary>When the runner kills a compile still running: <see cref="Timeout"/> plus <see cref="KillSlack"/>.</summary>
+    public TimeSpan KillAfter => Timeout + KillSlack;
+
     public List<string> WorkerArguments(string sourcePath) =>
         ["compile", "--source", sourcePath, "--timeout-seconds",
             Math.Max(1, (int)Math.Ceiling(Timeout.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)];
@@ -126,80 +129,3 @@ public sealed record CompileOutput(int ExitCode, string Stdout, string Stderr, b
 
 /// <summary>The runner cannot start runs at all (e.g. the Docker daemon is unreachable): retrying will not help.</summary>
 public sealed class RunnerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
-
-/// <summary>Shared plumbing: the line channel every runner feeds.</summary>
-internal static class RunChannels
-{
-    /// <summary>How much of a worker's stderr a runner keeps (its end: a crash message and its frames).</summary>
-    public const int StderrTailChars = 64 * 1024;
-
-    /// <summary>
-    /// Splits a worker's stdout into the run's lines, bounded by <see cref="RunRequest.MaxLineBytes"/>: a longer line
-    /// (or output without newlines) completes the channel with a <see cref="Protocol.WorkerProtocolException"/>,
-    /// which fails the run, and everything after it is dropped.
-    /// </summary>
-    public static Protocol.BoundedLineSplitter Splitter(Channel<string> lines, int maxLineBytes) =>
-        new(maxLineBytes, line => lines.Writer.TryWrite(line), limit => lines.Writer.TryComplete(Protocol.WorkerProtocolException.LineTooLong(limit)));
-
-    public static Channel<string> Create() => Channel.CreateUnbounded<string>(new UnboundedChannelOptions
-    {
-        SingleReader = true,
-        SingleWriter = true,
-    });
-
-    /// <param name="outputDirectory">The output folder as the worker sees it (a container mounts it elsewhere).</param>
-    /// <param name="dataDirectory">The data folder as the worker sees it.</param>
-    public static List<string> WorkerArguments(RunRequest request, string? outputDirectory = null, string? dataDirectory = null)
-    {
-        outputDirectory ??= request.OutputDirectory;
-        var inContainer = outputDirectory.StartsWith('/') && outputDirectory != request.OutputDirectory;
-        // A Linux path inside a container, whatever the host.
-        string Inside(string file) => inContainer ? outputDirectory.TrimEnd('/') + "/" + file : Path.Combine(outputDirectory, file);
-        var args = new List<string>
-        {
-            "--config", Inside("config.json"),
-            "--output", outputDirectory,
-            "--data", dataDirectory ?? request.DataDirectory,
-            "--backtest-id", request.BacktestId.ToString(),
-            "--checkpoint-seconds", request.CheckpointInterval.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        if (request.Resume)
-        {
-            args.Add("--resume");
-        }
-
-        // The silo enforces both from outside too (SiloWatchdog); the worker's own watchdog stops first where it can,
-        // with partial results.
-        foreach (var (option, limit) in new[] { ("--timeout-seconds", request.Timeout), ("--stall-seconds", request.StallTimeout) })
-        {
-            if (limit is { } value)
-            {
-                args.Add(option);
-                args.Add(Math.Max(1, Math.Ceiling(value.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
-            }
-        }
-
-        if (request.StrategySource is not null)
-        {
-            args.Add("--strategy-source");
-            args.Add(Inside(StrategySourceFile));
-        }
-
-        return args;
-    }
-
-    /// <summary>The custom strategy's source, next to config.json in the run's output folder.</summary>
-    public const string StrategySourceFile = "strategy.cs";
-
-    /// <summary>Writes the config (and a custom strategy's source) next to the output so the worker (and a person debugging) can read it.
-    /// The folder is closed to everyone but its owner (docs/docker.md, "Attempt folders").</summary>
-    public static void PrepareOutput(RunRequest request)
-    {
-        AttemptFolder.Prepare(request.OutputDirectory, owner: null);
-        AttemptFolder.WriteText(Path.Combine(request.OutputDirectory, "config.json"), request.ConfigJson);
-        if (request.StrategySource is not null)
-        {
-            AttemptFolder.WriteText(Path.Combine(request.OutputDirectory, StrategySourceFile), request.StrategySource);
-        }
-    }
-}

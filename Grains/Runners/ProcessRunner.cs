@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
+using Backtesting.Engine;
 
 namespace Backtesting.Grains.Runners;
 
@@ -39,13 +40,7 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
             info.ArgumentList.Add(arg);
         }
 
-        if (_settings.HeapLimitMegabytes > 0)
-        {
-            // The runtime reads the limit at start-up, in hex bytes; past it allocations throw OutOfMemoryException,
-            // which the worker reports as a memory error.
-            info.Environment["DOTNET_GCHeapHardLimit"] = ((long)_settings.HeapLimitMegabytes * 1024 * 1024).ToString("X", CultureInfo.InvariantCulture);
-        }
-
+        LimitHeap(info);
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {command.FileName}");
         return Task.FromResult<IRunHandle>(new Handle(process, request.MaxLineBytes));
     }
@@ -78,18 +73,14 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
             info.ArgumentList.Add(arg);
         }
 
-        if (_settings.HeapLimitMegabytes > 0)
-        {
-            info.Environment["DOTNET_GCHeapHardLimit"] = ((long)_settings.HeapLimitMegabytes * 1024 * 1024).ToString("X", CultureInfo.InvariantCulture);
-        }
-
+        LimitHeap(info);
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {command.FileName}");
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         var killed = false;
         using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
         {
-            deadline.CancelAfter(request.Timeout + CompileRequest.KillSlack);
+            deadline.CancelAfter(request.KillAfter);
             try
             {
                 await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
@@ -105,6 +96,18 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
         return new CompileOutput(killed ? -1 : process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false), killed);
     }
 
+    /// <summary>
+    /// The worker's heap limit, for runs and compiles alike. The runtime reads it at start-up, in hex bytes; past it
+    /// allocations throw OutOfMemoryException, which the worker reports as a memory error.
+    /// </summary>
+    private void LimitHeap(ProcessStartInfo info)
+    {
+        if (_settings.HeapLimitMegabytes > 0)
+        {
+            info.Environment["DOTNET_GCHeapHardLimit"] = (_settings.HeapLimitMegabytes * ByteSize.MiB).ToString("X", CultureInfo.InvariantCulture);
+        }
+    }
+
     private sealed class Handle : IRunHandle
     {
         private readonly Process _process;
@@ -117,7 +120,7 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
             var splitter = RunChannels.Splitter(_lines, maxLineBytes);
             var stdout = Task.Run(async () =>
             {
-                var buffer = new byte[64 * 1024];
+                var buffer = new byte[RunChannels.ReadBufferBytes];
                 int read;
                 while ((read = await process.StandardOutput.BaseStream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
                 {

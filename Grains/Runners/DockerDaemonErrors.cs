@@ -1,0 +1,34 @@
+using System.Net.Sockets;
+using Docker.DotNet;
+
+namespace Backtesting.Grains.Runners;
+
+/// <summary>
+/// How the Docker runner tells and words a daemon that cannot serve it, written once for runs, compiles, the silo's
+/// start-up check and the orphan reaper: the daemon does not answer, or the worker image is not in it.
+/// </summary>
+internal static class DockerDaemonErrors
+{
+    /// <summary>Errors that mean the daemon itself cannot be reached (as opposed to a request it refused).</summary>
+    public static bool IsUnreachable(Exception e) =>
+        e is HttpRequestException or SocketException or TimeoutException or IOException or OperationCanceledException
+            or ObjectDisposedException
+        || e.InnerException is { } inner && IsUnreachable(inner);
+
+    /// <summary>
+    /// An error the daemon answered with, or one that means it was not reached: how a container's streams and
+    /// controls end when the container is gone or the daemon is lost.
+    /// </summary>
+    public static bool IsDaemonError(Exception e) => e is DockerApiException || IsUnreachable(e);
+
+    /// <summary>Why the daemon could not be reached, for logs and a failed backtest's error.</summary>
+    public static string Unreachable(Uri endpoint, Exception e) =>
+        $"the Docker daemon at {endpoint} is unreachable: {e.GetBaseException().Message}";
+
+    /// <summary>The daemon is not there: nothing can run until an operator starts it.</summary>
+    public static RunnerUnavailableException DaemonUnavailable(Uri endpoint, Exception e) => new(Unreachable(endpoint, e), e);
+
+    /// <summary>The daemon answers but has no worker image: nothing can run until an operator builds it.</summary>
+    public static RunnerUnavailableException ImageMissing(string image, Uri endpoint, Exception e) =>
+        new($"the worker image {image} is not in the Docker daemon at {endpoint}; build it with scripts/docker.sh (build_worker_image)", e);
+}
