@@ -113,6 +113,7 @@ public static class ApiApp
         app.MapOrleansDashboardProxy();
         app.MapBacktestWebSockets();
         app.MapHub<BacktestHub>("/hubs/backtests");
+        Configuration.ConfigurationOptionsRoutes.MapConfigurationOptionsApi(app);
         return app;
     }
 

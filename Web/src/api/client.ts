@@ -2,8 +2,8 @@
 // the server's JSON onto the types in ./types.
 import { PRIORITIES } from './types';
 import type {
-  BacktestConfig, BacktestResults, BacktestState, BacktestStatus, ChartPoint, CompileDiagnostic, ComparisonResult, ExportFormat,
-  InstrumentInfo, Page, Priority, QueueEntry, StrategyDeleted, StrategyTemplate, StrategyVersion, Trade, ValidationErrorItem,
+  BacktestConfig, BacktestResults, BacktestState, BacktestStatus, ChartPoint, CompileDiagnostic, ComparisonResult, ConfigurationOptions,
+  ExportFormat, InstrumentInfo, Page, Priority, QueueEntry, StrategyDeleted, StrategyTemplate, StrategyVersion, Trade, ValidationErrorItem,
 } from './types';
 
 export const BACKTEST_BASE = '/api/v1/nautilus/backtest';
@@ -176,6 +176,9 @@ export class ApiClient {
     const raw = await this.request<{ instruments: Record<string, unknown>[] }>('GET', '/api/v1/instruments');
     return raw.instruments.map(normalizeInstrument);
   };
+
+  /** The words each enumerated config setting accepts and every setting's default, as the engine has them. */
+  configurationOptions = (): Promise<ConfigurationOptions> => this.request('GET', '/api/v1/configuration/options');
 
   start = async (config: BacktestConfig, priority: Priority): Promise<{ id: string }> => {
     const raw = await this.request<{ id: string }>('POST', `${BACKTEST_BASE}/start`, { ...config, priority });

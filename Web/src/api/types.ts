@@ -49,6 +49,26 @@ export interface BacktestConfig {
   benchmark?: string | null;
 }
 
+/**
+ * What a configuration form offers (GET /api/v1/configuration/options, Api/Configuration/ConfigurationOptionsRoutes.cs):
+ * the words each enumerated setting accepts, as the engine's validator lists them, and the value of every setting a
+ * config leaves out (the engine's BacktestConfig defaults; strategy, dates and instruments empty).
+ */
+export interface ConfigurationOptions {
+  currencies: string[];
+  accountTypes: string[];
+  resolutions: string[];
+  dataTypes: string[];
+  adjustments: string[];
+  fillModels: string[];
+  slippageModels: string[];
+  commissionModels: string[];
+  sizingModes: string[];
+  priorities: Priority[];
+  defaults: BacktestConfig;
+  defaultPriority: Priority;
+}
+
 /** One strategy parameter (Engine/Strategies/Parameters.cs ParameterSchema). */
 export interface ParameterSchema {
   name: string;

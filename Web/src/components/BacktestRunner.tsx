@@ -4,6 +4,7 @@ import { Alert, Badge, Button, Layout, Menu, Space, Spin, Typography, message } 
 import { useSession } from '../session';
 import type { InstrumentInfo, StrategyTemplate } from '../api/types';
 import { BacktestConfiguration } from './BacktestConfiguration';
+import { setServedOptions } from './configuration/servedOptions';
 import { StrategyEditor } from './StrategyEditor';
 import { BacktestQueue } from './BacktestQueue';
 import { RunList } from './RunList';
@@ -52,10 +53,11 @@ export function BacktestRunner() {
 
   useEffect(() => hub.onPhase(setPhase), [hub]);
   useEffect(() => {
-    Promise.all([api.strategies(), api.instruments()]).then(
-      ([s, i]) => {
+    Promise.all([api.strategies(), api.instruments(), api.configurationOptions()]).then(
+      ([s, i, o]) => {
         setStrategies(s);
         setInstruments(i);
+        setServedOptions(o);
       },
       (e: Error) => setLoadError(e.message),
     );
@@ -94,7 +96,7 @@ export function BacktestRunner() {
         </Space>
       </Layout.Header>
       <Layout.Content style={{ padding: 16, maxWidth: 1600, width: '100%', margin: '0 auto' }}>
-        {loadError && <Alert type="error" showIcon message={`Could not load strategies or instruments: ${loadError}`} style={{ marginBottom: 12 }} />}
+        {loadError && <Alert type="error" showIcon message={`Could not load strategies, instruments or configuration options: ${loadError}`} style={{ marginBottom: 12 }} />}
         <Suspense fallback={<Spin />}>
           {route.page === 'new' && (
             <>

@@ -1,16 +1,10 @@
-// The configuration form's values and their mapping to the API: form values <-> BacktestConfig, and the
-// server's validation field paths (e.g. "strategyConfig.fastPeriod", "instruments[2]") -> form field names.
+// The configuration form's values and their mapping to the API: form values <-> BacktestConfig, the defaults (as
+// served), the server's validation field paths (e.g. "strategyConfig.fastPeriod", "instruments[2]") -> form field
+// names, and the data available for the date range presets.
 import dayjs, { type Dayjs } from 'dayjs';
-import type { BacktestConfig, InstrumentInfo, ParameterSchema, Priority, StrategyTemplate } from '../api/types';
+import type { BacktestConfig, ConfigurationOptions, InstrumentInfo, ParameterSchema, Priority, StrategyTemplate } from '../api/types';
+import { servedOptions } from './configuration/servedOptions';
 
-export const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY', 'CHF'];
-export const RESOLUTIONS = ['daily', 'hour', 'minute', 'tick'];
-export const DATA_TYPES = ['bars', 'ticks'];
-export const ADJUSTMENTS = ['raw', 'split', 'splitDividend'];
-export const FILL_MODELS = ['nextBarOpen', 'sameBarClose', 'nextTick'];
-export const SLIPPAGE_MODELS = ['none', 'fixedBps', 'fixedTicks', 'volumeShare'];
-export const COMMISSION_MODELS = ['none', 'percent', 'fixed', 'perShare'];
-export const SIZING_MODES = ['fixedQuantity', 'fixedNotional', 'percentEquity', 'volatilityTarget'];
 export const DATE_FORMAT = 'YYYY-MM-DD';
 
 export type FormValues = Omit<BacktestConfig, 'startDate' | 'endDate'> & {
@@ -18,39 +12,18 @@ export type FormValues = Omit<BacktestConfig, 'startDate' | 'endDate'> & {
   priority: Priority;
 };
 
-/** The settings' defaults, as in Engine/Configuration/BacktestConfig.cs and docs/configuration.md. */
-export function defaultSettings(): Omit<FormValues, 'strategyClass' | 'strategyConfig' | 'dateRange' | 'instruments'> {
-  return {
-    venues: [],
-    initialBalance: 100_000,
-    baseCurrency: 'USD',
-    accountType: 'cash',
-    riskFreeRate: 0,
-    benchmark: '',
-    priority: 'normal',
-    dataConfiguration: {
-      resolution: 'daily',
-      dataType: 'bars',
-      adjustment: 'splitDividend',
-      qualityFilters: { dropInvalid: true, dropZeroVolume: false, spikeThreshold: 0, reportGaps: true },
-      warmup: 0,
-      extendedHours: false,
-      fxCarryForward: false,
-    },
-    executionSettings: {
-      fillModel: 'nextBarOpen',
-      slippage: { model: 'none', bps: 0, ticks: 0, impact: 0.1 },
-      commission: { model: 'none', rate: 0, amount: 0, perShare: 0, minimum: 0, maximumPercent: 0 },
-      maxVolumeParticipation: 0,
-    },
-    riskSettings: {
-      positionSizing: { mode: 'percentEquity', quantity: 100, notional: 10_000, percent: 0.95, riskPercent: 0.01, atrPeriod: 14 },
-      limits: { maxPositionQuantity: 0, maxPositionPercent: 0, maxOpenPositions: 0 },
-      stops: { stopLossPercent: 0, takeProfitPercent: 0 },
-      maxLeverage: 1,
-      drawdownHalt: 0,
-    },
-  };
+/**
+ * The settings' defaults, as the API serves them (the engine's BacktestConfig defaults, the start request's priority);
+ * the strategy, its parameters, the dates and the instruments are the form's to choose.
+ */
+export function defaultSettings(
+  options: ConfigurationOptions | null = servedOptions(),
+): Omit<FormValues, 'strategyClass' | 'strategyConfig' | 'dateRange' | 'instruments'> {
+  if (!options) throw new Error('the configuration options have not been loaded from the API');
+  const { strategyClass: _s, strategyConfig: _c, startDate: _b, endDate: _e, instruments: _i, benchmark, ...settings } =
+    structuredClone(options.defaults);
+  // The benchmark field's empty choice is "First instrument", which the API writes as null.
+  return { ...settings, benchmark: benchmark ?? '', priority: options.defaultPriority };
 }
 
 /** The schema's defaults for a strategy's parameters. */

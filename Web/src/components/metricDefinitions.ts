@@ -97,6 +97,13 @@ export const METRICS: MetricDefinition[] = [
     meaning: 'Excess return over the benchmark per unit of tracking error.', formula: 'mean(r − b) · P / tracking error' },
 ];
 
+/**
+ * What the engine reports beside the metrics that describes the run's set-up rather than its performance: no card,
+ * no comparison row, so no explanation. Tests/Metrics/MetricExplanationTests.cs checks that METRICS and this list
+ * together name every figure of Engine/Metrics/PerformanceMetrics.cs once, and nothing else.
+ */
+export const RUN_SETUP_FIGURES = ['tradingDays', 'periodsPerYear', 'riskFreeRate'];
+
 export const METRIC_BY_NAME = new Map(METRICS.map((m) => [m.name, m]));
 
 export function formatMetric(value: number | null | undefined, format: MetricFormat, currency = 'USD'): string {

@@ -1,6 +1,6 @@
 // Schemas in the API's shape (ParameterSchema in Engine/Strategies/Parameters.cs), as the catalog describes
 // two of the templates in docs/configuration.md. The form must follow whatever the schema says.
-import type { InstrumentInfo, StrategyTemplate } from '../api/types';
+import type { ConfigurationOptions, InstrumentInfo, StrategyTemplate } from '../api/types';
 
 export const STRATEGIES: StrategyTemplate[] = [
   {
@@ -30,3 +30,53 @@ export const INSTRUMENTS: InstrumentInfo[] = [
   { id: 'SPY.ARCA', symbol: 'SPY', venue: 'ARCA', currency: 'USD', availability: { daily: { first: '1998-01-02', last: '2021-03-31' } } },
   { id: 'AAPL.NASDAQ', symbol: 'AAPL', venue: 'NASDAQ', currency: 'USD', availability: { daily: { first: '1998-01-02', last: '2021-03-31' }, hour: { first: '2013-10-07', last: '2013-10-11' } } },
 ];
+
+/** GET /api/v1/configuration/options as the API answers it (the engine's word tables and BacktestConfig defaults). */
+export const CONFIGURATION_OPTIONS: ConfigurationOptions = {
+  currencies: ['USD', 'EUR', 'GBP', 'JPY', 'CHF'],
+  accountTypes: ['cash', 'margin'],
+  resolutions: ['tick', 'minute', 'hour', 'daily'],
+  dataTypes: ['bars', 'ticks'],
+  adjustments: ['raw', 'split', 'splitDividend'],
+  fillModels: ['nextBarOpen', 'sameBarClose', 'nextTick'],
+  slippageModels: ['none', 'fixedBps', 'fixedTicks', 'volumeShare'],
+  commissionModels: ['none', 'percent', 'fixed', 'perShare'],
+  sizingModes: ['fixedQuantity', 'fixedNotional', 'percentEquity', 'volatilityTarget'],
+  priorities: ['low', 'normal', 'high', 'urgent'],
+  defaults: {
+    strategyClass: '',
+    strategyConfig: {},
+    startDate: '',
+    endDate: '',
+    instruments: [],
+    venues: [],
+    initialBalance: 100000,
+    baseCurrency: 'USD',
+    accountType: 'cash',
+    riskFreeRate: 0,
+    dataConfiguration: {
+      resolution: 'daily',
+      dataType: 'bars',
+      adjustment: 'splitDividend',
+      qualityFilters: { dropInvalid: true, dropZeroVolume: false, spikeThreshold: 0, reportGaps: true },
+      warmup: 0,
+      extendedHours: false,
+      fxCarryForward: false,
+    },
+    executionSettings: {
+      fillModel: 'nextBarOpen',
+      slippage: { model: 'none', bps: 0, ticks: 0, impact: 0.1 },
+      commission: { model: 'none', rate: 0, amount: 0, perShare: 0, minimum: 0, maximumPercent: 0 },
+      maxVolumeParticipation: 0,
+    },
+    riskSettings: {
+      positionSizing: { mode: 'percentEquity', quantity: 100, notional: 10000, percent: 0.95, riskPercent: 0.01, atrPeriod: 14 },
+      limits: { maxPositionQuantity: 0, maxPositionPercent: 0, maxOpenPositions: 0 },
+      stops: { stopLossPercent: 0, takeProfitPercent: 0 },
+      maxLeverage: 1,
+      drawdownHalt: 0,
+    },
+    benchmark: null,
+  },
+  defaultPriority: 'normal',
+};

@@ -1,6 +1,8 @@
 import '@testing-library/jest-dom/vitest';
 import { afterEach } from 'vitest';
 import { cleanup, configure } from '@testing-library/react';
+import { setServedOptions } from '../components/configuration/servedOptions';
+import { CONFIGURATION_OPTIONS } from './fixtures';
 
 afterEach(() => cleanup());
 
@@ -25,3 +27,6 @@ window.getComputedStyle = (element: Element) => getComputedStyle(element);
 
 // Ant Design's forms are heavy in jsdom; a loaded machine needs patience, not fixed sleeps.
 configure({ asyncUtilTimeout: 10_000 });
+
+// The page loads the configuration options from the API before the form shows; here the API has answered.
+setServedOptions(CONFIGURATION_OPTIONS);
