@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Backtesting.Engine.Data;
+using Backtesting.Engine;
 
 namespace Backtesting.Benchmarks;
 
@@ -86,7 +87,7 @@ internal static class EndToEnd
                 BinaryBarFile.Write(file, source);
             }
 
-            Console.WriteLine($"(b) wrote {bars:N0} bars to a binary bar file ({new FileInfo(file).Length / 1_048_576.0:F0} MB, {writing.Elapsed.TotalSeconds:F1} s, not timed) ...");
+            Console.WriteLine($"(b) wrote {bars:N0} bars to a binary bar file ({new FileInfo(file).Length / (double)ByteSize.MiB:F0} MB, {writing.Elapsed.TotalSeconds:F1} s, not timed) ...");
             rows.Add(RunChildMedian(repeat, "b", $"b. MA cross, {Short(bars)} bars from disk", "disk", file));
             File.Delete(file);
 

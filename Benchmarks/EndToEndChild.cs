@@ -5,6 +5,7 @@ using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Core;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Results;
+using Backtesting.Engine;
 
 namespace Backtesting.Benchmarks;
 
@@ -53,7 +54,7 @@ internal static class EndToEndChild
         var spec = Workloads.MaCrossSpec(instruments, Workloads.FirstDay, Workloads.LastDay(barsPerInstrument), Workloads.InitialBalance);
         var line = RunAndMeasure(spec, sources, out var liveWithResults);
         // The run's outcome is garbage now: what the live heap loses is the size of the results it held.
-        var resultsMb = (liveWithResults - GC.GetTotalMemory(forceFullCollection: true)) / 1_048_576.0;
+        var resultsMb = (liveWithResults - GC.GetTotalMemory(forceFullCollection: true)) / (double)ByteSize.MiB;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{line} resultsMb={resultsMb:F1} peakMb={PeakResidentMb():F1}"));
         return 0;
     }
@@ -77,7 +78,7 @@ internal static class EndToEndChild
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var line = string.Create(CultureInfo.InvariantCulture,
             $"RESULT bars={outcome.ProcessedPoints} seconds={seconds:R} firstTenthRate={clock.FirstTenthRate:R} secondHalfRate={clock.SecondHalfRate:R} cpuSeconds={cpu:R} " +
-            $"trades={outcome.Portfolio.Trades.Count} orders={outcome.Orders.Count} allocatedMb={allocated / 1_048_576.0:F1} " +
+            $"trades={outcome.Portfolio.Trades.Count} orders={outcome.Orders.Count} allocatedMb={allocated / (double)ByteSize.MiB:F1} " +
             $"gen0={GC.CollectionCount(0) - gen0Before} gen2={GC.CollectionCount(2) - gen2Before} " +
             $"gcPauseMs={(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds:F0}");
         liveWithResults = GC.GetTotalMemory(forceFullCollection: true);

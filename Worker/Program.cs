@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Backtesting.Compiler;
+using Backtesting.Engine;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Core;
 using Backtesting.Engine.Data;
@@ -236,7 +237,7 @@ namespace Backtesting.Worker
             {
                 // With a heap limit (DOTNET_GCHeapHardLimit, or a container's memory limit) a strategy that allocates
                 // without bound ends here; what it allocated is garbage by now, so reporting still works.
-                var limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024 * 1024);
+                var limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / ByteSize.MiB;
                 return Fail(options, stdout, stderr, ErrorTypes.Memory,
                     $"the run ran out of memory (its heap is limited to {limit} MB): {e.Message}", ExitCodes.Failed, e, reporter.LastProgress);
             }

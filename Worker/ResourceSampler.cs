@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Backtesting.Engine.Protocol;
+using Backtesting.Engine;
 
 namespace Backtesting.Worker;
 
@@ -62,18 +63,18 @@ public sealed class ResourceSampler
         var io = ReadIoBytes();
         var elapsed = Math.Max(1e-6, now - _lastSeconds);
         var cpuPercent = (cpu - _lastCpu).TotalSeconds / elapsed * 100;
-        var ioRate = Math.Max(0, io - _lastIoBytes) / 1_048_576.0 / elapsed;
+        var ioRate = Math.Max(0, io - _lastIoBytes) / (double)ByteSize.MiB / elapsed;
         _lastCpu = cpu;
         _lastSeconds = now;
         _lastIoBytes = io;
         if (_process is not null)
         {
-            _memoryMb = _process.WorkingSet64 / 1_048_576.0;
+            _memoryMb = _process.WorkingSet64 / (double)ByteSize.MiB;
         }
         else if (Environment.CurrentManagedThreadId == _managedThread)
         {
             // Allocations are counted per thread; from another thread the last figure stands.
-            _memoryMb = (GC.GetAllocatedBytesForCurrentThread() - _allocatedAtStart) / 1_048_576.0;
+            _memoryMb = (GC.GetAllocatedBytesForCurrentThread() - _allocatedAtStart) / (double)ByteSize.MiB;
         }
 
         return new PerformanceInfo(Math.Round(_memoryMb, 1), Math.Round(cpuPercent, 1), Math.Round(ioRate, 2));

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Backtesting.Compiler;
 using static Backtesting.Tests.Custom.StrategySources;
 using static Backtesting.Tests.Worker.WorkerProcess;
+using Backtesting.Engine;
 
 namespace Backtesting.Tests.Custom;
 
@@ -10,7 +11,7 @@ namespace Backtesting.Tests.Custom;
 public sealed class CustomStrategyWorkerTests
 {
     // Generous for the heap the worker, the compiler and one year of daily bars need; small enough to hit fast.
-    private static readonly Dictionary<string, string> HeapLimit = new() { ["DOTNET_GCHeapHardLimit"] = (384L * 1024 * 1024).ToString("X") };
+    private static readonly Dictionary<string, string> HeapLimit = new() { ["DOTNET_GCHeapHardLimit"] = (384 * ByteSize.MiB).ToString("X") };
 
     private const string SpyConfig = """
         {"strategyClass":"NAME","strategyConfig":{"fastPeriod":10,"slowPeriod":30},

@@ -4,6 +4,7 @@ using Backtesting.Grains.Runners;
 using Backtesting.Tests.Cluster;
 using Docker.DotNet.Models;
 using static Backtesting.Tests.Cluster.ClusterTests;
+using Backtesting.Engine;
 
 namespace Backtesting.Tests.Docker;
 
@@ -57,7 +58,7 @@ public class DockerClusterTests
         var attempt = Assert.Single(done.Attempts);
         Assert.Equal("docker", attempt.Runner);
         Assert.NotNull(attempt.Container);
-        Assert.Equal(256L * 1024 * 1024, attempt.MemoryLimitBytes);
+        Assert.Equal(256 * ByteSize.MiB, attempt.MemoryLimitBytes);
         AssertSameResult(Direct(Daily), (await host.Backtest(id).GetResults())!);
         Assert.Empty(await Containers(id)); // removed once its results were collected
     }
@@ -137,16 +138,16 @@ public class DockerClusterTests
         // 24 MB is below what the .NET runtime and the engine need for this run: the first attempt is OOM-killed.
         await using var host = await Start(configure: o =>
         {
-            o.Docker.MemoryBytes = 24L * 1024 * 1024;
-            o.Docker.MaxMemoryBytes = 1024L * 1024 * 1024;
+            o.Docker.MemoryBytes = 24 * ByteSize.MiB;
+            o.Docker.MaxMemoryBytes = 1024 * ByteSize.MiB;
         });
         var id = Guid.NewGuid();
         await host.Backtest(id).Submit(Submission(Daily));
         var done = await host.WaitFor(id, s => s.IsTerminal, TimeSpan.FromMinutes(3));
-        var attempts = string.Join("; ", done.Attempts.Select(a => $"{a.MemoryLimitBytes / 1048576} MB: {a.Outcome} ({a.ExitCode})"));
+        var attempts = string.Join("; ", done.Attempts.Select(a => $"{a.MemoryLimitBytes / ByteSize.MiB} MB: {a.Outcome} ({a.ExitCode})"));
         Assert.True(done.State == BacktestState.Completed, attempts);
         Assert.Equal("out of memory", done.Attempts[0].Outcome);
-        Assert.Equal(24L * 1024 * 1024, done.Attempts[0].MemoryLimitBytes);
+        Assert.Equal(24 * ByteSize.MiB, done.Attempts[0].MemoryLimitBytes);
         for (var i = 1; i < done.Attempts.Count; i++)
         {
             Assert.True(done.Attempts[i - 1].MemoryLimitBytes * 2 == done.Attempts[i].MemoryLimitBytes, attempts);
@@ -161,17 +162,17 @@ public class DockerClusterTests
     {
         await using var host = await Start(configure: o =>
         {
-            o.Docker.MemoryBytes = 12L * 1024 * 1024;
-            o.Docker.MaxMemoryBytes = 24L * 1024 * 1024;
+            o.Docker.MemoryBytes = 12 * ByteSize.MiB;
+            o.Docker.MaxMemoryBytes = 24 * ByteSize.MiB;
         });
         var id = Guid.NewGuid();
         await host.Backtest(id).Submit(Submission(Daily));
         var done = await host.WaitFor(id, s => s.IsTerminal, TimeSpan.FromMinutes(3));
-        var attempts = string.Join("; ", done.Attempts.Select(a => $"{a.MemoryLimitBytes / 1048576} MB: {a.Outcome} ({a.ExitCode})"));
+        var attempts = string.Join("; ", done.Attempts.Select(a => $"{a.MemoryLimitBytes / ByteSize.MiB} MB: {a.Outcome} ({a.ExitCode})"));
         Assert.True(done.State == BacktestState.Failed, attempts);
         Assert.True(done.Error!.ErrorType == "memory", attempts);
         Assert.True(done.Attempts.Count == 2, attempts);
-        Assert.Equal([12L * 1024 * 1024, 24L * 1024 * 1024], done.Attempts.Select(a => a.MemoryLimitBytes!.Value));
+        Assert.Equal([12 * ByteSize.MiB, 24 * ByteSize.MiB], done.Attempts.Select(a => a.MemoryLimitBytes!.Value));
         Assert.All(done.Attempts, a => Assert.Equal("out of memory", a.Outcome));
         Assert.Empty(await Containers(id));
     }

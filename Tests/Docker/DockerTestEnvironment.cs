@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Backtesting.Grains.Runners;
 using Docker.DotNet;
 using Microsoft.Extensions.Logging.Abstractions;
+using Backtesting.Engine;
 
 namespace Backtesting.Tests.Docker;
 
@@ -25,7 +26,7 @@ public static class DockerTestEnvironment
 
     public static DockerRunnerOptions Options(Action<DockerRunnerOptions>? change = null)
     {
-        var options = new DockerRunnerOptions { Endpoint = Host, MemoryBytes = 256L * 1024 * 1024 };
+        var options = new DockerRunnerOptions { Endpoint = Host, MemoryBytes = 256 * ByteSize.MiB };
         change?.Invoke(options);
         return options;
     }

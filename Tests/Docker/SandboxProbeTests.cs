@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.Versioning;
 using Backtesting.Grains.Runners;
 using Docker.DotNet.Models;
+using Backtesting.Engine;
 
 namespace Backtesting.Tests.Docker;
 
@@ -188,8 +189,8 @@ public class SandboxProbeTests
         long.Parse(size[..^1], CultureInfo.InvariantCulture) * char.ToLowerInvariant(size[^1]) switch
         {
             'k' => 1024L,
-            'm' => 1024L * 1024,
-            'g' => 1024L * 1024 * 1024,
+            'm' => ByteSize.MiB,
+            'g' => 1024 * ByteSize.MiB,
             _ => throw new FormatException($"unexpected tmpfs size {size}"),
         };
 

@@ -2,6 +2,7 @@ using Backtesting.Engine.Data;
 using Backtesting.Grains.Runners;
 using Backtesting.Tests.Cluster;
 using Backtesting.Worker;
+using Backtesting.Engine;
 
 namespace Backtesting.Tests.Worker;
 
@@ -111,7 +112,7 @@ public sealed class RunResourceTests
 
         await stop.CancelAsync();
         await busy;
-        var silo = System.Diagnostics.Process.GetCurrentProcess().WorkingSet64 / 1_048_576.0;
+        var silo = System.Diagnostics.Process.GetCurrentProcess().WorkingSet64 / (double)ByteSize.MiB;
         GC.KeepAlive(ballast);
 
         Assert.True(progress.Count >= 5, $"only {progress.Count} progress lines");
