@@ -6,6 +6,7 @@ using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Strategies;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -29,7 +30,7 @@ public static class AdminRoutes
 {
     public static void MapAdminRoutes(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/v1/keys", async ([FromBody] CreateKeyRequest request, ApiKeyStore keys) =>
+        app.MapPost("/api/v1/keys", async Task<Results<Created<CreateKeyResponse>, InvalidProblem>> ([FromBody] CreateKeyRequest request, ApiKeyStore keys) =>
             {
                 var errors = new List<ValidationError>();
                 if (!ApiRoles.IsKnown(request.Role))
@@ -54,14 +55,14 @@ public static class AdminRoutes
                 var key = ApiKeyStore.GenerateKey();
                 var stored = await keys.AddKeyAsync(request.UserId, request.Role, key, request.Label)
                              ?? throw new InvalidOperationException("a newly generated key matched a revoked one");
-                return Results.Created($"/api/v1/keys/{stored.Id}", new CreateKeyResponse(stored.Id, stored.UserId, stored.Role, stored.Label, key));
+                return TypedResults.Created($"/api/v1/keys/{stored.Id}", new CreateKeyResponse(stored.Id, stored.UserId, stored.Role, stored.Label, key));
             })
             .RequireAuthorization(Policies.Admin).WithTags("Admin")
             .WithSummary("Issue a new API key with its own role for a user (created when new); the user's other keys keep their roles; admins only")
-            .Produces<CreateKeyResponse>(201)
             .WithRequestExample("""{"userId":"alice","role":"user","label":"alice's laptop"}""")
             .WithExample(201, """{"id":7,"userId":"alice","role":"user","label":"alice's laptop","key":"bt_Q2hhbmdlIG1lIGludG8gYSByZWFsIGtleSBwbGVhc2U"}""")
-            .WithStandardErrors(400, 401, 403);
+            .WithStandardErrors(401, 403)
+            .WithProblemExamples(400);
 
         app.MapGet("/api/v1/keys", async (ApiKeyStore keys, CancellationToken cancellationToken) =>
                 Results.Ok((await keys.ListKeysAsync(cancellationToken)).Select(KeyResponse.Of).ToList()))
@@ -71,7 +72,7 @@ public static class AdminRoutes
             .WithExample(200, """[{"id":1,"userId":"admin","role":"admin","label":"bootstrap","createdAt":"2025-01-06T09:00:00+00:00","revoked":false},{"id":7,"userId":"alice","role":"user","label":"alice's laptop","createdAt":"2025-01-07T10:30:00+00:00","revoked":true,"revokedAt":"2025-02-01T08:00:00+00:00"}]""")
             .WithStandardErrors(401, 403);
 
-        app.MapDelete("/api/v1/keys/{id}", async (string id, ApiKeyStore keys, ResolvedKeys resolved, CancellationToken cancellationToken) =>
+        app.MapDelete("/api/v1/keys/{id}", async Task<Results<NoContent, InvalidProblem, NotFoundProblem, ConflictProblem>> (string id, ApiKeyStore keys, ResolvedKeys resolved, CancellationToken cancellationToken) =>
             {
                 if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var keyId) || keyId < 1)
                 {
@@ -87,20 +88,20 @@ public static class AdminRoutes
 
                 return revocation.Outcome switch
                 {
-                    RevocationOutcome.NotFound => Results.Problem(statusCode: 404, title: "Not found", detail: $"key {keyId} not found"),
-                    RevocationOutcome.LastAdminKey => Results.Problem(statusCode: 409, title: "Conflict",
-                        detail: $"key {keyId} is the last live admin key: issue another admin key first, so the API keeps an admin"),
-                    _ => Results.NoContent(),
+                    RevocationOutcome.NotFound => new NotFoundProblem(Results.Problem(statusCode: 404, title: "Not found", detail: $"key {keyId} not found")),
+                    RevocationOutcome.LastAdminKey => new ConflictProblem(Results.Problem(statusCode: 409, title: "Conflict",
+                        detail: $"key {keyId} is the last live admin key: issue another admin key first, so the API keeps an admin")),
+                    _ => TypedResults.NoContent(),
                 };
             })
             .RequireAuthorization(Policies.Admin).WithTags("Admin")
             .WithSummary("Revoke an API key: it stops authenticating at once; revoking a revoked key changes nothing; admins only")
             .WithDescription("The last live admin key cannot be revoked (409), so the API always keeps an admin. A revoked key stays " +
                              "revoked: storing it again (Api:BootstrapAdminKey, create-key --key) does not bring it back.")
-            .Produces(204)
-            .WithStandardErrors(400, 401, 403)
-            .ProducesProblem(404).WithExample(404, """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.5","title":"Not found","status":404,"detail":"key 42 not found"}""")
-            .ProducesProblem(409).WithExample(409, """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.10","title":"Conflict","status":409,"detail":"key 1 is the last live admin key: issue another admin key first, so the API keeps an admin"}""");
+            .WithStandardErrors(401, 403)
+            .WithProblemExamples(400)
+            .WithExample(404, """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.5","title":"Not found","status":404,"detail":"key 42 not found"}""")
+            .WithExample(409, """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.10","title":"Conflict","status":409,"detail":"key 1 is the last live admin key: issue another admin key first, so the API keeps an admin"}""");
 
         app.MapGet("/api/v1/cluster", async (IClusterClient client, IOptions<ApiOptions> options) =>
                 Results.Ok(new ClusterResponse(await client.GetGrain<IClusterStatusGrain>(0).GetStatus(), options.Value.OrleansDashboardUrl)))
