@@ -61,7 +61,7 @@ public sealed class OrleansDashboardSession(IDataProtectionProvider protection, 
 /// Orleans' dashboard, which each silo serves on loopback without authentication, offered through the API to
 /// admins only at <c>/admin/orleans/</c>: a read-only reverse proxy (GET and HEAD) to <c>Api:OrleansDashboardUrl</c>.
 /// </summary>
-public static class OrleansDashboardProxy
+public static partial class OrleansDashboardProxy
 {
     public const string HttpClientName = "orleans-dashboard";
 
@@ -130,7 +130,7 @@ public static class OrleansDashboardProxy
         }
         catch (HttpRequestException e)
         {
-            logs.CreateLogger(typeof(OrleansDashboardProxy)).LogWarning(e, "The Orleans dashboard at {Url} is not reachable", dashboard);
+            LogUnreachable(logs.CreateLogger(typeof(OrleansDashboardProxy)), e, dashboard);
             await Results.Problem(statusCode: 502, title: "Bad gateway",
                 detail: "the Orleans dashboard (Api:OrleansDashboardUrl) is not reachable; is a silo running on this machine?").ExecuteAsync(context);
             return;

@@ -35,7 +35,7 @@ public sealed class ResolvedKeys(IOptions<ApiOptions> options) : IDisposable
 /// it (re)connects it forgets every resolved key, since a revocation sent while it was not listening is lost; while
 /// it cannot listen, a revoked key is still refused within <c>Api:KeyCacheDuration</c>.
 /// </summary>
-public sealed class KeyRevocationListener(NpgsqlDataSource dataSource, ResolvedKeys keys, ILogger<KeyRevocationListener> log) : BackgroundService
+public sealed partial class KeyRevocationListener(NpgsqlDataSource dataSource, ResolvedKeys keys, ILogger<KeyRevocationListener> log) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
@@ -65,7 +65,7 @@ public sealed class KeyRevocationListener(NpgsqlDataSource dataSource, ResolvedK
             catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
             {
                 keys.ForgetAll();
-                log.LogWarning(e, "Not listening for key revocations; retrying in {Delay}", RetryDelay);
+                LogNotListening(log, e, RetryDelay);
                 try
                 {
                     await Task.Delay(RetryDelay, stoppingToken);

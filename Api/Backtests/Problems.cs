@@ -6,18 +6,23 @@ namespace Backtesting.Api.Backtests;
 /// <summary>The API's error answers, all ProblemDetails (RFC 9457).</summary>
 public static class Problems
 {
-    public static IResult NotFound(Guid id) =>
-        Results.Problem(statusCode: 404, title: "Not found", detail: $"backtest {id} not found");
+    public static NotFoundProblem NotFound(Guid id) =>
+        new(Results.Problem(statusCode: 404, title: "Not found", detail: $"backtest {id} not found"));
+
+    /// <summary>409: the backtest exists but has stored no results yet; its stored status is returned.</summary>
+    public static ConflictProblem NoResultsYet(Guid id, string status) =>
+        new(Results.Problem(statusCode: 409, title: "Conflict", detail: $"backtest {id} has no results yet (it is {status})",
+            extensions: new Dictionary<string, object?> { ["backtestId"] = id, ["currentState"] = status }));
 
     /// <summary>400 with every error keyed by its field, and the rule each breaks under <c>rules</c>.</summary>
-    public static IResult Invalid(IReadOnlyList<ValidationError> errors) =>
-        Results.ValidationProblem(
+    public static InvalidProblem Invalid(IReadOnlyList<ValidationError> errors) =>
+        new(Results.ValidationProblem(
             errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray()),
             detail: $"the request has {errors.Count} error(s)",
             title: "Invalid request",
-            extensions: new Dictionary<string, object?> { ["rules"] = errors });
+            extensions: new Dictionary<string, object?> { ["rules"] = errors }));
 
-    public static IResult Invalid(string field, string rule, string message) => Invalid([new ValidationError(field, rule, message)]);
+    public static InvalidProblem Invalid(string field, string rule, string message) => Invalid([new ValidationError(field, rule, message)]);
 
     /// <summary>
     /// The API cannot reach a silo (all stopped, or one replaced and the client not yet reconnected): a temporary
@@ -91,7 +96,10 @@ public static class ExampleExtensions
     public static RouteHandlerBuilder WithRequestExample(this RouteHandlerBuilder builder, string json) =>
         builder.WithMetadata(new ApiExample(0, json, IsRequest: true));
 
-    /// <summary>The error answers every backtest route may give, documented once.</summary>
+    /// <summary>
+    /// Error answers a route gives that its handler's return type cannot name (authentication's 401 and 403, what
+    /// <see cref="GrainErrorFilter"/> maps), documented with the standard example of each.
+    /// </summary>
     public static RouteHandlerBuilder WithStandardErrors(this RouteHandlerBuilder builder, params int[] statusCodes)
     {
         foreach (var status in statusCodes)
@@ -99,6 +107,16 @@ public static class ExampleExtensions
             builder = status == 400
                 ? builder.ProducesValidationProblem()
                 : builder.ProducesProblem(status);
+        }
+
+        return builder.WithProblemExamples(statusCodes);
+    }
+
+    /// <summary>The standard example of each error answer (the handler's return type documents the answers themselves).</summary>
+    public static RouteHandlerBuilder WithProblemExamples(this RouteHandlerBuilder builder, params int[] statusCodes)
+    {
+        foreach (var status in statusCodes)
+        {
             builder = builder.WithExample(status, status switch
             {
                 400 => """{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.1","title":"Invalid request","status":400,"detail":"the request has 2 error(s)","errors":{"endDate":["endDate must be after startDate"],"initialBalance":["initialBalance must be at least 1,000"]},"rules":[{"field":"endDate","rule":"afterStart","message":"endDate must be after startDate"},{"field":"initialBalance","rule":"min","message":"initialBalance must be at least 1,000"}]}""",

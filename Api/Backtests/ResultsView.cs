@@ -4,6 +4,7 @@ using Backtesting.Storage;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
@@ -165,10 +166,20 @@ public sealed class ResultsCache(IBacktestStore store, IStrategyStore strategies
     public void Dispose() => _cache.Dispose();
 }
 
+/// <summary>
+/// The answer of <c>GET /results/{id}</c>: writes <see cref="ResultsBody"/> as <c>Ok</c> would, and documents the 200 as
+/// <see cref="ResultsResponse"/>, the shape a client reads (the body is that shape, pre-serialized in parts).
+/// </summary>
+public sealed class ResultsAnswer(ResultsBody body) : IResult, IEndpointMetadataProvider
+{
+    public Task ExecuteAsync(HttpContext httpContext) => TypedResults.Ok(body).ExecuteAsync(httpContext);
+
+    public static void PopulateMetadata(System.Reflection.MethodInfo method, EndpointBuilder builder) =>
+        builder.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(ResultsResponse), ["application/json"]));
+}
+
 public static class ResultsView
 {
-    public const int MaxTradesPageSize = 1000;
-
     /// <summary>
     /// The answer to <c>GET /results/{id}</c>, equal to <see cref="Build"/>'s when serialized: the whole curves come
     /// pre-serialized from the cache entry; a trades page and downsampled curves are made for the request.

@@ -1,27 +1,22 @@
+using Backtesting.Api.Catalog.Contracts;
 using Backtesting.Engine.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Backtesting.Api.Catalog;
-
-public sealed record AvailableRange(string Resolution, string DataType, DateOnly First, DateOnly Last);
-
-public sealed record InstrumentInfo(string Id, string Symbol, string Venue, string AssetClass, string Currency, string Market,
-    double LotSize, double TickSize, IReadOnlyList<AvailableRange> Ranges);
-
-public sealed record InstrumentsResponse(IReadOnlyList<InstrumentInfo> Instruments, IReadOnlyList<string> Venues,
-    IReadOnlyList<string> Currencies, IReadOnlyList<string> BaseCurrencies);
 
 /// <summary>What a configuration may name: instruments with their data (strategies: <see cref="Strategies.StrategyRoutes"/>).</summary>
 public static class CatalogRoutes
 {
     public static void MapCatalogRoutes(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/instruments", (InstrumentDirectory directory) => directory.Response)
+        app.MapGet("/api/v1/instruments", Instruments)
             .RequireAuthorization().WithTags("Catalog")
             .WithSummary("Instruments (symbols, venues, currencies) and the date ranges available per resolution")
-            .Produces<InstrumentsResponse>()
             .WithMetadata(new Backtests.ApiExample(200, """{"instruments":[{"id":"SPY.ARCA","symbol":"SPY","venue":"ARCA","assetClass":"equity","currency":"USD","market":"usa","lotSize":1,"tickSize":0.01,"ranges":[{"resolution":"daily","dataType":"bars","first":"1998-01-02","last":"2021-03-31"}]}],"venues":["ARCA"],"currencies":["USD"],"baseCurrencies":["USD","EUR","GBP","JPY","CHF"]}"""))
             .ProducesProblem(401);
     }
+
+    public static Ok<InstrumentsResponse> Instruments(InstrumentDirectory directory) => TypedResults.Ok(directory.Response);
 }
 
 /// <summary>The instrument catalog with its ranges, computed once (the data folder does not change while the API runs).</summary>

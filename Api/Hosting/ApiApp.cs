@@ -131,7 +131,7 @@ public static class ApiApp
 }
 
 /// <summary>Applies the schema and stores the bootstrap admin key (Api:BootstrapAdminKey) before the API serves.</summary>
-internal sealed class DatabaseSetup(IConfiguration configuration, ApiKeyStore keys, IOptions<ApiOptions> options, ILogger<DatabaseSetup> log)
+internal sealed partial class DatabaseSetup(IConfiguration configuration, ApiKeyStore keys, IOptions<ApiOptions> options, ILogger<DatabaseSetup> log)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -139,18 +139,18 @@ internal sealed class DatabaseSetup(IConfiguration configuration, ApiKeyStore ke
         var applied = await SchemaMigrator.ApplyAsync(Settings.ConnectionString(configuration), cancellationToken);
         if (applied.Count > 0)
         {
-            log.LogInformation("Applied schema scripts {Versions}", applied);
+            LogApplied(log, applied);
         }
 
         if (options.Value.BootstrapAdminKey is { Length: > 0 } key)
         {
             if (await keys.AddKeyAsync(options.Value.BootstrapAdminUser, ApiRoles.Admin, key, "bootstrap", cancellationToken) is null)
             {
-                log.LogWarning("The bootstrap admin key (Api:BootstrapAdminKey) was revoked and stays revoked: configure a new one");
+                LogBootstrapKeyRevoked(log);
             }
             else
             {
-                log.LogInformation("Admin key for {User} is stored", options.Value.BootstrapAdminUser);
+                LogAdminKeyStored(log, options.Value.BootstrapAdminUser);
             }
         }
     }
@@ -159,7 +159,7 @@ internal sealed class DatabaseSetup(IConfiguration configuration, ApiKeyStore ke
 }
 
 /// <summary>One structured log line per request: method, path, status and duration.</summary>
-internal sealed class RequestLogging(RequestDelegate next, ILogger<RequestLogging> log)
+internal sealed partial class RequestLogging(RequestDelegate next, ILogger<RequestLogging> log)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -170,12 +170,10 @@ internal sealed class RequestLogging(RequestDelegate next, ILogger<RequestLoggin
         }
         finally
         {
-            if (log.IsEnabled(LogLevel.Information))
-            {
-                log.LogInformation("{Method} {Path} -> {Status} in {ElapsedMs:F1} ms ({User})", context.Request.Method, context.Request.Path.Value,
-                    context.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-                    context.User.Identity?.Name ?? "anonymous");
-            }
+            // Reading the clock costs no more than checking whether the line is logged.
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            LogRequest(log, context.Request.Method, context.Request.Path.Value, context.Response.StatusCode, elapsed.TotalMilliseconds,
+                context.User.Identity?.Name ?? "anonymous");
         }
     }
 }

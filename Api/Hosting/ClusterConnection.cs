@@ -5,7 +5,7 @@ using Orleans.Configuration;
 namespace Backtesting.Api.Hosting;
 
 /// <summary>The API as an Orleans client of the silos, found through the membership table in PostgreSQL.</summary>
-public static class ClusterConnection
+public static partial class ClusterConnection
 {
     public static void UseBacktestingClusterClient(this WebApplicationBuilder builder, string connectionString)
     {
@@ -39,7 +39,7 @@ public static class ClusterConnection
             var attempt = Interlocked.Increment(ref _attempts);
             if (attempt == 1 || attempt % 15 == 0)
             {
-                log.LogWarning("No silo reachable yet ({Message}); retrying", exception.Message);
+                LogNoSilo(log, exception.Message);
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
@@ -50,7 +50,7 @@ public static class ClusterConnection
     /// <summary>Stream subscriptions do not survive a lost connection: make them again once it is back.</summary>
     private sealed class ResubscribeOnReconnect(IServiceProvider services, ILogger<ResubscribeOnReconnect> log) : IClusterConnectionStatusObserver
     {
-        public void NotifyClusterConnectionLost() => log.LogWarning("Lost the connection to the cluster");
+        public void NotifyClusterConnectionLost() => LogConnectionLost(log);
 
         public void NotifyGatewayCountChanged(int currentNumberOfGateways, int previousNumberOfGateways, bool connectionRecovered)
         {
@@ -59,7 +59,7 @@ public static class ClusterConnection
                 return;
             }
 
-            log.LogInformation("Reconnected to the cluster ({Gateways} gateways); re-subscribing to backtest events", currentNumberOfGateways);
+            LogReconnected(log, currentNumberOfGateways);
             var relay = services.GetRequiredService<BacktestEventRelay>();
             _ = Task.Run(relay.ResubscribeAllAsync);
         }

@@ -7,7 +7,7 @@ namespace Backtesting.Api.Hosting;
 /// Serves the dashboard's built files at <c>/</c> (static files, and index.html for any other page path so the
 /// single-page app's routes load). Until the dashboard is built, <c>/</c> answers a small page pointing at Swagger.
 /// </summary>
-public static class DashboardFiles
+public static partial class DashboardFiles
 {
     public static void UseDashboard(this WebApplication app)
     {
@@ -15,12 +15,12 @@ public static class DashboardFiles
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DashboardFiles));
         if (folder is null)
         {
-            log.LogInformation("No built dashboard (Web/dist); / shows a page that links to Swagger");
+            LogNoDashboard(log);
             app.MapGet("/", () => Results.Content(Placeholder, "text/html")).ExcludeFromDescription();
             return;
         }
 
-        log.LogInformation("Serving the dashboard from {Folder}", folder);
+        LogServing(log, folder);
         var files = new PhysicalFileProvider(folder);
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions { FileProvider = files });

@@ -132,7 +132,8 @@ internal sealed partial class BindingFailureHandler : IExceptionHandler
             return new ValidationError("$", "request", bad.Message);
         }
 
-        var (type, name) = (match.Groups["type"].Value, match.Groups["name"].Value);
+        // A parameter bound from a record ([AsParameters]) is named by its property: the field is its JSON (camelCase) name.
+        var (type, name) = (match.Groups["type"].Value, System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(match.Groups["name"].Value));
         if (bad.Message.StartsWith("Required", StringComparison.Ordinal) || bad.Message.StartsWith("Implicit body", StringComparison.Ordinal))
         {
             return type.Contains("Request", StringComparison.Ordinal) || bad.Message.Contains("body", StringComparison.Ordinal)

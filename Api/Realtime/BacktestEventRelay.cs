@@ -22,7 +22,7 @@ public sealed record RelayedEvent(Guid BacktestId, string Type, string Json, Jso
 /// One explicit stream subscription per backtest, shared by every local subscriber of it and dropped with the
 /// last one. After the client reconnects to the cluster, every live subscription is made again.
 /// </summary>
-public sealed class BacktestEventRelay(IClusterClient client, ILogger<BacktestEventRelay> log)
+public sealed partial class BacktestEventRelay(IClusterClient client, ILogger<BacktestEventRelay> log)
 {
     private readonly ConcurrentDictionary<Guid, Feed> _feeds = new();
 
@@ -79,7 +79,7 @@ public sealed class BacktestEventRelay(IClusterClient client, ILogger<BacktestEv
                     }
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {
-                        log.LogDebug(e, "Resuming the subscription of {Id} failed; subscribing anew", feed.Id);
+                        LogResumeFailed(log, e, feed.Id);
                     }
 
                     try
@@ -88,17 +88,17 @@ public sealed class BacktestEventRelay(IClusterClient client, ILogger<BacktestEv
                     }
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {
-                        log.LogDebug(e, "Dropping the old subscription of {Id} failed", feed.Id);
+                        LogDropFailed(log, e, feed.Id);
                     }
                 }
 
                 feed.Handle = await Stream(feed.Id).SubscribeAsync(feed);
-                log.LogInformation("Re-subscribed to the events of backtest {Id} after reconnecting", feed.Id);
+                LogResubscribed(log, feed.Id);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 feed.Handle = null;
-                log.LogWarning(e, "Re-subscribing to backtest {Id} failed", feed.Id);
+                LogResubscribeFailed(log, e, feed.Id);
             }
             finally
             {
@@ -132,7 +132,7 @@ public sealed class BacktestEventRelay(IClusterClient client, ILogger<BacktestEv
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
-                    log.LogDebug(e, "Unsubscribing from backtest {Id} failed", feed.Id);
+                    LogUnsubscribeFailed(log, e, feed.Id);
                 }
             }
         }
@@ -160,7 +160,7 @@ public sealed class BacktestEventRelay(IClusterClient client, ILogger<BacktestEv
             }
             catch (JsonException e)
             {
-                log.LogWarning(e, "Backtest {Id} sent an event that is not JSON", Id);
+                LogNotJson(log, e, Id);
                 return Task.CompletedTask;
             }
 
@@ -177,7 +177,7 @@ public sealed class BacktestEventRelay(IClusterClient client, ILogger<BacktestEv
 
         public Task OnErrorAsync(Exception ex)
         {
-            log.LogWarning(ex, "The event stream of backtest {Id} failed", Id);
+            LogStreamFailed(log, ex, Id);
             return Task.CompletedTask;
         }
     }

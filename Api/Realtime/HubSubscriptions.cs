@@ -15,7 +15,7 @@ namespace Backtesting.Api.Realtime;
 /// order, which is what keeps the contract: a joining connection first gets the current snapshot (sent to it alone),
 /// and only then becomes a group member, so every later event reaches it once, after the snapshot, with no gap.
 /// </summary>
-public sealed class HubSubscriptions(IHubContext<BacktestHub> hub, IClusterClient client, BacktestEventRelay relay, ILogger<HubSubscriptions> log)
+public sealed partial class HubSubscriptions(IHubContext<BacktestHub> hub, IClusterClient client, BacktestEventRelay relay, ILogger<HubSubscriptions> log)
 {
     private readonly IHubContext<BacktestHub> _hub = hub;
     private readonly IClusterClient _client = client;
@@ -160,13 +160,13 @@ public sealed class HubSubscriptions(IHubContext<BacktestHub> hub, IClusterClien
                             failed.Done.TrySetException(e);
                         }
 
-                        owner._log.LogWarning(e, "Relaying backtest {Id} to its SignalR group failed", id);
+                        LogRelayFailed(owner._log, e, id);
                     }
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                owner._log.LogWarning(e, "The SignalR feed of backtest {Id} failed", id);
+                LogFeedFailed(owner._log, e, id);
             }
             finally
             {
@@ -309,7 +309,7 @@ public sealed class HubSubscriptions(IHubContext<BacktestHub> hub, IClusterClien
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                owner._log.LogDebug(e, "Cleaning up the SignalR feed of backtest {Id} failed", id);
+                LogCleanupFailed(owner._log, e, id);
             }
         }
     }

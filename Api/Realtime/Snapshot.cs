@@ -34,11 +34,9 @@ public static class Snapshot
         };
         var executionTime = status.Attempts.Sum(a => ((a.EndedAt ?? a.StartedAt) - a.StartedAt).TotalSeconds);
         messages.Add(Message(id, MessageTypes.Complete, now, new BacktestCompleteData(completion, Math.Round(executionTime, 3),
-            status.Summary ?? new CompletionSummary(0, 0, 0, 0), ResultsUrl(id), status.State is BacktestState.Cancelled or BacktestState.TimedOut)));
+            status.Summary ?? new CompletionSummary(0, 0, 0, 0), Backtests.BacktestRoutes.ResultsUrl(id), status.State is BacktestState.Cancelled or BacktestState.TimedOut)));
         return messages;
     }
-
-    public static string ResultsUrl(Guid id) => $"/api/v1/nautilus/backtest/results/{id}";
 
     /// <summary>The progress of a backtest that has not started: everything at zero.</summary>
     public static RelayedEvent Message<T>(Guid id, string type, DateTime now, T data)

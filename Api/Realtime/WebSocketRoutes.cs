@@ -15,9 +15,12 @@ namespace Backtesting.Api.Realtime;
 /// client protocol: <c>{"type":"subscribe","backtestId":"..."}</c> and <c>{"type":"unsubscribe",...}</c>.
 /// Each starts with the snapshot. The single-backtest endpoints close after the completion.
 /// </summary>
-public static class WebSocketRoutes
+public static partial class WebSocketRoutes
 {
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(20);
+
+    /// <summary>Where a backtest's progress is followed over a WebSocket (the start's answer names it).</summary>
+    public static string ProgressUrl(Guid id) => $"/ws/backtest/{id}/progress";
 
     public static void MapBacktestWebSockets(this IEndpointRouteBuilder app)
     {
@@ -141,7 +144,7 @@ public static class WebSocketRoutes
                     }
                     catch (Exception e) when (e is not OutOfMemoryException)
                     {
-                        log.LogWarning(e, "Relaying backtest {Id} over /ws/backtest failed", id);
+                        LogRelayFailed(log, e, id);
                     }
                 }, CancellationToken.None);
                 pumps[id] = (cancellation, pump);

@@ -3,44 +3,15 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Backtesting.Api.Auth;
 using Backtesting.Api.Backtests;
+using Backtesting.Api.Strategies.Contracts;
 using Backtesting.Compiler;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Strategies;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Backtesting.Api.Strategies;
-
-/// <summary>A strategy a config may name: a template, or one of the caller's own custom strategies (kind custom).</summary>
-/// <param name="Kind">template | custom.</param>
-/// <param name="Version">A custom strategy's latest version; null for a template.</param>
-public sealed record StrategyInfo(string Name, string Description, int MaxInstruments, IReadOnlyList<ParameterSchema> Parameters,
-    string Kind = StrategyKinds.Template, int? Version = null, string? SourceHash = null, DateTime? UpdatedAt = null);
-
-public static class StrategyKinds
-{
-    public const string Template = "template";
-    public const string Custom = "custom";
-}
-
-/// <summary>An upload's answer: the stored version and its schema.</summary>
-/// <param name="Created">False when the source equals the latest version's, which is returned unchanged.</param>
-/// <param name="Warnings">The compiler's warnings (errors reject the upload).</param>
-public sealed record StrategyVersionResponse(string Name, int Version, string SourceHash, bool Created, DateTime CreatedAt, StrategyInfo Schema,
-    IReadOnlyList<StrategyDiagnostic> Warnings);
-
-public sealed record StrategyVersionSummary(int Version, string SourceHash, DateTime CreatedAt);
-
-/// <summary>One of the caller's custom strategies: every version, and the latest one's schema and source.</summary>
-public sealed record StrategyDetailResponse(string Name, string Kind, int LatestVersion, StrategyInfo Schema, string Source,
-    IReadOnlyList<StrategyVersionSummary> Versions);
-
-public sealed record UploadRequest(string? Source);
-
-/// <summary>A delete's answer.</summary>
-/// <param name="Outcome"><c>removed</c>: no backtest ran it, so it is gone with every version; <c>retired</c>: backtests ran it, so
-/// their versions stay (their status and results still name them) but it is no longer listed or startable.</param>
-public sealed record StrategyDeletedResponse(string Name, string Outcome);
 
 /// <summary>
 /// <c>/api/v1/strategies</c>: the templates and the caller's custom strategies, and uploads. Compiling happens in the
@@ -58,16 +29,15 @@ public static class StrategyRoutes
             .WithSummary("Strategy templates and your own custom strategies, with their parameter schemas")
             .WithDescription("Each entry's `kind` is `template` or `custom`; custom entries carry their latest `version` and `sourceHash`. " +
                              "Other users' strategies are never listed.")
-            .Produces<List<StrategyInfo>>()
             .WithExample(200, """[{"name":"MovingAverageCross","description":"Trend following: long when the fast moving average crosses above the slow one.","maxInstruments":50,"parameters":[{"name":"fastPeriod","type":"integer","required":false,"default":10,"min":1,"max":500,"description":"Fast moving average period","allowed":null}],"kind":"template","version":null,"sourceHash":null,"updatedAt":null},{"name":"SmaCross","description":"Trend following: long when the fast moving average crosses above the slow one.","maxInstruments":50,"parameters":[{"name":"fastPeriod","type":"integer","required":true,"default":10,"min":1,"max":500,"description":"Bars in the fast moving average","allowed":null}],"kind":"custom","version":2,"sourceHash":"9c1e…","updatedAt":"2025-01-02T10:00:00Z"}]""")
             .WithStandardErrors(401);
 
         group.MapGet("/{name}", Get)
             .WithSummary("One of your custom strategies: its versions, and the latest version's schema and source")
             .WithDescription("A template answers with its schema (no versions, no source). Another user's strategy answers 404, like one that does not exist.")
-            .Produces<StrategyDetailResponse>()
             .WithExample(200, """{"name":"SmaCross","kind":"custom","latestVersion":2,"schema":{"name":"SmaCross","description":"…","maxInstruments":50,"parameters":[],"kind":"custom","version":2,"sourceHash":"9c1e…","updatedAt":"2025-01-02T10:00:00Z"},"source":"using Backtesting.Engine.Strategies;\n…","versions":[{"version":1,"sourceHash":"41aa…","createdAt":"2025-01-01T09:00:00Z"},{"version":2,"sourceHash":"9c1e…","createdAt":"2025-01-02T10:00:00Z"}]}""")
-            .WithStandardErrors(401, 404);
+            .WithStandardErrors(401)
+            .WithProblemExamples(404);
 
         group.MapPost("", Upload)
             .WithSummary("Upload a custom strategy (C# source): compiled in the sandbox, stored as your next version")
@@ -79,14 +49,13 @@ public static class StrategyRoutes
                              "or when compiling timed out; 409 when the cluster's runner does not run custom strategies (they need the Docker runner); " +
                              "413 over the size limit; 429 with Retry-After when you already have as many compiles running and waiting as allowed (docs/api.md).")
             .Accepts<UploadRequest>("application/json", "text/plain")
-            .Produces<StrategyVersionResponse>(201)
             .WithRequestExample("""{"source":"using Backtesting.Engine.Data;\nusing Backtesting.Engine.Strategies;\n\npublic sealed class BuyAndHold : Strategy\n{\n    [Parameter(\"Weight of each instrument\", Min = 0, Max = 1)]\n    public double Weight { get; set; } = 1;\n\n    public override void OnBar(in MarketData bar)\n    {\n        if (Position(bar.Instrument).Quantity == 0)\n        {\n            TargetWeight(bar.Instrument, Weight / Instruments.Count);\n        }\n    }\n}\n"}""")
             .WithExample(201, """{"name":"BuyAndHold","version":1,"sourceHash":"5d2f…","created":true,"createdAt":"2025-01-02T10:00:00Z","schema":{"name":"BuyAndHold","description":"Custom strategy","maxInstruments":50,"parameters":[{"name":"weight","type":"number","required":false,"default":1,"min":0,"max":1,"description":"Weight of each instrument","allowed":null}],"kind":"custom","version":1,"sourceHash":"5d2f…","updatedAt":"2025-01-02T10:00:00Z"},"warnings":[]}""")
             .WithExample(422, """{"title":"The strategy was rejected","status":422,"detail":"1 error(s): line 9, column 22: BT0100 System.IO.File is not allowed in a strategy (file system access)","sourceHash":"77ab…","diagnostics":[{"id":"BT0100","severity":"error","line":9,"column":22,"endLine":9,"endColumn":60,"message":"System.IO.File is not allowed in a strategy (file system access)"}]}""")
             .WithExample(409, """{"title":"Custom strategies are not available","status":409,"detail":"the process runner does not compile or run custom strategies: use the docker runner, or for development only set Backtesting:AllowCustomStrategiesInProcessRunner to true"}""")
             .WithExample(413, """{"title":"Source too large","status":413,"detail":"source is 120,000 bytes; at most 100,000 bytes of UTF-8 are accepted","errors":{"source":["source is 120,000 bytes; at most 100,000 bytes of UTF-8 are accepted"]},"rules":[{"field":"source","rule":"maxBytes","message":"…"}]}""")
-            .ProducesProblem(409).ProducesProblem(413).ProducesProblem(422).ProducesProblem(503)
-            .WithStandardErrors(400, 401, 429);
+            .WithStandardErrors(401)
+            .WithProblemExamples(400, 429);
 
         group.MapDelete("/{name}", Delete)
             .WithSummary("Delete one of your custom strategies")
@@ -94,13 +63,12 @@ public static class StrategyRoutes
                              "longer listed or startable, but the versions those backtests ran stay, so their status and results still name them. " +
                              "Uploading the same class name again brings it back with the next version number. Templates cannot be deleted (409); " +
                              "another user's strategy answers 404, like one that does not exist.")
-            .Produces<StrategyDeletedResponse>()
             .WithExample(200, """{"name":"SmaCross","outcome":"retired"}""")
-            .ProducesProblem(409)
-            .WithStandardErrors(401, 404);
+            .WithStandardErrors(401)
+            .WithProblemExamples(404);
     }
 
-    private static async Task<IResult> List(HttpContext context, StrategyCatalog templates, IStrategyStore store)
+    public static async Task<Ok<List<StrategyInfo>>> List(HttpContext context, StrategyCatalog templates, IStrategyStore store)
     {
         var user = context.User.ApiUser();
         var list = templates.All.OrderBy(s => s.Name, StringComparer.Ordinal)
@@ -110,14 +78,14 @@ public static class StrategyRoutes
             list.Add(Describe(own.SchemaJson, own.LatestVersion, own.ContentHash, own.UpdatedAt));
         }
 
-        return Results.Ok(list);
+        return TypedResults.Ok(list);
     }
 
-    private static async Task<IResult> Get(string name, HttpContext context, StrategyCatalog templates, IStrategyStore store)
+    public static async Task<Results<Ok<StrategyDetailResponse>, NotFoundProblem>> Get(string name, HttpContext context, StrategyCatalog templates, IStrategyStore store)
     {
         if (templates.TryGet(name, out var template))
         {
-            return Results.Ok(new StrategyDetailResponse(template.Name, StrategyKinds.Template, 0,
+            return TypedResults.Ok(new StrategyDetailResponse(template.Name, StrategyKinds.Template, 0,
                 new StrategyInfo(template.Name, template.Description, template.MaxInstruments, template.Parameters), "", []));
         }
 
@@ -125,7 +93,7 @@ public static class StrategyRoutes
         var latest = await store.GetByNameAsync(owner, name, null, context.RequestAborted);
         if (latest is null)
         {
-            return Results.Problem(statusCode: 404, title: "Not found", detail: $"strategy '{name}' not found");
+            return NotFound(name);
         }
 
         var versions = new List<StrategyVersionSummary>();
@@ -137,26 +105,27 @@ public static class StrategyRoutes
             }
         }
 
-        return Results.Ok(new StrategyDetailResponse(latest.Name, StrategyKinds.Custom, latest.Version,
+        return TypedResults.Ok(new StrategyDetailResponse(latest.Name, StrategyKinds.Custom, latest.Version,
             Describe(latest.SchemaJson, latest.Version, latest.ContentHash, latest.CreatedAt), latest.Source, versions));
     }
 
-    private static async Task<IResult> Delete(string name, HttpContext context, StrategyCatalog templates, IStrategyStore store)
+    public static async Task<Results<Ok<StrategyDeletedResponse>, ConflictProblem, NotFoundProblem>> Delete(string name, HttpContext context, StrategyCatalog templates, IStrategyStore store)
     {
         if (templates.TryGet(name, out _))
         {
-            return Results.Problem(statusCode: 409, title: "Templates cannot be deleted", detail: $"'{name}' is a built-in strategy template");
+            return new ConflictProblem(Results.Problem(statusCode: 409, title: "Templates cannot be deleted", detail: $"'{name}' is a built-in strategy template"));
         }
 
         return await store.DeleteAsync(context.User.ApiUser().UserId, name, context.RequestAborted) switch
         {
-            StrategyDeletion.Removed => Results.Ok(new StrategyDeletedResponse(name, "removed")),
-            StrategyDeletion.Retired => Results.Ok(new StrategyDeletedResponse(name, "retired")),
-            _ => Results.Problem(statusCode: 404, title: "Not found", detail: $"strategy '{name}' not found"),
+            StrategyDeletion.Removed => TypedResults.Ok(new StrategyDeletedResponse(name, "removed")),
+            StrategyDeletion.Retired => TypedResults.Ok(new StrategyDeletedResponse(name, "retired")),
+            _ => NotFound(name),
         };
     }
 
-    private static async Task<IResult> Upload(HttpContext context, IClusterClient client)
+    public static async Task<Results<Created<StrategyVersionResponse>, InvalidProblem, TooLargeProblem, UnprocessableProblem, TooManyRequestsProblem,
+        Results<ConflictProblem, UnavailableProblem>>> Upload(HttpContext context, IClusterClient client)
     {
         var user = context.User.ApiUser();
         string body;
@@ -204,9 +173,9 @@ public static class StrategyRoutes
         if (bytes > StrategyCompiler.MaxSourceBytes)
         {
             var message = $"source is {bytes:N0} bytes; at most {StrategyCompiler.MaxSourceBytes:N0} bytes of UTF-8 are accepted";
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["source"] = [message] }, detail: message,
+            return new TooLargeProblem(Results.ValidationProblem(new Dictionary<string, string[]> { ["source"] = [message] }, detail: message,
                 title: "Source too large", statusCode: 413,
-                extensions: new Dictionary<string, object?> { ["rules"] = new[] { new ValidationError("source", "maxBytes", message) } });
+                extensions: new Dictionary<string, object?> { ["rules"] = new[] { new ValidationError("source", "maxBytes", message) } }));
         }
 
         var result = await client.GetGrain<IStrategyCompileGrain>(0).Upload(user.UserId, source);
@@ -214,7 +183,7 @@ public static class StrategyRoutes
         {
             case StrategyUploadOutcome.Stored:
                 var stored = result.Version!;
-                return Results.Created($"{Prefix}/{stored.Name}", new StrategyVersionResponse(stored.Name, stored.Version, stored.SourceHash,
+                return TypedResults.Created($"{Prefix}/{stored.Name}", new StrategyVersionResponse(stored.Name, stored.Version, stored.SourceHash,
                     stored.Created, stored.CreatedAt, Describe(stored.SchemaJson, stored.Version, stored.SourceHash, stored.CreatedAt),
                     result.Diagnostics.Where(d => d.Severity != CompileDiagnostic.Error).ToList()));
             case StrategyUploadOutcome.Rejected or StrategyUploadOutcome.TimedOut:
@@ -222,19 +191,26 @@ public static class StrategyRoutes
                 var detail = errors.Count > 0
                     ? $"{errors.Count} error(s): " + string.Join("; ", errors.Take(5).Select(d => $"line {d.Line}, column {d.Column}: {d.Id} {d.Message}"))
                     : result.Detail;
-                return Results.Problem(statusCode: 422,
+                return new UnprocessableProblem(Results.Problem(statusCode: 422,
                     title: result.Outcome == StrategyUploadOutcome.TimedOut ? "Compiling timed out" : "The strategy was rejected",
                     detail: detail,
-                    extensions: new Dictionary<string, object?> { ["sourceHash"] = result.SourceHash, ["diagnostics"] = result.Diagnostics });
+                    extensions: new Dictionary<string, object?> { ["sourceHash"] = result.SourceHash, ["diagnostics"] = result.Diagnostics }));
             case StrategyUploadOutcome.Busy:
                 context.Response.Headers.RetryAfter = (result.RetryAfterSeconds ?? 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return Results.Problem(statusCode: 429, title: "Too many requests", detail: result.Detail);
+                return new TooManyRequestsProblem(Results.Problem(statusCode: 429, title: "Too many requests", detail: result.Detail));
             case StrategyUploadOutcome.Refused:
-                return Results.Problem(statusCode: 409, title: "Custom strategies are not available", detail: result.Detail);
+                return ClusterRefused(new ConflictProblem(Results.Problem(statusCode: 409, title: "Custom strategies are not available",
+                    detail: result.Detail)));
             default:
-                return Results.Problem(statusCode: 503, title: "Compiling is unavailable", detail: result.Detail);
+                return ClusterRefused(new UnavailableProblem(Results.Problem(statusCode: 503, title: "Compiling is unavailable", detail: result.Detail)));
         }
     }
+
+    private static NotFoundProblem NotFound(string name) =>
+        new(Results.Problem(statusCode: 404, title: "Not found", detail: $"strategy '{name}' not found"));
+
+    /// <summary>The cluster cannot compile the upload (Results&lt;...&gt; holds six answers: these two share the last place).</summary>
+    private static Results<ConflictProblem, UnavailableProblem> ClusterRefused(Results<ConflictProblem, UnavailableProblem> answer) => answer;
 
     /// <summary>A custom strategy's stored schema, in the same shape as a template's.</summary>
     private static StrategyInfo Describe(string schemaJson, int version, string sourceHash, DateTime updatedAt)

@@ -80,6 +80,10 @@ public static partial class ConfigValidator
         return errors.Count > 0 ? errors[0] : null;
     }
 
+    /// <summary>A pinned version of a custom strategy: versions count from 1.</summary>
+    public static ValidationError? StrategyVersion(int? version, string field = "strategyVersion") =>
+        version is < 1 ? new ValidationError(field, "min", $"{field} must be at least 1") : null;
+
     /// <summary>A user id (an API key's owner): 1 to <see cref="MaxUserIdLength"/> characters, none of them a control character.</summary>
     public static ValidationError? UserId(string? value, string field = "userId")
     {
