@@ -1,3 +1,4 @@
+using Backtesting.Engine;
 using Backtesting.Engine.Metrics;
 using Backtesting.Engine.Results;
 using Backtesting.Storage;
@@ -135,7 +136,7 @@ public sealed class StoredResults
 public sealed class ResultsCache(IBacktestStore store, IStrategyStore strategies, IOptions<JsonOptions> json) : IDisposable
 {
     /// <summary>The cache's bound, in (estimated) bytes.</summary>
-    public const long SizeLimit = 512L * 1024 * 1024;
+    public const long SizeLimit = 512 * ByteSize.MiB;
 
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = SizeLimit });
 

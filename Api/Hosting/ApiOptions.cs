@@ -1,3 +1,5 @@
+using Backtesting.Engine;
+
 namespace Backtesting.Api.Hosting;
 
 /// <summary>The API's settings (section "Api"; environment variables Api__Urls, Api__DashboardPath, ...).</summary>
@@ -15,7 +17,7 @@ public sealed class ApiOptions
     public string[] CorsOrigins { get; set; } = ["http://localhost:5173"];
 
     /// <summary>Largest request body accepted, in bytes (a backtest config is a few KB).</summary>
-    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+    public long MaxRequestBodyBytes { get; set; } = ByteSize.MiB;
 
     /// <summary>Backtest starts a user may make per <see cref="StartWindow"/>.</summary>
     public int StartsPerWindow { get; set; } = 10;
