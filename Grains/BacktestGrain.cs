@@ -453,7 +453,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         if (checkpoint is not null)
         {
             AttemptFolder.Prepare(request.OutputDirectory, owner: null);
-            await AttemptFolder.WriteTextAsync(Path.Combine(request.OutputDirectory, Checkpoint.FileName), checkpoint);
+            await AttemptFolder.WriteTextAsync(Path.Combine(request.OutputDirectory, WorkerFiles.Checkpoint), checkpoint);
         }
 
         _stopAs = null;
@@ -720,7 +720,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
             _ => exit.Detail is { } detail ? $"died ({detail})" : $"died (exit code {exit.ExitCode})",
         };
         S.Attempts[^1] = attempt with { EndedAt = DateTime.UtcNow, ExitCode = exit.ExitCode, Outcome = outcome };
-        var resultsPath = Path.Combine(request.OutputDirectory, "results.json");
+        var resultsPath = Path.Combine(request.OutputDirectory, WorkerFiles.Results);
 
         if (_stopAs is null && exit.ExitCode == ExitCodes.TimedOut)
         {
@@ -1011,7 +1011,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private async Task SyncCheckpoint(string directory)
     {
-        var path = Path.Combine(directory, Checkpoint.FileName);
+        var path = Path.Combine(directory, WorkerFiles.Checkpoint);
         if (!File.Exists(path))
         {
             return;
