@@ -146,7 +146,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         await _store.CreateAsync(new BacktestRecord(Id, S.Owner, submission.Config.StrategyClass, S.ConfigJson,
             validation.Spec!.Start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
             validation.Spec.End.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
-            Lifecycle.StoredName(BacktestState.Created), now, null, 0, null, (int)submission.Priority, hash));
+            Lifecycle.Word(BacktestState.Created), now, null, 0, null, (int)submission.Priority, hash));
         if (custom is not null)
         {
             await _strategyStore.RecordBacktestStrategyAsync(Id, custom.StrategyId, custom.Version);
@@ -994,7 +994,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         // acknowledged, and a failure of either fails it, as one after the other would.
         await Task.WhenAll(
             _state.WriteStateAsync(),
-            _store.UpdateStatusAsync(Id, Lifecycle.StoredName(next), S.Progress?.Progress.Percentage,
+            _store.UpdateStatusAsync(Id, Lifecycle.Word(next), S.Progress?.Progress.Percentage,
                 S.Error?.ErrorMessage, Lifecycle.IsTerminal(next) ? S.CompletedAt ?? now : null, detail));
         _progressDirty = false;
         _lastProgressWrite = now;
@@ -1006,7 +1006,7 @@ public sealed class BacktestGrain : Grain, IBacktestGrain, IRemindable
         _progressDirty = false;
         _lastProgressWrite = DateTime.UtcNow;
         await _state.WriteStateAsync();
-        await _store.UpdateStatusAsync(Id, Lifecycle.StoredName(S.State), S.Progress?.Progress.Percentage, null, null, null);
+        await _store.UpdateStatusAsync(Id, Lifecycle.Word(S.State), S.Progress?.Progress.Percentage, null, null, null);
     }
 
     private async Task SyncCheckpoint(string directory)
