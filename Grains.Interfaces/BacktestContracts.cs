@@ -3,7 +3,7 @@ using Backtesting.Engine.Protocol;
 
 namespace Backtesting.Grains.Interfaces;
 
-/// <summary>The lifecycle of a backtest. Terminal: Completed, Cancelled, Failed, TimedOut.</summary>
+/// <summary>The states of a backtest; their moves, terminal ones and words are <see cref="Lifecycle"/>.</summary>
 [GenerateSerializer, Alias("backtest.state")]
 public enum BacktestState
 {
@@ -103,7 +103,7 @@ public sealed record BacktestStatus(
     [property: Id(15)] ResourceUsage? Resources = null,
     [property: Id(16)] CustomStrategyRef? CustomStrategy = null)
 {
-    public bool IsTerminal => State is BacktestState.Completed or BacktestState.Cancelled or BacktestState.Failed or BacktestState.TimedOut;
+    public bool IsTerminal => Lifecycle.IsTerminal(State);
 }
 
 /// <summary>Raised to callers when a request does not fit the current state; nothing was changed.</summary>

@@ -19,7 +19,7 @@ namespace Backtesting.Grains;
 /// whichever activation took the call).
 /// </summary>
 [StatelessWorker, Reentrant]
-public sealed class StrategyCompileGrain(
+public sealed partial class StrategyCompileGrain(
     IBacktestRunner runner,
     CompileScheduler scheduler,
     IStrategyStore store,
@@ -58,7 +58,7 @@ public sealed class StrategyCompileGrain(
         }
         catch (RunnerUnavailableException e)
         {
-            log.LogError("Compiling a strategy for {Owner} failed: {Reason}", owner, e.Message);
+            LogCompileUnavailable(log, owner, e.Message);
             return new StrategyUploadResult(StrategyUploadOutcome.Unavailable, [], null, sourceHash, e.Message);
         }
         finally
@@ -73,7 +73,7 @@ public sealed class StrategyCompileGrain(
             var detail = output.Killed
                 ? $"compiling did not finish within {settings.CompileTimeout.TotalSeconds:G} s and was stopped"
                 : $"the compiler exited with code {output.ExitCode} without a result: {Tail(output.Stderr)}";
-            log.LogWarning("Compiling a strategy for {Owner}: {Detail}", owner, detail);
+            LogCompileWithoutResult(log, owner, detail);
             return new StrategyUploadResult(output.Killed ? StrategyUploadOutcome.TimedOut : StrategyUploadOutcome.Unavailable, [], null,
                 sourceHash, detail);
         }
@@ -91,11 +91,7 @@ public sealed class StrategyCompileGrain(
         var latest = await store.GetByNameAsync(owner, result.Strategy.Name);
         var saved = await store.SaveVersionAsync(owner, result.Strategy.Name, source, result.SourceHash, schemaJson);
         var created = latest is null || latest.Version != saved.Version;
-        if (log.IsEnabled(LogLevel.Information))
-        {
-            log.LogInformation("Strategy {Name} of {Owner}: version {Version} ({State})", saved.Name, owner, saved.Version,
-                created ? "stored" : "unchanged");
-        }
+        LogStored(log, saved.Name, owner, saved.Version, created ? "stored" : "unchanged");
 
         return new StrategyUploadResult(StrategyUploadOutcome.Stored, diagnostics,
             new StoredStrategyVersion(saved.StrategyId, saved.Name, saved.Version, saved.ContentHash, schemaJson, saved.CreatedAt, created),

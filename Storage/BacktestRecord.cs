@@ -24,20 +24,20 @@ public sealed record BacktestRecord(
     int Priority,
     string? ContentHash);
 
-/// <summary>The statuses a backtest goes through. The terminal ones match the worker's completion statuses.</summary>
+/// <summary>The statuses a backtest goes through, as stored: the lifecycle's words (<see cref="LifecycleWords"/>).</summary>
 public static class StoredStatus
 {
-    public const string Created = "created";
-    public const string Queued = "queued";
-    public const string Starting = "starting";
-    public const string Running = "running";
-    public const string Paused = "paused";
-    public const string Completed = CompletionStatus.Completed;
-    public const string Failed = CompletionStatus.Failed;
-    public const string Cancelled = CompletionStatus.Cancelled;
-    public const string TimedOut = "timed_out";
+    public const string Created = LifecycleWords.Created;
+    public const string Queued = LifecycleWords.Queued;
+    public const string Starting = LifecycleWords.Starting;
+    public const string Running = LifecycleWords.Running;
+    public const string Paused = LifecycleWords.Paused;
+    public const string Completed = LifecycleWords.Completed;
+    public const string Failed = LifecycleWords.Failed;
+    public const string Cancelled = LifecycleWords.Cancelled;
+    public const string TimedOut = LifecycleWords.TimedOut;
 
-    public static bool IsTerminal(string status) => status is Completed or Failed or Cancelled or TimedOut;
+    public static bool IsTerminal(string status) => LifecycleWords.IsTerminal(status);
 }
 
 /// <summary>Orders of <see cref="IBacktestStore.ListAsync"/>; ties are broken by id so pages never overlap.</summary>

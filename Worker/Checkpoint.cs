@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Protocol;
 
 namespace Backtesting.Worker;
 
@@ -16,14 +17,12 @@ public sealed record Checkpoint(
     double Equity,
     double Cash)
 {
-    public const string FileName = "checkpoint.json";
-
     public void Save(string directory) =>
-        AtomicFile.Write(Path.Combine(directory, FileName), JsonSerializer.SerializeToUtf8Bytes(this, JsonDefaults.Options));
+        AtomicFile.Write(Path.Combine(directory, WorkerFiles.Checkpoint), JsonSerializer.SerializeToUtf8Bytes(this, JsonDefaults.Options));
 
     public static Checkpoint? Load(string directory)
     {
-        var path = Path.Combine(directory, FileName);
+        var path = Path.Combine(directory, WorkerFiles.Checkpoint);
         return File.Exists(path) ? JsonSerializer.Deserialize<Checkpoint>(File.ReadAllBytes(path), JsonDefaults.Options) : null;
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Backtesting.Compiler;
 using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Protocol;
 
 namespace Backtesting.Worker;
 
@@ -13,9 +14,6 @@ namespace Backtesting.Worker;
 /// </summary>
 internal static class CompileCommand
 {
-    public const string ResultFile = "compile.json";
-    public const string AssemblyFile = "strategy.dll";
-
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
         string? source = null, output = null;
@@ -83,10 +81,10 @@ internal static class CompileCommand
         if (output is not null)
         {
             Directory.CreateDirectory(output);
-            AtomicFile.Write(Path.Combine(output, ResultFile), System.Text.Encoding.UTF8.GetBytes(json));
+            AtomicFile.Write(Path.Combine(output, WorkerFiles.CompileResult), System.Text.Encoding.UTF8.GetBytes(json));
             if (result.Assembly is not null)
             {
-                AtomicFile.Write(Path.Combine(output, AssemblyFile), result.Assembly);
+                AtomicFile.Write(Path.Combine(output, WorkerFiles.CompiledAssembly), result.Assembly);
             }
         }
 

@@ -1,4 +1,5 @@
 using Backtesting.Engine.Data;
+using Backtesting.Engine.Protocol;
 
 namespace Backtesting.Worker;
 

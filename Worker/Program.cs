@@ -254,7 +254,7 @@ namespace Backtesting.Worker
                     "replaying to the checkpoint did not reproduce its state: the data changed since it was written", ExitCodes.CheckpointMismatch);
             }
 
-            AtomicFile.Write(Path.Combine(options.OutputDirectory, "results.json"),
+            AtomicFile.Write(Path.Combine(options.OutputDirectory, WorkerFiles.Results),
                 JsonSerializer.SerializeToUtf8Bytes(result, JsonDefaults.Options));
             if (watchdog.Reason is { } timedOut && result.Partial)
             {
@@ -266,7 +266,7 @@ namespace Backtesting.Worker
 
             if (!result.Partial)
             {
-                File.Delete(Path.Combine(options.OutputDirectory, Checkpoint.FileName));
+                File.Delete(Path.Combine(options.OutputDirectory, WorkerFiles.Checkpoint));
             }
 
             reporter.EmitFinalProgress(FinalProgress(result));
@@ -274,7 +274,7 @@ namespace Backtesting.Worker
                 result.Partial ? CompletionStatus.Cancelled : CompletionStatus.Completed,
                 Math.Round(reporter.ElapsedSeconds, 3),
                 new CompletionSummary(result.Summary.TotalTrades, result.Summary.FinalBalance, result.Summary.TotalReturn, result.Summary.MaxDrawdown),
-                "results.json",
+                WorkerFiles.Results,
                 result.Partial));
             ResultReport.Write(result, stderr);
             return result.Partial ? ExitCodes.Stopped : ExitCodes.Completed;

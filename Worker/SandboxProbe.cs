@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text.Json;
 using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Protocol;
 
 namespace Backtesting.Worker;
 

@@ -53,7 +53,7 @@ public static class Problems
 /// <summary>The status words clients see: the seed's lower-case words, as stored in the backtests table.</summary>
 public static class StatusWords
 {
-    public static string Of(BacktestState state) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(state.ToString());
+    public static string Of(BacktestState state) => Lifecycle.Word(state);
 }
 
 /// <summary>Maps what the grains throw to answers: unknown ids 404, illegal transitions 409, invalid configs 400.</summary>

@@ -83,11 +83,12 @@ public sealed record CompletionSummary(
     double TotalReturn,
     double MaxDrawdown);
 
+/// <summary>The status of a <c>backtest_complete</c> message: the words of the lifecycle's end states.</summary>
 public static class CompletionStatus
 {
-    public const string Completed = "completed";
-    public const string Cancelled = "cancelled";
-    public const string Failed = "failed";
+    public const string Completed = LifecycleWords.Completed;
+    public const string Cancelled = LifecycleWords.Cancelled;
+    public const string Failed = LifecycleWords.Failed;
 }
 
 public sealed record BacktestCompleteData(

@@ -1,3 +1,6 @@
+using Backtesting.Engine.Results;
+using Backtesting.Storage;
+
 namespace Backtesting.Grains.Admission;
 
 /// <summary>
@@ -18,4 +21,14 @@ public static class ResultCache
     /// user that another ran exactly that source, and would hand one owner results another owner's code produced.
     /// </summary>
     public static string? ReuseScope(string owner, bool customStrategy) => customStrategy ? owner : null;
+
+    /// <summary>
+    /// The stored results a submission may reuse: those of another completed backtest with the same content hash,
+    /// within <see cref="ReuseScope"/>; null when there are none.
+    /// </summary>
+    public static async Task<BacktestResult?> LookupAsync(IBacktestStore store, Guid id, string contentHash, string owner, bool customStrategy) =>
+        await store.FindCompletedByContentHashAsync(contentHash, ReuseScope(owner, customStrategy)) is { } cached
+        && cached.Id != id && await store.GetResultAsync(cached.Id) is { } result
+            ? result
+            : null;
 }

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace Backtesting.Grains.Hosting;
 
 /// <summary>Everything a silo of this cluster needs, in one call: providers on PostgreSQL, streams, services.</summary>
-public static class SiloSetup
+public static partial class SiloSetup
 {
     public const string Invariant = "Npgsql";
 
@@ -115,8 +115,7 @@ public static class SiloSetup
             return runner;
         }
 
-        sp.GetRequiredService<ILogger<DockerRunner>>().LogWarning(
-            "Docker runner: {Reason}; Backtesting:Docker:FallbackToProcess is set, so backtests run as local processes", unreachable);
+        LogDockerFallback(sp.GetRequiredService<ILogger<DockerRunner>>(), unreachable);
         runner.Dispose();
         return new ProcessRunner(WorkerCommand.Default());
     }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
+using Backtesting.Engine.Protocol;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Grains.Runners;
 using Microsoft.Extensions.DependencyInjection;
@@ -80,7 +81,7 @@ public sealed class HostileWorkerTests
             JsonDefaults.Options);
         var runner = new ScriptedRunner((request, directory) =>
         {
-            File.WriteAllText(Path.Combine(directory, "results.json"), other);
+            File.WriteAllText(Path.Combine(directory, WorkerFiles.Results), other);
             return [Progress(request.BacktestId), Forged(request.BacktestId)];
         }, exitCode: 0);
         var (status, host) = await Run(runner);

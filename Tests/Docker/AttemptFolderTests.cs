@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.Versioning;
+using Backtesting.Engine.Protocol;
 using Backtesting.Grains.Runners;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -67,7 +68,7 @@ public class AttemptFolderTests
         await File.WriteAllTextAsync(hostFile, "host");
         var folder = temp.File("attempt-1");
         AttemptFolder.Prepare(folder, owner: null);
-        var planted = Path.Combine(folder, "checkpoint.json");
+        var planted = Path.Combine(folder, WorkerFiles.Checkpoint);
         File.CreateSymbolicLink(planted, hostFile);
 
         await AttemptFolder.WriteTextAsync(planted, "{}");

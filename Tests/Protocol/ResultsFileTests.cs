@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Core;
 using Backtesting.Engine.Data;
+using Backtesting.Engine.Protocol;
 using Backtesting.Engine.Results;
 using Backtesting.Engine.Strategies;
 using Backtesting.Grains.Protocol;
@@ -30,7 +31,7 @@ public sealed class ResultsFileTests : IDisposable
 
     private string Write(string json)
     {
-        var path = _temp.File("results.json");
+        var path = _temp.File(WorkerFiles.Results);
         File.WriteAllText(path, json);
         return path;
     }

@@ -1,3 +1,4 @@
+using Backtesting.Engine.Protocol;
 using Backtesting.Grains.Runners;
 using Backtesting.Tests.Docker;
 using Backtesting.Tests.Worker;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
+using Backtesting.Engine.Protocol;
 using Backtesting.Engine.Strategies;
 using Backtesting.Worker;
 
@@ -91,7 +92,7 @@ public class CatalogInstrumentRunTests
         foreach (var name in new[] { id, BareSymbolOrId(instrument) })
         {
             using var temp = new TempFolder();
-            var configPath = temp.File("config.json");
+            var configPath = temp.File(WorkerFiles.Config);
             File.WriteAllText(configPath, ShortRun(name, instrument));
             using var stdout = new StringWriter();
             using var stderr = new StringWriter();

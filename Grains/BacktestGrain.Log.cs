@@ -1,0 +1,45 @@
+using Backtesting.Grains.Interfaces;
+using Microsoft.Extensions.Logging;
+
+namespace Backtesting.Grains;
+
+// The backtest grain's log messages, source-generated.
+public sealed partial class BacktestGrain
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Backtest {Id}: the runner refused to {Action} the run")]
+    private partial void LogRunnerRefused(Exception exception, Guid id, string action);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Backtest {Id} lost its run ({State}); restarting from its checkpoint")]
+    private partial void LogRunLost(Guid id, BacktestState state);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Backtest {Id} cannot start: {Reason}")]
+    private partial void LogRunnerUnavailable(Guid id, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Backtest {Id} cannot run its custom strategy: {Reason}")]
+    private partial void LogCustomStrategyRefused(Guid id, string reason);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Backtest {Id}: {Reason}")]
+    private partial void LogProtocolBroken(Guid id, string reason);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Error, Message = "Supervising backtest {Id} failed")]
+    private partial void LogSupervisionFailed(Exception exception, Guid id);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning,
+        Message = "Backtest {Id}: dropped a line from its worker ({Reason}); further ones are only counted")]
+    private partial void LogLineDropped(Guid id, string? reason);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Backtest {Id} lost its slot; stopping and queueing again")]
+    private partial void LogSlotLost(Guid id);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Backtest {Id}: {Reason}; stopping it")]
+    private partial void LogTimedOut(Guid id, string reason);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Backtest {Id}: publishing its completion failed; it ended {State}")]
+    private partial void LogCompletionNotPublished(Exception exception, Guid id, BacktestState state);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Backtest {Id}: publishing its first event failed")]
+    private partial void LogFirstEventNotPublished(Exception exception, Guid id);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Backtest {Id}: its partial results are not kept: {Reason}")]
+    private partial void LogPartialResultsRefused(Guid id, string reason);
+}
