@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Emit;
 using Microsoft.CodeAnalysis.Text;
+using Backtesting.Engine.Protocol;
 
 namespace Backtesting.Compiler;
 
@@ -28,7 +29,7 @@ public static class StrategyCompiler
     public const int MaxSourceBytes = 100_000;
 
     /// <summary>The file name diagnostics and stack traces give the source.</summary>
-    public const string FileName = "strategy.cs";
+    public const string FileName = WorkerFiles.StrategySource;
 
     private const string StrategyBaseName = "Backtesting.Engine.Strategies.Strategy";
     private const string ParameterAttributeName = "Backtesting.Engine.Strategies.ParameterAttribute";

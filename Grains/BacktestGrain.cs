@@ -349,7 +349,7 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     private string SiloName => _siloDetails.SiloAddress.ToParsableString();
 
-    private string ResultsUrl => $"/api/v1/nautilus/backtest/results/{Id}";
+    private string ResultsUrl => BacktestLinks.Results(Id);
 
     private async Task UnregisterRecovery()
     {

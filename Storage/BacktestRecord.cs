@@ -52,7 +52,11 @@ public enum BacktestSort
 
 /// <summary>One page of a listing, and how many backtests match in all.</summary>
 /// <param name="Page">1-based.</param>
-public sealed record BacktestPage(IReadOnlyList<BacktestRecord> Items, long TotalCount, int Page, int PageSize);
+public sealed record BacktestPage(IReadOnlyList<BacktestRecord> Items, long TotalCount, int Page, int PageSize)
+{
+    /// <summary>The largest page the store returns, and so the largest a client may ask for.</summary>
+    public const int MaxPageSize = 1000;
+}
 
 /// <summary>One row of <c>backtest_status_history</c>.</summary>
 public sealed record StatusChange(string Status, DateTime At, string? Detail);

@@ -66,7 +66,7 @@ public interface IBacktestStore
     /// <paramref name="to"/> bound the creation time: from ≤ created_at &lt; to.
     /// </summary>
     /// <param name="page">1-based.</param>
-    /// <param name="pageSize">1..1000.</param>
+    /// <param name="pageSize">1..<see cref="BacktestPage.MaxPageSize"/>.</param>
     Task<BacktestPage> ListAsync(string? owner, string? status, string? strategy, DateTime? from, DateTime? to,
         BacktestSort sort, int page, int pageSize, CancellationToken cancellationToken = default);
 

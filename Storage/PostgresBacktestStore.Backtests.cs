@@ -163,7 +163,7 @@ public sealed partial class PostgresBacktestStore
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, 1000);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, BacktestPage.MaxPageSize);
 
         // A NULL parameter switches its filter off, so one statement serves every combination.
         const string Where = """

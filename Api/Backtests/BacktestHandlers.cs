@@ -101,8 +101,8 @@ public static class BacktestHandlers
         }
 
         await keys.AttachStartAsync(reservation.ReservationId!.Value, id, CancellationToken.None);
-        var statusUrl = BacktestRoutes.StatusUrl(id);
-        return TypedResults.Accepted(statusUrl, new StartResponse(id, StatusWords.Of(status.State), statusUrl, BacktestRoutes.ResultsUrl(id),
+        var statusUrl = BacktestLinks.Status(id);
+        return TypedResults.Accepted(statusUrl, new StartResponse(id, StatusWords.Of(status.State), statusUrl, BacktestLinks.Results(id),
             WebSocketRoutes.ProgressUrl(id)));
     }
 

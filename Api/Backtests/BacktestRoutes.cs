@@ -14,11 +14,7 @@ namespace Backtesting.Api.Backtests;
 /// </summary>
 public static class BacktestRoutes
 {
-    public const string Prefix = "/api/v1/nautilus/backtest";
-
-    public static string StatusUrl(Guid id) => $"{Prefix}/status/{id}";
-
-    public static string ResultsUrl(Guid id) => $"{Prefix}/results/{id}";
+    public const string Prefix = Grains.Interfaces.BacktestLinks.Prefix;
 
     public static void MapBacktestRoutes(this IEndpointRouteBuilder app)
     {

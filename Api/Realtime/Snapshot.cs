@@ -34,7 +34,7 @@ public static class Snapshot
         };
         var executionTime = status.Attempts.Sum(a => ((a.EndedAt ?? a.StartedAt) - a.StartedAt).TotalSeconds);
         messages.Add(Message(id, MessageTypes.Complete, now, new BacktestCompleteData(completion, Math.Round(executionTime, 3),
-            status.Summary ?? new CompletionSummary(0, 0, 0, 0), Backtests.BacktestRoutes.ResultsUrl(id), status.State is BacktestState.Cancelled or BacktestState.TimedOut)));
+            status.Summary ?? new CompletionSummary(0, 0, 0, 0), BacktestLinks.Results(id), status.State is BacktestState.Cancelled or BacktestState.TimedOut)));
         return messages;
     }
 

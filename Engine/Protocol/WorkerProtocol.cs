@@ -41,6 +41,9 @@ public static class WorkerFiles
     /// <summary>Where the run had got to, written atomically by the worker; the supervisor keeps it to resume from.</summary>
     public const string Checkpoint = "checkpoint.json";
 
+    /// <summary>A custom strategy's source, written by the supervisor beside the config (and compiled under this name).</summary>
+    public const string StrategySource = "strategy.cs";
+
     /// <summary><c>compile --output</c>: the compile result (the JSON the command prints).</summary>
     public const string CompileResult = "compile.json";
 

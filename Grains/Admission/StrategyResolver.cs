@@ -31,9 +31,9 @@ public sealed class StrategyResolver(StrategyCatalog templates, IStrategyStore s
             return new AdmittedStrategies(templates, null);
         }
 
-        if (submission.StrategyVersion is < 1)
+        if (ConfigValidator.StrategyVersion(submission.StrategyVersion) is { } versionError)
         {
-            throw new BacktestValidationException([new ValidationError("strategyVersion", "min", "strategyVersion must be at least 1")]);
+            throw new BacktestValidationException([versionError]);
         }
 
         var version = await store.GetByNameAsync(submission.Owner, name, submission.StrategyVersion);

@@ -1,3 +1,4 @@
+using Backtesting.Engine.Protocol;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 
@@ -16,12 +17,12 @@ public sealed partial class DockerRunner
     public async Task<CompileOutput> CompileStrategyAsync(CompileRequest request, CancellationToken cancellation)
     {
         AttemptFolder.Prepare(request.Directory, _user);
-        await AttemptFolder.WriteTextAsync(Path.Combine(request.Directory, RunChannels.StrategySourceFile), request.Source, cancellation)
+        await AttemptFolder.WriteTextAsync(Path.Combine(request.Directory, WorkerFiles.StrategySource), request.Source, cancellation)
             .ConfigureAwait(false);
 
         var compileId = Guid.NewGuid();
         var parameters = ContainerFor(new RunRequest(compileId, 0, "{}", request.Directory, request.DataDirectory, false, TimeSpan.Zero),
-            request.WorkerArguments(DockerSandbox.OutputMount + "/" + RunChannels.StrategySourceFile));
+            request.WorkerArguments(DockerSandbox.OutputMount + "/" + WorkerFiles.StrategySource));
         parameters.Name = $"compile-{compileId:N}";
         parameters.Labels = new Dictionary<string, string> { [ServiceLabel] = ServiceId, [CompileLabel] = compileId.ToString() };
         string? containerId = null;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using Backtesting.Engine;
+using Backtesting.Engine.Protocol;
 
 namespace Backtesting.Grains.Runners;
 
@@ -59,7 +60,7 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
         }
 
         Directory.CreateDirectory(request.Directory);
-        var sourcePath = Path.Combine(request.Directory, RunChannels.StrategySourceFile);
+        var sourcePath = Path.Combine(request.Directory, WorkerFiles.StrategySource);
         await File.WriteAllTextAsync(sourcePath, request.Source, cancellation).ConfigureAwait(false);
         var info = new ProcessStartInfo(command.FileName)
         {

@@ -1,3 +1,4 @@
+using Backtesting.Engine.Protocol;
 using System.Threading.Channels;
 
 namespace Backtesting.Grains.Runners;
@@ -41,7 +42,7 @@ internal static class RunChannels
         string Inside(string file) => inContainer ? outputDirectory.TrimEnd('/') + "/" + file : Path.Combine(outputDirectory, file);
         var args = new List<string>
         {
-            "--config", Inside("config.json"),
+            "--config", Inside(WorkerFiles.Config),
             "--output", outputDirectory,
             "--data", dataDirectory ?? request.DataDirectory,
             "--backtest-id", request.BacktestId.ToString(),
@@ -66,24 +67,23 @@ internal static class RunChannels
         if (request.StrategySource is not null)
         {
             args.Add("--strategy-source");
-            args.Add(Inside(StrategySourceFile));
+            args.Add(Inside(WorkerFiles.StrategySource));
         }
 
         return args;
     }
 
     /// <summary>The custom strategy's source, next to config.json in the run's output folder.</summary>
-    public const string StrategySourceFile = "strategy.cs";
 
     /// <summary>Writes the config (and a custom strategy's source) next to the output so the worker (and a person debugging) can read it.
     /// The folder is closed to everyone but its owner (docs/docker.md, "Attempt folders").</summary>
     public static void PrepareOutput(RunRequest request)
     {
         AttemptFolder.Prepare(request.OutputDirectory, owner: null);
-        AttemptFolder.WriteText(Path.Combine(request.OutputDirectory, "config.json"), request.ConfigJson);
+        AttemptFolder.WriteText(Path.Combine(request.OutputDirectory, WorkerFiles.Config), request.ConfigJson);
         if (request.StrategySource is not null)
         {
-            AttemptFolder.WriteText(Path.Combine(request.OutputDirectory, StrategySourceFile), request.StrategySource);
+            AttemptFolder.WriteText(Path.Combine(request.OutputDirectory, WorkerFiles.StrategySource), request.StrategySource);
         }
     }
 }

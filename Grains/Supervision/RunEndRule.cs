@@ -1,3 +1,4 @@
+using Backtesting.Engine;
 using Backtesting.Engine.Protocol;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Grains.Runners;
@@ -57,7 +58,6 @@ public static class RunEndRule
     /// <summary>The outcome of an attempt killed for using more memory than its limit.</summary>
     public const string OutOfMemoryOutcome = "out of memory";
 
-    private const long Megabyte = 1048576;
 
     /// <summary>The ended attempt's outcome, as its record shows it.</summary>
     public static string Outcome(RunExit exit) => exit.ExitCode switch
@@ -123,12 +123,12 @@ public static class RunEndRule
             var memory = facts.Attempts[^1].MemoryLimitBytes;
             if (memory is { } limit && limit < facts.MaxMemoryBytes)
             {
-                return new RunEndDecision.Retry($"attempt {attempts} ran out of memory at {limit / Megabyte} MB; " +
-                    $"retrying from the checkpoint with {Math.Min(limit * 2, facts.MaxMemoryBytes) / Megabyte} MB");
+                return new RunEndDecision.Retry($"attempt {attempts} ran out of memory at {limit / ByteSize.MiB} MB; " +
+                    $"retrying from the checkpoint with {Math.Min(limit * 2, facts.MaxMemoryBytes) / ByteSize.MiB} MB");
             }
 
             return new RunEndDecision.Fail(ErrorTypes.Memory,
-                $"the run ran out of memory at the cap of {(memory ?? 0) / Megabyte} MB (Backtesting:Docker:MaxMemoryBytes)",
+                $"the run ran out of memory at the cap of {(memory ?? 0) / ByteSize.MiB} MB (Backtesting:Docker:MaxMemoryBytes)",
                 SyncCheckpoint: true);
         }
 

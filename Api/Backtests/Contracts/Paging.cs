@@ -4,5 +4,5 @@ namespace Backtesting.Api.Backtests.Contracts;
 public static class Paging
 {
     /// <summary>The largest page a client may ask for.</summary>
-    public const int MaxPageSize = 1000;
+    public const int MaxPageSize = Storage.BacktestPage.MaxPageSize;
 }

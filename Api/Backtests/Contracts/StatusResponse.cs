@@ -24,5 +24,5 @@ public sealed record StatusResponse(
 {
     public static StatusResponse From(BacktestStatus s) => new(s.Id, StatusWords.Of(s.State), s.Owner, s.Priority, s.Strategy,
         s.CreatedAt, s.UpdatedAt, s.CompletedAt, s.Progress, s.Error, s.Summary, s.FromCache, s.Attempts, s.History,
-        BacktestRoutes.ResultsUrl(s.Id), s.CustomStrategy);
+        BacktestLinks.Results(s.Id), s.CustomStrategy);
 }
