@@ -49,4 +49,16 @@ public static class Lifecycle
         BacktestState.TimedOut => LifecycleWords.TimedOut,
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, "not a backtest state"),
     };
+
+    /// <summary>
+    /// The status word of the <c>backtest_complete</c> message that ends a backtest in this terminal state: a run
+    /// that timed out was stopped with partial results, as a cancelled one is, so both end as cancelled.
+    /// </summary>
+    public static string CompletionWord(BacktestState terminal) => terminal switch
+    {
+        BacktestState.Completed => CompletionStatus.Completed,
+        BacktestState.Failed => CompletionStatus.Failed,
+        BacktestState.Cancelled or BacktestState.TimedOut => CompletionStatus.Cancelled,
+        _ => throw new ArgumentOutOfRangeException(nameof(terminal), terminal, "not a terminal state"),
+    };
 }

@@ -327,7 +327,7 @@ public sealed partial class BacktestGrain
         }
 
         await Finish(stop.EndAs, (stop.Reason ?? "stopped") + (result is null ? "" : "; partial results kept"),
-            () => Publish(MessageTypes.Complete, new BacktestCompleteData(CompletionStatus.Cancelled,
+            () => Publish(MessageTypes.Complete, new BacktestCompleteData(Lifecycle.CompletionWord(stop.EndAs),
                 S.RunningTime.TotalSeconds, S.Summary ?? EmptySummary, ResultsUrl, result is not null)));
     }
 

@@ -26,12 +26,7 @@ public static class Snapshot
             messages.Add(Message(id, MessageTypes.Error, now, error));
         }
 
-        var completion = status.State switch
-        {
-            BacktestState.Completed => CompletionStatus.Completed,
-            BacktestState.Failed => CompletionStatus.Failed,
-            _ => CompletionStatus.Cancelled, // cancelled, and timed out (stopped with partial results, like the grain reports it)
-        };
+        var completion = Lifecycle.CompletionWord(status.State);
         var executionTime = status.Attempts.Sum(a => ((a.EndedAt ?? a.StartedAt) - a.StartedAt).TotalSeconds);
         messages.Add(Message(id, MessageTypes.Complete, now, new BacktestCompleteData(completion, Math.Round(executionTime, 3),
             status.Summary ?? new CompletionSummary(0, 0, 0, 0), BacktestLinks.Results(id), status.State is BacktestState.Cancelled or BacktestState.TimedOut)));

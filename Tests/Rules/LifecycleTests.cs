@@ -27,6 +27,24 @@ public class LifecycleTests
         Assert.Equal(LifecycleWords.Terminal.Contains(Lifecycle.Word(state)), Lifecycle.IsTerminal(state));
 
     [Theory, MemberData(nameof(States))]
+    public void A_terminal_state_ends_with_a_completion_word_and_no_other_state_has_one(BacktestState state)
+    {
+        if (!Lifecycle.IsTerminal(state))
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => Lifecycle.CompletionWord(state));
+            return;
+        }
+
+        var expected = state switch
+        {
+            BacktestState.Completed => CompletionStatus.Completed,
+            BacktestState.Failed => CompletionStatus.Failed,
+            _ => CompletionStatus.Cancelled, // cancelled, and timed out: stopped with partial results
+        };
+        Assert.Equal(expected, Lifecycle.CompletionWord(state));
+    }
+
+    [Theory, MemberData(nameof(States))]
     public void A_terminal_state_has_no_move_and_every_other_state_has_one(BacktestState state) =>
         Assert.Equal(!Lifecycle.IsTerminal(state), Enum.GetValues<BacktestState>().Any(next => Lifecycle.CanMove(state, next)));
 
