@@ -42,7 +42,8 @@ public sealed partial class BacktestGrain
         var resumeFrom = 0L;
         if (checkpoint is not null)
         {
-            resumeFrom = JsonDocument.Parse(checkpoint).RootElement.GetProperty("processedPoints").GetInt64();
+            using var document = JsonDocument.Parse(checkpoint);
+            resumeFrom = document.RootElement.GetProperty("processedPoints").GetInt64();
         }
 
         var memory = RunEndRule.NextMemoryLimit(_runner.Kind == "docker", S.Attempts, _options.Docker.MemoryBytes, _options.Docker.MaxMemoryBytes);

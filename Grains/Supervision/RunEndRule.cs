@@ -58,7 +58,6 @@ public static class RunEndRule
     /// <summary>The outcome of an attempt killed for using more memory than its limit.</summary>
     public const string OutOfMemoryOutcome = "out of memory";
 
-
     /// <summary>The ended attempt's outcome, as its record shows it.</summary>
     public static string Outcome(RunExit exit) => exit.ExitCode switch
     {
