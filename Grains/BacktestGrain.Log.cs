@@ -37,8 +37,9 @@ public sealed partial class BacktestGrain
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Backtest {Id}: publishing its completion failed; it ended {State}")]
     private partial void LogCompletionNotPublished(Exception exception, Guid id, BacktestState state);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Backtest {Id}: publishing its first event failed")]
-    private partial void LogFirstEventNotPublished(Exception exception, Guid id);
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning,
+        Message = "Backtest {Id}: publishing on its stream failed; the events are dropped ({Dropped} so far), the run goes on")]
+    private partial void LogEventsNotPublished(Exception exception, Guid id, long dropped);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Backtest {Id}: its partial results are not kept: {Reason}")]
     private partial void LogPartialResultsRefused(Guid id, string reason);

@@ -175,9 +175,9 @@ public sealed partial class BacktestGrain
                     }
                 }
 
-                if (_stream is not null && batch.Count > 0)
+                if (_events is not null)
                 {
-                    await _stream.OnNextBatchAsync(batch);
+                    await _events.PublishAsync(batch);
                 }
 
                 batch.Clear();

@@ -43,7 +43,7 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private readonly ILogger<BacktestGrain> _log;
     private readonly ILocalSiloDetails _siloDetails;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private IAsyncStream<BacktestEvent>? _stream;
+    private LiveEventPublisher? _events;
     private IGrainTimer? _tick;
     /// <summary>The attempt this activation supervises (null: none started here); kept after its run ends.</summary>
     private ActiveAttempt? _attempt;
@@ -95,8 +95,10 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _stream = this.GetStreamProvider(StreamNames.Provider)
+        var stream = this.GetStreamProvider(StreamNames.Provider)
             .GetStream<BacktestEvent>(StreamId.Create(StreamNames.Namespace, Id));
+        _events = new LiveEventPublisher(e => stream.OnNextAsync(e), batch => stream.OnNextBatchAsync(batch),
+            (e, dropped) => LogEventsNotPublished(e, Id, dropped));
         return Task.CompletedTask;
     }
 
@@ -366,30 +368,20 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
     /// Publishes the backtest's first event (progress 0%) as soon as it exists. A stream's first event is slow to
     /// arrive: the pulling agent registers with the stream's pub-sub (a write to PubSubStore) and greets each
     /// subscriber before it delivers anything, 13-240 ms on the shared machine. Started here, that overlaps the
-    /// queue and the run's start instead of holding back the run's first burst of lines. A live hint only: a
-    /// failure is logged, never fails the submission.
+    /// queue and the run's start instead of holding back the run's first burst of lines. A live hint only, like every
+    /// event (<see cref="LiveEventPublisher"/>): a failure is logged, never fails the submission.
     /// </summary>
-    private async Task AnnounceOnStream()
-    {
-        try
-        {
-            await Publish(MessageTypes.Progress, S.Progress ?? BacktestProgressData.None);
-        }
-        catch (Exception e)
-        {
-            LogFirstEventNotPublished(e, Id);
-        }
-    }
+    private Task AnnounceOnStream() => Publish(MessageTypes.Progress, S.Progress ?? BacktestProgressData.None);
 
-    private async Task Publish<T>(string type, T data)
+    private Task Publish<T>(string type, T data)
     {
-        if (_stream is null)
+        if (_events is null)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var line = JsonSerializer.Serialize(new BacktestMessage<T>(type, Id.ToString(), DateTime.UtcNow, data), JsonDefaults.Options);
-        await _stream.OnNextAsync(new BacktestEvent(Id, type, line));
+        return _events.PublishAsync(new BacktestEvent(Id, type, line));
     }
 
     private void EnsureExists()
