@@ -58,6 +58,10 @@ if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
   echo "no tests ran" >&2
   status=1
 fi
+if [ "$failed" -gt 0 ]; then
+  echo "what failed (.NET suites; the dashboard's failures are marked in its output above):"
+  trx_failures "$results_dir"
+fi
 if [ -n "${BACKTESTING_DOCKER_UNAVAILABLE:-}" ]; then
   printf '\033[1;31m%s\033[0m\n' "WARNING: the Docker tests were skipped: $BACKTESTING_DOCKER_UNAVAILABLE" >&2
 fi

@@ -77,6 +77,31 @@ trx_totals() {
   echo "$passed $failed $skipped"
 }
 
+# Lists every failed test of the TRX files in a folder, one line each with the first lines of its message, so the
+# end of a run's output (often all a CI log keeps) names what failed.
+trx_failures() {
+  local file
+  for file in "$1"/*.trx; do
+    [ -e "$file" ] || continue
+    awk '
+      function unescape(t) {
+        gsub(/&lt;/, "<", t); gsub(/&gt;/, ">", t); gsub(/&quot;/, "\"", t); gsub(/&apos;/, "\047", t); gsub(/&amp;/, "\\&", t)
+        return t
+      }
+      /<UnitTestResult / {
+        failed = ($0 ~ /outcome="(Failed|Error|Timeout|Aborted)"/)
+        if (failed) { name = $0; sub(/.*testName="/, "", name); sub(/".*/, "", name); print "  FAILED " unescape(name); lines = 0 }
+      }
+      failed && /<Message>/ { inmsg = 1; sub(/.*<Message>/, "") }
+      failed && inmsg {
+        text = $0; end = sub(/<\/Message>.*/, "", text); text = unescape(text)
+        if (lines < 4 && text != "") { print "    " substr(text, 1, 240); lines++ }
+        if (end) { inmsg = 0; failed = 0 }
+      }
+    ' "$file"
+  done
+}
+
 # One attribute of a TRX <Counters> element, 0 when absent.
 _trx_count() {
   local value

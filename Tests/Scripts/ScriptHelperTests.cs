@@ -116,6 +116,60 @@ public sealed class ScriptHelperTests : IDisposable
         Assert.Equal("1 2 0", Totals(expected: 1));
     }
 
+    [Fact]
+    public void The_failures_are_named_with_the_first_lines_of_their_messages_and_passed_tests_are_not()
+    {
+        File.WriteAllText(Path.Combine(_temp, "tests_a.trx"), """
+            <?xml version="1.0" encoding="utf-8"?>
+            <TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
+              <Results>
+                <UnitTestResult testName="Ns.Suite.Passes" outcome="Passed" />
+                <UnitTestResult testName="Ns.Suite.Theory(name: &quot;a &amp; b&quot;)" outcome="Failed">
+                  <Output>
+                    <ErrorInfo>
+                      <Message>Assert.Equal() Failure
+            Expected: 1 &lt; 2
+            Actual:   3
+            line four
+            line five</Message>
+                      <StackTrace>   at Ns.Suite.Theory()</StackTrace>
+                    </ErrorInfo>
+                  </Output>
+                </UnitTestResult>
+                <UnitTestResult testName="Ns.Suite.TimesOut" outcome="Timeout"><Output><ErrorInfo><Message>timed out</Message></ErrorInfo></Output></UnitTestResult>
+              </Results>
+            </TestRun>
+            """);
+
+        var lines = Failures().Split('\n');
+
+        Assert.Equal(
+            [
+                "  FAILED Ns.Suite.Theory(name: \"a & b\")",
+                "    Assert.Equal() Failure",
+                "    Expected: 1 < 2",
+                "    Actual:   3",
+                "    line four",
+                "  FAILED Ns.Suite.TimesOut",
+                "    timed out",
+            ],
+            lines);
+    }
+
+    private string Failures()
+    {
+        var lib = Path.Combine(TestPaths.RepositoryRoot, "scripts", "lib.sh");
+        var start = new ProcessStartInfo("bash", ["-c", $"source '{lib}'; trx_failures '{_temp}'"])
+        {
+            RedirectStandardOutput = true,
+        };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd().TrimEnd('\n');
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+        return output;
+    }
+
     private void Report(string name, string outcome, int total, int executed, int passed, int failed = 0, string extra = "") =>
         File.WriteAllText(Path.Combine(_temp, $"tests_{name}.trx"), $"""
             <?xml version="1.0" encoding="utf-8"?>
