@@ -214,6 +214,7 @@ public sealed partial class BacktestGrain
             LogSupervisionFailed(e, Id);
             S.Error = new BacktestErrorData(ErrorTypes.Execution, e.Message, new BacktestErrorDetails(e.StackTrace, null, null, false));
             await EndRun(run);
+            await Publish(MessageTypes.Error, S.Error);
             await Finish(BacktestState.Failed, "supervision failed: " + e.Message);
         }
         finally
@@ -289,7 +290,13 @@ public sealed partial class BacktestGrain
 
                 return;
             case RunEndDecision.FailAsReported failed:
-                S.Error ??= new BacktestErrorData(ErrorTypes.Execution, failed.Fallback, null);
+                if (S.Error is null)
+                {
+                    // The worker failed without saying why: the error event is the grain's, as for any other failure.
+                    S.Error = new BacktestErrorData(ErrorTypes.Execution, failed.Fallback, null);
+                    await Publish(MessageTypes.Error, S.Error);
+                }
+
                 await Finish(BacktestState.Failed, S.Error.ErrorMessage);
                 return;
             case RunEndDecision.Fail fail:
@@ -368,11 +375,12 @@ public sealed partial class BacktestGrain
         }
 
         // Read again after each wait: the tick interleaves with the supervision loop, which may end the run meanwhile.
-        if (!await Queue.Renew(Id, SiloName) && _attempt!.StopAs is null)
+        // The run may have ended (and its attempt's handle been cleared) while the renewal was awaited.
+        if (!await Queue.Renew(Id, SiloName) && _attempt is { StopAs: null, Run: { } run } attempt)
         {
             LogSlotLost(Id);
-            _attempt.RequestStop(BacktestState.Queued, "its slot was reclaimed; queued again to continue from the checkpoint");
-            await _attempt.Run!.StopAsync(_options.StopGrace);
+            attempt.RequestStop(BacktestState.Queued, "its slot was reclaimed; queued again to continue from the checkpoint");
+            await run.StopAsync(_options.StopGrace);
             return;
         }
 
@@ -435,25 +443,26 @@ public sealed partial class BacktestGrain
     }
 
     /// <summary>
-    /// Stores the terminal state, then runs <paramref name="announce"/> (the completion event), then frees the slot
-    /// and the recovery reminder. The event goes out once the state and results are stored, so a client that reacts
-    /// to it finds them, but not behind the clean-up, which no client waits for. A failed announcement is logged and
-    /// the clean-up still runs: the state is stored, and a subscriber's snapshot on reconnecting shows it.
+    /// Stores the terminal state, then runs <paramref name="announce"/> (the completion event; without one, a
+    /// completion with the terminal state's word and no results, so every end is announced and a client waiting
+    /// for <c>backtest_complete</c> never waits forever), then frees the slot and the recovery reminder. The event
+    /// goes out once the state and results are stored, so a client that reacts to it finds them, but not behind
+    /// the clean-up, which no client waits for. A failed announcement is logged and the clean-up still runs: the
+    /// state is stored, and a subscriber's snapshot on reconnecting shows it.
     /// </summary>
     private async Task Finish(BacktestState state, string? detail, Func<Task>? announce = null)
     {
         S.CompletedAt = DateTime.UtcNow;
         await _writer.MoveTo(state, detail);
-        if (announce is not null)
+        announce ??= () => Publish(MessageTypes.Complete, new BacktestCompleteData(Lifecycle.CompletionWord(state),
+            S.RunningTime.TotalSeconds, S.Summary ?? EmptySummary, ResultsUrl, false));
+        try
         {
-            try
-            {
-                await announce();
-            }
-            catch (Exception e)
-            {
-                LogCompletionNotPublished(e, Id, state);
-            }
+            await announce();
+        }
+        catch (Exception e)
+        {
+            LogCompletionNotPublished(e, Id, state);
         }
 
         await Queue.Release(Id);

@@ -7,6 +7,7 @@ using Backtesting.Engine.Protocol;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Grains.Runners;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Streams;
 
 namespace Backtesting.Tests.Cluster;
 
@@ -28,15 +29,18 @@ public sealed class HostileWorkerTests
         "{\"type\":\"backtest_progress\",\"backtestId\":\"" + id + "\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"data\":" +
         JsonSerializer.Serialize(Backtesting.Engine.Protocol.BacktestProgressData.None, JsonDefaults.Options) + "}";
 
-    private static async Task<(BacktestStatus Status, TestClusterHost Host)> Run(ScriptedRunner runner, Action<Grains.BacktestClusterOptions>? configure = null)
-    {
-        var host = await TestClusterHost.StartAsync(silos: 1, configure: o =>
+    private static Task<TestClusterHost> StartHost(ScriptedRunner runner, Action<Grains.BacktestClusterOptions>? configure = null) =>
+        TestClusterHost.StartAsync(silos: 1, configure: o =>
         {
             o.MaxAttempts = 3;
             o.StallTimeout = Stall;
             o.SupervisionTick = TimeSpan.FromMilliseconds(200);
             configure?.Invoke(o);
         }, services: s => s.AddSingleton<IBacktestRunner>(sp => runner.With(sp.GetRequiredService<IMarketDataProvider>())));
+
+    private static async Task<(BacktestStatus Status, TestClusterHost Host)> Run(ScriptedRunner runner, Action<Grains.BacktestClusterOptions>? configure = null)
+    {
+        var host = await StartHost(runner, configure);
         var id = Guid.NewGuid();
         await host.Backtest(id).Submit(ClusterTests.Submission(ClusterTests.Daily));
         return (await host.WaitFor(id, s => s.IsTerminal, TimeSpan.FromMinutes(2)), host);
@@ -92,6 +96,49 @@ public sealed class HostileWorkerTests
             Assert.Null(status.Summary);
             Assert.Null(await host.Backtest(status.Id).GetResults());
         }
+    }
+
+    [Fact]
+    public async Task A_worker_that_fails_without_a_word_is_announced_with_an_error_then_one_failed_completion()
+    {
+        var runner = new ScriptedRunner((_, _) => [], exitCode: 1);
+        await using var host = await StartHost(runner);
+        var id = Guid.NewGuid();
+        await using var events = await EventLog.Follow(host, id);
+        await host.Backtest(id).Submit(ClusterTests.Submission(ClusterTests.Daily));
+        Assert.Equal(BacktestState.Failed, (await host.WaitFor(id, s => s.IsTerminal, TimeSpan.FromMinutes(2))).State);
+
+        var received = await events.UntilComplete();
+        Assert.Contains(received, e => e.Type == MessageTypes.Error);
+        var complete = Assert.Single(received, e => e.Type == MessageTypes.Complete);
+        Assert.Contains("\"status\":\"failed\"", complete.Json, StringComparison.Ordinal);
+        Assert.True(received.FindIndex(e => e.Type == MessageTypes.Error) < received.IndexOf(complete), "the error comes before the completion");
+    }
+
+    [Fact]
+    public async Task A_backtest_cancelled_while_queued_is_announced_with_one_cancelled_completion()
+    {
+        var runner = new ScriptedRunner((request, _) => [Progress(request.BacktestId)], silentUntilStopped: true);
+        // The silent holder keeps the only slot; the stall limit is lifted so it holds it until it is cancelled.
+        await using var host = await StartHost(runner, o =>
+        {
+            o.MaxConcurrent = 1;
+            o.StallTimeout = TimeSpan.FromMinutes(10);
+        });
+        var holder = Guid.NewGuid();
+        await host.Backtest(holder).Submit(ClusterTests.Submission(ClusterTests.Daily));
+        await host.WaitFor(holder, s => s.State == BacktestState.Running, TimeSpan.FromMinutes(2));
+        var queued = Guid.NewGuid();
+        await using var events = await EventLog.Follow(host, queued);
+        Assert.Equal(BacktestState.Queued, (await host.Backtest(queued).Submit(ClusterTests.Submission(ClusterTests.Daily, owner: "other"))).State);
+
+        await host.Backtest(queued).Cancel();
+
+        var received = await events.UntilComplete();
+        var complete = Assert.Single(received, e => e.Type == MessageTypes.Complete);
+        Assert.Contains("\"status\":\"cancelled\"", complete.Json, StringComparison.Ordinal);
+        Assert.Equal(BacktestState.Cancelled, (await host.Backtest(queued).GetStatus()).State);
+        await host.Backtest(holder).Cancel();
     }
 
     [Fact]
@@ -182,6 +229,53 @@ public sealed class HostileWorkerTests
         catch (ArgumentException)
         {
             return true;
+        }
+    }
+
+    /// <summary>The events of one backtest's stream, subscribed to before it is submitted.</summary>
+    private sealed class EventLog : IAsyncDisposable
+    {
+        private readonly List<BacktestEvent> _received = [];
+        private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private StreamSubscriptionHandle<BacktestEvent>? _subscription;
+
+        public static async Task<EventLog> Follow(TestClusterHost host, Guid id)
+        {
+            var log = new EventLog();
+            var stream = host.Client.GetStreamProvider(StreamNames.Provider).GetStream<BacktestEvent>(StreamId.Create(StreamNames.Namespace, id));
+            log._subscription = await stream.SubscribeAsync((e, _) =>
+            {
+                lock (log._received)
+                {
+                    log._received.Add(e);
+                }
+
+                if (e.Type == MessageTypes.Complete)
+                {
+                    log._completed.TrySetResult();
+                }
+
+                return Task.CompletedTask;
+            });
+            return log;
+        }
+
+        /// <summary>Everything received until the completion, and whatever else arrived with it.</summary>
+        public async Task<List<BacktestEvent>> UntilComplete()
+        {
+            await _completed.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            lock (_received)
+            {
+                return [.. _received];
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_subscription is not null)
+            {
+                await _subscription.UnsubscribeAsync();
+            }
         }
     }
 
