@@ -220,9 +220,37 @@ await test('the configuration form is labelled, keyboard-usable and fits 1366x76
   }
 });
 
+// Picks an option of a single select and checks that the select shows it: a click on a dropdown that is still
+// animating open (a busy machine) can land on no option or the wrong one, so a miss is retried once, and said.
 async function chooseOption(selectInput, text) {
-  await page.locator(`.ant-select-selector:has(${selectInput})`).click();
-  await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: text }).first().click();
+  const selector = page.locator(`.ant-select-selector:has(${selectInput})`);
+  for (let attempt = 1; ; attempt++) {
+    await selector.click();
+    const option = page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: text }).first();
+    await option.waitFor({ state: 'visible' });
+    await option.click();
+    const shown = async () => (await selector.locator('.ant-select-selection-item').allInnerTexts()).join(' ');
+    try {
+      await until(async () => (await shown()).includes(text), `the select ${selectInput} to show ${text}`, 10_000);
+      return;
+    } catch (e) {
+      if (attempt >= 2) throw e;
+      console.log(`  note: the select ${selectInput} showed "${await shown()}" after choosing ${text}; choosing again`);
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
+// Adds a value to a multiple select by typing it, once the dropdown offers it, and checks it was added.
+async function addTag(selectInput, text) {
+  const selector = page.locator(`.ant-select-selector:has(${selectInput})`);
+  await selector.click();
+  await page.locator(selectInput).fill(text);
+  await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: text }).first().waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Escape');
+  await until(async () => (await selector.locator('.ant-select-selection-item').allInnerTexts()).join(' ').includes(text.split('.')[0]),
+    `the select ${selectInput} to hold ${text}`, 10_000);
 }
 
 await test('the server\'s validation messages appear on the fields', async () => {
@@ -461,10 +489,7 @@ await test('a NASDAQ instrument picked in the form runs to completion', async ()
   while (await picker.locator('.ant-select-selection-item-remove').count()) {
     await picker.locator('.ant-select-selection-item-remove').first().click();
   }
-  await page.locator('.ant-select-selector:has(#field-instruments)').click();
-  await page.locator('#field-instruments').fill('QQQ.NASDAQ');
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('Escape');
+  await addTag('#field-instruments', 'QQQ.NASDAQ');
   await page.getByRole('button', { name: '1Y' }).click();
   await page.getByRole('button', { name: 'Review and run' }).click();
   await page.getByTestId('confirm-summary').waitFor();
