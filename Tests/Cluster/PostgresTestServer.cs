@@ -11,6 +11,13 @@ public static class PostgresTestServer
 {
     private static readonly Lazy<string> Server = new(Locate);
 
+    /// <summary>
+    /// How long creating or dropping a test database may take. DROP DATABASE waits for an immediate checkpoint of
+    /// the whole server, and on a loaded machine one took 68 s (35 s of it in fsync), past Npgsql's default of 30 s:
+    /// the storage collection's clean-up then failed the run though no test had.
+    /// </summary>
+    private const int HousekeepingTimeoutSeconds = 600;
+
     private static string Locate()
     {
         var fromEnvironment = Environment.GetEnvironmentVariable("BACKTESTING_DB");
@@ -44,7 +51,7 @@ public static class PostgresTestServer
         await using (var connection = new NpgsqlConnection(Server.Value))
         {
             await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection) { CommandTimeout = HousekeepingTimeoutSeconds };
             await create.ExecuteNonQueryAsync();
         }
 
@@ -61,7 +68,7 @@ public static class PostgresTestServer
         NpgsqlConnection.ClearAllPools();
         await using var connection = new NpgsqlConnection(Server.Value);
         await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection) { CommandTimeout = HousekeepingTimeoutSeconds };
         await drop.ExecuteNonQueryAsync();
     }
 }
