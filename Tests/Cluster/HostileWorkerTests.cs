@@ -20,6 +20,12 @@ public sealed class HostileWorkerTests
 {
     private static readonly TimeSpan Stall = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long compiling an uploaded strategy may take in these tests: a cold Roslyn in a new worker process took
+    /// over 30 s at a load average of 20 (the upload then timed out before the test's subject began).
+    /// </summary>
+    private static readonly TimeSpan CompileAllowance = TimeSpan.FromSeconds(120);
+
     private static string Forged(Guid id) =>
         "{\"type\":\"backtest_complete\",\"backtestId\":\"" + id + "\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"data\":" +
         "{\"status\":\"completed\",\"executionTime\":1,\"summary\":{\"totalTrades\":777,\"finalBalance\":987654321," +
@@ -195,7 +201,7 @@ public sealed class HostileWorkerTests
             o.Runner = "process";
             o.AllowCustomStrategiesInProcessRunner = true;
             o.StallTimeout = TimeSpan.FromSeconds(3);
-            o.CompileTimeout = TimeSpan.FromSeconds(30);
+            o.CompileTimeout = CompileAllowance;
             o.SupervisionTick = TimeSpan.FromMilliseconds(200);
         });
         var source = Custom.StrategySources.Probe(inOnStart: "        while (After >= 0) { _spins++; }");
@@ -210,11 +216,13 @@ public sealed class HostileWorkerTests
 
         Assert.Equal(BacktestState.TimedOut, status.State);
         Assert.Equal("timeout", status.Error!.ErrorType);
+        // Killed for making no progress (by the silo's stall limit or the worker's own watchdog, whichever came first).
+        Assert.Contains("no progress", status.Error.ErrorMessage, StringComparison.Ordinal);
         Assert.Single(status.Attempts);
         await host.WaitForFreeSlots();
-        // The stall limit (3 s) after the worker's start and compile (at most the 30 s allowance), plus the stop grace:
-        // nowhere near the 30-minute run timeout that held the slot before.
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"took {clock.Elapsed}");
+        // The stall limit (3 s) after the worker's start and compile (at most the compile allowance), plus the stop
+        // grace and a minute of slack: nowhere near the 30-minute run timeout that held the slot before.
+        Assert.True(clock.Elapsed < CompileAllowance + TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
         var pid = status.Attempts[0].ProcessId!.Value;
         Assert.True(ProcessGone(pid), $"worker {pid} still runs");
     }
