@@ -6,7 +6,8 @@
 # Settings: BACKTESTING_ADMIN_KEY (the local admin API key; otherwise one is generated and kept in .state/admin-key),
 # ConnectionStrings__Backtesting (an existing database; otherwise a local one is started), Api__Urls,
 # Silo__SiloPort / Silo__GatewayPort, Backtesting__Runner (docker | process | inProcess; default: docker when a
-# Docker daemon is reachable or can be started here, else process), BACKTESTING_READY_TIMEOUT (seconds to wait for
+# Docker daemon is reachable or can be started here, else process), Backtesting__WorkerPath (the worker the process
+# runner starts; default: the one published to .state/worker), BACKTESTING_READY_TIMEOUT (seconds to wait for
 # the API to be ready, default 180; past it run.sh stops with the reason and the end of the logs).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -24,10 +25,15 @@ build_solution
 # The dashboard, which the API serves at / (npm ci on first use, then a production build into Web/dist).
 scripts/web.sh build
 
+# The worker the demo and the process runner start: published ahead of time (ReadyToRun), so a run does not spend
+# its first second in the JIT.
+publish_worker .state/worker
+export Backtesting__WorkerPath="${Backtesting__WorkerPath:-$PWD/.state/worker/Backtesting.Worker}"
+
 log "1/2 a backtest through the worker: $config"
 mkdir -p "$output"
 # stdout is the machine protocol (JSON lines): keep it in a file; stderr carries the summary for people.
-dotnet Worker/bin/Release/net10.0/Backtesting.Worker.dll --config "$config" --output "$output" --data data/lean \
+.state/worker/Backtesting.Worker --config "$config" --output "$output" --data data/lean \
   > "$output/events.jsonl"
 log "protocol lines: $output/events.jsonl ($(grep -c backtest_progress "$output/events.jsonl") progress, $(grep -c backtest_trade "$output/events.jsonl") trades); results: $output/results.json"
 

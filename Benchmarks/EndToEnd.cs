@@ -22,8 +22,9 @@ internal static class EndToEnd
     private const double FromDiskGoal = 5_000_000;
     private const double PeakMemoryGoalMb = 300;
     private const double WorkerGoalSeconds = 1;
+    private const double CeilingShareGoal = 0.2;
 
-    private sealed record Row(string Key, string Name, long Bars, double Seconds, double FirstRate, double SteadyRate, double PeakMb, double ResultsMb, string Trades, string Cpu, string Note = "")
+    private sealed record Row(string Key, string Name, long Bars, double Seconds, double FirstRate, double SteadyRate, double PeakMb, double ResultsMb, string Trades, string Cpu, string Note = "", string Orders = "", double CpuSeconds = double.NaN)
     {
         public double BarsPerSecond => Bars / Seconds;
     }
@@ -77,6 +78,8 @@ internal static class EndToEnd
             var rows = new List<Row>();
             Console.WriteLine($"(a) {bars:N0} synthetic minute bars in memory, {repeat} run(s) ...");
             rows.Add(RunChildMedian(repeat, "a", $"a. MA cross, {Short(bars)} bars in memory", "memory", bars.ToString(CultureInfo.InvariantCulture)));
+            Console.WriteLine($"(a') the same {bars:N0} bars through a bare hand-written cross over an array (the ceiling) ...");
+            var ceiling = RunCeiling(bars);
             Console.WriteLine($"(a) {smallBars:N0} synthetic minute bars in memory ...");
             rows.Add(RunChild("a-small", $"a. MA cross, {Short(smallBars)} bars in memory", "memory", smallBars.ToString(CultureInfo.InvariantCulture)));
 
@@ -99,6 +102,7 @@ internal static class EndToEnd
 
             PrintTable(rows);
             PrintRatios(rows);
+            PrintCeiling(rows[0], ceiling);
             return 0;
         }
         finally
@@ -127,6 +131,7 @@ internal static class EndToEnd
         var optimized = typeof(Engine.Core.BacktestEngine).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled != true;
         Console.WriteLine($"  runtime   {RuntimeInformation.FrameworkDescription}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC, " +
             $"engine built {(optimized ? "optimized (Release)" : "WITHOUT optimizations (Debug): figures are meaningless, use -c Release")}");
+        Console.WriteLine($"  load      {LoadAverage()} (1, 5, 15 min) at the start");
         Console.WriteLine("  note      figures on a shared machine are noisy: compare the ratios within one run, not single figures across runs.");
         Console.WriteLine("            The engine is single-threaded: each scenario runs on one core (cpu% = CPU time / wall time of the run;");
         Console.WriteLine("            above 100% is the runtime's background JIT and GC threads).");
@@ -180,8 +185,54 @@ internal static class EndToEnd
             $"allocated {values["allocatedMb"]} MB, GCs gen0 {values["gen0"]} gen2 {values["gen2"]} ({values["gcPauseMs"]} ms paused); " +
             $"results {values["resultsMb"]} MB live; peak {values["peakMb"]} MB");
         return new Row(key, name, bars, seconds, Number("firstTenthRate"), Number("secondHalfRate"), Number("peakMb"), Number("resultsMb"), values["trades"],
-            $"{100 * Number("cpuSeconds") / seconds:F0}%");
+            $"{100 * Number("cpuSeconds") / seconds:F0}%", Orders: values["orders"], CpuSeconds: Number("cpuSeconds"));
     }
+
+    /// <summary>The bare loop (<see cref="CeilingLoop"/>) in a child of its own, so its array of closes weighs on no other figure.</summary>
+    private static CeilingLoop.Outcome RunCeiling(long bars)
+    {
+        var start = SelfStart.Info();
+        start.ArgumentList.Add(ChildMode);
+        start.ArgumentList.Add("ceiling");
+        start.ArgumentList.Add(bars.ToString(CultureInfo.InvariantCulture));
+        var (exit, output, error) = RunToEnd(start);
+        var line = output.Split('\n').LastOrDefault(l => l.StartsWith("CEILING ", StringComparison.Ordinal));
+        if (exit != 0 || line is null)
+        {
+            throw new InvalidOperationException($"the ceiling loop failed (exit {exit}):\n{output}\n{error}");
+        }
+
+        var values = line["CEILING ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('=', 2))
+            .ToDictionary(pair => pair[0], pair => pair[1]);
+        var outcome = new CeilingLoop.Outcome(long.Parse(values["bars"], CultureInfo.InvariantCulture),
+            long.Parse(values["orders"], CultureInfo.InvariantCulture), long.Parse(values["trades"], CultureInfo.InvariantCulture),
+            double.Parse(values["seconds"], CultureInfo.InvariantCulture), double.Parse(values["cpuSeconds"], CultureInfo.InvariantCulture));
+        Console.WriteLine($"    {outcome.Bars:N0} bars (five passes) in {outcome.Seconds:F3} s; {outcome.Trades} trades, {outcome.Orders} orders a pass");
+        return outcome;
+    }
+
+    private static void PrintCeiling(Row engine, CeilingLoop.Outcome ceiling)
+    {
+        var same = engine.Orders == ceiling.Orders.ToString(CultureInfo.InvariantCulture)
+            && engine.Trades == ceiling.Trades.ToString(CultureInfo.InvariantCulture);
+        Console.WriteLine();
+        Console.WriteLine($"the engine's share of the ceiling ({Short(engine.Bars)} bars in memory; the ceiling is a bare SMA-cross loop over an array of closes)");
+        Console.WriteLine($"  same work      engine {engine.Orders} orders, {engine.Trades} trades; ceiling {ceiling.Orders} orders, {ceiling.Trades} trades: " +
+            (same ? "equal" : "NOT EQUAL (the share below compares different work)"));
+        Console.WriteLine($"  engine         {engine.BarsPerSecond / 1e6,8:F1}M bars/s whole run, {engine.SteadyRate / 1e6:F1}M 2nd half, " +
+            $"{engine.Bars / engine.CpuSeconds / 1e6:F1}M bars per CPU second");
+        Console.WriteLine($"  ceiling        {ceiling.BarsPerSecond / 1e6,8:F1}M bars/s, {ceiling.BarsPerCpuSecond / 1e6:F1}M bars per CPU second");
+        // On a loaded machine a process gets part of a core: per CPU second, the share does not depend on the neighbours.
+        Console.WriteLine($"  share by CPU   {engine.Bars / engine.CpuSeconds / ceiling.BarsPerCpuSecond:P1} (the engine's bars per CPU second, its JIT threads included, over the ceiling's)");
+        Goal($"engine >= {CeilingShareGoal:P0} of the ceiling", $"{engine.BarsPerSecond / ceiling.BarsPerSecond:P1} whole run",
+            same && engine.BarsPerSecond >= CeilingShareGoal * ceiling.BarsPerSecond, $"2nd half {engine.SteadyRate / ceiling.BarsPerSecond:P1}");
+        Console.WriteLine($"  load average   {LoadAverage()}");
+    }
+
+    /// <summary>The machine's load average (1, 5, 15 minutes) from /proc/loadavg, printed with every figure.</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static (int Exit, string Output, string Error) RunToEnd(ProcessStartInfo start)
     {

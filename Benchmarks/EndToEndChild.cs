@@ -19,11 +19,16 @@ internal static class EndToEndChild
     {
         if (args.Length < 2)
         {
-            Console.Error.WriteLine("usage: e2e-child memory <bars> | disk <file> | multi <instruments>");
+            Console.Error.WriteLine("usage: e2e-child memory <bars> | disk <file> | multi <instruments> | ceiling <bars>");
             return 2;
         }
 
         var kind = args[0];
+        if (kind == "ceiling")
+        {
+            return CeilingLoop.RunChild(long.Parse(args[1], CultureInfo.InvariantCulture));
+        }
+
         List<IMarketDataSource> sources;
         IReadOnlyList<Instrument> instruments;
         long barsPerInstrument;

@@ -7,7 +7,15 @@ const string Usage = """
     usage: dotnet run -c Release --project Benchmarks -- <mode>
       micro [BenchmarkDotNet args]   micro-benchmarks of the hot pieces (default filter: all; e.g. --filter *Indicator* --job short)
       e2e [--bars N] [--small-bars N] [--instruments N] [--repeat N] [--worker-runs N]
-                                     the end-to-end scenarios, each in its own child process; prints one table
+                                     the end-to-end scenarios, each in its own child process; prints one table and
+                                     the engine's share of a bare hand-written loop over the same bars (the ceiling)
+      jit [--data DIR] [--rounds N] [--bars N]
+                                     the worker's JIT and runtime settings (IL or ReadyToRun publish x tiered compilation,
+                                     PGO, ...): whole-process time on 1- and 10-year minute runs and the engine's
+                                     steady-state rate, alternated round by round; prints one table and the choice
+      results [--data DIR] [--rounds N]
+                                     results.json written the old way (one byte array) and streamed, on a big run:
+                                     write time, peak RSS, MB per 10,000 orders
       cluster [--runs N] [--process-runs N] [--queue N] [--event-runs N] [--runners inProcess,process]
                                      one real silo in this process on a fresh PostgreSQL database: submit-to-complete
                                      overhead, queue throughput and event latency; prints one table
@@ -43,6 +51,12 @@ switch (args[0])
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
     case "e2e":
         return EndToEnd.Run(rest);
+    case "jit":
+        return JitSettings.Run(rest);
+    case "results":
+        return ResultsWriting.Run(rest);
+    case ResultsWriting.ChildMode:
+        return ResultsWriting.RunChild(rest);
     case "cluster":
         return await ClusterBench.RunAsync(rest);
     case "docker":

@@ -19,6 +19,9 @@ public static class Workloads
     public const int MinuteBarsPerDay = 390;
     public const int TradingDaysPerYear = 252;
 
+    /// <summary>Shares every order of the cross buys (fixed-quantity sizing).</summary>
+    public const int FixedQuantity = 100;
+
     /// <summary>
     /// Starting cash of the synthetic runs: large enough that commissions never exhaust it, so the strategy keeps
     /// trading (about one round trip every 50 bars) instead of having every later entry refused.
@@ -61,7 +64,7 @@ public static class Workloads
                 FillModel = "nextBarOpen",
                 Commission = new CommissionSettings { Model = "percent", Rate = 0.001 },
             },
-            RiskSettings = new RiskSettings { PositionSizing = new PositionSizing { Mode = "fixedQuantity", Quantity = 100 } },
+            RiskSettings = new RiskSettings { PositionSizing = new PositionSizing { Mode = "fixedQuantity", Quantity = FixedQuantity } },
         };
         return new BacktestSpec
         {

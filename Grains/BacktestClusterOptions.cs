@@ -9,6 +9,11 @@ public sealed class BacktestClusterOptions
 
     /// <summary>inProcess | process | docker.</summary>
     public string Runner { get; set; } = "process";
+    /// <summary>
+    /// The worker the process runner starts: a published worker's executable, a Backtesting.Worker.dll, or empty for
+    /// the one built beside the silo (see <see cref="WorkerCommand.For"/>).
+    /// </summary>
+    public string WorkerPath { get; set; } = "";
     /// <summary>The market data folder (LEAN layout); empty = located like the worker does.</summary>
     public string DataDirectory { get; set; } = "";
     /// <summary>Where runs write their output folders (results, checkpoints) while they run.</summary>

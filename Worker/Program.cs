@@ -254,8 +254,7 @@ namespace Backtesting.Worker
                     "replaying to the checkpoint did not reproduce its state: the data changed since it was written", ExitCodes.CheckpointMismatch);
             }
 
-            AtomicFile.Write(Path.Combine(options.OutputDirectory, WorkerFiles.Results),
-                JsonSerializer.SerializeToUtf8Bytes(result, JsonDefaults.Options));
+            ResultsWriter.Write(Path.Combine(options.OutputDirectory, WorkerFiles.Results), result);
             if (watchdog.Reason is { } timedOut && result.Partial)
             {
                 // The watchdog's stop was honoured: partial results are kept, and the run reports its timeout.

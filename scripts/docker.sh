@@ -2,7 +2,7 @@
 #   start_docker        installs Debian's docker.io when dockerd is missing (root only), starts a daemon of
 #                       this checkout (or reuses it) and exports DOCKER_HOST; returns non-zero with the reason
 #                       in DOCKER_UNAVAILABLE_REASON when no daemon can run here
-#   build_worker_image  publishes the worker self-contained for linux-x64 and builds the image
+#   build_worker_image  publishes the worker (publish_worker: self-contained linux-x64, ReadyToRun) and builds the image
 #                       backtesting-worker:<version> FROM scratch; skipped when nothing changed
 #   build_probe_image   (tests only) the worker image plus a static busybox, to run arbitrary commands in the sandbox
 #   stop_docker         stops the daemon this checkout started
@@ -119,9 +119,7 @@ prepare_worker_context() {
   root="$(_dk_repo_root)"
   context="$root/.state/docker/worker-image"
   rm -rf "$context" && mkdir -p "$context/app" "$context/rootfs"
-  log "publishing the worker (self-contained linux-x64)"
-  dotnet publish "$root/Worker/Worker.csproj" -c Release -r linux-x64 --self-contained true -nologo -v quiet \
-    -p:PublishDir="$context/app/" -p:DebugType=none -p:GenerateDocumentationFile=false >&2 || return 1
+  publish_worker "$context/app" linux-x64 || return 1
   cp "$root/docker/worker.Dockerfile" "$context/Dockerfile"
   if [ "${WORKER_BASE_IMAGE:-scratch}" != "scratch" ]; then
     return 0

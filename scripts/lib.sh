@@ -29,6 +29,27 @@ build_solution() {
   return "$status"
 }
 
+# Publishes the worker into DIR for this machine's architecture (linux-x64 or linux-arm64, or RID when given),
+# self-contained and compiled ahead of time (ReadyToRun, set in Worker/Worker.csproj whenever a runtime is named):
+# the one way the worker is published, for the Docker image (scripts/docker.sh) and for run.sh's process runner
+# (Backtesting__WorkerPath=DIR/Backtesting.Worker). Extra arguments go to dotnet publish.
+#   publish_worker DIR [RID] [dotnet publish arguments...]
+publish_worker() {
+  local dir="$1" rid="${2:-}" root
+  shift; [ "$#" -gt 0 ] && shift
+  if [ -z "$rid" ]; then
+    case "$(uname -m)" in
+      aarch64 | arm64) rid=linux-arm64 ;;
+      *) rid=linux-x64 ;;
+    esac
+  fi
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+  mkdir -p "$dir"
+  log "publishing the worker ($rid, self-contained, ReadyToRun) to $dir"
+  dotnet publish "$root/Worker/Worker.csproj" -c Release -r "$rid" --self-contained true -nologo -v quiet \
+    -p:PublishDir="$(cd "$dir" && pwd -P)/" -p:DebugType=none -p:GenerateDocumentationFile=false "$@" >&2
+}
+
 # Waits until URL answers 2xx, at most TIMEOUT seconds, while every process in PIDS (space-separated) lives.
 # Returns non-zero with the reason, the URL's last answer and the end of each LOG when a process exits first or
 # time runs out: never a "running" message for a system that is not.

@@ -120,9 +120,10 @@ internal static class ResultPackager
             DailyReturns = dailyReturns,
             Benchmark = new BenchmarkResult(spec.Benchmark.Id, benchmarkReturn, outcome.BenchmarkDaily),
             MonthlyReturns = MonthlyReturns.From(outcome.DailyEquity, spec.InitialBalance),
-            Orders = outcome.Orders.Select(o => ToRecord(o, instruments)).ToList(),
-            Fills = outcome.Fills.Select(f => new FillRecord(f.OrderId, instruments[f.Instrument].Id,
-                new DateTime(f.Time, DateTimeKind.Utc), f.Quantity, f.Price, f.Commission, f.Slippage)).ToList(),
+            // Views of the engine's own records, not copies: the writer streams them into results.json one by one.
+            Orders = new ProjectedList<Order, OrderRecord>(outcome.Orders, o => ToRecord(o, instruments)),
+            Fills = new ProjectedList<Fill, FillRecord>(outcome.Fills, f => new FillRecord(f.OrderId, instruments[f.Instrument].Id,
+                new DateTime(f.Time, DateTimeKind.Utc), f.Quantity, f.Price, f.Commission, f.Slippage)),
             PerInstrument = Breakdown(spec, outcome),
             OpenPositions = open,
             DataQuality = filtered.Select((f, i) => f.Report(data.Calendar, instruments[i], spec.Start, spec.End)).ToList(),

@@ -80,7 +80,7 @@ public static partial class SiloSetup
             return kind.ToLowerInvariant() switch
             {
                 "inprocess" => new InProcessRunner(sp.GetRequiredService<IMarketDataProvider>()),
-                "process" => new ProcessRunner(WorkerCommand.Default(),
+                "process" => new ProcessRunner(WorkerCommandOf(sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value),
                     ProcessRunnerSettings.From(sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value)),
                 "docker" => CreateDockerRunner(sp),
                 _ => throw new InvalidOperationException($"Backtesting:Runner '{kind}' is not known (inProcess, process, docker)"),
@@ -117,8 +117,11 @@ public static partial class SiloSetup
 
         LogDockerFallback(sp.GetRequiredService<ILogger<DockerRunner>>(), unreachable);
         runner.Dispose();
-        return new ProcessRunner(WorkerCommand.Default());
+        return new ProcessRunner(WorkerCommandOf(options));
     }
+
+    private static WorkerCommand WorkerCommandOf(BacktestClusterOptions options) =>
+        WorkerCommand.For(options.WorkerPath, Environment.CurrentDirectory);
 
     /// <summary>Connections one pool of a silo may hold unless the connection string says otherwise.</summary>
     public const int DefaultMaxPoolSize = 30;

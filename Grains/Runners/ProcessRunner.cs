@@ -221,14 +221,3 @@ public sealed record ProcessRunnerSettings(bool AllowCustomStrategies = false, i
     public static ProcessRunnerSettings From(BacktestClusterOptions options) =>
         new(options.AllowCustomStrategiesInProcessRunner, options.WorkerHeapLimitMegabytes);
 }
-
-/// <summary>How to start the worker: an executable and leading arguments (e.g. dotnet and the worker's dll).</summary>
-public sealed record WorkerCommand(string FileName, IReadOnlyList<string> Arguments)
-{
-    /// <summary>The worker built next to this program (the silo references the Worker project).</summary>
-    public static WorkerCommand Default()
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Backtesting.Worker.dll");
-        return new WorkerCommand("dotnet", [dll]);
-    }
-}

@@ -1,0 +1,194 @@
+using System.Text.Json;
+using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Core;
+using Backtesting.Engine.Data;
+using Backtesting.Engine.Protocol;
+using Backtesting.Engine.Results;
+using Backtesting.Engine.Strategies;
+using Backtesting.Worker;
+
+namespace Backtesting.Tests.Worker;
+
+/// <summary>
+/// The streaming results writer gives the bytes the whole-document serializer gave, for every template and for the
+/// awkward runs, although the orders and fills it writes are views of the engine's records rather than lists of records.
+/// </summary>
+public sealed class ResultsWriterTests : IDisposable
+{
+    private static readonly LeanDataProvider Data = new(TestPaths.LeanData);
+    private readonly TempFolder _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    /// <summary>
+    /// The reference: what the worker wrote before, the whole document as one byte array, with the orders and fills
+    /// first copied into plain lists as the packager used to hold them.
+    /// </summary>
+    private static byte[] ReferenceBytes(BacktestResult result) =>
+        JsonSerializer.SerializeToUtf8Bytes(result with { Orders = result.Orders.ToList(), Fills = result.Fills.ToList() },
+            JsonDefaults.Options);
+
+    private byte[] WrittenBytes(BacktestResult result)
+    {
+        var path = _temp.File(WorkerFiles.Results);
+        ResultsWriter.Write(path, result);
+        return File.ReadAllBytes(path);
+    }
+
+    private static BacktestResult Run(string json, StrategyCatalog? catalog = null)
+    {
+        catalog ??= StrategyCatalog.Templates;
+        var (config, parseErrors) = ConfigValidator.Parse(json);
+        Assert.Empty(parseErrors);
+        var validation = ConfigValidator.Validate(config!, Data, catalog, ValidationPolicy.Service, new DateOnly(2026, 11, 24));
+        Assert.True(validation.IsValid, string.Join("; ", validation.Errors.Select(e => $"{e.Field}: {e.Message}")));
+        return new BacktestRun(validation.Spec!, Data, catalog).Execute();
+    }
+
+    private static string Config(string strategy, string parameters, string instruments, string start = "2015-01-01",
+        string end = "2019-12-31", string extra = "") => $$"""
+        {"strategyClass":"{{strategy}}","strategyConfig":{{parameters}},"startDate":"{{start}}","endDate":"{{end}}",
+         "instruments":[{{instruments}}],"initialBalance":100000{{extra}}}
+        """;
+
+    private void AssertSameBytes(BacktestResult result)
+    {
+        var expected = ReferenceBytes(result);
+        var written = WrittenBytes(result);
+        Assert.Equal(expected.Length, written.Length);
+        Assert.True(expected.AsSpan().SequenceEqual(written), "results.json differs from the whole-document serializer's bytes");
+    }
+
+    public static TheoryData<string> Templates()
+    {
+        var names = new TheoryData<string>();
+        foreach (var descriptor in StrategyCatalog.Templates.All)
+        {
+            names.Add(descriptor.Name);
+        }
+
+        return names;
+    }
+
+    [Theory]
+    [MemberData(nameof(Templates))]
+    public void Every_template_s_results_are_the_same_bytes(string strategy)
+    {
+        // Each parameter at the default the template declares; three liquid ETFs so the rotation has something to
+        // rotate, and the single-instrument templates trade each of them.
+        Assert.True(StrategyCatalog.Templates.TryGet(strategy, out var descriptor));
+        var parameters = JsonSerializer.Serialize(descriptor.Parameters.Where(p => p.Default is not null).ToDictionary(p => p.Name, p => p.Default));
+        var result = Run(Config(strategy, parameters, "\"SPY\",\"QQQ\",\"IWM\""));
+
+        Assert.True(result.Orders.Count > 0, $"{strategy} placed no order, so the test would prove little");
+        AssertSameBytes(result);
+    }
+
+    [Fact]
+    public void A_run_many_blocks_long_is_the_same_bytes()
+    {
+        // A 2/3 moving-average cross on five years of daily bars for three instruments: thousands of orders and fills,
+        // so the serializer flushes many blocks and the order and fill views are read across block boundaries.
+        var result = Run(Config("MovingAverageCross", """{"fastPeriod":2,"slowPeriod":3}""", "\"SPY\",\"QQQ\",\"IWM\""));
+
+        var bytes = WrittenBytes(result);
+        Assert.True(bytes.Length > 8 * ResultsWriter.BlockBytes, $"only {bytes.Length} bytes: fewer blocks than the test means");
+        Assert.True(result.Orders.Count > 500, $"only {result.Orders.Count} orders");
+        AssertSameBytes(result);
+    }
+
+    [Fact]
+    public void A_run_without_trades_is_the_same_bytes()
+    {
+        // The slow average never fills in ten days: no order, no fill, no trade, empty lists written as [].
+        var result = Run(Config("MovingAverageCross", """{"fastPeriod":50,"slowPeriod":200}""", "\"SPY\"", "2019-12-01", "2019-12-10"));
+
+        Assert.Empty(result.Orders);
+        Assert.Empty(result.Fills);
+        Assert.Empty(result.Trades);
+        AssertSameBytes(result);
+    }
+
+    [Fact]
+    public void A_run_that_ends_with_open_positions_is_the_same_bytes()
+    {
+        var result = Run(Config("BuyAndHold", "{}", "\"SPY\",\"IWM\"", "2018-01-01", "2018-03-31"));
+
+        Assert.NotEmpty(result.OpenPositions);
+        Assert.Empty(result.Trades);
+        AssertSameBytes(result);
+    }
+
+    [Fact]
+    public void Forex_runs_quoted_in_other_currencies_are_the_same_bytes()
+    {
+        // EURGBP is quoted in pounds and converted to dollars at each fill, so rates and their source are written.
+        var result = Run(Config("MovingAverageCross", """{"fastPeriod":5,"slowPeriod":20}""", "\"EURUSD\",\"EURGBP\"",
+            "2014-01-01", "2016-11-30", ""","accountType":"margin" """));
+
+        Assert.True(result.Fills.Count > 0);
+        AssertSameBytes(result);
+    }
+
+    /// <summary>Orders tagged with text outside ASCII, which the serializer escapes.</summary>
+    private sealed class UnicodeTagger : Strategy
+    {
+        private int _bars;
+
+        public override void OnBar(in MarketData bar)
+        {
+            if (IsWarmingUp)
+            {
+                return;
+            }
+
+            _bars++;
+            if (_bars % 7 == 0)
+            {
+                Buy(bar.Instrument, 1, "entrée «größer» 買い ✓ \"quoted\" \\ 🚀");
+            }
+            else if (_bars % 7 == 3 && Position(bar.Instrument).Quantity > 0)
+            {
+                Sell(bar.Instrument, Position(bar.Instrument).Quantity, "sortie \u2028 \t ÿ");
+            }
+        }
+    }
+
+    [Fact]
+    public void Unicode_and_escaped_tags_are_the_same_bytes()
+    {
+        var catalog = StrategyCatalog.Templates.With([StrategyDescriptor.For("UnicodeTagger", "test strategy", () => new UnicodeTagger())]);
+
+        var result = Run(Config("UnicodeTagger", "{}", "\"SPY\"", "2017-01-01", "2017-12-31"), catalog);
+
+        Assert.Contains(result.Orders, o => o.Tag.Contains('✓', StringComparison.Ordinal));
+        Assert.Contains(result.Trades, t => t.Pnl != 0);
+        AssertSameBytes(result);
+    }
+
+    [Fact]
+    public void Edge_metrics_without_a_ratio_to_compute_are_the_same_bytes()
+    {
+        // One buy and hold over a flat week: no closed trade, so win rate, profit factor and the like stay unset.
+        var result = Run(Config("BuyAndHold", "{}", "\"SPY\"", "2019-12-23", "2019-12-27"));
+
+        Assert.Null(result.Metrics.ProfitFactor);
+        AssertSameBytes(result);
+    }
+
+    [Fact]
+    public void Writing_replaces_an_older_file_whole_and_leaves_no_temporary_behind()
+    {
+        var path = _temp.File(WorkerFiles.Results);
+        File.WriteAllText(path, new string('x', 3 * ResultsWriter.BlockBytes));
+        var result = Run(Config("BuyAndHold", "{}", "\"SPY\"", "2019-12-23", "2019-12-27"));
+
+        ResultsWriter.Write(path, result);
+
+        Assert.Equal(ReferenceBytes(result), File.ReadAllBytes(path));
+        Assert.Equal([path], Directory.GetFiles(_temp.Path));
+        var roundTrip = JsonSerializer.Deserialize<BacktestResult>(File.ReadAllBytes(path), JsonDefaults.Options)!;
+        Assert.Equal(result.Orders, roundTrip.Orders);
+        Assert.Equal(result.Fills, roundTrip.Fills);
+    }
+}
