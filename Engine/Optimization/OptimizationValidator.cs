@@ -199,7 +199,9 @@ public static class OptimizationValidator
         }
 
         var outcome = ConfigValidator.Validate(probe, data, strategies, policy, today, strategyRules: false);
-        errors.AddRange(outcome.Errors.Select(e => e with { Field = "baseConfig." + e.Field }));
+        // Without a valid space its parameters have no first point: their own errors were reported under parameters.
+        var searched = config.Parameters.Keys.Select(name => $"strategyConfig.{name}").ToHashSet(StringComparer.Ordinal);
+        errors.AddRange(outcome.Errors.Where(e => space is not null || !searched.Contains(e.Field)).Select(e => e with { Field = "baseConfig." + e.Field }));
 
         if (errors.Count > 0 || space is null || descriptor is null || outcome.Spec is null)
         {
