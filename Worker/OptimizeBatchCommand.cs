@@ -102,6 +102,14 @@ internal static class OptimizeBatchCommand
                 new BacktestErrorDetails(e.StackTrace, null, (e as MarketDataException)?.InstrumentId, true)));
             return ExitCodes.Failed;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A fault in a run is reported, never a silent crash; the checkpoint keeps what finished before it.
+            stderr.WriteLine($"execution error: {e}");
+            writer.Write(OptimizationMessageTypes.BatchError, new BacktestErrorData(ErrorTypes.Execution, $"{e.GetType().Name}: {e.Message}",
+                new BacktestErrorDetails(e.StackTrace, null, null, true)));
+            return ExitCodes.Failed;
+        }
         finally
         {
             stdout.Flush();

@@ -15,7 +15,7 @@ public static class MetricValues
     /// <summary>Every metric name, in the record's order.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. Getters.Keys];
 
-    public static bool IsMetric(string name) => Getters.ContainsKey(name);
+    public static bool IsMetric(string? name) => name is not null && Getters.ContainsKey(name);
 
     /// <summary>The metric's value; null when the metric is undefined for the run (see <see cref="PerformanceMetrics"/>).</summary>
     public static double? Get(PerformanceMetrics metrics, string name) =>

@@ -57,6 +57,12 @@ public static class OptimizationBatchValidator
         StrategyCatalog strategies, DateOnly today, OptimizationLimits? limits = null)
     {
         var errors = new List<ValidationError>();
+        if (batch.OptimizationId is null || batch.Config is null || batch.Trials is null)
+        {
+            return ([new ValidationError(batch.Config is null ? "config" : batch.Trials is null ? "trials" : "optimizationId", "required",
+                "optimizationId, config and trials must not be null")], null);
+        }
+
         if (batch.OptimizationId.Length > MaxIdLength || batch.OptimizationId.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
         {
             errors.Add(new ValidationError("optimizationId", "pattern", $"optimizationId must be at most {MaxIdLength} letters, digits, '-' or '_'"));
@@ -89,9 +95,9 @@ public static class OptimizationBatchValidator
         for (var i = 0; i < batch.Trials.Count; i++)
         {
             var trial = batch.Trials[i];
-            if (trial is null)
+            if (trial?.Parameters is null)
             {
-                errors.Add(new ValidationError($"trials[{i}]", "required", "a trial must be an object {trial, parameters}"));
+                errors.Add(new ValidationError($"trials[{i}]", "required", "a trial must be an object {trial, parameters}, its parameters an object"));
                 continue;
             }
 

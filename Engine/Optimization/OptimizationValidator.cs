@@ -91,6 +91,24 @@ public static class OptimizationValidator
         var errors = new List<ValidationError>();
         void Add(string field, string rule, string message) => errors.Add(new ValidationError(field, rule, message));
 
+        // JSON null binds as null whatever the record's defaults say: the objects are required.
+        foreach (var (field, value) in new (string, object?)[]
+                 {
+                     ("name", config.Name), ("baseConfig", config.BaseConfig), ("parameters", config.Parameters),
+                     ("objective", config.Objective), ("constraints", config.Constraints),
+                 })
+        {
+            if (value is null)
+            {
+                Add(field, "required", $"{field} must not be null");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return (errors, null);
+        }
+
         if (config.Name.Length > ConfigValidator.MaxLabelLength)
         {
             Add("name", "maxLength", $"name is longer than {ConfigValidator.MaxLabelLength} characters");

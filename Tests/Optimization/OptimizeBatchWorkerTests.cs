@@ -182,6 +182,11 @@ public class OptimizeBatchWorkerTests
             { With(b => b with { Trials = [Trial(0, """{"fastPeriod":"5","slowPeriod":30}""")] }), "trials[0].parameters.fastPeriod" },
             { With(b => b with { Trials = [Trial(0, """{"fastPeriod":5e9,"slowPeriod":30}""")] }), "trials[0].parameters.fastPeriod" },
             { With(b => b with { Config = b.Config with { Method = "annealing" } }), "config.method" },
+            { With(b => b with { Config = b.Config with { Objective = null! } }), "config.objective" },
+            { With(b => b with { Config = b.Config with { Parameters = null! } }), "config.parameters" },
+            { With(b => b with { Config = null! }), "config" },
+            { With(b => b with { Trials = null! }), "trials" },
+            { With(b => b with { Trials = [new BatchTrial { Trial = 0, Parameters = null! }] }), "trials[0]" },
             { With(b => b with { Config = WithBase(b.Config, ("instruments", """["NOPE"]""")) }), "config.baseConfig.instruments[0]" },
         };
     }
