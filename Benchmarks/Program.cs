@@ -22,6 +22,9 @@ const string Usage = """
       docker [--starts N] [--batch N] [--cycles N]
                                      the Docker runner on a real daemon: start to first progress, a batch at
                                      concurrency 4 against the process runner, pause/resume cycles
+      optimize [--trials N] [--rounds N] [--bare-runs N]
+                                     the issue-15 grid (MovingAverageCross 1-50 x 51-250 on SPY daily 2016-2020) through the
+                                     TrialRunner in this process and the worker's optimize-batch, against a bare engine run
       api [--requests N] [--subscribers N]
                                      the API in this process on a real silo: GET /results and GET /list latency, and
                                      SignalR fan-out to N subscribers (in a process of their own); prints one table
@@ -61,6 +64,8 @@ switch (args[0])
         return await ClusterBench.RunAsync(rest);
     case "docker":
         return await DockerBench.RunAsync(rest);
+    case "optimize":
+        return OptimizeBench.Run(rest);
     case "api":
         return await ApiBench.RunAsync(rest);
     case EndToEnd.ChildMode:

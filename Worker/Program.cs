@@ -43,6 +43,11 @@ namespace Backtesting.Worker
                 }
             }
 
+            if (args.Count > 0 && args[0] == "optimize-batch")
+            {
+                return OptimizeBatchCommand.Run(args.Skip(1).ToList(), stdout, stderr, data, stop);
+            }
+
             if (args.Count > 0 && args[0] == "sandbox-probe")
             {
                 return SandboxProbe.Run(args.Skip(1).ToList(), stdout, stderr);

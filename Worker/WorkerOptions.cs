@@ -16,7 +16,8 @@ public sealed record WorkerOptions(
     public const string Usage =
         "usage: worker --config <file.json> --output <dir> [--data <dir>] [--resume] [--backtest-id <id>] [--checkpoint-seconds <n>] [--stop-on-stdin-close]\n" +
         "              [--strategy-source <strategy.cs>] [--timeout-seconds <n>] [--stall-seconds <n>]\n" +
-        "       worker compile --source <strategy.cs> [--output <dir>] [--timeout-seconds <n>]";
+        "       worker compile --source <strategy.cs> [--output <dir>] [--timeout-seconds <n>]\n" +
+        "       worker optimize-batch --batch <batch.json> --output <dir> [--data <dir>]";
 
     public static (WorkerOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
     {

@@ -66,8 +66,10 @@ public static partial class ConfigValidator
         }
     }
 
+    /// <param name="strategyRules">False for an optimization's base config: its strategy's cross-parameter rules are checked
+    /// per trial (a trial that breaks one is infeasible), while its schema and every other rule are checked here.</param>
     public static ValidationOutcome Validate(BacktestConfig config, IMarketDataProvider data, StrategyCatalog strategies,
-        ValidationPolicy policy, DateOnly today)
+        ValidationPolicy policy, DateOnly today, bool strategyRules = true)
     {
         var errors = new List<ValidationError>();
         void Add(string field, string rule, string message) => errors.Add(new ValidationError(field, rule, message));
@@ -178,12 +180,9 @@ public static partial class ConfigValidator
         }
         else
         {
-            errors.AddRange(descriptor.Validate(config.StrategyConfig));
-            if (account == "cash" && config.StrategyConfig.TryGetValue("allowShort", out var allowShort)
-                && allowShort.ValueKind == JsonValueKind.True)
-            {
-                Add("strategyConfig.allowShort", "requiresMargin", "allowShort needs accountType margin");
-            }
+            errors.AddRange(strategyRules
+                ? StrategyErrors.Of(descriptor, config.StrategyConfig, account)
+                : descriptor.SchemaErrors(config.StrategyConfig));
         }
 
         // ---- Dates ----

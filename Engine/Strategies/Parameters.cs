@@ -132,6 +132,20 @@ public sealed class StrategyDescriptor
     /// <summary>Checks parameters against the schema and the strategy's own rules; every error, not just the first.</summary>
     public IReadOnlyList<ValidationError> Validate(IReadOnlyDictionary<string, JsonElement> config)
     {
+        var errors = SchemaErrors(config);
+        return errors.Count == 0 ? RuleErrors(config) : errors;
+    }
+
+    /// <summary>
+    /// The strategy's own cross-parameter rules (<see cref="Strategy.ValidateParameters"/>, e.g. fast below slow) for
+    /// parameters that already keep the schema; empty for a descriptor that cannot create the strategy.
+    /// </summary>
+    public IReadOnlyList<ValidationError> RuleErrors(IReadOnlyDictionary<string, JsonElement> config) =>
+        CanCreate ? Create(config).ValidateParameters().ToList() : [];
+
+    /// <summary>Per-parameter checks against the schema: unknown names, required, type, range, allowed values.</summary>
+    public IReadOnlyList<ValidationError> SchemaErrors(IReadOnlyDictionary<string, JsonElement> config)
+    {
         var errors = new List<ValidationError>();
         foreach (var key in config.Keys)
         {
@@ -160,11 +174,6 @@ public sealed class StrategyDescriptor
             {
                 errors.Add(error);
             }
-        }
-
-        if (errors.Count == 0 && CanCreate)
-        {
-            errors.AddRange(Create(config).ValidateParameters());
         }
 
         return errors;

@@ -1,0 +1,278 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Data;
+using Backtesting.Engine.Optimization;
+using Backtesting.Engine.Protocol;
+using Backtesting.Engine.Strategies;
+
+namespace Backtesting.Worker;
+
+/// <summary>
+/// <c>worker optimize-batch --batch batch.json --output dir [--data dir]</c>: runs the trials of one optimization batch
+/// back to back over market data read and adjusted once, printing an <c>optimization_trial</c> line per finished trial and
+/// <c>optimization_batch_progress</c> lines. Per trial, in this order: its daily returns are appended to
+/// trial-returns.bin, its line is printed, its number is appended to trials-done.txt (each flushed). A new run over the
+/// same folder skips the trials trials-done.txt holds, so a batch stopped by a signal (which ends it between trials)
+/// never prints a trial twice; a run killed between a trial's line and its checkpoint prints that one trial again.
+/// </summary>
+internal static class OptimizeBatchCommand
+{
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
+
+    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, IMarketDataProvider? provided = null,
+        CancellationToken external = default)
+    {
+        string? batchPath = null, output = null, dataDirectory = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            string? Next() => i + 1 < args.Count ? args[++i] : null;
+            switch (args[i])
+            {
+                case "--batch":
+                    batchPath = Next();
+                    break;
+                case "--output":
+                    output = Next();
+                    break;
+                case "--data":
+                    dataDirectory = Next();
+                    break;
+                default:
+                    return Usage(stderr, $"unknown argument '{args[i]}'");
+            }
+        }
+
+        if (batchPath is null || output is null)
+        {
+            return Usage(stderr, "--batch <batch.json> and --output <dir> are required");
+        }
+
+        string json;
+        try
+        {
+            var length = new FileInfo(batchPath).Length;
+            if (length > OptimizationBatchValidator.MaxFileBytes)
+            {
+                return Refuse(stdout, stderr, "", 0, [new ValidationError("$", "maxSize",
+                    $"the batch file holds {length} bytes: at most {OptimizationBatchValidator.MaxFileBytes}")]);
+            }
+
+            json = File.ReadAllText(batchPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Usage(stderr, $"cannot read --batch {batchPath}: {e.Message}");
+        }
+
+        var (batch, parseErrors) = OptimizationBatchValidator.Parse(json);
+        if (batch is null)
+        {
+            return Refuse(stdout, stderr, "", 0, parseErrors);
+        }
+
+        var dataRoot = provided is null ? DataRoot.Locate(dataDirectory) : "";
+        if (dataRoot is null)
+        {
+            stderr.WriteLine("no market data folder found: pass --data <dir> or set BACKTESTING_DATA");
+            return ExitCodes.Usage;
+        }
+
+        var data = new PreloadedMarketData(provided ?? new LeanDataProvider(dataRoot));
+        var strategies = StrategyCatalog.Templates;
+        var (errors, plan) = OptimizationBatchValidator.Validate(batch, data, strategies, DateOnly.FromDateTime(DateTime.UtcNow));
+        if (plan is null)
+        {
+            return Refuse(stdout, stderr, batch.OptimizationId, batch.Batch, errors);
+        }
+
+        var writer = new LineWriter(stdout, batch.OptimizationId, batch.Batch);
+        try
+        {
+            return RunTrials(batch, plan, data, strategies, output, writer, stderr, external);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
+        {
+            // Data or checkpoint files that cannot be read or written fail the batch with a clear report.
+            stderr.WriteLine($"data error: {e.Message}");
+            writer.Write(OptimizationMessageTypes.BatchError, new BacktestErrorData(ErrorTypes.Data, e.Message,
+                new BacktestErrorDetails(e.StackTrace, null, (e as MarketDataException)?.InstrumentId, true)));
+            return ExitCodes.Failed;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A fault in a run is reported, never a silent crash; the checkpoint keeps what finished before it.
+            stderr.WriteLine($"execution error: {e}");
+            writer.Write(OptimizationMessageTypes.BatchError, new BacktestErrorData(ErrorTypes.Execution, $"{e.GetType().Name}: {e.Message}",
+                new BacktestErrorDetails(e.StackTrace, null, null, true)));
+            return ExitCodes.Failed;
+        }
+        finally
+        {
+            stdout.Flush();
+        }
+    }
+
+    private static int RunTrials(OptimizationBatch batch, OptimizationPlan plan, IMarketDataProvider data, StrategyCatalog strategies,
+        string output, LineWriter writer, TextWriter stderr, CancellationToken external)
+    {
+        Directory.CreateDirectory(output);
+        var done = LoadCheckpoint(Path.Combine(output, OptimizationFiles.TrialsDone));
+        RepairReturns(Path.Combine(output, OptimizationFiles.TrialReturns), done);
+        var todo = batch.Trials.Where(t => !done.Contains(t.Trial)).ToList();
+        var skipped = batch.Trials.Count - todo.Count;
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(external);
+        var ownsProcess = !external.CanBeCanceled;
+        using var sigterm = ownsProcess ? PosixSignalRegistration.Create(PosixSignal.SIGTERM, StopOnSignal) : null;
+        using var sigint = ownsProcess ? PosixSignalRegistration.Create(PosixSignal.SIGINT, StopOnSignal) : null;
+        void StopOnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        var runner = new TrialRunner(plan, data, strategies);
+        using var returns = new FileStream(Path.Combine(output, OptimizationFiles.TrialReturns), FileMode.Append, FileAccess.Write, FileShare.Read);
+        using var checkpoint = new StreamWriter(new FileStream(Path.Combine(output, OptimizationFiles.TrialsDone), FileMode.Append,
+            FileAccess.Write, FileShare.Read), new UTF8Encoding(false));
+        var clock = Stopwatch.StartNew();
+        var lastProgress = TimeSpan.Zero;
+        var ran = 0;
+        foreach (var trial in todo)
+        {
+            if (stop.IsCancellationRequested)
+            {
+                break;
+            }
+
+            // A trial runs to its end once started: a signal takes effect between trials.
+            var outcome = runner.Run(new TrialPoint(trial.Trial, trial.Parameters), CancellationToken.None);
+            TrialReturns.Write(returns, outcome.Trial, outcome.DailyReturns);
+            returns.Flush();
+            writer.Write(OptimizationMessageTypes.Trial, new OptimizationTrialData(outcome.Trial, outcome.Parameters, outcome.Metrics,
+                outcome.TradeCount, outcome.Feasible, outcome.InfeasibleReason, outcome.ContentHash, outcome.ObjectiveValue));
+            writer.Flush();
+            checkpoint.Write(outcome.Trial.ToString(CultureInfo.InvariantCulture));
+            checkpoint.Write('\n');
+            checkpoint.Flush();
+            ran++;
+            if (clock.Elapsed - lastProgress >= ProgressInterval)
+            {
+                lastProgress = clock.Elapsed;
+                writer.Write(OptimizationMessageTypes.BatchProgress, Progress(skipped + ran, batch.Trials.Count, skipped, ran, clock.Elapsed));
+                writer.Flush();
+            }
+        }
+
+        var elapsed = clock.Elapsed;
+        var stopped = skipped + ran < batch.Trials.Count;
+        writer.Write(OptimizationMessageTypes.BatchProgress, Progress(skipped + ran, batch.Trials.Count, skipped, ran, elapsed));
+        writer.Write(OptimizationMessageTypes.BatchComplete, new OptimizationBatchCompleteData(ran, skipped, batch.Trials.Count,
+            Math.Round(elapsed.TotalSeconds, 3), Rate(ran, elapsed), stopped));
+        writer.Flush();
+        stderr.WriteLine($"optimize-batch: {ran} trial(s) run, {skipped} skipped (checkpoint), {Rate(ran, elapsed)} trials/s{(stopped ? ", stopped" : "")}");
+        return stopped ? ExitCodes.Stopped : ExitCodes.Completed;
+    }
+
+    private static OptimizationBatchProgressData Progress(int done, int total, int skipped, int ran, TimeSpan elapsed) =>
+        new(done, total, skipped, Rate(ran, elapsed), Math.Round(elapsed.TotalSeconds, 3));
+
+    private static double Rate(int trials, TimeSpan elapsed) =>
+        elapsed.TotalSeconds > 0 ? Math.Round(trials / elapsed.TotalSeconds, 1) : 0;
+
+    /// <summary>
+    /// The trial numbers of trials-done.txt. A last line without its newline was torn by a kill: it is cut off (the trial
+    /// runs again). Any other line that is not a trial number means the file is not ours to trust: the batch fails.
+    /// </summary>
+    internal static HashSet<int> LoadCheckpoint(string path)
+    {
+        var done = new HashSet<int>();
+        if (!File.Exists(path))
+        {
+            return done;
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        var complete = bytes.AsSpan().LastIndexOf((byte)'\n') + 1;
+        var text = Encoding.UTF8.GetString(bytes, 0, complete);
+        var lineNumber = 0;
+        foreach (var line in text.Split('\n', StringSplitOptions.None)[..^1])
+        {
+            lineNumber++;
+            if (!int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var trial))
+            {
+                throw new InvalidDataException($"{OptimizationFiles.TrialsDone} line {lineNumber} is not a trial number: the checkpoint is corrupt");
+            }
+
+            done.Add(trial);
+        }
+
+        if (complete < bytes.Length)
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Write);
+            file.SetLength(complete);
+        }
+
+        return done;
+    }
+
+    /// <summary>
+    /// Keeps the records of trial-returns.bin up to the last one whose trial the checkpoint holds; what follows (the
+    /// returns of a trial killed before its checkpoint, a torn record) is cut off, so no trial's returns are stored twice.
+    /// </summary>
+    internal static void RepairReturns(string path, HashSet<int> done)
+    {
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        long keep = 0;
+        var kept = new HashSet<int>();
+        foreach (var record in TrialReturns.Read(file))
+        {
+            if (!done.Contains(record.Trial) || !kept.Add(record.Trial))
+            {
+                break;
+            }
+
+            keep = record.End;
+        }
+
+        file.SetLength(keep);
+    }
+
+    private static int Refuse(TextWriter stdout, TextWriter stderr, string optimizationId, int batch, IReadOnlyList<ValidationError> errors)
+    {
+        foreach (var error in errors)
+        {
+            stderr.WriteLine($"{error.Field}: {error.Message} [{error.Rule}]");
+        }
+
+        var writer = new LineWriter(stdout, optimizationId, batch);
+        writer.Write(OptimizationMessageTypes.BatchError, new BacktestErrorData(ErrorTypes.Validation, $"the batch has {errors.Count} error(s)",
+            new BacktestErrorDetails(null, null, null, false, errors)));
+        writer.Flush();
+        return ExitCodes.InvalidConfig;
+    }
+
+    private static int Usage(TextWriter stderr, string message)
+    {
+        stderr.WriteLine(message);
+        stderr.WriteLine(WorkerOptions.Usage);
+        return ExitCodes.Usage;
+    }
+
+    private sealed class LineWriter(TextWriter stdout, string optimizationId, int batch)
+    {
+        public void Write<T>(string type, T data) =>
+            stdout.WriteLine(JsonSerializer.Serialize(new OptimizationMessage<T>(type, optimizationId, batch, DateTime.UtcNow, data), JsonDefaults.Options));
+
+        public void Flush() => stdout.Flush();
+    }
+}
