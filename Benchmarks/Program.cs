@@ -14,6 +14,9 @@ const string Usage = """
       docker [--starts N] [--batch N] [--cycles N]
                                      the Docker runner on a real daemon: start to first progress, a batch at
                                      concurrency 4 against the process runner, pause/resume cycles
+      real [--rounds N]              ten years of synthetic LEAN minute zips, the published worker as a whole process:
+                                     SMA 10/30 over 1 and 10 years with no cache, a cold cache and a warm one
+      bar-cache [--rounds N]         building a ten-year bar cache entry, reading it, and reading the zips
       api [--requests N] [--subscribers N]
                                      the API in this process on a real silo: GET /results and GET /list latency, and
                                      SignalR fan-out to N subscribers (in a process of their own); prints one table
@@ -49,6 +52,10 @@ switch (args[0])
         return await DockerBench.RunAsync(rest);
     case "api":
         return await ApiBench.RunAsync(rest);
+    case "real":
+        return RealData.Run(rest);
+    case "bar-cache":
+        return RealData.RunCacheMicro(rest);
     case EndToEnd.ChildMode:
         return EndToEndChild.Run(rest);
     case FanOutSubscribers.ChildMode:
