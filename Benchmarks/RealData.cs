@@ -161,13 +161,24 @@ internal static class RealData
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(info) ?? throw new InvalidOperationException("the worker did not start");
         var errors = process.StandardError.ReadToEndAsync();
+        // VmHWM only grows: sampled while the worker runs and once more when its last lines arrive.
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            var peak = 0.0;
+            while (!sampling.IsCancellationRequested)
+            {
+                peak = Math.Max(peak, PeakMb(process.Id));
+                await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return peak;
+        });
         while (process.StandardOutput.ReadLine() is { } line)
         {
             using var message = JsonDocument.Parse(line);
             var type = message.RootElement.GetProperty("type").GetString();
             var body = message.RootElement.GetProperty("data");
-            if (type == "backtest_progress")
-                bars = body.GetProperty("progress").GetProperty("processedBars").GetInt64();
             if (type == "backtest_timings")
                 timings = body.GetRawText();
             // The completion line is the worker's last act: its peak resident set is final by now.
@@ -177,8 +188,15 @@ internal static class RealData
 
         process.WaitForExit();
         var wall = watch.Elapsed.TotalMilliseconds;
+        sampling.Cancel();
+        peakMb = Math.Max(peakMb, sampler.Result);
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"the worker failed ({process.ExitCode}): {errors.Result}");
+        using (var results = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "results.json"))))
+        {
+            bars = results.RootElement.GetProperty("summary").GetProperty("processedBars").GetInt64();
+        }
+
         return new RunFigures(years, phase, round, wall, bars, peakMb, timings ?? "", LoadAverage());
     }
 
