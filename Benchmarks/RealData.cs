@@ -136,7 +136,9 @@ internal static class RealData
         var rid = System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier;
         var watch = Stopwatch.StartNew();
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "publish", Path.Combine(root, "Worker", "Worker.csproj"), "-c", "Release", "-r", rid, "--self-contained", "-o", output })
+        foreach (var arg in new[] { "publish", Path.Combine(root, "Worker", "Worker.csproj"), "-c", "Release", "-r", rid, "--self-contained", "-o", output,
+                     // Its own build folders: a publish for a runtime must not race a build of the checkout for its obj/.
+                     "--artifacts-path", Path.Combine(temp, "artifacts") })
             info.ArgumentList.Add(arg);
         using var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet publish did not start");
         var stdout = process.StandardOutput.ReadToEndAsync();
