@@ -25,6 +25,9 @@ const string Usage = """
       optimize [--trials N] [--rounds N] [--bare-runs N]
                                      the issue-15 grid (MovingAverageCross 1-50 x 51-250 on SPY daily 2016-2020) through the
                                      TrialRunner in this process and the worker's optimize-batch, against a bare engine run
+      real [--rounds N]              ten years of synthetic LEAN minute zips, the published worker as a whole process:
+                                     SMA 10/30 over 1 and 10 years with no cache, a cold cache and a warm one
+      bar-cache [--rounds N]         building a ten-year bar cache entry, reading it, and reading the zips
       api [--requests N] [--subscribers N]
                                      the API in this process on a real silo: GET /results and GET /list latency, and
                                      SignalR fan-out to N subscribers (in a process of their own); prints one table
@@ -68,6 +71,10 @@ switch (args[0])
         return OptimizeBench.Run(rest);
     case "api":
         return await ApiBench.RunAsync(rest);
+    case "real":
+        return RealData.Run(rest);
+    case "bar-cache":
+        return RealData.RunCacheMicro(rest);
     case EndToEnd.ChildMode:
         return EndToEndChild.Run(rest);
     case FanOutSubscribers.ChildMode:

@@ -249,6 +249,10 @@ public sealed partial class BacktestGrain
                 return error.Event;
             case WorkerEvent.Published published:
                 return published.Event;
+            case WorkerEvent.Diagnostic { Timings: var t }:
+                // A worker run with --timings says where its time went: logged, neither published nor an error.
+                LogTimings(Id, t.StartupMs, t.DataMs, t.EngineMs, t.ResultsMs, t.TotalMs);
+                return null;
             default:
                 return null; // a completion: the exit code and the validated results.json decide
         }

@@ -106,6 +106,7 @@ namespace Backtesting.Worker
             }
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(external);
+            var timings = options.Timings ? RunTimings.Start(!external.CanBeCanceled) : null;
             // Signals are the process's own business only when the worker is the process; a host that runs it
             // in-process passes a cancellable token instead and keeps its own signal handling.
             var ownsProcess = !external.CanBeCanceled;
@@ -129,7 +130,13 @@ namespace Backtesting.Worker
                 return ExitCodes.Usage;
             }
 
-            var data = provided ?? new LeanDataProvider(dataRoot);
+            IMarketDataProvider data = provided
+                ?? new LeanDataProvider(dataRoot, options.DataOptions(dataRoot, Environment.GetEnvironmentVariable(WorkerOptions.BarCacheEnvironmentVariable)));
+            if (timings is not null)
+            {
+                data = new TimedDataProvider(data, timings);
+            }
+
             var strategies = StrategyCatalog.Templates;
             using var custom = LoadCustomStrategy(options, out var sourceErrors);
             if (sourceErrors.Count > 0)
@@ -226,10 +233,12 @@ namespace Backtesting.Worker
             {
                 try
                 {
+                    timings?.EngineStarts();
                     result = run.Execute(engineOptions, watchdog, stop.Token);
                 }
                 finally
                 {
+                    timings?.EngineEnds();
                     // However the run ended, the trades and equity points it produced are reported.
                     reporter.FlushLive();
                 }
@@ -259,7 +268,9 @@ namespace Backtesting.Worker
                     "replaying to the checkpoint did not reproduce its state: the data changed since it was written", ExitCodes.CheckpointMismatch);
             }
 
+            timings?.ResultsStart();
             ResultsWriter.Write(Path.Combine(options.OutputDirectory, WorkerFiles.Results), result);
+            timings?.ResultsEnd();
             if (watchdog.Reason is { } timedOut && result.Partial)
             {
                 // The watchdog's stop was honoured: partial results are kept, and the run reports its timeout.
@@ -274,6 +285,11 @@ namespace Backtesting.Worker
             }
 
             reporter.EmitFinalProgress(FinalProgress(result));
+            if (timings is not null)
+            {
+                reporter.Write(MessageTypes.Timings, timings.Split());
+            }
+
             reporter.Write(MessageTypes.Complete, new BacktestCompleteData(
                 result.Partial ? CompletionStatus.Cancelled : CompletionStatus.Completed,
                 Math.Round(reporter.ElapsedSeconds, 3),

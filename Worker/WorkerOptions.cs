@@ -11,17 +11,29 @@ public sealed record WorkerOptions(
     bool StopOnStdinClose = false,
     string? StrategySource = null,
     TimeSpan? Timeout = null,
-    TimeSpan? StallTimeout = null)
+    TimeSpan? StallTimeout = null,
+    string? BarCache = null,
+    bool BarCacheReadOnly = false,
+    bool Timings = false)
 {
+    /// <summary>Names the bar cache folder, or <c>off</c>, when --bar-cache is not given.</summary>
+    public const string BarCacheEnvironmentVariable = "BACKTESTING_BAR_CACHE";
+
+    /// <summary>The value of --bar-cache (or the variable) that reads the zips every time.</summary>
+    public const string BarCacheOff = "off";
+
     public const string Usage =
         "usage: worker --config <file.json> --output <dir> [--data <dir>] [--resume] [--backtest-id <id>] [--checkpoint-seconds <n>] [--stop-on-stdin-close]\n" +
         "              [--strategy-source <strategy.cs>] [--timeout-seconds <n>] [--stall-seconds <n>]\n" +
+        "              [--bar-cache <dir>|off] [--bar-cache-read-only] [--timings]\n" +
         "       worker compile --source <strategy.cs> [--output <dir>] [--timeout-seconds <n>]\n" +
         "       worker optimize-batch --batch <batch.json> --output <dir> [--data <dir>]";
 
     public static (WorkerOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
     {
-        string? config = null, output = null, data = null, id = null, strategySource = null;
+        string? config = null, output = null, data = null, id = null, strategySource = null, barCache = null;
+        var barCacheReadOnly = false;
+        var timings = false;
         TimeSpan? timeout = null, stall = null;
         var resume = false;
         var stopOnStdinClose = false;
@@ -60,6 +72,19 @@ public sealed record WorkerOptions(
                     }
 
                     break;
+                case "--bar-cache":
+                    if (string.IsNullOrEmpty(barCache = Next()))
+                    {
+                        return (null, "--bar-cache needs a folder or 'off'");
+                    }
+
+                    break;
+                case "--bar-cache-read-only":
+                    barCacheReadOnly = true;
+                    break;
+                case "--timings":
+                    timings = true;
+                    break;
                 case "--resume":
                     resume = true;
                     break;
@@ -90,7 +115,24 @@ public sealed record WorkerOptions(
         }
 
         return (new WorkerOptions(config, output, data, resume, id ?? Path.GetFileNameWithoutExtension(config),
-            TimeSpan.FromSeconds(checkpointSeconds), stopOnStdinClose, strategySource, timeout, stall), null);
+            TimeSpan.FromSeconds(checkpointSeconds), stopOnStdinClose, strategySource, timeout, stall, barCache, barCacheReadOnly, timings), null);
+    }
+
+    /// <summary>
+    /// How the run reads the data folder: through the bar cache named by --bar-cache, else by BACKTESTING_BAR_CACHE,
+    /// else <c>bar-cache/&lt;data folder name&gt;</c> beside the data folder; <c>off</c> reads the zips. A custom
+    /// strategy's run only ever reads the cache: code a user uploaded must not write what other runs read.
+    /// </summary>
+    public Backtesting.Engine.Data.LeanDataProviderOptions DataOptions(string dataRoot, string? environment)
+    {
+        var setting = BarCache ?? environment;
+        if (string.Equals(setting, BarCacheOff, StringComparison.OrdinalIgnoreCase))
+        {
+            return new();
+        }
+
+        var folder = string.IsNullOrEmpty(setting) ? Backtesting.Engine.Data.Cache.BarCache.DefaultDirectory(dataRoot) : setting;
+        return new(folder, BarCacheReadOnly || StrategySource is not null);
     }
 
     /// <summary>A positive number of seconds, or null.</summary>

@@ -1,9 +1,15 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Backtesting.Engine.Data.Cache;
 using Backtesting.Engine.Data.Lean;
 
 namespace Backtesting.Engine.Data;
+
+/// <summary>How a <see cref="LeanDataProvider"/> reads: through a bar cache or straight from the zips.</summary>
+/// <param name="BarCacheDirectory">The bar cache's folder (see <see cref="Cache.BarCache"/>), or null to read the zips.</param>
+/// <param name="BarCacheReadOnly">Never write the cache: a missing or invalid entry means reading the zips.</param>
+public sealed record LeanDataProviderOptions(string? BarCacheDirectory = null, bool BarCacheReadOnly = false);
 
 /// <summary>
 /// The market data of a LEAN-format data folder (plus instruments imported into its
@@ -18,16 +24,27 @@ public sealed class LeanDataProvider : IMarketDataProvider
 
     /// <param name="dataRoot">The data folder (holding equity/, forex/, market-hours/, ...); the caller resolves it.</param>
     public LeanDataProvider(string dataRoot)
+        : this(dataRoot, new LeanDataProviderOptions())
     {
+    }
+
+    /// <param name="dataRoot">The data folder (holding equity/, forex/, market-hours/, ...); the caller resolves it.</param>
+    public LeanDataProvider(string dataRoot, LeanDataProviderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         if (!Directory.Exists(dataRoot))
             throw new DirectoryNotFoundException($"Data folder not found: {dataRoot}");
         DataRoot = Path.GetFullPath(dataRoot);
         Calendar = MarketCalendar.FromDataRoot(DataRoot);
         _catalog = new LeanInstrumentCatalog(DataRoot, Calendar);
         FxRates = FxRates.FromLeanFolder(DataRoot);
+        BarCache = options.BarCacheDirectory is { } cache ? new BarCache(cache, options.BarCacheReadOnly) : null;
     }
 
     public string DataRoot { get; }
+
+    /// <summary>The bar cache bars are read through, or null when the zips are read every time.</summary>
+    public BarCache? BarCache { get; }
 
     public IInstrumentCatalog Catalog => _catalog;
 
@@ -92,10 +109,17 @@ public sealed class LeanDataProvider : IMarketDataProvider
         Append(hash, $"{instrument.Id}|{request.Resolution}|{request.DataType}|{adjustment}|" +
             $"{request.Start:yyyy-MM-dd}|{request.End:yyyy-MM-dd}|{request.WarmupBars}" +
             (RegularSessionOnly(instrument, request) ? "|regularSession\n" : "\n"));
+        // A valid cache entry lists the size and SHA-256 of each of its files, checked unchanged: no file is re-hashed.
+        var stored = CacheRequest(data, request.Resolution, request.DataType, adjustment) is { } cacheRequest
+            ? BarCache!.Manifest(cacheRequest)?.Sources.ToDictionary(s => s.Path, StringComparer.Ordinal)
+            : null;
         foreach (var path in FilesUsed(data, request))
         {
             var relative = Path.GetRelativePath(DataRoot, path).Replace('\\', '/');
-            Append(hash, $"{relative}|{new FileInfo(path).Length}|{FileContentHash.Of(path)}\n");
+            var line = stored is not null && stored.TryGetValue(relative, out var source)
+                ? $"{relative}|{source.Size}|{source.Sha256}\n"
+                : $"{relative}|{new FileInfo(path).Length}|{FileContentHash.Of(path)}\n";
+            Append(hash, line);
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
@@ -136,7 +160,7 @@ public sealed class LeanDataProvider : IMarketDataProvider
             var key = (data.Instrument.Id, request.Resolution, EffectiveAdjustment(data, request));
             var bars = _decoded.GetOrAdd(key, _ =>
             {
-                using var source = OpenLeanFile(data, 0, request);
+                using var source = OpenCached(data, 0, request) ?? OpenLeanFile(data, 0, request);
                 var list = new List<MarketData>();
                 while (source.TryRead(out var point))
                 {
@@ -148,7 +172,42 @@ public sealed class LeanDataProvider : IMarketDataProvider
             return new InMemorySource(bars, index);
         }
 
+        if (request.Resolution == Resolution.Minute && OpenCached(data, index, request) is { } cached)
+        {
+            // The same days the zips would be read for (the entry's local day is its file's date); the filters follow.
+            cached.Restrict(request.WarmupBars > 0 ? DateOnly.MinValue : request.Start, request.End);
+            return cached;
+        }
+
         return OpenLeanFile(data, index, request);
+    }
+
+    /// <summary>The instrument's whole history at the request's resolution from the bar cache, or null (no cache,
+    /// ticks, or read-only without a valid entry).</summary>
+    private BarCacheReader? OpenCached(InstrumentData data, int index, DataRequest request) =>
+        CacheRequest(data, request.Resolution, request.DataType, EffectiveAdjustment(data, request)) is { } cacheRequest
+            ? BarCache!.Open(cacheRequest, index)
+            : null;
+
+    /// <summary>What the cache entry for these bars is built from, or null when they are not cached.</summary>
+    private BarCacheRequest? CacheRequest(InstrumentData data, Resolution resolution, DataType dataType, PriceAdjustment adjustment)
+    {
+        if (BarCache is null || dataType != DataType.Bars || resolution == Resolution.Tick || data.Kind == InstrumentDataKind.Custom)
+            return null;
+        List<string> sources = (data.Kind, resolution) switch
+        {
+            (InstrumentDataKind.LeanEquity, Resolution.Minute) => [.. data.MinuteTrades.Select(f => f.Path)],
+            (InstrumentDataKind.LeanEquity, Resolution.Hour) => [data.HourZip!],
+            _ => [data.DailyZip!],
+        };
+        if (adjustment != PriceAdjustment.Raw)
+            sources.Add(data.FactorFile!);
+        if (File.Exists(Calendar.Source))
+            sources.Add(Calendar.Source);
+        var whole = new DataRequest(resolution, DataType.Bars, adjustment, DateOnly.MinValue, DateOnly.MaxValue);
+        return new BarCacheRequest(DataRoot, data.Instrument.Id, resolution, adjustment,
+            data.Kind == InstrumentDataKind.LeanForex ? BarRecordLayout.Quote : BarRecordLayout.Trade, sources,
+            BarCacheManifest.RulesOf(Hours(data.Instrument).DataTimeZone), () => OpenLeanFile(data, 0, whole));
     }
 
     private IMarketDataSource OpenLeanFile(InstrumentData data, int index, DataRequest request)

@@ -15,7 +15,16 @@ public static class MessageTypes
     public const string Trade = "backtest_trade";
     /// <summary>End-of-day equity points (<see cref="EquityBatchData"/>), sent as they happen, in small batches, so clients can draw the curve live.</summary>
     public const string Equity = "backtest_equity";
+    /// <summary>Where a run's time went (<see cref="BacktestTimingsData"/>), printed once by <c>--timings</c>: a diagnostic, never an error.</summary>
+    public const string Timings = "backtest_timings";
 }
+
+/// <summary>
+/// The split of a run's wall time, in milliseconds: start-up (process start to the engine's start, less data time),
+/// data (opening, building and reading market data, and its data versions), engine (the run less its data time),
+/// results (writing results.json) and total (process start to this line).
+/// </summary>
+public sealed record BacktestTimingsData(double StartupMs, double DataMs, double EngineMs, double ResultsMs, double TotalMs);
 
 public sealed record BacktestMessage<TData>(
     string Type,

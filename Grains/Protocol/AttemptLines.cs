@@ -24,6 +24,9 @@ public abstract record WorkerEvent
     /// <summary>Trades or equity points: published as they are.</summary>
     public sealed record Published(BacktestEvent Event) : WorkerEvent;
 
+    /// <summary>Where the run's time went (<c>--timings</c>): for the log only, never published and never an error.</summary>
+    public sealed record Diagnostic(BacktestTimingsData Timings) : WorkerEvent;
+
     /// <summary>
     /// A completion line: anyone on stdout can print one, so it changes nothing. The exit code and the validated
     /// results.json decide, and the supervisor announces the completion from them.
@@ -77,6 +80,8 @@ public sealed class AttemptLines(Guid backtestId, int maxLineBytes)
                 return new WorkerEvent.Progress(progress, new BacktestEvent(backtestId, message.Type, json));
             case BacktestErrorData error:
                 return new WorkerEvent.Error(error, new BacktestEvent(backtestId, message.Type, message.Json));
+            case BacktestTimingsData timings:
+                return new WorkerEvent.Diagnostic(timings);
             case null:
                 return new WorkerEvent.Completion();
             default:

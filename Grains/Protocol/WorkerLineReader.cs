@@ -7,7 +7,7 @@ namespace Backtesting.Grains.Protocol;
 /// <summary>What one accepted protocol line says, and the line to publish for it (rewritten by the silo).</summary>
 /// <param name="Type">One of <see cref="MessageTypes"/>.</param>
 /// <param name="Data">The typed data (<see cref="BacktestProgressData"/>, <see cref="BacktestErrorData"/>,
-/// <see cref="TradeBatchData"/>, <see cref="EquityBatchData"/>); null for a completion, whose data is never used.</param>
+/// <see cref="TradeBatchData"/>, <see cref="EquityBatchData"/>, <see cref="BacktestTimingsData"/>); null for a completion, whose data is never used.</param>
 /// <param name="Json">The message as the silo writes it: the run's id, the contract's fields and nothing else.</param>
 public sealed record WorkerLine(string Type, object? Data, string Json);
 
@@ -94,6 +94,8 @@ public sealed class WorkerLineReader(Guid backtestId)
                 MessageTypes.Equity => Valid(envelope.Data.Deserialize<EquityBatchData>(Options)) is { } equity
                     ? Accept(type, equity, envelope) : Malformed("equity columns must be of equal length and finite"),
                 MessageTypes.Complete => new WorkerLine(type, null, ""),
+                MessageTypes.Timings => Valid(envelope.Data.Deserialize<BacktestTimingsData>(Options)) is { } timings
+                    ? Accept(type, timings, envelope) : Malformed("timings must be finite and not negative"),
                 _ => Malformed($"unknown type '{Cut(type, MaxErrorFieldChars)}'"),
             };
         }
@@ -131,6 +133,12 @@ public sealed class WorkerLineReader(Guid backtestId)
         data is { Dates: { } dates, Equity: { } equity, Drawdown: { } drawdown }
         && dates.Count == equity.Count && dates.Count == drawdown.Count
         && dates.All(d => d is { Length: <= 32 }) && equity.All(double.IsFinite) && drawdown.All(double.IsFinite)
+            ? data
+            : null;
+
+    private static BacktestTimingsData? Valid(BacktestTimingsData? data) =>
+        data is { } t && AllFinite(t.StartupMs, t.DataMs, t.EngineMs, t.ResultsMs, t.TotalMs)
+        && t.StartupMs >= 0 && t.DataMs >= 0 && t.EngineMs >= 0 && t.ResultsMs >= 0 && t.TotalMs >= 0
             ? data
             : null;
 

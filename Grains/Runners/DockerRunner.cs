@@ -84,7 +84,19 @@ public sealed partial class DockerRunner : IBacktestRunner, IDisposable
             AttemptFolder.Prepare(request.OutputDirectory, _user);
             RunChannels.PrepareOutput(request);
 
-            var parameters = ContainerFor(request, RunChannels.WorkerArguments(request, DockerSandbox.OutputMount, DockerSandbox.DataMount));
+            var arguments = RunChannels.WorkerArguments(request, DockerSandbox.OutputMount, DockerSandbox.DataMount);
+            if (string.IsNullOrEmpty(_options.BarCacheDirectoryOnHost))
+            {
+                arguments.AddRange(["--bar-cache", "off"]);
+            }
+            else
+            {
+                var cache = string.IsNullOrEmpty(_options.BarCacheDirectory) ? _options.BarCacheDirectoryOnHost : _options.BarCacheDirectory;
+                await Task.Run(() => BarCachePrebuild.Run(request.DataDirectory, cache, request.ConfigJson), cancellation).ConfigureAwait(false);
+                arguments.AddRange(["--bar-cache", DockerSandbox.BarCacheMount, "--bar-cache-read-only"]);
+            }
+
+            var parameters = ContainerFor(request, arguments);
             var created = await _client.Containers.CreateContainerAsync(parameters, cancellation).ConfigureAwait(false);
             var handle = new DockerContainerHandle(_client, created.ID, request.OutputDirectory, reattached: false, _log);
             await _client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellation).ConfigureAwait(false);

@@ -43,6 +43,16 @@ public sealed class DockerRunnerOptions
     /// <summary>Where the daemon sees the market data folder; empty: the same path as the silo's.</summary>
     public string DataDirectoryOnHost { get; set; } = "";
 
+    /// <summary>
+    /// Where the daemon sees the bar cache folder (docs/data.md). When set, every container mounts it read-only and
+    /// the silo builds the entries a run needs before starting its container; empty (the default): containers read
+    /// the zips.
+    /// </summary>
+    public string BarCacheDirectoryOnHost { get; set; } = "";
+
+    /// <summary>Where the silo itself writes that folder, when it runs in a container; empty: <see cref="BarCacheDirectoryOnHost"/>.</summary>
+    public string BarCacheDirectory { get; set; } = "";
+
     /// <summary>How long a request to the daemon may take before it counts as unreachable.</summary>
     public TimeSpan DaemonTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

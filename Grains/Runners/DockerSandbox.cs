@@ -15,6 +15,9 @@ public static class DockerSandbox
     public const string OutputMount = "/output";
     public const string DataMount = "/data";
 
+    /// <summary>Where the bar cache is mounted, read-only, when the runner has one.</summary>
+    public const string BarCacheMount = "/bar-cache";
+
     /// <summary>The working folder and HOME: the tmpfs, the only writable place besides /output.</summary>
     public const string TempMount = "/tmp";
 
@@ -52,6 +55,7 @@ public static class DockerSandbox
     public static CreateContainerParameters Container(DockerRunnerOptions options, string name, IList<string> command,
         IDictionary<string, string> labels, long memoryBytes, string dataOnHost, string outputOnHost)
     {
+        string[] barCache = string.IsNullOrEmpty(options.BarCacheDirectoryOnHost) ? [] : [$"{options.BarCacheDirectoryOnHost}:{BarCacheMount}:ro"];
         var user = ContainerUser.Parse(options.User);
         return new CreateContainerParameters
         {
@@ -99,6 +103,7 @@ public static class DockerSandbox
                 [
                     $"{dataOnHost}:{DataMount}:ro",
                     $"{outputOnHost}:{OutputMount}:rw",
+                    .. barCache,
                 ],
                 // No AutoRemove: the exit code and the OOM flag are read by inspect before the container goes.
                 AutoRemove = false,

@@ -65,6 +65,30 @@ public sealed class AttemptLinesTests
         Assert.IsType<WorkerEvent.Completion>(Lines().Read(Line(MessageTypes.Complete, """{"status":"completed"}"""), null));
 
     [Fact]
+    public void A_timings_line_is_a_diagnostic_neither_published_nor_an_error()
+    {
+        var lines = Lines();
+
+        var diagnostic = Assert.IsType<WorkerEvent.Diagnostic>(lines.Read(Line(MessageTypes.Timings,
+            """{"startupMs":120.5,"dataMs":40,"engineMs":300.25,"resultsMs":12,"totalMs":480}"""), null));
+
+        Assert.Equal(new BacktestTimingsData(120.5, 40, 300.25, 12, 480), diagnostic.Timings);
+        Assert.Equal((0, 0), (lines.Reader.ForeignIdLines, lines.Reader.MalformedLines));
+    }
+
+    [Theory]
+    [InlineData("""{"startupMs":-1,"dataMs":40,"engineMs":300,"resultsMs":12,"totalMs":480}""")]
+    [InlineData("""{"startupMs":"soon","dataMs":40,"engineMs":300,"resultsMs":12,"totalMs":480}""")]
+    [InlineData("[]")]
+    public void A_timings_line_out_of_shape_is_dropped_like_any_malformed_line(string data)
+    {
+        var lines = Lines();
+
+        Assert.IsType<WorkerEvent.Dropped>(lines.Read(Line(MessageTypes.Timings, data), null));
+        Assert.Equal(1, lines.Reader.MalformedLines);
+    }
+
+    [Fact]
     public void Only_the_first_dropped_line_of_each_kind_is_marked_for_the_log()
     {
         var lines = Lines();
