@@ -107,14 +107,7 @@ internal static class EndToEnd
         }
         finally
         {
-            try
-            {
-                Directory.Delete(temp, recursive: true);
-            }
-            catch (IOException e)
-            {
-                Console.Error.WriteLine($"could not remove {temp}: {e.Message}");
-            }
+            RepositoryRoot.RemoveTemp(temp);
         }
     }
 
@@ -401,5 +394,18 @@ internal static class RepositoryRoot
         }
 
         throw new DirectoryNotFoundException($"no folder holding Backtesting.sln above {AppContext.BaseDirectory}");
+    }
+
+    /// <summary>Removes a benchmark's temporary folder; a folder that will not go is said, not thrown (the figures are printed already).</summary>
+    public static void RemoveTemp(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"could not remove {folder}: {e.Message}");
+        }
     }
 }

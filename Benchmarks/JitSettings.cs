@@ -53,31 +53,14 @@ internal static class JitSettings
 
     public static int Run(string[] args)
     {
-        string? data = null;
-        var rounds = 3;
-        var bars = 10_000_000L;
-        for (var i = 0; i < args.Length; i++)
+        if (BenchmarkOptions.Parse(args, "--data", "--rounds", "--bars") is not { } options)
         {
-            var value = i + 1 < args.Length ? args[i + 1] : null;
-            switch (args[i])
-            {
-                case "--data" when value is not null:
-                    data = Path.GetFullPath(value);
-                    i++;
-                    break;
-                case "--rounds" when value is not null:
-                    rounds = Math.Max(1, int.Parse(value, CultureInfo.InvariantCulture));
-                    i++;
-                    break;
-                case "--bars" when value is not null:
-                    bars = long.Parse(value, CultureInfo.InvariantCulture);
-                    i++;
-                    break;
-                default:
-                    Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'");
-                    return 2;
-            }
+            return 2;
         }
+
+        var data = options.FullPath("--data");
+        var rounds = options.Count("--rounds", 3);
+        var bars = options.LongCount("--bars", 10_000_000L);
 
         var root = RepositoryRoot.Find();
         var temp = Path.Combine(Path.GetTempPath(), "backtesting-jit-" + Guid.NewGuid().ToString("N"));
@@ -135,14 +118,7 @@ internal static class JitSettings
         }
         finally
         {
-            try
-            {
-                Directory.Delete(temp, recursive: true);
-            }
-            catch (IOException e)
-            {
-                Console.Error.WriteLine($"could not remove {temp}: {e.Message}");
-            }
+            RepositoryRoot.RemoveTemp(temp);
         }
     }
 

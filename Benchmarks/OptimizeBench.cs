@@ -20,31 +20,14 @@ internal static class OptimizeBench
 {
     public static int Run(string[] args)
     {
-        var trials = 10_000;
-        var rounds = 2;
-        var bareRuns = 300;
-        for (var i = 0; i < args.Length; i++)
+        if (BenchmarkOptions.Parse(args, "--trials", "--rounds", "--bare-runs") is not { } options)
         {
-            var value = i + 1 < args.Length ? args[i + 1] : null;
-            switch (args[i])
-            {
-                case "--trials" when value is not null:
-                    trials = Math.Clamp(int.Parse(value, CultureInfo.InvariantCulture), 1, 10_000);
-                    i++;
-                    break;
-                case "--rounds" when value is not null:
-                    rounds = Math.Max(1, int.Parse(value, CultureInfo.InvariantCulture));
-                    i++;
-                    break;
-                case "--bare-runs" when value is not null:
-                    bareRuns = Math.Max(1, int.Parse(value, CultureInfo.InvariantCulture));
-                    i++;
-                    break;
-                default:
-                    Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'");
-                    return 2;
-            }
+            return 2;
         }
+
+        var trials = Math.Min(10_000, options.Count("--trials", 10_000));
+        var rounds = options.Count("--rounds", 2);
+        var bareRuns = options.Count("--bare-runs", 300);
 
         var root = RepositoryRoot.Find();
         var dataRoot = Path.Combine(root, "data", "lean");
@@ -199,7 +182,7 @@ internal static class OptimizeBench
         }
         finally
         {
-            Directory.Delete(temp, recursive: true);
+            RepositoryRoot.RemoveTemp(temp);
         }
     }
 

@@ -32,8 +32,13 @@ internal static class RealData
 
     public static int Run(IReadOnlyList<string> args)
     {
-        var rounds = IntOption(args, "--rounds", 3);
-        var root = FindRepository();
+        if (BenchmarkOptions.Parse(args, "--rounds") is not { } options)
+        {
+            return 2;
+        }
+
+        var rounds = options.Count("--rounds", 3);
+        var root = RepositoryRoot.Find();
         var temp = Path.Combine(Path.GetTempPath(), "backtesting-real-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
@@ -63,15 +68,20 @@ internal static class RealData
         }
         finally
         {
-            Directory.Delete(temp, recursive: true);
+            RepositoryRoot.RemoveTemp(temp);
         }
     }
 
     /// <summary><c>bar-cache</c>: build one ten-year entry, then read it warm and read the zips, alternated.</summary>
     public static int RunCacheMicro(IReadOnlyList<string> args)
     {
-        var rounds = IntOption(args, "--rounds", 3);
-        var root = FindRepository();
+        if (BenchmarkOptions.Parse(args, "--rounds") is not { } options)
+        {
+            return 2;
+        }
+
+        var rounds = options.Count("--rounds", 3);
+        var root = RepositoryRoot.Find();
         var temp = Path.Combine(Path.GetTempPath(), "backtesting-barcache-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
@@ -97,7 +107,7 @@ internal static class RealData
         }
         finally
         {
-            Directory.Delete(temp, recursive: true);
+            RepositoryRoot.RemoveTemp(temp);
         }
     }
 
@@ -258,34 +268,9 @@ internal static class RealData
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-    private static int IntOption(IReadOnlyList<string> args, string name, int fallback)
-    {
-        for (var i = 0; i + 1 < args.Count; i++)
-        {
-            if (args[i] == name && int.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var value) && value > 0)
-                return value;
-        }
-
-        return fallback;
-    }
-
     private static void Assert(bool condition)
     {
         if (!condition)
             throw new InvalidOperationException("SPY is not in the generated data");
-    }
-
-    private static string FindRepository()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Worker", "Worker.csproj")) && Directory.Exists(Path.Combine(dir.FullName, "data", "lean")))
-                    return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("run from the repository: no folder above holds Worker/Worker.csproj and data/lean");
     }
 }

@@ -24,26 +24,13 @@ internal static class ResultsWriting
 
     public static int Run(string[] args)
     {
-        string? data = null;
-        var rounds = 3;
-        for (var i = 0; i < args.Length; i++)
+        if (BenchmarkOptions.Parse(args, "--data", "--rounds") is not { } options)
         {
-            var value = i + 1 < args.Length ? args[i + 1] : null;
-            switch (args[i])
-            {
-                case "--data" when value is not null:
-                    data = Path.GetFullPath(value);
-                    i++;
-                    break;
-                case "--rounds" when value is not null:
-                    rounds = Math.Max(1, int.Parse(value, CultureInfo.InvariantCulture));
-                    i++;
-                    break;
-                default:
-                    Console.Error.WriteLine($"unknown or incomplete option '{args[i]}'");
-                    return 2;
-            }
+            return 2;
         }
+
+        var data = options.FullPath("--data");
+        var rounds = options.Count("--rounds", 3);
 
         var temp = Path.Combine(Path.GetTempPath(), "backtesting-results-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(temp);
@@ -85,7 +72,7 @@ internal static class ResultsWriting
         }
         finally
         {
-            Directory.Delete(temp, recursive: true);
+            RepositoryRoot.RemoveTemp(temp);
         }
     }
 
