@@ -12,7 +12,7 @@ using Backtesting.Engine.Strategies;
 namespace Backtesting.Worker;
 
 /// <summary>
-/// <c>worker optimize-batch --batch batch.json --output dir [--data dir]</c>: runs the trials of one optimization batch
+/// <c>worker optimize-batch --batch batch.json --output dir [--data dir] [--bar-cache dir|off] [--bar-cache-read-only]</c>: runs the trials of one optimization batch
 /// back to back over market data read and adjusted once, printing an <c>optimization_trial</c> line per finished trial and
 /// <c>optimization_batch_progress</c> lines. Per trial, in this order: its daily returns are appended to
 /// trial-returns.bin, its line is printed, its number is appended to trials-done.txt (each flushed). A new run over the
@@ -26,7 +26,8 @@ internal static class OptimizeBatchCommand
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, IMarketDataProvider? provided = null,
         CancellationToken external = default)
     {
-        string? batchPath = null, output = null, dataDirectory = null;
+        string? batchPath = null, output = null, dataDirectory = null, barCache = null;
+        var barCacheReadOnly = false;
         for (var i = 0; i < args.Count; i++)
         {
             string? Next() => i + 1 < args.Count ? args[++i] : null;
@@ -40,6 +41,12 @@ internal static class OptimizeBatchCommand
                     break;
                 case "--data":
                     dataDirectory = Next();
+                    break;
+                case "--bar-cache":
+                    barCache = Next();
+                    break;
+                case "--bar-cache-read-only":
+                    barCacheReadOnly = true;
                     break;
                 default:
                     return Usage(stderr, $"unknown argument '{args[i]}'");
@@ -81,7 +88,9 @@ internal static class OptimizeBatchCommand
             return ExitCodes.Usage;
         }
 
-        var data = new PreloadedMarketData(provided ?? new LeanDataProvider(dataRoot));
+        // The batch reads its data once, through the same bar cache a single run uses.
+        var data = new PreloadedMarketData(provided ?? new LeanDataProvider(dataRoot, WorkerOptions.BarCacheOptions(dataRoot,
+            barCache ?? Environment.GetEnvironmentVariable(WorkerOptions.BarCacheEnvironmentVariable), barCacheReadOnly)));
         var strategies = StrategyCatalog.Templates;
         var (errors, plan) = OptimizationBatchValidator.Validate(batch, data, strategies, DateOnly.FromDateTime(DateTime.UtcNow));
         if (plan is null)

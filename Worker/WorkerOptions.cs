@@ -27,7 +27,7 @@ public sealed record WorkerOptions(
         "              [--strategy-source <strategy.cs>] [--timeout-seconds <n>] [--stall-seconds <n>]\n" +
         "              [--bar-cache <dir>|off] [--bar-cache-read-only] [--timings]\n" +
         "       worker compile --source <strategy.cs> [--output <dir>] [--timeout-seconds <n>]\n" +
-        "       worker optimize-batch --batch <batch.json> --output <dir> [--data <dir>]";
+        "       worker optimize-batch --batch <batch.json> --output <dir> [--data <dir>] [--bar-cache <dir>|off] [--bar-cache-read-only]";
 
     public static (WorkerOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
     {
@@ -123,16 +123,22 @@ public sealed record WorkerOptions(
     /// else <c>bar-cache/&lt;data folder name&gt;</c> beside the data folder; <c>off</c> reads the zips. A custom
     /// strategy's run only ever reads the cache: code a user uploaded must not write what other runs read.
     /// </summary>
-    public Backtesting.Engine.Data.LeanDataProviderOptions DataOptions(string dataRoot, string? environment)
+    public Backtesting.Engine.Data.LeanDataProviderOptions DataOptions(string dataRoot, string? environment) =>
+        BarCacheOptions(dataRoot, BarCache ?? environment, BarCacheReadOnly || StrategySource is not null);
+
+    /// <summary>
+    /// The bar cache a worker command reads through, from its --bar-cache setting (or the variable): <c>off</c> reads
+    /// the zips, a folder is used as given, nothing means the default folder beside the data.
+    /// </summary>
+    public static Backtesting.Engine.Data.LeanDataProviderOptions BarCacheOptions(string dataRoot, string? setting, bool readOnly)
     {
-        var setting = BarCache ?? environment;
         if (string.Equals(setting, BarCacheOff, StringComparison.OrdinalIgnoreCase))
         {
             return new();
         }
 
         var folder = string.IsNullOrEmpty(setting) ? Backtesting.Engine.Data.Cache.BarCache.DefaultDirectory(dataRoot) : setting;
-        return new(folder, BarCacheReadOnly || StrategySource is not null);
+        return new(folder, readOnly);
     }
 
     /// <summary>A positive number of seconds, or null.</summary>

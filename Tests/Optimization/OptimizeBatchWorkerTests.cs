@@ -100,6 +100,28 @@ public class OptimizeBatchWorkerTests
     }
 
     [Fact]
+    public void A_batch_through_the_bar_cache_prints_the_same_trials_as_one_reading_the_zips_and_leaves_the_entries_it_built()
+    {
+        using var temp = new TempFolder();
+        var (batch, _) = Batch(trials: 6);
+        var file = Write(temp, batch);
+        var cache = temp.File("cache");
+
+        var (offCode, offLines, offErrors) = WorkerProcess.Run([.. Args(file, temp.File("off")), "--bar-cache", "off"]);
+        var (cachedCode, cachedLines, cachedErrors) = WorkerProcess.Run([.. Args(file, temp.File("cold")), "--bar-cache", cache]);
+        var (warmCode, warmLines, warmErrors) = WorkerProcess.Run([.. Args(file, temp.File("warm")), "--bar-cache", cache, "--bar-cache-read-only"]);
+
+        Assert.True(offCode == ExitCodes.Completed, offErrors);
+        Assert.True(cachedCode == ExitCodes.Completed, cachedErrors);
+        Assert.True(warmCode == ExitCodes.Completed, warmErrors);
+        var expected = Data(offLines, OptimizationMessageTypes.Trial).Select(t => t.GetRawText()).ToList();
+        Assert.Equal(batch.Trials.Count, expected.Count);
+        Assert.Equal(expected, Data(cachedLines, OptimizationMessageTypes.Trial).Select(t => t.GetRawText()));
+        Assert.Equal(expected, Data(warmLines, OptimizationMessageTypes.Trial).Select(t => t.GetRawText()));
+        Assert.NotEmpty(Directory.EnumerateFiles(cache, "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public void A_batch_resumed_from_a_killed_runs_files_runs_only_what_is_missing_and_ends_with_the_same_files()
     {
         using var temp = new TempFolder();
