@@ -150,15 +150,20 @@ public static class OverfittingProbability
     private static CscvSplit Split(
         int mask, int s, int n, double[] sums, double[] squares, int[] counts, BlockPerformance performance, double[] outOfSample)
     {
-        int isCount = 0, oosCount = 0;
+        // The two halves' block indices, so the loop over trials has no branch on the mask.
+        Span<int> inBlocks = stackalloc int[s / 2];
+        Span<int> outBlocks = stackalloc int[s / 2];
+        int isCount = 0, oosCount = 0, ins = 0, outs = 0;
         for (var b = 0; b < s; b++)
         {
             if ((mask & (1 << b)) != 0)
             {
+                inBlocks[ins++] = b;
                 isCount += counts[b];
             }
             else
             {
+                outBlocks[outs++] = b;
                 oosCount += counts[b];
             }
         }
@@ -168,19 +173,18 @@ public static class OverfittingProbability
         for (var j = 0; j < n; j++)
         {
             double isSum = 0, isSquares = 0, oosSum = 0, oosSquares = 0;
-            var offset = j * s;
-            for (var b = 0; b < s; b++)
+            var trialSums = sums.AsSpan(j * s, s);
+            var trialSquares = squares.AsSpan(j * s, s);
+            foreach (var b in inBlocks)
             {
-                if ((mask & (1 << b)) != 0)
-                {
-                    isSum += sums[offset + b];
-                    isSquares += squares[offset + b];
-                }
-                else
-                {
-                    oosSum += sums[offset + b];
-                    oosSquares += squares[offset + b];
-                }
+                isSum += trialSums[b];
+                isSquares += trialSquares[b];
+            }
+
+            foreach (var b in outBlocks)
+            {
+                oosSum += trialSums[b];
+                oosSquares += trialSquares[b];
             }
 
             var inSample = performance(isSum, isSquares, isCount);
