@@ -185,6 +185,25 @@ public class OverfittingProbabilityTests
     }
 
     [Fact]
+    public void A_performance_function_of_the_callers_is_ranked_instead_of_the_sharpe_ratio()
+    {
+        var m = Noise(70, 8, seed: 99);
+        var fast = OverfittingProbability.Compute(m, new CscvOptions(Blocks: 6, Performance: (sum, _, count) => sum / count));
+        var brute = BruteForce(m, 6, xs => xs.Average());
+        var byMask = fast.Splits.ToDictionary(s => s.InSampleBlocks);
+        Assert.Equal(brute.Count, fast.Splits.Count);
+        foreach (var expected in brute)
+        {
+            var actual = byMask[expected.InSampleBlocks];
+            Assert.Equal(expected.Selected, actual.Selected);
+            Assert.Equal(expected.OutOfSample, actual.OutOfSample, 1e-15);
+            Assert.Equal(expected.Rank, actual.Rank);
+        }
+
+        Assert.Equal(brute.Count(s => s.Logit <= 0) / (double)brute.Count, fast.Probability);
+    }
+
+    [Fact]
     public void Only_the_first_max_trials_columns_are_used()
     {
         var m = Noise(64, 9, seed: 11);
@@ -225,12 +244,13 @@ public class OverfittingProbabilityTests
     private sealed record BruteSplit(int InSampleBlocks, int Selected, double InSample, double OutOfSample, double Rank, double Logit);
 
     /// <summary>CSCV written out plainly: index sets by recursion, rows gathered per split, two-pass Sharpe ratios.</summary>
-    private static List<BruteSplit> BruteForce(float[,] m, int blocks)
+    private static List<BruteSplit> BruteForce(float[,] m, int blocks, Func<List<double>, double>? measure = null)
     {
         int rows = m.GetLength(0), columns = m.GetLength(1);
         int size = rows / blocks, extra = rows % blocks;
         int Start(int b) => b * size + Math.Min(b, extra);
 
+        measure ??= TwoPassSharpe;
         var splits = new List<BruteSplit>();
         foreach (var chosen in Choose(blocks, blocks / 2))
         {
@@ -241,8 +261,8 @@ public class OverfittingProbabilityTests
                 (chosen.Contains(b) ? inRows : outRows).AddRange(Enumerable.Range(Start(b), Start(b + 1) - Start(b)));
             }
 
-            var isPerf = Enumerable.Range(0, columns).Select(j => TwoPassSharpe(inRows.Select(t => (double)m[t, j]).ToList())).ToList();
-            var oosPerf = Enumerable.Range(0, columns).Select(j => TwoPassSharpe(outRows.Select(t => (double)m[t, j]).ToList())).ToList();
+            var isPerf = Enumerable.Range(0, columns).Select(j => measure(inRows.Select(t => (double)m[t, j]).ToList())).ToList();
+            var oosPerf = Enumerable.Range(0, columns).Select(j => measure(outRows.Select(t => (double)m[t, j]).ToList())).ToList();
             var best = 0;
             for (var j = 1; j < columns; j++)
             {

@@ -126,6 +126,15 @@ public class SharpeStatisticsTests
     }
 
     [Fact]
+    public void Trials_with_equal_sharpe_ratios_do_not_deflate()
+    {
+        // V[SR] = 0 makes SR0 = 0, so the DSR is the PSR against zero (0.25 is exact in binary, so is the mean of three).
+        var dsr = DeflatedSharpe.Compute(AsDouble(Series), [0.25, 0.25, 0.25]);
+        Assert.Equal(0.0, dsr.ExpectedMaximumSharpe);
+        Assert.Equal(DeflatedSharpe.Probabilistic(AsDouble(Series), 0), dsr.Value);
+    }
+
+    [Fact]
     public void Excess_kurtosis_in_place_of_raw_kurtosis_gives_a_different_deflated_sharpe_ratio()
     {
         var (sr, skew, kurt) = HandMoments(Series);
