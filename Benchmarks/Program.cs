@@ -28,6 +28,9 @@ const string Usage = """
       real [--rounds N]              ten years of synthetic LEAN minute zips, the published worker as a whole process:
                                      SMA 10/30 over 1 and 10 years with no cache, a cold cache and a warm one
       bar-cache [--rounds N]         building a ten-year bar cache entry, reading it, and reading the zips
+      robustness [--rows N] [--trials N] [--blocks S] [--rounds N]
+                                     PBO by CSCV over seeded noise (default 1,260 x 1,000, 16 blocks) and the deflated Sharpe
+                                     ratio: time per round
       api [--requests N] [--subscribers N]
                                      the API in this process on a real silo: GET /results and GET /list latency, and
                                      SignalR fan-out to N subscribers (in a process of their own); prints one table
@@ -71,6 +74,8 @@ switch (args[0])
         return OptimizeBench.Run(rest);
     case "api":
         return await ApiBench.RunAsync(rest);
+    case "robustness":
+        return RobustnessBench.Run(rest);
     case "real":
         return RealData.Run(rest);
     case "bar-cache":
