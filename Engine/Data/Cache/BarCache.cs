@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Win32.SafeHandles;
 
@@ -111,7 +112,7 @@ public sealed class BarCache
 
     /// <summary>The entry's handle when every check for local days [first, last] passes (with the span of their
     /// records when <paramref name="verifyData"/>); any failure (missing, partial, corrupt, stale) is null.</summary>
-    private static SafeFileHandle? TryOpen(string path, BarCacheRequest request, DateOnly first, DateOnly last, bool verifyData,
+    private SafeFileHandle? TryOpen(string path, BarCacheRequest request, DateOnly first, DateOnly last, bool verifyData,
         out BarCacheHeader header, out BarCacheSpan span, out BarCacheManifest? manifest)
     {
         header = default;
@@ -131,7 +132,7 @@ public sealed class BarCache
         {
             if (BarCacheFormat.ReadHeader(handle, out _) is { } read
                 && BarCacheFormat.ReadManifest(handle, read) is { } bytes
-                && BarCacheManifest.Parse(bytes) is { } parsed
+                && Parse(path, read, bytes) is { } parsed
                 && Expected(request, first, last) is var expected
                 && parsed.Mismatch(expected, first, last) is null)
             {
@@ -159,6 +160,21 @@ public sealed class BarCache
 
         handle.Dispose();
         return null;
+    }
+
+    /// <summary>Manifests parsed by this cache, by entry path with the hash and length of their bytes: a run opens its
+    /// entry for the data version and again for the read, and a decade's manifest is 2,517 sources of JSON.</summary>
+    private readonly ConcurrentDictionary<string, (ulong Hash, int Length, BarCacheManifest Manifest)> _parsed = new(StringComparer.Ordinal);
+
+    /// <summary>The manifest of these bytes (whose hash the header holds), parsed once per entry and content.</summary>
+    private BarCacheManifest? Parse(string path, in BarCacheHeader header, byte[] bytes)
+    {
+        if (_parsed.TryGetValue(path, out var known) && known.Hash == header.ManifestHash && known.Length == bytes.Length)
+            return known.Manifest;
+        var parsed = BarCacheManifest.Parse(bytes);
+        if (parsed is not null)
+            _parsed[path] = (header.ManifestHash, bytes.Length, parsed);
+        return parsed;
     }
 
     /// <summary>Builds the entry under its lock unless another builder did meanwhile; false when it could not be written.</summary>
