@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.IO.Compression;
 using System.Text.Json.Nodes;
 
 namespace Backtesting.Benchmarks;
@@ -77,12 +76,10 @@ internal static class JitSettings
 
             if (data is null)
             {
-                // Until the synthetic LEAN minute generator (Engine/Data/Lean/SyntheticLeanMinutes) is available here,
-                // the data is the bundled SPY minute days laid over ten years of SPY's sessions. --data DIR takes any
-                // LEAN data root with SPY minute bars over the same years instead (e.g. that generator's output).
-                data = Path.Combine(temp, "data");
-                var sessions = BundledMinuteRoot.Build(Path.Combine(root, "data", "lean"), data, FirstYear, LastYear);
-                Console.WriteLine($"  data      the bundled SPY minute days laid over {sessions:N0} sessions of {FirstYear}-{LastYear}");
+                // The real benchmark's data (synthetic SPY minutes over 2011-2020, same seed), so both measure the same
+                // workload; --data DIR takes any LEAN data root with SPY minute bars over the same years instead.
+                Console.Write("  data      ");
+                data = RealData.GenerateMinutes(root, temp);
             }
             else
             {
@@ -122,8 +119,8 @@ internal static class JitSettings
         }
     }
 
-    private const int FirstYear = 2011;
-    private const int LastYear = 2020;
+    private static readonly int FirstYear = RealData.First.Year;
+    private static readonly int LastYear = RealData.Last.Year;
 
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
@@ -307,96 +304,4 @@ internal static class JitSettings
     }
 
     private static string Tail(string text) => text.Length <= 4_000 ? text : text[^4_000..];
-}
-
-/// <summary>
-/// A LEAN data root for the JIT benchmark made from the bundled data: everything of data/lean, and SPY's minute
-/// folder replaced by one zip per session of SPY's daily file in the years asked, each holding one of the bundled
-/// real minute days in turn (renamed to its date, as LEAN names the entry). Only the bar count and shape matter here.
-/// </summary>
-internal static class BundledMinuteRoot
-{
-    public static int Build(string lean, string target, int firstYear, int lastYear)
-    {
-        Directory.CreateDirectory(target);
-        foreach (var entry in Directory.EnumerateFileSystemEntries(lean))
-        {
-            if (Path.GetFileName(entry) != "equity")
-            {
-                Link(entry, Path.Combine(target, Path.GetFileName(entry)));
-            }
-        }
-
-        var usa = Path.Combine(lean, "equity", "usa");
-        var targetUsa = Path.Combine(target, "equity", "usa");
-        Directory.CreateDirectory(targetUsa);
-        foreach (var entry in Directory.EnumerateFileSystemEntries(usa))
-        {
-            if (Path.GetFileName(entry) != "minute")
-            {
-                Link(entry, Path.Combine(targetUsa, Path.GetFileName(entry)));
-            }
-        }
-
-        var days = Directory.EnumerateFiles(Path.Combine(usa, "minute", "spy"), "*_trade.zip").Order(StringComparer.Ordinal)
-            .Select(ReadSingleEntry).ToList();
-        if (days.Count == 0)
-        {
-            throw new InvalidOperationException("no bundled SPY minute trade days to lay out");
-        }
-
-        var sessions = SessionsOf(Path.Combine(usa, "daily", "spy.zip"), firstYear, lastYear);
-        var folder = Path.Combine(targetUsa, "minute", "spy");
-        Directory.CreateDirectory(folder);
-        for (var i = 0; i < sessions.Count; i++)
-        {
-            var date = sessions[i];
-            using var zip = ZipFile.Open(Path.Combine(folder, $"{date}_trade.zip"), ZipArchiveMode.Create);
-            var entry = zip.CreateEntry($"{date}_spy_minute_trade.csv", CompressionLevel.Fastest);
-            using var stream = entry.Open();
-            stream.Write(days[i % days.Count]);
-        }
-
-        return sessions.Count;
-    }
-
-    private static void Link(string source, string destination)
-    {
-        if (Directory.Exists(source))
-        {
-            Directory.CreateSymbolicLink(destination, source);
-        }
-        else
-        {
-            File.CreateSymbolicLink(destination, source);
-        }
-    }
-
-    private static byte[] ReadSingleEntry(string zipPath)
-    {
-        using var zip = ZipFile.OpenRead(zipPath);
-        using var stream = zip.Entries.Single().Open();
-        using var copy = new MemoryStream();
-        stream.CopyTo(copy);
-        return copy.ToArray();
-    }
-
-    /// <summary>The session dates (yyyyMMdd) of a LEAN daily zip within the years.</summary>
-    private static List<string> SessionsOf(string dailyZip, int firstYear, int lastYear)
-    {
-        using var zip = ZipFile.OpenRead(dailyZip);
-        using var reader = new StreamReader(zip.Entries.Single().Open());
-        var sessions = new List<string>();
-        while (reader.ReadLine() is { } line)
-        {
-            var date = line[..8];
-            var year = int.Parse(date[..4], CultureInfo.InvariantCulture);
-            if (year >= firstYear && year <= lastYear)
-            {
-                sessions.Add(date);
-            }
-        }
-
-        return sessions;
-    }
 }

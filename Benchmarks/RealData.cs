@@ -17,8 +17,8 @@ namespace Backtesting.Benchmarks;
 /// </summary>
 internal static class RealData
 {
-    private static readonly DateOnly First = new(2011, 1, 1);
-    private static readonly DateOnly Last = new(2020, 12, 31);
+    internal static readonly DateOnly First = new(2011, 1, 1);
+    internal static readonly DateOnly Last = new(2020, 12, 31);
 
     private const string ConfigTemplate = """
         {"strategyClass":"MovingAverageCross","strategyConfig":{"fastPeriod":10,"slowPeriod":30,"maType":"SMA"},
@@ -42,7 +42,7 @@ internal static class RealData
         var temp = Path.Combine(Path.GetTempPath(), "backtesting-real-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var data = Generate(root, temp);
+            var data = GenerateMinutes(root, temp);
             var worker = Publish(root, temp);
             var figures = new List<RunFigures>();
             foreach (var years in new[] { 1, 10 })
@@ -85,7 +85,7 @@ internal static class RealData
         var temp = Path.Combine(Path.GetTempPath(), "backtesting-barcache-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var data = Generate(root, temp);
+            var data = GenerateMinutes(root, temp);
             var request = new DataRequest(Resolution.Minute, DataType.Bars, PriceAdjustment.Raw, First, Last, ExtendedHours: true);
             Console.WriteLine("round  what                       ms      bars   bars/s    load");
             for (var round = 1; round <= rounds; round++)
@@ -131,7 +131,9 @@ internal static class RealData
         return count;
     }
 
-    private static string Generate(string root, string temp)
+    /// <summary>Ten years (2011-2020) of synthetic SPY minute bars, seed 42, in <c>lean</c> under <paramref name="temp"/>:
+    /// the data of the real, jit and results benchmarks. Prints what it wrote; returns the data root.</summary>
+    internal static string GenerateMinutes(string root, string temp)
     {
         var watch = Stopwatch.StartNew();
         var summary = SyntheticLeanMinutes.Generate(Path.Combine(root, "data", "lean"), Path.Combine(temp, "lean"), First, Last, seed: 42);

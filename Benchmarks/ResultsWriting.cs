@@ -19,8 +19,8 @@ namespace Backtesting.Benchmarks;
 internal static class ResultsWriting
 {
     public const string ChildMode = "results-child";
-    private const int FirstYear = 2011;
-    private const int LastYear = 2020;
+    private static readonly int FirstYear = RealData.First.Year;
+    private static readonly int LastYear = RealData.Last.Year;
 
     public static int Run(string[] args)
     {
@@ -39,10 +39,8 @@ internal static class ResultsWriting
             Console.WriteLine($"results.json, old writer against the streaming one ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load {EndToEnd.LoadAverage()})");
             if (data is null)
             {
-                // As in the jit benchmark: the bundled SPY minute days over ten years of sessions, until the synthetic
-                // LEAN minute generator plugs in here.
-                data = Path.Combine(temp, "data");
-                BundledMinuteRoot.Build(Path.Combine(RepositoryRoot.Find(), "data", "lean"), data, FirstYear, LastYear);
+                // As in the real and jit benchmarks: synthetic SPY minutes over 2011-2020.
+                data = RealData.GenerateMinutes(RepositoryRoot.Find(), temp);
             }
 
             foreach (var round in Enumerable.Range(1, rounds))

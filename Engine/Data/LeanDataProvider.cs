@@ -111,7 +111,7 @@ public sealed class LeanDataProvider : IMarketDataProvider
             (RegularSessionOnly(instrument, request) ? "|regularSession\n" : "\n"));
         // A valid cache entry lists the size and SHA-256 of each of its files, checked unchanged: no file is re-hashed.
         var stored = CacheRequest(data, request.Resolution, request.DataType, adjustment) is { } cacheRequest
-            ? BarCache!.Manifest(cacheRequest)?.Sources.ToDictionary(s => s.Path, StringComparer.Ordinal)
+            ? BarCache!.Manifest(cacheRequest, FirstDayRead(request), request.End)?.Sources.ToDictionary(s => s.Path, StringComparer.Ordinal)
             : null;
         foreach (var path in FilesUsed(data, request))
         {
@@ -160,7 +160,7 @@ public sealed class LeanDataProvider : IMarketDataProvider
             var key = (data.Instrument.Id, request.Resolution, EffectiveAdjustment(data, request));
             var bars = _decoded.GetOrAdd(key, _ =>
             {
-                using var source = OpenCached(data, 0, request) ?? OpenLeanFile(data, 0, request);
+                using var source = OpenCached(data, 0, request, DateOnly.MinValue, DateOnly.MaxValue) ?? OpenLeanFile(data, 0, request);
                 var list = new List<MarketData>();
                 while (source.TryRead(out var point))
                 {
@@ -172,38 +172,38 @@ public sealed class LeanDataProvider : IMarketDataProvider
             return new InMemorySource(bars, index);
         }
 
-        if (request.Resolution == Resolution.Minute && OpenCached(data, index, request) is { } cached)
-        {
-            // The same days the zips would be read for (the entry's local day is its file's date); the filters follow.
-            cached.Restrict(request.WarmupBars > 0 ? DateOnly.MinValue : request.Start, request.End);
+        // The same days the zips would be read for (the entry's local day is its file's date); the filters follow.
+        if (request.Resolution == Resolution.Minute && OpenCached(data, index, request, FirstDayRead(request), request.End) is { } cached)
             return cached;
-        }
 
         return OpenLeanFile(data, index, request);
     }
 
-    /// <summary>The instrument's whole history at the request's resolution from the bar cache, or null (no cache,
-    /// ticks, or read-only without a valid entry).</summary>
-    private BarCacheReader? OpenCached(InstrumentData data, int index, DataRequest request) =>
+    /// <summary>The instrument's bars of local days [first, last] at the request's resolution from the bar cache, or
+    /// null (no cache, ticks, or read-only without an entry valid for those days).</summary>
+    private BarCacheReader? OpenCached(InstrumentData data, int index, DataRequest request, DateOnly first, DateOnly last) =>
         CacheRequest(data, request.Resolution, request.DataType, EffectiveAdjustment(data, request)) is { } cacheRequest
-            ? BarCache!.Open(cacheRequest, index)
+            ? BarCache!.Open(cacheRequest, index, first, last)
             : null;
+
+    /// <summary>The first local day a minute or tick request reads: its start, or the beginning when warm-up points are wanted.</summary>
+    private static DateOnly FirstDayRead(DataRequest request) => request.WarmupBars > 0 ? DateOnly.MinValue : request.Start;
 
     /// <summary>What the cache entry for these bars is built from, or null when they are not cached.</summary>
     private BarCacheRequest? CacheRequest(InstrumentData data, Resolution resolution, DataType dataType, PriceAdjustment adjustment)
     {
         if (BarCache is null || dataType != DataType.Bars || resolution == Resolution.Tick || data.Kind == InstrumentDataKind.Custom)
             return null;
-        List<string> sources = (data.Kind, resolution) switch
+        List<BarCacheSourceFile> sources = (data.Kind, resolution) switch
         {
-            (InstrumentDataKind.LeanEquity, Resolution.Minute) => [.. data.MinuteTrades.Select(f => f.Path)],
-            (InstrumentDataKind.LeanEquity, Resolution.Hour) => [data.HourZip!],
-            _ => [data.DailyZip!],
+            (InstrumentDataKind.LeanEquity, Resolution.Minute) => [.. data.MinuteTrades.Select(f => new BarCacheSourceFile(f.Path, f.Date))],
+            (InstrumentDataKind.LeanEquity, Resolution.Hour) => [new(data.HourZip!, null)],
+            _ => [new(data.DailyZip!, null)],
         };
         if (adjustment != PriceAdjustment.Raw)
-            sources.Add(data.FactorFile!);
+            sources.Add(new(data.FactorFile!, null));
         if (File.Exists(Calendar.Source))
-            sources.Add(Calendar.Source);
+            sources.Add(new(Calendar.Source, null));
         var whole = new DataRequest(resolution, DataType.Bars, adjustment, DateOnly.MinValue, DateOnly.MaxValue);
         return new BarCacheRequest(DataRoot, data.Instrument.Id, resolution, adjustment,
             data.Kind == InstrumentDataKind.LeanForex ? BarRecordLayout.Quote : BarRecordLayout.Trade, sources,

@@ -69,8 +69,9 @@ public class BarCacheEquivalenceTests
         Assert.Equal(before, BarCacheTestKit.Snapshot(cacheDir));
     }
 
-    /// <summary>Every resolution and adjustment the instrument has, in several shapes: the whole range, a window
-    /// inside, windows past either end, one day, warm-up bars, regular session only and extended hours.</summary>
+    /// <summary>Every resolution and adjustment the instrument has, in several shapes: the whole range, windows
+    /// inside (each read checks only the blocks it touches), windows past either end, the first, a middle and the last
+    /// day, warm-up bars, regular session only and extended hours.</summary>
     private static IEnumerable<DataRequest> Requests(Instrument instrument)
     {
         foreach (var resolution in BarResolutions)
@@ -94,6 +95,9 @@ public class BarCacheEquivalenceTests
                     yield return Make(range.First.AddDays(-40), third);
                     yield return Make(twoThirds, range.Last.AddDays(40));
                     yield return Make(middleDay, middleDay);
+                    yield return Make(days[0], days[0]);
+                    yield return Make(days[^1], days[^1]);
+                    yield return Make(days[days.Count / 4], days[(3 * days.Count) / 4]);
                     yield return Make(middleDay, range.Last, warmup: 25);
                     yield return Make(third, twoThirds, warmup: 1000);
                 }

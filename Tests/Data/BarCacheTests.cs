@@ -132,8 +132,8 @@ public sealed class BarCacheTests : IDisposable
 
     public static TheoryData<string> Damages() =>
     [
-        "truncated", "flipped data byte", "flipped header byte", "flipped manifest byte", "wrong version", "empty file",
-        "garbage", "leftover temp file", "stale lock",
+        "truncated", "flipped data byte", "flipped first data byte", "flipped index byte", "flipped header byte",
+        "flipped manifest byte", "wrong version", "format version 1", "empty file", "garbage", "leftover temp file", "stale lock",
     ];
 
     [Theory]
@@ -158,7 +158,25 @@ public sealed class BarCacheTests : IDisposable
         Assert.Equal(rebuilt, _builds.Count);
     }
 
-    private void Damage(string entry, string damage)
+    private static BarCacheHeader HeaderOf(string entry)
+    {
+        using var handle = File.OpenHandle(entry);
+        var header = BarCacheFormat.ReadHeader(handle, out var refusal);
+        Assert.True(header.HasValue, refusal);
+        return header.Value;
+    }
+
+    /// <summary>Flips a bit of the close of record <paramref name="record"/> (counted from the end when negative).</summary>
+    private static void FlipRecord(string entry, long record)
+    {
+        var header = HeaderOf(entry);
+        var bytes = File.ReadAllBytes(entry);
+        var index = record < 0 ? header.Count + record : record;
+        bytes[header.DataOffset + (index * header.RecordSize) + 48] ^= 0x01;
+        File.WriteAllBytes(entry, bytes);
+    }
+
+    private static void Damage(string entry, string damage)
     {
         var bytes = File.ReadAllBytes(entry);
         switch (damage)
@@ -167,7 +185,19 @@ public sealed class BarCacheTests : IDisposable
                 File.WriteAllBytes(entry, bytes[..^10]);
                 break;
             case "flipped data byte":
-                bytes[^20] ^= 0x01;
+                FlipRecord(entry, -1);
+                break;
+            case "flipped first data byte":
+                FlipRecord(entry, 0);
+                break;
+            case "flipped index byte":
+                bytes[HeaderOf(entry).IndexOffset + 9] ^= 0x01;
+                File.WriteAllBytes(entry, bytes);
+                break;
+            case "format version 1":
+                // An entry as the first format wrote it is refused by its version and rebuilt in the current one.
+                BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), 1);
+                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(56), System.IO.Hashing.XxHash3.HashToUInt64(bytes.AsSpan(0, 56)));
                 File.WriteAllBytes(entry, bytes);
                 break;
             case "flipped header byte":
@@ -201,6 +231,112 @@ public sealed class BarCacheTests : IDisposable
                 File.Delete(entry);
                 break;
         }
+    }
+
+    private static DataRequest Days(DateOnly start, DateOnly end) =>
+        new(Resolution.Minute, DataType.Bars, PriceAdjustment.Raw, start, end, ExtendedHours: true);
+
+    /// <summary>A read of local days [start, end] through a fresh cached provider equals the zips' (bars and data version).</summary>
+    private void AssertDaysEqualZips(DateOnly start, DateOnly end, bool readOnly = false)
+    {
+        var zips = new LeanDataProvider(_root);
+        var cached = Cached(readOnly);
+        Assert.True(zips.Catalog.TryResolve("SPY", out var spy));
+        var expected = BarCacheTestKit.Read(zips, spy, Days(start, end));
+        Assert.NotEmpty(expected);
+        BarCacheTestKit.AssertIdentical(expected, BarCacheTestKit.Read(cached, spy, Days(start, end)), $"{start}..{end}");
+        Assert.Equal(zips.DataVersion(spy, Days(start, end)), cached.DataVersion(spy, Days(start, end)));
+    }
+
+    public static TheoryData<string> ChangesAfterTheRange() => ["flipped data byte", "mtime", "size", "file added", "file removed"];
+
+    /// <summary>
+    /// A change that only touches days after the range read is not checked by that read, which is served from the
+    /// entry (it does not rebuild), and is caught by the first read that reaches those days, which rebuilds.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ChangesAfterTheRange))]
+    public void A_change_after_the_range_read_is_caught_by_the_read_that_reaches_it(string change)
+    {
+        var early = (First, new DateOnly(2020, 1, 3));
+        var late = (new DateOnly(2020, 1, 9), Last.AddDays(5));
+        AssertReadEqualsZips();
+        Assert.Equal(1, _builds.Count);
+        var entry = Entry();
+        // The early days' records lie in other blocks than the last day's: the test means what it says.
+        using (var handle = File.OpenHandle(entry))
+        {
+            var blocks = BarCacheFormat.ReadIndex(handle, HeaderOf(entry));
+            Assert.NotNull(blocks);
+            Assert.True(blocks.Length >= 2);
+            Assert.True(blocks[0].LastDay < Last.DayNumber && blocks[^1].FirstDay > early.Item2.DayNumber);
+        }
+
+        var file = MinuteFile(Last);
+        switch (change)
+        {
+            case "flipped data byte":
+                FlipRecord(entry, -1);
+                break;
+            case "mtime":
+                File.SetLastWriteTimeUtc(file, File.GetLastWriteTimeUtc(file).AddHours(1));
+                break;
+            case "size":
+                RewriteDay(file, csv => csv.Replace(",", ",1", StringComparison.Ordinal));
+                break;
+            case "file added":
+                File.Copy(file, MinuteFile(Last.AddDays(3)));
+                break;
+            case "file removed":
+                File.Delete(file);
+                break;
+        }
+
+        AssertDaysEqualZips(early.First, early.Item2);
+        AssertDaysEqualZips(early.First, early.Item2, readOnly: true);
+        Assert.Equal(1, _builds.Count);
+
+        AssertDaysEqualZips(late.Item1, late.Item2);
+        Assert.Equal(2, _builds.Count);
+        AssertReadEqualsZips();
+        AssertDaysEqualZips(late.Item1, late.Item2);
+        Assert.Equal(2, _builds.Count);
+    }
+
+    public static TheoryData<string> ChangesInTheRange() => ["flipped first data byte", "mtime", "file added"];
+
+    /// <summary>Damage to the records, or a change of a day file, inside the range read is caught by that read:
+    /// read-only it reads the zips and writes nothing, otherwise it rebuilds.</summary>
+    [Theory]
+    [MemberData(nameof(ChangesInTheRange))]
+    public void A_change_in_the_range_read_is_caught_and_rebuilt(string change)
+    {
+        var (start, end) = (First, new DateOnly(2020, 1, 3));
+        AssertReadEqualsZips();
+        var entry = Entry();
+        var file = MinuteFile(start);
+        switch (change)
+        {
+            case "flipped first data byte":
+                FlipRecord(entry, 0);
+                break;
+            case "mtime":
+                File.SetLastWriteTimeUtc(file, File.GetLastWriteTimeUtc(file).AddHours(1));
+                break;
+            case "file added":
+                // A day inside the range that was not there (a weekend file): the range's file list changed.
+                File.Copy(file, MinuteFile(new DateOnly(2020, 1, 4)));
+                break;
+        }
+
+        var snapshot = BarCacheTestKit.Snapshot(_cache);
+        AssertDaysEqualZips(start, change == "file added" ? start.AddDays(3) : end, readOnly: true);
+        Assert.Equal(snapshot, BarCacheTestKit.Snapshot(_cache));
+        Assert.Equal(1, _builds.Count);
+        AssertDaysEqualZips(start, change == "file added" ? start.AddDays(3) : end);
+        Assert.Equal(2, _builds.Count);
+        AssertReadEqualsZips();
+        Assert.Equal(2, _builds.Count);
     }
 
     [Fact]

@@ -1,25 +1,33 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Win32.SafeHandles;
 
 namespace Backtesting.Engine.Data.Cache;
 
 /// <summary>What one cache entry holds and how to build it: the instrument's full history at one resolution and
-/// effective adjustment, read from <paramref name="SourcePaths"/> by <paramref name="OpenSource"/>.</summary>
+/// effective adjustment, read from <paramref name="Sources"/> by <paramref name="OpenSource"/>.</summary>
 internal sealed record BarCacheRequest(
     string DataRoot,
     string InstrumentId,
     Resolution Resolution,
     PriceAdjustment Adjustment,
     BarRecordLayout Layout,
-    IReadOnlyList<string> SourcePaths,
+    IReadOnlyList<BarCacheSourceFile> Sources,
     string Rules,
     Func<IMarketDataSource> OpenSource);
 
+/// <summary>A file an entry is built from and the one local day of bars it holds, or null when it shapes every day
+/// (a daily or hourly zip, a factor file, the market-hours database).</summary>
+internal readonly record struct BarCacheSourceFile(string Path, DateOnly? Day);
+
 /// <summary>
 /// A folder of bar cache entries, one per instrument x resolution x effective adjustment, each the whole history of
-/// the instrument as the LEAN readers yield it (before any session or date filter). An entry is used only when its
-/// header, manifest and records check out and every source file it lists is unchanged (size and modification time);
-/// otherwise it is rebuilt, or, read-only, the caller reads the zips. Builders take a per-entry lock file (an
+/// the instrument as the LEAN readers yield it (before any session or date filter). A read of a range of local days
+/// uses an entry only when its header, manifest and block index check out, the records of the blocks the range
+/// touches hash right, and every source file that shapes those days (the day files in the range and the files of
+/// every day) is listed unchanged (size and modification time), with none added or removed in the range; otherwise
+/// it is rebuilt, or, read-only, the caller reads the zips. What lies outside the range is checked by the read that
+/// touches it. Builders take a per-entry lock file (an
 /// exclusive <see cref="FileShare.None"/> open, which the runtime holds as a <c>flock</c> released with the process)
 /// and write to a temp name in the same folder, flushed to the disk, then renamed over the entry: readers see the old
 /// entry or the new one, never a part.
@@ -57,51 +65,58 @@ public sealed class BarCache
     public string EntryPath(string instrumentId, Resolution resolution, PriceAdjustment adjustment) =>
         Path.Combine(Directory, Sanitize(instrumentId), $"{resolution}-{adjustment}".ToLowerInvariant() + EntryExtension);
 
-    /// <summary>The manifest of a valid entry (built first when the cache may write), or null.</summary>
-    internal BarCacheManifest? Manifest(BarCacheRequest request)
+    /// <summary>The manifest of an entry valid for local days [<paramref name="first"/>, <paramref name="last"/>]
+    /// (built first when the cache may write), listing only the sources checked for those days, or null.</summary>
+    internal BarCacheManifest? Manifest(BarCacheRequest request, DateOnly first, DateOnly last)
     {
-        using var handle = OpenValid(request, verifyData: false, out _, out var manifest);
+        using var handle = OpenValid(request, first, last, verifyData: false, out _, out _, out var manifest);
         return handle is null ? null : manifest;
     }
 
-    /// <summary>A reader of a valid entry whose records were checked (built first when the cache may write), or null.</summary>
-    internal BarCacheReader? Open(BarCacheRequest request, int instrument)
+    /// <summary>A reader of the bars of local days [<paramref name="first"/>, <paramref name="last"/>] from an entry
+    /// whose records there were checked (built first when the cache may write), or null.</summary>
+    internal BarCacheReader? Open(BarCacheRequest request, int instrument, DateOnly first, DateOnly last)
     {
-        var handle = OpenValid(request, verifyData: true, out var header, out _);
-        return handle is null ? null : new BarCacheReader(handle, header, instrument);
+        var handle = OpenValid(request, first, last, verifyData: true, out var header, out var span, out _);
+        return handle is null ? null : new BarCacheReader(handle, header, span, instrument);
     }
 
-    private SafeFileHandle? OpenValid(BarCacheRequest request, bool verifyData, out BarCacheHeader header, out BarCacheManifest? manifest)
+    private SafeFileHandle? OpenValid(BarCacheRequest request, DateOnly first, DateOnly last, bool verifyData,
+        out BarCacheHeader header, out BarCacheSpan span, out BarCacheManifest? manifest)
     {
         var path = EntryPath(request.InstrumentId, request.Resolution, request.Adjustment);
-        var expected = Expected(request);
-        if (TryOpen(path, expected, verifyData, out header, out manifest) is { } handle)
+        if (TryOpen(path, request, first, last, verifyData, out header, out span, out manifest) is { } handle)
             return handle;
-        if (ReadOnly || !Build(path, request, expected, verifyData))
+        if (ReadOnly || !Build(path, request, first, last, verifyData))
             return null;
-        return TryOpen(path, expected, verifyData, out header, out manifest);
+        return TryOpen(path, request, first, last, verifyData, out header, out span, out manifest);
     }
 
-    /// <summary>The manifest an entry built now would have, its hashes left out (they are what building computes).</summary>
-    private static BarCacheManifest Expected(BarCacheRequest request)
+    /// <summary>The manifest an entry built now would have for the sources that shape local days [first, last] (all
+    /// of them for the whole range), their hashes left out (they are what building computes).</summary>
+    private static BarCacheManifest Expected(BarCacheRequest request, DateOnly first, DateOnly last)
     {
-        var sources = new List<BarCacheSource>(request.SourcePaths.Count);
-        foreach (var path in request.SourcePaths)
+        var sources = new List<BarCacheSource>(request.Sources.Count);
+        foreach (var (path, day) in request.Sources)
         {
+            var source = new BarCacheSource(Path.GetRelativePath(request.DataRoot, path).Replace('\\', '/'), -1, 0, "", day);
+            if (!source.Covers(first, last))
+                continue;
             var info = new FileInfo(path);
-            sources.Add(new BarCacheSource(Path.GetRelativePath(request.DataRoot, path).Replace('\\', '/'),
-                info.Exists ? info.Length : -1, info.Exists ? info.LastWriteTimeUtc.Ticks : 0, ""));
+            sources.Add(info.Exists ? source with { Size = info.Length, ModifiedUtcTicks = info.LastWriteTimeUtc.Ticks } : source);
         }
 
         return new BarCacheManifest(BarCacheFormat.Version, BarCacheManifest.CurrentBuilderVersion, request.InstrumentId,
             request.Resolution, request.Adjustment, request.Rules, sources, "");
     }
 
-    /// <summary>The entry's handle when every check passes; any failure (missing, partial, corrupt, stale) is null.</summary>
-    private static SafeFileHandle? TryOpen(string path, BarCacheManifest expected, bool verifyData, out BarCacheHeader header,
-        out BarCacheManifest? manifest)
+    /// <summary>The entry's handle when every check for local days [first, last] passes (with the span of their
+    /// records when <paramref name="verifyData"/>); any failure (missing, partial, corrupt, stale) is null.</summary>
+    private SafeFileHandle? TryOpen(string path, BarCacheRequest request, DateOnly first, DateOnly last, bool verifyData,
+        out BarCacheHeader header, out BarCacheSpan span, out BarCacheManifest? manifest)
     {
         header = default;
+        span = default;
         manifest = null;
         SafeFileHandle handle;
         try
@@ -117,12 +132,24 @@ public sealed class BarCache
         {
             if (BarCacheFormat.ReadHeader(handle, out _) is { } read
                 && BarCacheFormat.ReadManifest(handle, read) is { } bytes
-                && BarCacheManifest.Parse(bytes) is { } parsed
-                && parsed.Mismatch(expected) is null
-                && (!verifyData || BarCacheFormat.VerifyData(handle, read)))
+                && Parse(path, read, bytes) is { } parsed
+                && Expected(request, first, last) is var expected
+                && parsed.Mismatch(expected, first, last) is null)
             {
+                if (verifyData)
+                {
+                    if (BarCacheFormat.ReadIndex(handle, read) is not { } blocks
+                        || BarCacheFormat.Locate(handle, read, blocks, first.DayNumber, last.DayNumber) is not { } located)
+                    {
+                        handle.Dispose();
+                        return null;
+                    }
+
+                    span = located;
+                }
+
                 header = read;
-                manifest = parsed;
+                manifest = parsed with { Sources = [.. parsed.Sources.Where(s => s.Covers(first, last))] };
                 return handle;
             }
         }
@@ -135,8 +162,23 @@ public sealed class BarCache
         return null;
     }
 
+    /// <summary>Manifests parsed by this cache, by entry path with the hash and length of their bytes: a run opens its
+    /// entry for the data version and again for the read, and a decade's manifest is 2,517 sources of JSON.</summary>
+    private readonly ConcurrentDictionary<string, (ulong Hash, int Length, BarCacheManifest Manifest)> _parsed = new(StringComparer.Ordinal);
+
+    /// <summary>The manifest of these bytes (whose hash the header holds), parsed once per entry and content.</summary>
+    private BarCacheManifest? Parse(string path, in BarCacheHeader header, byte[] bytes)
+    {
+        if (_parsed.TryGetValue(path, out var known) && known.Hash == header.ManifestHash && known.Length == bytes.Length)
+            return known.Manifest;
+        var parsed = BarCacheManifest.Parse(bytes);
+        if (parsed is not null)
+            _parsed[path] = (header.ManifestHash, bytes.Length, parsed);
+        return parsed;
+    }
+
     /// <summary>Builds the entry under its lock unless another builder did meanwhile; false when it could not be written.</summary>
-    private bool Build(string path, BarCacheRequest request, BarCacheManifest expected, bool verifyData)
+    private bool Build(string path, BarCacheRequest request, DateOnly first, DateOnly last, bool verifyData)
     {
         string? temp = null;
         try
@@ -145,7 +187,7 @@ public sealed class BarCache
             using var entryLock = AcquireLock(path + ".lock");
             if (entryLock is null)
                 return false;
-            using (var built = TryOpen(path, expected, verifyData, out _, out _))
+            using (var built = TryOpen(path, request, first, last, verifyData, out _, out _, out _))
             {
                 if (built is not null)
                     return true;
@@ -153,9 +195,10 @@ public sealed class BarCache
 
             RemoveLeftovers(path);
             // Each source is hashed once, here; runs then take their data versions from the manifest.
-            var manifest = expected with
+            var whole = Expected(request, DateOnly.MinValue, DateOnly.MaxValue);
+            var manifest = whole with
             {
-                Sources = [.. expected.Sources.Select((s, i) => s with { Sha256 = FileContentHash.Of(request.SourcePaths[i]) })],
+                Sources = [.. whole.Sources.Select((s, i) => s with { Sha256 = FileContentHash.Of(request.Sources[i].Path) })],
                 BuildId = Guid.NewGuid().ToString("N"),
             };
             temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
@@ -5,21 +6,22 @@ using Microsoft.Win32.SafeHandles;
 namespace Backtesting.Engine.Data.Cache;
 
 /// <summary>
-/// Writes one entry to a file no reader looks at (the cache's temp name): header placeholder, manifest, records
-/// hashed as they go; <see cref="Complete"/> writes the real header and flushes to the disk before the caller renames.
+/// Writes one entry to a file no reader looks at (the cache's temp name): header placeholder, manifest, records in
+/// blocks of <see cref="BarCacheFormat.RecordsPerBlock"/>, each hashed as it is written, then the block index;
+/// <see cref="Complete"/> writes the real header and flushes to the disk before the caller renames.
 /// </summary>
 internal sealed class BarCacheEntryWriter : IDisposable
 {
-    private const int BlockBytes = 1 << 20;
-
     private readonly FileStream _stream;
     private readonly BarRecordLayout _layout;
     private readonly byte[] _manifest;
-    private readonly byte[] _block = new byte[BlockBytes];
-    private readonly XxHash3 _hash = new();
+    private readonly byte[] _block;
+    private readonly List<BarCacheBlock> _index = [];
     private readonly int _recordSize;
     private int _filled;
     private long _lastTime = long.MinValue;
+    private int _lastDay = int.MinValue;
+    private int _blockFirstDay;
 
     public BarCacheEntryWriter(string path, BarRecordLayout layout, byte[] manifest)
     {
@@ -27,6 +29,7 @@ internal sealed class BarCacheEntryWriter : IDisposable
         _layout = layout;
         _manifest = manifest;
         _recordSize = BarCacheFormat.RecordSize(layout);
+        _block = new byte[BarCacheFormat.RecordsPerBlock * _recordSize];
         _stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
         _stream.Write(new byte[BarCacheFormat.HeaderSize]);
         _stream.Write(manifest);
@@ -41,9 +44,13 @@ internal sealed class BarCacheEntryWriter : IDisposable
             throw new InvalidOperationException("the bar cache holds bars only");
         if (bar.EndTime < _lastTime)
             throw new InvalidOperationException($"bar {Count} is out of order");
+        // Reads find their days by binary search over the local day: a series whose days go back cannot be cached.
+        if (bar.LocalDay < _lastDay)
+            throw new InvalidOperationException($"bar {Count} goes back to an earlier local day");
         _lastTime = bar.EndTime;
-        if (_filled + _recordSize > BlockBytes)
-            FlushBlock();
+        _lastDay = bar.LocalDay;
+        if (_filled == 0)
+            _blockFirstDay = bar.LocalDay;
         var target = _block.AsSpan(_filled, _recordSize);
         if (_layout == BarRecordLayout.Trade)
         {
@@ -68,14 +75,26 @@ internal sealed class BarCacheEntryWriter : IDisposable
 
         _filled += _recordSize;
         Count++;
+        if (_filled == _block.Length)
+            FlushBlock();
     }
 
-    /// <summary>Writes the header with the hashes and the count, and flushes the file to the disk.</summary>
+    /// <summary>Writes the last block, the index and the header with its hashes and the count, and flushes the file to the disk.</summary>
     public void Complete()
     {
         FlushBlock();
+        var index = new byte[_index.Count * BarCacheFormat.IndexEntrySize];
+        for (var i = 0; i < _index.Count; i++)
+        {
+            var entry = index.AsSpan(i * BarCacheFormat.IndexEntrySize);
+            BinaryPrimitives.WriteInt32LittleEndian(entry, _index[i].FirstDay);
+            BinaryPrimitives.WriteInt32LittleEndian(entry[4..], _index[i].LastDay);
+            BinaryPrimitives.WriteUInt64LittleEndian(entry[8..], _index[i].Hash);
+        }
+
+        _stream.Write(index);
         Span<byte> header = stackalloc byte[BarCacheFormat.HeaderSize];
-        BarCacheFormat.WriteHeader(header, _layout, Count, _manifest.Length, XxHash3.HashToUInt64(_manifest), _hash.GetCurrentHashAsUInt64());
+        BarCacheFormat.WriteHeader(header, _layout, Count, _manifest.Length, XxHash3.HashToUInt64(_manifest), XxHash3.HashToUInt64(index));
         _stream.Position = 0;
         _stream.Write(header);
         _stream.Flush(flushToDisk: true);
@@ -83,8 +102,10 @@ internal sealed class BarCacheEntryWriter : IDisposable
 
     private void FlushBlock()
     {
+        if (_filled == 0)
+            return;
         var bytes = _block.AsSpan(0, _filled);
-        _hash.Append(bytes);
+        _index.Add(new BarCacheBlock(_blockFirstDay, _lastDay, XxHash3.HashToUInt64(bytes)));
         _stream.Write(bytes);
         _filled = 0;
     }
@@ -93,7 +114,7 @@ internal sealed class BarCacheEntryWriter : IDisposable
 }
 
 /// <summary>
-/// Streams the bars of a checked entry in 1 MB blocks, limited to a range of local days found by binary search.
+/// Streams the bars of a checked span of an entry (the records of a range of local days) in 1 MB blocks.
 /// Yields exactly the points the LEAN readers yield for the same files (the instrument index stamped on each).
 /// </summary>
 internal sealed class BarCacheReader : IMarketDataSource
@@ -109,44 +130,18 @@ internal sealed class BarCacheReader : IMarketDataSource
     private long _next;
     private long _end;
 
-    /// <summary>Takes ownership of a handle whose header (and data, when the caller asked) was checked.</summary>
-    public BarCacheReader(SafeFileHandle handle, BarCacheHeader header, int instrument)
+    /// <summary>Takes ownership of a handle whose header and the blocks of <paramref name="span"/> were checked.</summary>
+    public BarCacheReader(SafeFileHandle handle, BarCacheHeader header, BarCacheSpan span, int instrument)
     {
         _handle = handle;
         _header = header;
         _instrument = instrument;
-        _end = header.Count;
+        _next = span.First;
+        _end = span.End;
     }
 
     /// <summary>Bars still to be read.</summary>
     public long Count => _end - _next + ((_filled - _position) / _header.RecordSize);
-
-    /// <summary>Limits reading to bars whose local day is in [start, end].</summary>
-    public void Restrict(DateOnly start, DateOnly end)
-    {
-        _next = FirstIndexAtOrAfter(start.DayNumber);
-        _end = Math.Max(_next, FirstIndexAtOrAfter(end.DayNumber + 1));
-        _position = _filled = 0;
-    }
-
-    private long FirstIndexAtOrAfter(int localDay)
-    {
-        long lo = 0;
-        var hi = _header.Count;
-        Span<byte> day = stackalloc byte[sizeof(int)];
-        while (lo < hi)
-        {
-            var mid = lo + ((hi - lo) / 2);
-            // LocalDay sits at byte 16 of both layouts.
-            RandomAccess.Read(_handle, day, _header.DataOffset + (mid * _header.RecordSize) + 16);
-            if (BitConverter.ToInt32(day) < localDay)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-
-        return lo;
-    }
 
     public bool TryRead(out MarketData point)
     {

@@ -35,27 +35,50 @@ internal struct QuoteBarRecord
 
 /// <summary>What a valid entry's header says.</summary>
 internal readonly record struct BarCacheHeader(BarRecordLayout Layout, int RecordSize, long Count, int ManifestLength,
-    ulong ManifestHash, ulong DataHash)
+    int RecordsPerBlock, ulong ManifestHash, ulong IndexHash)
 {
     /// <summary>Where the records start: after the header and the manifest, padded to 8 bytes.</summary>
     public long DataOffset => BarCacheFormat.HeaderSize + BarCacheFormat.Align8(ManifestLength);
 
+    /// <summary>How many blocks the records are cut into (the last one may be short).</summary>
+    public long BlockCount => (Count + RecordsPerBlock - 1) / RecordsPerBlock;
+
+    /// <summary>Where the block index starts: right after the records.</summary>
+    public long IndexOffset => DataOffset + (Count * RecordSize);
+
     /// <summary>The exact length of a complete entry: anything else is a partial or padded file.</summary>
-    public long FileLength => DataOffset + (Count * RecordSize);
+    public long FileLength => IndexOffset + (BlockCount * BarCacheFormat.IndexEntrySize);
 }
+
+/// <summary>One block of records as the index lists it: the local days of its first and last record and the XxHash3
+/// of its bytes.</summary>
+internal readonly record struct BarCacheBlock(int FirstDay, int LastDay, ulong Hash);
+
+/// <summary>The records of an entry whose local days fall in a range, with the blocks that hold them (all checked).</summary>
+internal readonly record struct BarCacheSpan(long First, long End);
 
 /// <summary>
 /// The layout of a bar cache entry, all little-endian: a 64-byte header (magic <c>BTBC</c>, format version, record
-/// layout, record size, bar count, manifest length, the XxHash3 of the manifest and of the records, and the XxHash3 of
-/// the header's first 56 bytes), the manifest (UTF-8 JSON, <see cref="BarCacheManifest"/>) padded to 8 bytes, then the
-/// fixed-size records. Every hash is checked before a byte of the entry is believed.
+/// layout, record size, bar count, manifest length, records per block, the XxHash3 of the manifest and of the block
+/// index, and the XxHash3 of the header's first 56 bytes), the manifest (UTF-8 JSON, <see cref="BarCacheManifest"/>)
+/// padded to 8 bytes, the fixed-size records, then the block index: for every <see cref="RecordsPerBlock"/> records,
+/// the local days of the block's first and last record and the XxHash3 of its bytes. A read checks the header, the
+/// manifest and the index, and the records of only the blocks it reads.
 /// </summary>
 internal static class BarCacheFormat
 {
     public const int HeaderSize = 64;
 
-    /// <summary>Bumped when the header or the records change meaning; older versions are refused and rebuilt.</summary>
-    public const int Version = 1;
+    /// <summary>Bumped when the header or the records change meaning; older versions are refused and rebuilt.
+    /// Version 1 had one hash over all the records; version 2 has the block index.</summary>
+    public const int Version = 2;
+
+    /// <summary>Records per checked block: 64 KB of trade bars, about a day of extended-hours minutes; a read checks
+    /// at most one block before and one after its days.</summary>
+    public const int RecordsPerBlock = 1024;
+
+    /// <summary>Bytes per block index entry: first day, last day, hash.</summary>
+    public const int IndexEntrySize = 16;
 
     /// <summary>"BTBC" read as a little-endian uint.</summary>
     public const uint Magic = 0x43425442;
@@ -72,7 +95,7 @@ internal static class BarCacheFormat
 
     public static long Align8(long length) => (length + 7) & ~7L;
 
-    public static void WriteHeader(Span<byte> header, BarRecordLayout layout, long count, int manifestLength, ulong manifestHash, ulong dataHash)
+    public static void WriteHeader(Span<byte> header, BarRecordLayout layout, long count, int manifestLength, ulong manifestHash, ulong indexHash)
     {
         header[..HeaderSize].Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
@@ -81,8 +104,9 @@ internal static class BarCacheFormat
         BinaryPrimitives.WriteInt32LittleEndian(header[12..], RecordSize(layout));
         BinaryPrimitives.WriteInt64LittleEndian(header[16..], count);
         BinaryPrimitives.WriteInt32LittleEndian(header[24..], manifestLength);
+        BinaryPrimitives.WriteInt32LittleEndian(header[28..], RecordsPerBlock);
         BinaryPrimitives.WriteUInt64LittleEndian(header[32..], manifestHash);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[40..], dataHash);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[40..], indexHash);
         BinaryPrimitives.WriteUInt64LittleEndian(header[56..], XxHash3.HashToUInt64(header[..56]));
     }
 
@@ -108,9 +132,10 @@ internal static class BarCacheFormat
             return Refuse("unexpected record size", out refusal);
         var count = BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
         var manifestLength = BinaryPrimitives.ReadInt32LittleEndian(header[24..]);
-        if (count < 0 || manifestLength <= 0 || manifestLength > MaxManifestLength)
-            return Refuse("bad count or manifest length", out refusal);
-        var parsed = new BarCacheHeader(layout, recordSize, count, manifestLength,
+        var recordsPerBlock = BinaryPrimitives.ReadInt32LittleEndian(header[28..]);
+        if (count < 0 || manifestLength <= 0 || manifestLength > MaxManifestLength || recordsPerBlock <= 0)
+            return Refuse("bad count, manifest length or block size", out refusal);
+        var parsed = new BarCacheHeader(layout, recordSize, count, manifestLength, recordsPerBlock,
             BinaryPrimitives.ReadUInt64LittleEndian(header[32..]), BinaryPrimitives.ReadUInt64LittleEndian(header[40..]));
         if (parsed.FileLength != length)
             return Refuse($"length {length}, the header says {parsed.FileLength}", out refusal);
@@ -127,24 +152,73 @@ internal static class BarCacheFormat
         return XxHash3.HashToUInt64(bytes) == header.ManifestHash ? bytes : null;
     }
 
-    /// <summary>Whether the records hash to the header's data hash (reads them all once, in 1 MB blocks).</summary>
-    public static bool VerifyData(SafeFileHandle handle, in BarCacheHeader header)
+    /// <summary>The block index, when its hash is the header's and its days are in order.</summary>
+    public static BarCacheBlock[]? ReadIndex(SafeFileHandle handle, in BarCacheHeader header)
     {
-        var hash = new XxHash3();
-        var buffer = new byte[1 << 20];
-        var offset = header.DataOffset;
-        var remaining = header.Count * header.RecordSize;
-        while (remaining > 0)
+        var bytes = new byte[header.BlockCount * IndexEntrySize];
+        if (!ReadExactly(handle, bytes, header.IndexOffset) || XxHash3.HashToUInt64(bytes) != header.IndexHash)
+            return null;
+        var blocks = new BarCacheBlock[header.BlockCount];
+        for (var i = 0; i < blocks.Length; i++)
         {
-            var chunk = buffer.AsSpan(0, (int)Math.Min(buffer.Length, remaining));
-            if (!ReadExactly(handle, chunk, offset))
-                return false;
-            hash.Append(chunk);
-            offset += chunk.Length;
-            remaining -= chunk.Length;
+            var entry = bytes.AsSpan(i * IndexEntrySize, IndexEntrySize);
+            blocks[i] = new BarCacheBlock(BinaryPrimitives.ReadInt32LittleEndian(entry), BinaryPrimitives.ReadInt32LittleEndian(entry[4..]),
+                BinaryPrimitives.ReadUInt64LittleEndian(entry[8..]));
+            if (blocks[i].LastDay < blocks[i].FirstDay || (i > 0 && blocks[i].FirstDay < blocks[i - 1].LastDay))
+                return null;
         }
 
-        return hash.GetCurrentHashAsUInt64() == header.DataHash;
+        return blocks;
+    }
+
+    /// <summary>
+    /// The records whose local day is in [<paramref name="firstDay"/>, <paramref name="lastDay"/>], found from the
+    /// index and the records of the blocks that can hold them, whose hashes are checked first; null when one does not match.
+    /// </summary>
+    public static BarCacheSpan? Locate(SafeFileHandle handle, in BarCacheHeader header, BarCacheBlock[] blocks, int firstDay, int lastDay)
+    {
+        // The first block that reaches the range and the first that starts after it: only the blocks between are read.
+        var from = 0;
+        while (from < blocks.Length && blocks[from].LastDay < firstDay)
+            from++;
+        var to = from;
+        while (to < blocks.Length && blocks[to].FirstDay <= lastDay)
+            to++;
+        var span = new BarCacheSpan(Math.Min((long)from * header.RecordsPerBlock, header.Count), Math.Min((long)to * header.RecordsPerBlock, header.Count));
+        var buffer = new byte[header.RecordsPerBlock * header.RecordSize];
+        for (var b = from; b < to; b++)
+        {
+            var first = (long)b * header.RecordsPerBlock;
+            var block = buffer.AsSpan(0, (int)(Math.Min(header.RecordsPerBlock, header.Count - first) * header.RecordSize));
+            if (!ReadExactly(handle, block, header.DataOffset + (first * header.RecordSize)) || XxHash3.HashToUInt64(block) != blocks[b].Hash)
+                return null;
+            // The checked records are in order of local day (the builder refuses others): the range starts in the
+            // first block read and ends in the last one.
+            if (b == from)
+                span = span with { First = first + FirstAtOrAfter(block, header.RecordSize, firstDay) };
+            if (b == to - 1)
+                span = span with { End = first + FirstAtOrAfter(block, header.RecordSize, lastDay + 1L) };
+        }
+
+        return span;
+    }
+
+    /// <summary>The index of the first record of <paramref name="records"/> whose local day is at least <paramref name="day"/>.</summary>
+    private static long FirstAtOrAfter(ReadOnlySpan<byte> records, int recordSize, long day)
+    {
+        long lo = 0;
+        long hi = records.Length / recordSize;
+        while (lo < hi)
+        {
+            var mid = lo + ((hi - lo) / 2);
+            // LocalDay sits at byte 16 of both layouts.
+            if (BinaryPrimitives.ReadInt32LittleEndian(records[(int)((mid * recordSize) + 16)..]) < day)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+
+        return lo;
     }
 
     public static bool ReadExactly(SafeFileHandle handle, Span<byte> buffer, long offset)

@@ -4,14 +4,19 @@ using System.Text.Json;
 namespace Backtesting.Engine.Data.Cache;
 
 /// <summary>One file an entry was built from: its path relative to the data folder, its size, its modification time
-/// (UTC ticks) and the SHA-256 of its content, computed once when the entry was built.</summary>
-public sealed record BarCacheSource(string Path, long Size, long ModifiedUtcTicks, string Sha256);
+/// (UTC ticks), the SHA-256 of its content, computed once when the entry was built, and the one local day of bars
+/// it holds (a minute zip), or null when it shapes every day.</summary>
+public sealed record BarCacheSource(string Path, long Size, long ModifiedUtcTicks, string Sha256, DateOnly? Day = null)
+{
+    /// <summary>Whether the file shapes any bar of local days [first, last].</summary>
+    public bool Covers(DateOnly first, DateOnly last) => Day is not { } day || (day >= first && day <= last);
+}
 
 /// <summary>
 /// What a cache entry was built from and for: the instrument, resolution and effective adjustment, the builder's
 /// version, the rules that shape the output beyond the files (the time zones' fingerprint), and every source file
-/// (the data files, the factor file when prices are adjusted, the market-hours database). An entry is valid only
-/// while all of them are as listed.
+/// (the data files, the factor file when prices are adjusted, the market-hours database). An entry is valid for a
+/// range of local days while the files that shape those days are as listed.
 /// </summary>
 public sealed record BarCacheManifest(
     int FormatVersion,
@@ -45,8 +50,9 @@ public sealed record BarCacheManifest(
         }
     }
 
-    /// <summary>Why this manifest does not describe an entry built now from <paramref name="expected"/>, or null when it does.</summary>
-    public string? Mismatch(BarCacheManifest expected)
+    /// <summary>Why this manifest does not describe an entry built now from <paramref name="expected"/> (the sources
+    /// that shape local days [first, last], in the request's order) for those days, or null when it does.</summary>
+    public string? Mismatch(BarCacheManifest expected, DateOnly first, DateOnly last)
     {
         if (FormatVersion != expected.FormatVersion || BuilderVersion != expected.BuilderVersion)
             return "built by another version";
@@ -54,12 +60,13 @@ public sealed record BarCacheManifest(
             return "built for another request";
         if (Rules != expected.Rules)
             return "the time-zone rules changed";
-        if (Sources.Count != expected.Sources.Count)
-            return $"{Sources.Count} source files listed, {expected.Sources.Count} now";
-        for (var i = 0; i < Sources.Count; i++)
+        var listed = Sources.Where(s => s.Covers(first, last)).ToList();
+        if (listed.Count != expected.Sources.Count)
+            return $"{listed.Count} source files listed for the range, {expected.Sources.Count} now";
+        for (var i = 0; i < listed.Count; i++)
         {
-            var (was, now) = (Sources[i], expected.Sources[i]);
-            if (was.Path != now.Path)
+            var (was, now) = (listed[i], expected.Sources[i]);
+            if (was.Path != now.Path || was.Day != now.Day)
                 return $"source {now.Path} is not the one listed ({was.Path})";
             if (was.Size != now.Size || was.ModifiedUtcTicks != now.ModifiedUtcTicks)
                 return $"source {now.Path} changed";
