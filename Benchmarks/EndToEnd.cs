@@ -227,7 +227,8 @@ internal static class EndToEnd
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
-    private static (int Exit, string Output, string Error) RunToEnd(ProcessStartInfo start)
+    /// <summary>Runs a child process to its end and returns its exit code, standard output and standard error.</summary>
+    internal static (int Exit, string Output, string Error) RunToEnd(ProcessStartInfo start)
     {
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;

@@ -167,7 +167,7 @@ internal static class JitSettings
         start.ArgumentList.Add("publish");
         start.ArgumentList.Add(directory);
         start.ArgumentList.Add(readyToRun ? "true" : "false");
-        var (exit, output, error) = Execute(start);
+        var (exit, output, error) = EndToEnd.RunToEnd(start);
         if (exit != 0)
         {
             throw new InvalidOperationException($"publishing the worker failed (exit {exit}):\n{output}\n{error}");
@@ -226,7 +226,7 @@ internal static class JitSettings
         Apply(start, setting);
         var cpuBefore = ChildrenCpuSeconds();
         var clock = Stopwatch.StartNew();
-        var (exit, stdout, error) = Execute(start);
+        var (exit, stdout, error) = EndToEnd.RunToEnd(start);
         var wall = clock.Elapsed.TotalSeconds;
         var cpu = ChildrenCpuSeconds() - cpuBefore;
         if (exit != 0)
@@ -250,7 +250,7 @@ internal static class JitSettings
         start.ArgumentList.Add("memory");
         start.ArgumentList.Add(bars.ToString(CultureInfo.InvariantCulture));
         Apply(start, setting);
-        var (exit, output, error) = Execute(start);
+        var (exit, output, error) = EndToEnd.RunToEnd(start);
         var line = output.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
         if (exit != 0 || line is null)
         {
@@ -290,18 +290,6 @@ internal static class JitSettings
 
     // USER_HZ: 100 on every Linux architecture .NET runs on.
     private const int ClockTicksPerSecond = 100;
-
-    private static (int Exit, string Output, string Error) Execute(ProcessStartInfo start)
-    {
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        start.UseShellExecute = false;
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return (process.ExitCode, output.GetAwaiter().GetResult(), error.GetAwaiter().GetResult());
-    }
 
     private static string Tail(string text) => text.Length <= 4_000 ? text : text[^4_000..];
 }
