@@ -47,4 +47,8 @@ public sealed partial class BacktestGrain
     [LoggerMessage(EventId = 13, Level = LogLevel.Debug,
         Message = "Backtest {Id}: timings start-up {StartupMs} ms, data {DataMs} ms, engine {EngineMs} ms, results {ResultsMs} ms, total {TotalMs} ms")]
     private partial void LogTimings(Guid id, double startupMs, double dataMs, double engineMs, double resultsMs, double totalMs);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning,
+        Message = "Backtest {Id}: releasing its run failed; the backtest ends all the same (a leftover container or process is the reaper's)")]
+    private partial void LogRunReleaseFailed(Exception exception, Guid id);
 }

@@ -432,10 +432,22 @@ public sealed partial class BacktestGrain
         }
     }
 
+    /// <summary>
+    /// Lets go of the run. A runner that fails to clean up (a daemon gone, a run whose end was a fault) is logged
+    /// and otherwise ignored: the backtest still reaches its terminal state, which is what its caller goes on to do.
+    /// </summary>
     private async Task EndRun(IRunHandle run)
     {
         AccumulateRunningTime();
-        await run.DisposeAsync();
+        try
+        {
+            await run.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            LogRunReleaseFailed(e, Id);
+        }
+
         if (_attempt is { } attempt)
         {
             attempt.Run = null;

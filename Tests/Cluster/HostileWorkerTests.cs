@@ -122,6 +122,28 @@ public sealed class HostileWorkerTests
     }
 
     [Fact]
+    public async Task A_run_whose_supervision_fails_is_announced_with_its_error_then_one_failed_completion_and_frees_its_slot()
+    {
+        var runner = new ScriptedRunner((request, _) => [Progress(request.BacktestId)], exitFault: "the runner lost its run");
+        await using var host = await StartHost(runner);
+        var id = Guid.NewGuid();
+        await using var events = await EventLog.Follow(host, id);
+        await host.Backtest(id).Submit(ClusterTests.Submission(ClusterTests.Daily));
+        var status = await host.WaitFor(id, s => s.IsTerminal, TimeSpan.FromMinutes(2));
+
+        Assert.Equal(BacktestState.Failed, status.State);
+        Assert.Contains("the runner lost its run", status.Error!.ErrorMessage, StringComparison.Ordinal);
+        Assert.Equal(1, runner.Starts);
+        var received = await events.UntilComplete();
+        var error = Assert.Single(received, e => e.Type == MessageTypes.Error);
+        Assert.Contains("the runner lost its run", error.Json, StringComparison.Ordinal);
+        var complete = Assert.Single(received, e => e.Type == MessageTypes.Complete);
+        Assert.Contains("\"status\":\"failed\"", complete.Json, StringComparison.Ordinal);
+        Assert.True(received.IndexOf(error) < received.IndexOf(complete), "the error comes before the completion");
+        await host.WaitForFreeSlots();
+    }
+
+    [Fact]
     public async Task A_backtest_cancelled_while_queued_is_announced_with_one_cancelled_completion()
     {
         var runner = new ScriptedRunner((request, _) => [Progress(request.BacktestId)], silentUntilStopped: true);
@@ -296,7 +318,7 @@ public sealed class HostileWorkerTests
     /// hands on the real in-process run's lines and exit, exits with the given code, or stays silent until stopped.
     /// </summary>
     private sealed class ScriptedRunner(Func<RunRequest, string, IReadOnlyList<string>> script, bool realRun = false, int exitCode = 1,
-        bool silentUntilStopped = false) : IBacktestRunner
+        bool silentUntilStopped = false, string? exitFault = null) : IBacktestRunner
     {
         private IBacktestRunner? _real;
         private int _starts;
@@ -304,6 +326,8 @@ public sealed class HostileWorkerTests
         public int Starts => _starts;
         public bool SilentUntilStopped => silentUntilStopped;
         public int ExitCode => exitCode;
+        /// <summary>When set, the run's end is not an exit but this fault: what the grain's supervision must survive.</summary>
+        public string? ExitFault => exitFault;
         public bool Stopped { get; private set; }
         public RunRequest? LastRequest { get; private set; }
         public string Kind => "scripted";
@@ -355,6 +379,11 @@ public sealed class HostileWorkerTests
                     else if (runner.SilentUntilStopped)
                     {
                         exit = await _stopped.Task;
+                    }
+                    else if (runner.ExitFault is { } fault)
+                    {
+                        _lines.Writer.TryComplete();
+                        throw new InvalidOperationException(fault);
                     }
                     else
                     {

@@ -156,6 +156,29 @@ public sealed class ScriptHelperTests : IDisposable
             lines);
     }
 
+    [Theory]
+    [InlineData("Failed", true)]
+    [InlineData("Error", true)]
+    [InlineData("Timeout", true)]
+    [InlineData("Aborted", true)]
+    [InlineData("Passed", false)]
+    [InlineData("NotExecuted", false)]
+    [InlineData("Inconclusive", false)]
+    public void Every_failing_outcome_is_named_even_without_a_message_and_no_other_is(string outcome, bool named)
+    {
+        File.WriteAllText(Path.Combine(_temp, "tests_a.trx"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010">
+              <Results>
+                <UnitTestResult testName="Ns.Suite.Bare" outcome="{outcome}" />
+                <UnitTestResult testName="Ns.Suite.Next" outcome="Passed"><Output><ErrorInfo><Message>not a failure</Message></ErrorInfo></Output></UnitTestResult>
+              </Results>
+            </TestRun>
+            """);
+
+        Assert.Equal(named ? "  FAILED Ns.Suite.Bare" : "", Failures());
+    }
+
     private string Failures()
     {
         var lib = Path.Combine(TestPaths.RepositoryRoot, "scripts", "lib.sh");
