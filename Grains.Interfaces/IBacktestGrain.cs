@@ -42,6 +42,13 @@ public interface IBacktestGrain : IGrainWithGuidKey
     [Alias("results")]
     Task<BacktestResult?> GetResults();
 
+    /// <summary>
+    /// Brings back a run whose silo died (what the recovery reminder does, asked at once when the cluster declares
+    /// that silo dead); does nothing when the backtest has a live run, is terminal, or is just queued.
+    /// </summary>
+    [Alias("recover-lost-run")]
+    Task RecoverLostRun();
+
     /// <summary>Called by the queue when a slot is granted: start (or restart) the run.</summary>
     [Alias("slot-granted"), OneWay]
     Task OnSlotGranted();

@@ -312,7 +312,9 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
     }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    public Task ReceiveReminder(string reminderName, TickStatus status) => RecoverLostRun();
+
+    public async Task RecoverLostRun()
     {
         if (S.Deleted || Lifecycle.IsTerminal(S.State))
         {

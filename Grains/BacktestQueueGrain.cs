@@ -117,11 +117,12 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
         }
 
         // Leases live in memory between writes: after a queue failover the persisted expiry is older, which only
-        // makes reclaiming earlier, never later. Persist only when the lease is more than half used. The silo is
-        // shown in the cluster status and decides nothing, so a new one rides along with the next write.
+        // makes reclaiming earlier, never later. Persist only when the lease is more than half used, or when the run
+        // moved to another silo: which silo holds a run decides which runs come back when a silo dies
+        // (LostSiloRecovery), so it must survive a failover of the queue itself.
         var entry = S.Running[index];
         S.Running[index] = entry with { LeaseExpiresAt = DateTime.UtcNow + _options.LeaseDuration, Silo = silo };
-        if (entry.LeaseExpiresAt - DateTime.UtcNow < _options.LeaseDuration / 2)
+        if (entry.LeaseExpiresAt - DateTime.UtcNow < _options.LeaseDuration / 2 || !string.Equals(entry.Silo, silo, StringComparison.Ordinal))
         {
             await Persist(changed: true);
         }

@@ -87,6 +87,7 @@ public static partial class SiloSetup
             };
         });
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DockerOrphanReaper>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, Supervision.LostSiloRecovery>();
         return silo;
     }
 

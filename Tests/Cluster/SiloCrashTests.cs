@@ -83,7 +83,7 @@ public class SiloCrashTests
         throw new InvalidOperationException($"no free port below the ephemeral range ({ephemeralStart})");
     }
 
-    private static SiloProcess StartSilo(string connectionString, string clusterId, string work, TempFolder logs)
+    private static SiloProcess StartSilo(string connectionString, string clusterId, string work, TempFolder logs, TimeSpan recoveryReminderPeriod)
     {
         var siloPort = FreePort();
         var gatewayPort = FreePort();
@@ -112,7 +112,7 @@ public class SiloCrashTests
             ["Backtesting__WorkDirectory"] = work,
             ["Backtesting__CheckpointInterval"] = "00:00:00.2",
             ["Backtesting__SupervisionTick"] = "00:00:00.5",
-            ["Backtesting__RecoveryReminderPeriod"] = "00:00:02",
+            ["Backtesting__RecoveryReminderPeriod"] = recoveryReminderPeriod.ToString("c", CultureInfo.InvariantCulture),
             ["Logging__LogLevel__Default"] = "Warning",
         };
         foreach (var (key, value) in environment)
@@ -189,15 +189,26 @@ public class SiloCrashTests
     }
 
     [Fact]
-    public async Task Killing_the_silo_that_runs_a_backtest_finishes_it_on_the_other_with_identical_results()
+    public Task Killing_the_silo_that_runs_a_backtest_finishes_it_on_the_other_with_identical_results() =>
+        CrashMidRun(TimeSpan.FromSeconds(2));
+
+    /// <summary>
+    /// With a ten-minute recovery reminder, only the cluster's declaration of the silo's death can bring the run back
+    /// within the three minutes the test waits: the surviving silo acts on it at once.
+    /// </summary>
+    [Fact]
+    public Task A_run_of_a_silo_declared_dead_comes_back_at_once_without_waiting_for_its_reminder() =>
+        CrashMidRun(TimeSpan.FromMinutes(10));
+
+    private static async Task CrashMidRun(TimeSpan recoveryReminderPeriod)
     {
         using var logs = new TempFolder();
         using var work = new TempFolder();
         var connectionString = await PostgresTestServer.CreateDatabaseAsync("crash");
         await SchemaMigrator.ApplyAsync(connectionString, CancellationToken.None);
         var clusterId = "crash-" + Guid.NewGuid().ToString("N")[..8];
-        using var first = StartSilo(connectionString, clusterId, work.Path, logs);
-        using var second = StartSilo(connectionString, clusterId, work.Path, logs);
+        using var first = StartSilo(connectionString, clusterId, work.Path, logs, recoveryReminderPeriod);
+        using var second = StartSilo(connectionString, clusterId, work.Path, logs, recoveryReminderPeriod);
         using var client = await ConnectClient(connectionString, clusterId);
         var grains = client.Services.GetRequiredService<IClusterClient>();
         int? frozenWorker = null;
@@ -245,7 +256,16 @@ public class SiloCrashTests
             victim.Process.Kill(entireProcessTree: false);
             await victim.Process.WaitForExitAsync();
 
-            var done = await Poll(grain, s => s.IsTerminal, TimeSpan.FromMinutes(3));
+            BacktestStatus done;
+            try
+            {
+                done = await Poll(grain, s => s.IsTerminal, TimeSpan.FromMinutes(3));
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException($"{e.Message}\n--- surviving silo's log ---\n{(victim == first ? second : first).Log}", e);
+            }
+
             Assert.True(done.State == BacktestState.Completed, $"{done.State}: {done.Error?.ErrorMessage}\n{first.Log}\n{second.Log}");
             Assert.True(done.Attempts.Count >= 2);
             Assert.NotEqual(attempt.Silo, done.Attempts[^1].Silo);

@@ -1,0 +1,41 @@
+using Backtesting.Grains.Interfaces;
+using Backtesting.Grains.Supervision;
+
+namespace Backtesting.Tests.Cluster;
+
+/// <summary>Which silo acts on a silo's death, and which runs it brings back.</summary>
+public class LostSiloRecoveryTests
+{
+    private static RunningEntry Entry(Guid id, string? silo) =>
+        new(id, "alice", BacktestPriority.Normal, DateTime.UtcNow, DateTime.UtcNow.AddMinutes(1), silo);
+
+    [Theory]
+    [InlineData("S127.0.0.1:11111:1", new[] { "S127.0.0.1:11112:1", "S127.0.0.1:11113:1" }, true)]
+    [InlineData("S127.0.0.1:11112:1", new[] { "S127.0.0.1:11111:1", "S127.0.0.1:11112:1" }, false)]
+    [InlineData("S127.0.0.1:11112:1", new string[0], true)]
+    [InlineData("S127.0.0.1:11111:2", new[] { "S127.0.0.1:11111:1" }, false)]
+    public void Exactly_the_first_active_silo_by_address_acts(string self, string[] active, bool acts) =>
+        Assert.Equal(acts, LostSiloRecovery.Acts(self, active));
+
+    [Fact]
+    public void Among_any_set_of_active_silos_exactly_one_acts()
+    {
+        string[] silos = ["S127.0.0.1:11111:5", "S127.0.0.1:11112:3", "S10.0.0.1:11111:9", "S127.0.0.1:11111:4"];
+        for (var mask = 1; mask < 1 << silos.Length; mask++)
+        {
+            var active = silos.Where((_, i) => (mask & (1 << i)) != 0).ToArray();
+            Assert.Single(active, s => LostSiloRecovery.Acts(s, active));
+        }
+    }
+
+    [Fact]
+    public void The_runs_last_renewed_from_a_dead_silo_come_back_in_queue_order_and_no_others()
+    {
+        Guid a = Guid.NewGuid(), b = Guid.NewGuid(), c = Guid.NewGuid(), d = Guid.NewGuid();
+        var running = new[] { Entry(a, "S1"), Entry(b, "S2"), Entry(c, null), Entry(d, "S1") };
+
+        Assert.Equal([a, d], LostSiloRecovery.LostOn(running, new HashSet<string> { "S1" }));
+        Assert.Equal([a, b, d], LostSiloRecovery.LostOn(running, new HashSet<string> { "S1", "S2" }));
+        Assert.Empty(LostSiloRecovery.LostOn(running, new HashSet<string> { "S3" }));
+    }
+}
