@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Backtesting.Grains.Hosting;
+using Backtesting.Grains.Interfaces;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+
+namespace Backtesting.Tests.Cluster;
+
+/// <summary>A Silo process of the real host, started on its own ports against a test database.</summary>
+internal sealed class SiloProcess(Process process, int siloPort, int dashboardPort, string log) : IDisposable
+{
+    public Process Process { get; } = process;
+    public int SiloPort { get; } = siloPort;
+    public int DashboardPort { get; } = dashboardPort;
+    public string Log => File.Exists(log) ? File.ReadAllText(log) : "";
+
+    public void Dispose()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill(entireProcessTree: true);
+            Process.WaitForExit();
+        }
+
+        Process.Dispose();
+    }
+}
+
+/// <summary>Starts Silo processes with fast failure detection and a client that connects once one has joined.</summary>
+internal static class SiloProcesses
+{
+    private static readonly HashSet<int> PortsHandedOut = [];
+
+    /// <summary>
+    /// A port free now, never handed out before in this run, and below the kernel's ephemeral range: a port the
+    /// kernel picked (bind to 0) could be given again, or to an outgoing connection such as one to PostgreSQL,
+    /// between this pick and the silo process binding it.
+    /// </summary>
+    public static int FreePort()
+    {
+        var ephemeralStart = 32768;
+        if (File.Exists("/proc/sys/net/ipv4/ip_local_port_range")
+            && int.TryParse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null,
+                StringSplitOptions.RemoveEmptyEntries)[0], NumberStyles.None, CultureInfo.InvariantCulture, out var start))
+        {
+            ephemeralStart = start;
+        }
+
+        var low = Math.Max(10_000, ephemeralStart - 12_000);
+        for (var tries = 0; tries < 1000 && low < ephemeralStart; tries++)
+        {
+            var port = Random.Shared.Next(low, ephemeralStart);
+            lock (PortsHandedOut)
+            {
+                if (!PortsHandedOut.Add(port))
+                {
+                    continue;
+                }
+            }
+
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // in use: try another
+            }
+        }
+
+        throw new InvalidOperationException($"no free port below the ephemeral range ({ephemeralStart})");
+    }
+
+    public static SiloProcess Start(string connectionString, string clusterId, string work, TempFolder logs, TimeSpan recoveryReminderPeriod,
+        IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var siloPort = FreePort();
+        var gatewayPort = FreePort();
+        var dashboardPort = FreePort();
+        var log = logs.File($"silo-{siloPort}.log");
+        var info = new ProcessStartInfo("bash", ["-c", $"exec dotnet \"{Path.Combine(AppContext.BaseDirectory, "Backtesting.Silo.dll")}\" > \"{log}\" 2>&1"])
+        {
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Backtesting"] = connectionString,
+            ["Silo__ClusterId"] = clusterId,
+            ["Silo__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+            ["Silo__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Silo__DashboardPort"] = dashboardPort.ToString(CultureInfo.InvariantCulture),
+            ["Silo__Membership__ProbeTimeout"] = "00:00:01",
+            ["Silo__Membership__NumMissedProbesLimit"] = "2",
+            ["Silo__Membership__NumVotesForDeathDeclaration"] = "1",
+            ["Silo__Membership__TableRefreshTimeout"] = "00:00:02",
+            ["Silo__Membership__IAmAliveTablePublishTimeout"] = "00:00:02",
+            ["Silo__Reminders__MinimumReminderPeriod"] = "00:00:01",
+            ["Backtesting__Runner"] = "process",
+            ["Backtesting__DataDirectory"] = TestPaths.LeanData,
+            ["Backtesting__WorkDirectory"] = work,
+            ["Backtesting__CheckpointInterval"] = "00:00:00.2",
+            ["Backtesting__SupervisionTick"] = "00:00:00.5",
+            ["Backtesting__RecoveryReminderPeriod"] = recoveryReminderPeriod.ToString("c", CultureInfo.InvariantCulture),
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        return new SiloProcess(Process.Start(info)!, siloPort, dashboardPort, log);
+    }
+
+    /// <summary>Connects once a silo has joined (a client with no gateway listed gives up at once).</summary>
+    public static async Task<IHost> ConnectClient(string connectionString, string clusterId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            var host = BuildClient(connectionString, clusterId);
+            try
+            {
+                await host.StartAsync();
+                return host;
+            }
+            catch (SiloUnavailableException) when (DateTime.UtcNow < deadline)
+            {
+                host.Dispose();
+                await Task.Delay(500);
+            }
+        }
+    }
+
+    private static IHost BuildClient(string connectionString, string clusterId)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = clusterId;
+                o.ServiceId = "backtesting";
+            });
+            client.UseAdoNetClustering(o =>
+            {
+                o.Invariant = SiloSetup.Invariant;
+                o.ConnectionString = connectionString;
+            });
+            client.Services.AddBacktestingSerialization();
+        });
+        return builder.Build();
+    }
+}
