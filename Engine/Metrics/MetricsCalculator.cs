@@ -34,10 +34,7 @@ public static class MetricsCalculator
         {
             var growth = daily[n - 1].Equity / input.InitialEquity;
             totalReturn = growth - 1;
-            if (growth >= 0)
-            {
-                annualizedReturn = Math.Pow(growth, (double)periods / n) - 1;
-            }
+            annualizedReturn = AnnualizedReturn(growth, (double)periods / n);
 
             var meanEquity = 0.0;
             foreach (var point in daily)
@@ -100,8 +97,22 @@ public static class MetricsCalculator
     }
 
     /// <summary>The per-period risk-free rate rf_p = (1 + rf)^(1/P) − 1 of an annual rate rf and P periods per year.</summary>
-    internal static double PerPeriodRiskFree(double annualRate, int periodsPerYear) =>
+    internal static double PerPeriodRiskFree(double annualRate, double periodsPerYear) =>
         Math.Pow(1 + annualRate, 1.0 / periodsPerYear) - 1;
+
+    /// <summary>
+    /// CAGR = growth^(P / n) − 1 for a growth factor E_n / E_0 over n periods of P a year (<paramref name="exponent"/>
+    /// = P / n); null when the growth is negative (the account went below zero).
+    /// </summary>
+    internal static double? AnnualizedReturn(double growth, double exponent) =>
+        growth >= 0 ? Math.Pow(growth, exponent) - 1 : null;
+
+    /// <summary>
+    /// Sharpe = mean(r − rf_p) / sd(r − rf_p) × √P, sd the sample standard deviation of the excess returns; null when it is
+    /// at or below <see cref="ZeroDispersion"/>.
+    /// </summary>
+    internal static double? SharpeRatio(double meanExcess, double sdExcess, double periodsPerYear) =>
+        sdExcess > ZeroDispersion ? meanExcess / sdExcess * Math.Sqrt(periodsPerYear) : null;
 
     /// <summary>
     /// r_t = E_t / E_{t-1} − 1 with E_0 the initial equity; null when an equity before the last is ≤ 0
@@ -184,7 +195,7 @@ public static class MetricsCalculator
     }
 
     /// <summary>Sample quantile by linear interpolation (Hyndman–Fan type 7) of an ascending, non-empty array.</summary>
-    internal static double Quantile(double[] sorted, double probability)
+    internal static double Quantile(ReadOnlySpan<double> sorted, double probability)
     {
         var h = (sorted.Length - 1) * probability;
         var lower = (int)Math.Floor(h);
@@ -317,7 +328,7 @@ public static class MetricsCalculator
 
         return new RiskFigures(
             Volatility: flat ? 0.0 : sd * sqrtP,
-            Sharpe: sdExcess > ZeroDispersion ? meanExcess / sdExcess * sqrtP : null,
+            Sharpe: SharpeRatio(meanExcess, sdExcess, periods),
             Sortino: downsideDeviation > ZeroDispersion ? meanExcess / downsideDeviation * sqrtP : null,
             Var95Historical: -q05,
             Var99Historical: -q01,
@@ -455,7 +466,7 @@ public static class MetricsCalculator
     private static double? Correlation(double covariance, double sdX, double sdY) =>
         sdX > ZeroDispersion && sdY > ZeroDispersion ? Math.Clamp(covariance / (sdX * sdY), -1.0, 1.0) : null;
 
-    internal static double Mean(double[] xs)
+    internal static double Mean(ReadOnlySpan<double> xs)
     {
         var sum = 0.0;
         foreach (var x in xs)
@@ -466,7 +477,7 @@ public static class MetricsCalculator
         return sum / xs.Length;
     }
 
-    internal static double SampleStdDev(double[] xs, double mean)
+    internal static double SampleStdDev(ReadOnlySpan<double> xs, double mean)
     {
         var ss = 0.0;
         foreach (var x in xs)
