@@ -7,9 +7,6 @@ namespace Backtesting.Engine.Robustness;
 /// <summary>One searched parameter's grid: its values in grid order (ascending for a range, as listed for a list).</summary>
 public sealed record StabilityAxis(string Name, IReadOnlyList<JsonElement> Values);
 
-/// <summary>A trial as stability sees it: its parameter values, and its objective when feasible (null otherwise).</summary>
-public sealed record StabilityTrial(int TrialNumber, IReadOnlyDictionary<string, JsonElement> Parameters, bool Feasible, double? Objective);
-
 /// <summary>What is at a neighbouring grid point.</summary>
 public enum NeighbourState
 {
@@ -33,7 +30,7 @@ public sealed record Neighbour(string Parameter, int Offset, JsonElement Value, 
 public sealed record Plateau(int TrialNumber, double Mean, double Worst, int Present, int Missing, int Infeasible);
 
 /// <summary>The stability of a job's optimum; see <see cref="OptimumStability"/>.</summary>
-/// <param name="BestTrial">The best feasible trial (ties: the lowest number).</param>
+/// <param name="BestTrial">The job's best trial (<see cref="TrialRules.Best"/>).</param>
 /// <param name="Neighbours">Its neighbours at −2, −1, +1, +2 steps along each parameter with more than one value, inside the grid.</param>
 /// <param name="BestPlateau">Its ±1 plateau.</param>
 /// <param name="MostStable">The plateau of the most stable region's centre; null when no trial qualifies.</param>
@@ -109,15 +106,20 @@ public static class OptimumStability
         return axes;
     }
 
-    /// <summary>The stability of the best of <paramref name="trials"/>; null when no trial is feasible with an objective.</summary>
-    public static StabilityResult? Compute(IReadOnlyList<StabilityAxis> axes, IReadOnlyList<StabilityTrial> trials, bool maximize)
+    /// <summary>
+    /// The stability of the job's best trial (<see cref="TrialRules.Best"/>: the best objective among feasible trials,
+    /// ties to the lowest number); null when no trial is ranked or the best is not on the grid.
+    /// </summary>
+    public static StabilityResult? Compute(IReadOnlyList<StabilityAxis> axes, IReadOnlyList<TrialOutcome> trials, Objective objective)
     {
         ArgumentNullException.ThrowIfNull(axes);
         ArgumentNullException.ThrowIfNull(trials);
-        var cells = new Dictionary<string, StabilityTrial>(StringComparer.Ordinal);
+        ArgumentNullException.ThrowIfNull(objective);
+        var maximize = objective.Maximize;
+        var cells = new Dictionary<string, TrialOutcome>(StringComparer.Ordinal);
         var positions = new Dictionary<int, int[]>();
         var offGrid = 0;
-        foreach (var trial in trials.OrderBy(t => t.TrialNumber))
+        foreach (var trial in trials.OrderBy(t => t.Trial))
         {
             if (Position(axes, trial) is not { } position)
             {
@@ -128,27 +130,17 @@ public static class OptimumStability
             // A repeated point keeps its first (lowest-numbered) trial.
             if (cells.TryAdd(Key(position), trial))
             {
-                positions[trial.TrialNumber] = position;
+                positions[trial.Trial] = position;
             }
         }
 
-        double Score(double objective) => maximize ? objective : -objective;
-        var scored = cells.Values.Where(IsPresent).OrderBy(t => t.TrialNumber).ToList();
-        if (scored.Count == 0)
+        double Score(double value) => objective.Score(value);
+        var scored = cells.Values.Where(IsPresent).OrderBy(t => t.Trial).ToList();
+        if (new TrialRules(objective, []).Best(trials) is not { } best || !positions.TryGetValue(best.Trial, out var bestPosition))
         {
             return null;
         }
 
-        var best = scored[0];
-        foreach (var trial in scored)
-        {
-            if (Score(trial.Objective!.Value) > Score(best.Objective!.Value))
-            {
-                best = trial;
-            }
-        }
-
-        var bestPosition = positions[best.TrialNumber];
         var neighbours = new List<Neighbour>();
         for (var d = 0; d < axes.Count; d++)
         {
@@ -162,15 +154,15 @@ public static class OptimumStability
                 var value = axes[d].Values[at[d]];
                 neighbours.Add(cells.TryGetValue(Key(at), out var there)
                     ? new Neighbour(axes[d].Name, offset, value, IsPresent(there) ? NeighbourState.Present : NeighbourState.Infeasible,
-                        there.TrialNumber, IsPresent(there) ? there.Objective : null)
+                        there.Trial, IsPresent(there) ? there.ObjectiveValue : null)
                     : new Neighbour(axes[d].Name, offset, value, NeighbourState.Missing, null, null));
             }
         }
 
-        Plateau PlateauOf(StabilityTrial centre)
+        Plateau PlateauOf(TrialOutcome centre)
         {
-            var position = positions[centre.TrialNumber];
-            double sum = centre.Objective!.Value, worst = Score(centre.Objective.Value);
+            var position = positions[centre.Trial];
+            double sum = centre.ObjectiveValue!.Value, worst = Score(centre.ObjectiveValue.Value);
             int present = 1, missing = 0, infeasible = 0;
             for (var d = 0; d < axes.Count; d++)
             {
@@ -192,13 +184,13 @@ public static class OptimumStability
                     else
                     {
                         present++;
-                        sum += there.Objective!.Value;
-                        worst = Math.Min(worst, Score(there.Objective.Value));
+                        sum += there.ObjectiveValue!.Value;
+                        worst = Math.Min(worst, Score(there.ObjectiveValue.Value));
                     }
                 }
             }
 
-            return new Plateau(centre.TrialNumber, sum / present, maximize ? worst : -worst, present, missing, infeasible);
+            return new Plateau(centre.Trial, sum / present, maximize ? worst : -worst, present, missing, infeasible);
         }
 
         Plateau? stable = null;
@@ -218,10 +210,10 @@ public static class OptimumStability
             }
         }
 
-        return new StabilityResult(best.TrialNumber, best.Objective!.Value, neighbours, PlateauOf(best), stable, offGrid);
+        return new StabilityResult(best.Trial, best.ObjectiveValue!.Value, neighbours, PlateauOf(best), stable, offGrid);
     }
 
-    private static bool IsPresent(StabilityTrial trial) => trial.Feasible && trial.Objective is { } o && double.IsFinite(o);
+    private static bool IsPresent(TrialOutcome trial) => trial.Ranked && double.IsFinite(trial.ObjectiveValue!.Value);
 
     private static int[]? Shifted(IReadOnlyList<StabilityAxis> axes, int[] position, int axis, int offset)
     {
@@ -239,7 +231,7 @@ public static class OptimumStability
     private static string Key(int[] position) => string.Join(',', position);
 
     /// <summary>The trial's index on every axis; null when a value is absent or not on the axis.</summary>
-    private static int[]? Position(IReadOnlyList<StabilityAxis> axes, StabilityTrial trial)
+    private static int[]? Position(IReadOnlyList<StabilityAxis> axes, TrialOutcome trial)
     {
         var position = new int[axes.Count];
         for (var d = 0; d < axes.Count; d++)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Backtesting.Engine.Optimization;
 using Backtesting.Engine.Robustness;
 
 namespace Backtesting.Tests.Robustness;
@@ -15,10 +16,16 @@ public class OptimumStabilityTests
     private static StabilityAxis Axis(string name, int count) =>
         new(name, Enumerable.Range(0, count).Select(i => J((10 * (i + 1)).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList());
 
+    private static TrialOutcome Trial(int number, Dictionary<string, JsonElement> parameters, bool feasible, double? objective) =>
+        new() { Trial = number, Parameters = parameters, Feasible = feasible, ObjectiveValue = objective };
+
+    private static readonly Objective Max = new("sharpeRatio", true);
+    private static readonly Objective Min = new("maxDrawdown", false);
+
     /// <summary>One trial per value of a one-parameter grid; NaN marks an infeasible trial, null a point never run.</summary>
-    private static List<StabilityTrial> Line(params double?[] objectives)
+    private static List<TrialOutcome> Line(params double?[] objectives)
     {
-        var trials = new List<StabilityTrial>();
+        var trials = new List<TrialOutcome>();
         for (var i = 0; i < objectives.Length; i++)
         {
             if (objectives[i] is not { } o)
@@ -27,7 +34,7 @@ public class OptimumStabilityTests
             }
 
             var feasible = !double.IsNaN(o);
-            trials.Add(new StabilityTrial(i + 1, new Dictionary<string, JsonElement> { ["p"] = J($"{10 * (i + 1)}") }, feasible,
+            trials.Add(Trial(i + 1, new Dictionary<string, JsonElement> { ["p"] = J($"{10 * (i + 1)}") }, feasible,
                 feasible ? o : null));
         }
 
@@ -37,7 +44,7 @@ public class OptimumStabilityTests
     [Fact]
     public void A_peak_in_the_middle_lists_its_four_neighbours_and_its_plateau()
     {
-        var result = OptimumStability.Compute([Axis("p", 5)], Line(1, 3, 5, 3, 1), maximize: true)!;
+        var result = OptimumStability.Compute([Axis("p", 5)], Line(1, 3, 5, 3, 1), Max)!;
         Assert.Equal(3, result.BestTrial);
         Assert.Equal(5, result.BestObjective);
         Assert.Equal(
@@ -52,7 +59,7 @@ public class OptimumStabilityTests
     [Fact]
     public void A_sharp_peak_loses_the_most_stable_region_to_a_plateau()
     {
-        var result = OptimumStability.Compute([Axis("p", 7)], Line(0, 10, 0, 6, 6, 6, 0), maximize: true)!;
+        var result = OptimumStability.Compute([Axis("p", 7)], Line(0, 10, 0, 6, 6, 6, 0), Max)!;
         Assert.Equal(2, result.BestTrial);
         Assert.Equal(0, result.BestPlateau.Worst);
         Assert.Equal(new Plateau(5, 6, 6, 3, 0, 0), result.MostStable);
@@ -61,7 +68,7 @@ public class OptimumStabilityTests
     [Fact]
     public void At_the_edge_of_the_grid_only_the_neighbours_inside_it_are_listed()
     {
-        var result = OptimumStability.Compute([Axis("p", 4)], Line(9, 5, 4, 1), maximize: true)!;
+        var result = OptimumStability.Compute([Axis("p", 4)], Line(9, 5, 4, 1), Max)!;
         Assert.Equal(1, result.BestTrial);
         Assert.Equal([1, 2], result.Neighbours.Select(n => n.Offset));
         Assert.Equal(new Plateau(1, 7, 5, 2, 0, 0), result.BestPlateau);
@@ -70,7 +77,7 @@ public class OptimumStabilityTests
     [Fact]
     public void Ties_go_to_the_lowest_trial_number()
     {
-        var result = OptimumStability.Compute([Axis("p", 6)], Line(4, 4, 4, 1, 4, 4), maximize: true)!;
+        var result = OptimumStability.Compute([Axis("p", 6)], Line(4, 4, 4, 1, 4, 4), Max)!;
         Assert.Equal(1, result.BestTrial);
         // Trials 1 and 2 both have worst 4 and mean 4 over their plateau; trial 1 wins the tie.
         Assert.Equal(1, result.MostStable!.TrialNumber);
@@ -80,7 +87,7 @@ public class OptimumStabilityTests
     public void The_mean_breaks_a_tie_on_the_worst()
     {
         // Every plateau's worst is 1; the means are 3 ({1, 5}), 7/3, 8/3, 4/3 and 3/2: trial 1's is the best.
-        var result = OptimumStability.Compute([Axis("p", 5)], Line(1, 5, 1, 2, 1), maximize: true)!;
+        var result = OptimumStability.Compute([Axis("p", 5)], Line(1, 5, 1, 2, 1), Max)!;
         Assert.Equal(1, result.MostStable!.TrialNumber);
         Assert.Equal(3, result.MostStable.Mean);
     }
@@ -88,7 +95,7 @@ public class OptimumStabilityTests
     [Fact]
     public void An_infeasible_neighbour_is_reported_and_disqualifies_its_region_and_a_missing_one_is_counted()
     {
-        var result = OptimumStability.Compute([Axis("p", 6)], Line(double.NaN, 9, 8, null, 5, 5), maximize: true)!;
+        var result = OptimumStability.Compute([Axis("p", 6)], Line(double.NaN, 9, 8, null, 5, 5), Max)!;
         Assert.Equal(2, result.BestTrial);
         Assert.Equal(
             [(-1, NeighbourState.Infeasible, (int?)1), (1, NeighbourState.Present, 3), (2, NeighbourState.Missing, null)],
@@ -102,7 +109,7 @@ public class OptimumStabilityTests
     public void A_trial_with_no_present_neighbour_is_no_region()
     {
         // A random job: three isolated points on a ten-value axis.
-        var result = OptimumStability.Compute([Axis("p", 10)], Line(1, null, null, 7, null, null, null, null, 3, null), maximize: true)!;
+        var result = OptimumStability.Compute([Axis("p", 10)], Line(1, null, null, 7, null, null, null, null, 3, null), Max)!;
         Assert.Equal(4, result.BestTrial);
         Assert.All(result.Neighbours, n => Assert.Equal(NeighbourState.Missing, n.State));
         Assert.Equal(new Plateau(4, 7, 7, 1, 2, 0), result.BestPlateau);
@@ -112,7 +119,7 @@ public class OptimumStabilityTests
     [Fact]
     public void Minimizing_takes_the_lowest_objective_and_the_highest_as_the_worst()
     {
-        var result = OptimumStability.Compute([Axis("p", 5)], Line(0.3, 0.2, 0.1, 0.4, 0.9), maximize: false)!;
+        var result = OptimumStability.Compute([Axis("p", 5)], Line(0.3, 0.2, 0.1, 0.4, 0.9), Min)!;
         Assert.Equal(3, result.BestTrial);
         Assert.Equal(0.4, result.BestPlateau.Worst);
         Assert.Equal((0.2 + 0.1 + 0.4) / 3, result.BestPlateau.Mean, 15);
@@ -125,17 +132,17 @@ public class OptimumStabilityTests
     {
         StabilityAxis[] axes = [Axis("a", 3), Axis("b", 3)];
         var objective = new double[,] { { 1, 2, 1 }, { 2, 9, 2 }, { 1, 2, 1 } };
-        var trials = new List<StabilityTrial>();
+        var trials = new List<TrialOutcome>();
         for (var i = 0; i < 3; i++)
         {
             for (var j = 0; j < 3; j++)
             {
-                trials.Add(new StabilityTrial(i * 3 + j + 1,
+                trials.Add(Trial(i * 3 + j + 1,
                     new Dictionary<string, JsonElement> { ["a"] = axes[0].Values[i], ["b"] = axes[1].Values[j] }, true, objective[i, j]));
             }
         }
 
-        var result = OptimumStability.Compute(axes, trials, maximize: true)!;
+        var result = OptimumStability.Compute(axes, trials, Max)!;
         Assert.Equal(5, result.BestTrial);
         Assert.Equal([("a", -1, 2), ("a", 1, 8), ("b", -1, 4), ("b", 1, 6)],
             result.Neighbours.Select(n => (n.Parameter, n.Offset, n.TrialNumber!.Value)));
@@ -146,13 +153,16 @@ public class OptimumStabilityTests
     public void Trials_off_the_grid_are_counted_and_no_feasible_trial_gives_no_result()
     {
         var trials = Line(1, 2);
-        trials.Add(new StabilityTrial(9, new Dictionary<string, JsonElement> { ["p"] = J("15") }, true, 100));
-        trials.Add(new StabilityTrial(10, new Dictionary<string, JsonElement>(), true, 100));
-        var result = OptimumStability.Compute([Axis("p", 2)], trials, maximize: true)!;
+        trials.Add(Trial(9, new Dictionary<string, JsonElement> { ["p"] = J("15") }, true, 0));
+        trials.Add(Trial(10, new Dictionary<string, JsonElement>(), true, 0));
+        var result = OptimumStability.Compute([Axis("p", 2)], trials, Max)!;
         Assert.Equal(2, result.BestTrial);
         Assert.Equal(2, result.TrialsOffGrid);
-        Assert.Null(OptimumStability.Compute([Axis("p", 3)], Line(double.NaN, null, double.NaN), maximize: true));
-        Assert.Null(OptimumStability.Compute([Axis("p", 3)], [], maximize: true));
+        // The job's best off the grid (a continuous value): no stability to speak of.
+        trials.Add(Trial(11, new Dictionary<string, JsonElement> { ["p"] = J("12.5") }, true, 100));
+        Assert.Null(OptimumStability.Compute([Axis("p", 2)], trials, Max));
+        Assert.Null(OptimumStability.Compute([Axis("p", 3)], Line(double.NaN, null, double.NaN), Max));
+        Assert.Null(OptimumStability.Compute([Axis("p", 3)], [], Max));
     }
 
     [Fact]
@@ -188,9 +198,9 @@ public class OptimumStabilityTests
     {
         var axes = OptimumStability.Axes(new Dictionary<string, JsonElement> { ["w"] = J("""{"min":0.1,"max":0.3,"step":0.1}""") })!;
         var trials = new[] { 0.1, 0.1 + 0.1, 0.1 + 0.1 + 0.1 }
-            .Select((v, i) => new StabilityTrial(i + 1, new Dictionary<string, JsonElement> { ["w"] = JsonSerializer.SerializeToElement(v) }, true, i))
+            .Select((v, i) => Trial(i + 1, new Dictionary<string, JsonElement> { ["w"] = JsonSerializer.SerializeToElement(v) }, true, i))
             .ToList();
-        var result = OptimumStability.Compute(axes, trials, maximize: true)!;
+        var result = OptimumStability.Compute(axes, trials, Max)!;
         Assert.Equal(0, result.TrialsOffGrid);
         Assert.Equal(3, result.BestTrial);
     }
