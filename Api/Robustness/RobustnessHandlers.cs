@@ -33,12 +33,17 @@ public static class RobustnessHandlers
             return Problems.NotFound(id);
         }
 
-        var completed = StatusWords.Of(BacktestState.Completed);
-        if (record.Status != completed || await results.GetAsync(id, context.RequestAborted) is not { } result)
+        if (record.Status != StatusWords.Of(BacktestState.Completed))
         {
             return new ConflictProblem(Results.Problem(statusCode: 409, title: "Conflict",
                 detail: $"backtest {id} is {record.Status}: a Monte Carlo needs a completed backtest",
                 extensions: new Dictionary<string, object?> { ["backtestId"] = id, ["currentState"] = record.Status }));
+        }
+
+        // Completed, but the results not yet readable (the row moves a moment before the results are read back).
+        if (await results.GetAsync(id, context.RequestAborted) is not { } result)
+        {
+            return Problems.NoResultsYet(id, record.Status);
         }
 
         var method = query.EngineMethod;

@@ -24,7 +24,7 @@ export function fanOption(result: MonteCarloResult) {
   const width25to75 = result.fan.map((p) => p.p75 - p.p25);
   const median = result.fan.map((p) => p.p50);
   const band = (name: string, stack: string, data: number[], opacity: number, base = false) => ({
-    name, type: 'line' as const, stack, data, symbol: 'none', lineStyle: { opacity: 0 },
+    name, type: 'line' as const, stack, data, symbol: 'none', lineStyle: { opacity: 0 }, color: '#4096ff',
     areaStyle: base ? { opacity: 0 } : { color: '#1677ff', opacity }, silent: base, tooltip: { show: !base },
   });
   return {
@@ -46,7 +46,7 @@ export function fanOption(result: MonteCarloResult) {
       band('5–95%', 'outer', width5to95, 0.15),
       band('25% edge', 'inner', lower25, 0, true),
       band('25–75%', 'inner', width25to75, 0.3),
-      { name: 'median', type: 'line' as const, data: median, symbol: 'none', lineStyle: { color: '#0958d9', width: 2 } },
+      { name: 'median', type: 'line' as const, data: median, symbol: 'none', color: '#0958d9', lineStyle: { color: '#0958d9', width: 2 } },
     ],
   };
 }
