@@ -282,16 +282,7 @@ public static class MetricsCalculator
         }
 
         // Biased central moments m_k = Σ(r − mean)^k / n.
-        double m2 = 0, m3 = 0, m4 = 0;
-        foreach (var r in returns)
-        {
-            var d = r - mean;
-            var d2 = d * d;
-            m2 += d2;
-            m3 += d2 * d;
-            m4 += d2 * d2;
-        }
-
+        var (m2, m3, m4) = CentralSums(returns, mean);
         m2 /= n;
         m3 /= n;
         m4 /= n;
@@ -465,6 +456,26 @@ public static class MetricsCalculator
 
     private static double? Correlation(double covariance, double sdX, double sdY) =>
         sdX > ZeroDispersion && sdY > ZeroDispersion ? Math.Clamp(covariance / (sdX * sdY), -1.0, 1.0) : null;
+
+    /// <summary>
+    /// The sums Σ(x − mean)², Σ(x − mean)³ and Σ(x − mean)⁴, the one home of the central moments: divided by n they are
+    /// the population (biased) moments m2, m3, m4 of the skewness, kurtosis and probabilistic Sharpe ratio here and of
+    /// <see cref="Robustness.ReturnMoments"/>.
+    /// </summary>
+    internal static (double Squares, double Cubes, double Fourths) CentralSums(ReadOnlySpan<double> xs, double mean)
+    {
+        double s2 = 0, s3 = 0, s4 = 0;
+        foreach (var x in xs)
+        {
+            var d = x - mean;
+            var d2 = d * d;
+            s2 += d2;
+            s3 += d2 * d;
+            s4 += d2 * d2;
+        }
+
+        return (s2, s3, s4);
+    }
 
     internal static double Mean(ReadOnlySpan<double> xs)
     {
