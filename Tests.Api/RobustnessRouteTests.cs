@@ -281,7 +281,11 @@ public sealed class RobustnessRouteTests(ApiFixture fixture)
         var stability = OptimumStability.Compute(axes, outcomes, objective)!;
         var wireStability = body.GetProperty("stability");
         Assert.Equal(stability.BestTrial, wireStability.GetProperty("bestTrial").GetInt32());
-        Assert.Equal(stability.Neighbours.Count, wireStability.GetProperty("neighbours").GetArrayLength());
+        Assert.Equal(
+            stability.Neighbours.Select(n => (n.Parameter, n.Offset, n.State.ToString().ToLowerInvariant(), n.TrialNumber)),
+            wireStability.GetProperty("neighbours").EnumerateArray().Select(n => (n.GetProperty("parameter").GetString()!,
+                n.GetProperty("offset").GetInt32(), n.GetProperty("state").GetString()!,
+                n.GetProperty("trialNumber").ValueKind == JsonValueKind.Null ? (int?)null : n.GetProperty("trialNumber").GetInt32())));
         Assert.Equal(stability.BestPlateau.Mean, wireStability.GetProperty("bestPlateau").GetProperty("mean").GetDouble(), 12);
         Assert.Equal(stability.MostStable?.TrialNumber, wireStability.GetProperty("mostStable") is { ValueKind: JsonValueKind.Object } m
             ? m.GetProperty("trialNumber").GetInt32() : null);

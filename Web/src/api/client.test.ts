@@ -42,4 +42,14 @@ describe('ApiClient.monteCarlo', () => {
     await client.monteCarlo('b1');
     expect(fetchMock.mock.calls[1][0]).toBe('/api/v1/nautilus/backtest/results/b1/montecarlo');
   });
+
+  it("asks an optimization's robustness with its CSCV settings", async () => {
+    const fetchMock = vi.fn(async (_url: string) => new Response('{"notes":[]}', { status: 200, headers: { 'Content-Type': 'application/json' } }));
+    vi.stubGlobal('fetch', fetchMock);
+    const client = new ApiClient('key');
+    await client.optimizationRobustness('o1', { blocks: 8 });
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/v1/optimizations/o1/robustness?blocks=8');
+    await client.optimizationRobustness('o1');
+    expect(fetchMock.mock.calls[1][0]).toBe('/api/v1/optimizations/o1/robustness');
+  });
 });

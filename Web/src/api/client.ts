@@ -3,7 +3,7 @@
 import { PRIORITIES } from './types';
 import type {
   BacktestConfig, BacktestResults, BacktestState, BacktestStatus, ChartPoint, CompileDiagnostic, ComparisonResult, ConfigurationOptions,
-  ExportFormat, InstrumentInfo, MonteCarloQuery, MonteCarloResult, Page, Priority, QueueEntry, StrategyDeleted, StrategyTemplate,
+  ExportFormat, InstrumentInfo, MonteCarloQuery, MonteCarloResult, OptimizationRobustness, Page, Priority, QueueEntry, StrategyDeleted, StrategyTemplate,
   StrategyVersion, Trade, ValidationErrorItem,
 } from './types';
 
@@ -241,6 +241,15 @@ export class ApiClient {
     }
     const search = params.toString();
     return this.request('GET', `${BACKTEST_BASE}/results/${id}/montecarlo${search ? `?${search}` : ''}`);
+  };
+
+  /** An optimization job's deflated Sharpe ratio, PBO, minimum backtest length and stability (CSCV blocks and trials cap optional). */
+  optimizationRobustness = (id: string, query: { blocks?: number; maxTrials?: number } = {}): Promise<OptimizationRobustness> => {
+    const params = new URLSearchParams();
+    if (query.blocks !== undefined) params.set('blocks', String(query.blocks));
+    if (query.maxTrials !== undefined) params.set('maxTrials', String(query.maxTrials));
+    const search = params.toString();
+    return this.request('GET', `/api/v1/optimizations/${id}/robustness${search ? `?${search}` : ''}`);
   };
 
   /** Downloads an export with the bearer key and hands it to the browser as a file. */

@@ -339,3 +339,45 @@ export interface MonteCarloResult {
   drawdownLimit: number;
   probabilityOfDrawdownBeyondLimit: number;
 }
+
+// ---- An optimization's robustness (GET /api/v1/optimizations/{id}/robustness; docs/robustness.md) ----
+
+export type NeighbourState = 'present' | 'missing' | 'infeasible';
+
+export interface Plateau {
+  trialNumber: number;
+  mean: number;
+  worst: number;
+  present: number;
+  missing: number;
+  infeasible: number;
+}
+
+export interface OptimizationRobustness {
+  optimizationId: string;
+  status: string;
+  objective: string;
+  direction: 'maximize' | 'minimize';
+  trialsRun: number;
+  feasibleTrials: number;
+  bestTrial: number | null;
+  bestObjective: number | null;
+  deflatedSharpe: {
+    value: number; sharpe: number; skewness: number; kurtosis: number; observations: number; trials: number;
+    sharpeVariance: number; expectedMaximumSharpe: number;
+  } | null;
+  overfitting: {
+    probability: number; probabilityOfLoss: number; blocks: number; splits: number; observations: number; trialsGiven: number;
+    trialsUsed: number; degradationSlope: number | null; degradationIntercept: number | null;
+  } | null;
+  minimumBacktestLength: { years: number; annualizedSharpe: number; trials: number; backtestYears: number | null } | null;
+  stability: {
+    bestTrial: number;
+    bestObjective: number;
+    neighbours: { parameter: string; offset: number; value: unknown; state: NeighbourState; trialNumber: number | null; objective: number | null }[];
+    bestPlateau: Plateau;
+    mostStable: Plateau | null;
+    trialsOffGrid: number;
+  } | null;
+  notes: string[];
+}
