@@ -31,6 +31,9 @@ const string Usage = """
       robustness [--rows N] [--trials N] [--blocks S] [--rounds N]
                                      PBO by CSCV over seeded noise (default 1,260 x 1,000, 16 blocks) and the deflated Sharpe
                                      ratio: time per round
+      montecarlo [--days N] [--paths N] [--rounds N]
+                                     the backtest Monte Carlo (stationary bootstrap, trade resample and shuffle) over
+                                     seeded daily returns (default 1,260 days, 10,000 paths): time per method and round
       api [--requests N] [--subscribers N]
                                      the API in this process on a real silo: GET /results and GET /list latency, and
                                      SignalR fan-out to N subscribers (in a process of their own); prints one table
@@ -76,6 +79,8 @@ switch (args[0])
         return await ApiBench.RunAsync(rest);
     case "robustness":
         return RobustnessBench.Run(rest);
+    case "montecarlo":
+        return MonteCarloBench.Run(rest);
     case "real":
         return RealData.Run(rest);
     case "bar-cache":

@@ -109,6 +109,7 @@ public static class ApiApp
         app.MapQueueRoutes();
         app.MapCatalogRoutes();
         app.MapStrategyRoutes();
+        Robustness.RobustnessRoutes.MapRobustnessRoutes(app);
         app.MapAdminRoutes();
         app.MapOrleansDashboardProxy();
         app.MapBacktestWebSockets();

@@ -34,10 +34,7 @@ public static class MetricsCalculator
         {
             var growth = daily[n - 1].Equity / input.InitialEquity;
             totalReturn = growth - 1;
-            if (growth >= 0)
-            {
-                annualizedReturn = Math.Pow(growth, (double)periods / n) - 1;
-            }
+            annualizedReturn = AnnualizedReturn(growth, (double)periods / n);
 
             var meanEquity = 0.0;
             foreach (var point in daily)
@@ -100,8 +97,22 @@ public static class MetricsCalculator
     }
 
     /// <summary>The per-period risk-free rate rf_p = (1 + rf)^(1/P) − 1 of an annual rate rf and P periods per year.</summary>
-    internal static double PerPeriodRiskFree(double annualRate, int periodsPerYear) =>
+    internal static double PerPeriodRiskFree(double annualRate, double periodsPerYear) =>
         Math.Pow(1 + annualRate, 1.0 / periodsPerYear) - 1;
+
+    /// <summary>
+    /// CAGR = growth^(P / n) − 1 for a growth factor E_n / E_0 over n periods of P a year (<paramref name="exponent"/>
+    /// = P / n); null when the growth is negative (the account went below zero).
+    /// </summary>
+    internal static double? AnnualizedReturn(double growth, double exponent) =>
+        growth >= 0 ? Math.Pow(growth, exponent) - 1 : null;
+
+    /// <summary>
+    /// Sharpe = mean(r − rf_p) / sd(r − rf_p) × √P, sd the sample standard deviation of the excess returns; null when it is
+    /// at or below <see cref="ZeroDispersion"/>.
+    /// </summary>
+    internal static double? SharpeRatio(double meanExcess, double sdExcess, double periodsPerYear) =>
+        sdExcess > ZeroDispersion ? meanExcess / sdExcess * Math.Sqrt(periodsPerYear) : null;
 
     /// <summary>
     /// r_t = E_t / E_{t-1} − 1 with E_0 the initial equity; null when an equity before the last is ≤ 0
@@ -184,7 +195,7 @@ public static class MetricsCalculator
     }
 
     /// <summary>Sample quantile by linear interpolation (Hyndman–Fan type 7) of an ascending, non-empty array.</summary>
-    internal static double Quantile(double[] sorted, double probability)
+    internal static double Quantile(ReadOnlySpan<double> sorted, double probability)
     {
         var h = (sorted.Length - 1) * probability;
         var lower = (int)Math.Floor(h);
@@ -271,16 +282,7 @@ public static class MetricsCalculator
         }
 
         // Biased central moments m_k = Σ(r − mean)^k / n.
-        double m2 = 0, m3 = 0, m4 = 0;
-        foreach (var r in returns)
-        {
-            var d = r - mean;
-            var d2 = d * d;
-            m2 += d2;
-            m3 += d2 * d;
-            m4 += d2 * d2;
-        }
-
+        var (m2, m3, m4) = CentralSums(returns, mean);
         m2 /= n;
         m3 /= n;
         m4 /= n;
@@ -317,7 +319,7 @@ public static class MetricsCalculator
 
         return new RiskFigures(
             Volatility: flat ? 0.0 : sd * sqrtP,
-            Sharpe: sdExcess > ZeroDispersion ? meanExcess / sdExcess * sqrtP : null,
+            Sharpe: SharpeRatio(meanExcess, sdExcess, periods),
             Sortino: downsideDeviation > ZeroDispersion ? meanExcess / downsideDeviation * sqrtP : null,
             Var95Historical: -q05,
             Var99Historical: -q01,
@@ -455,7 +457,27 @@ public static class MetricsCalculator
     private static double? Correlation(double covariance, double sdX, double sdY) =>
         sdX > ZeroDispersion && sdY > ZeroDispersion ? Math.Clamp(covariance / (sdX * sdY), -1.0, 1.0) : null;
 
-    internal static double Mean(double[] xs)
+    /// <summary>
+    /// The sums Σ(x − mean)², Σ(x − mean)³ and Σ(x − mean)⁴, the one home of the central moments: divided by n they are
+    /// the population (biased) moments m2, m3, m4 of the skewness, kurtosis and probabilistic Sharpe ratio here and of
+    /// <see cref="Robustness.ReturnMoments"/>.
+    /// </summary>
+    internal static (double Squares, double Cubes, double Fourths) CentralSums(ReadOnlySpan<double> xs, double mean)
+    {
+        double s2 = 0, s3 = 0, s4 = 0;
+        foreach (var x in xs)
+        {
+            var d = x - mean;
+            var d2 = d * d;
+            s2 += d2;
+            s3 += d2 * d;
+            s4 += d2 * d2;
+        }
+
+        return (s2, s3, s4);
+    }
+
+    internal static double Mean(ReadOnlySpan<double> xs)
     {
         var sum = 0.0;
         foreach (var x in xs)
@@ -466,7 +488,7 @@ public static class MetricsCalculator
         return sum / xs.Length;
     }
 
-    internal static double SampleStdDev(double[] xs, double mean)
+    internal static double SampleStdDev(ReadOnlySpan<double> xs, double mean)
     {
         var ss = 0.0;
         foreach (var x in xs)

@@ -1,8 +1,11 @@
+using Backtesting.Engine.Metrics;
+
 namespace Backtesting.Engine.Robustness;
 
 /// <summary>
 /// The per-period (daily) moments of one return series that the probabilistic and deflated Sharpe ratios need.
-/// Conventions, the same as <see cref="Metrics.MetricsCalculator"/>'s probabilistic Sharpe ratio:
+/// Conventions, the same as <see cref="MetricsCalculator"/>'s probabilistic Sharpe ratio (the central moments are its
+/// <see cref="MetricsCalculator.CentralSums"/>):
 /// <list type="bullet">
 /// <item><see cref="Sharpe"/> = mean / sample standard deviation (divisor T − 1), no risk-free rate, not annualized.</item>
 /// <item><see cref="Skewness"/> γ3 = m3 / m2^1.5 and <see cref="Kurtosis"/> γ4 = m4 / m2², with the population (biased)
@@ -29,15 +32,7 @@ public readonly record struct ReturnMoments(int Count, double Mean, double Sharp
         }
 
         var mean = sum / n;
-        double m2 = 0, m3 = 0, m4 = 0;
-        foreach (var r in returns)
-        {
-            var d = r - mean;
-            var d2 = d * d;
-            m2 += d2;
-            m3 += d2 * d;
-            m4 += d2 * d2;
-        }
+        var (m2, m3, m4) = MetricsCalculator.CentralSums(returns, mean);
 
         if (!(m2 > 0))
         {

@@ -175,27 +175,15 @@ public static class WalkForwardAnalysis
 
     private static double? TStatistic(List<double> returns)
     {
-        var n = returns.Count;
-        if (n < 2)
+        if (returns.Count < 2)
         {
             return null;
         }
 
-        double mean = 0;
-        foreach (var r in returns)
-        {
-            mean += r;
-        }
-
-        mean /= n;
-        double squares = 0;
-        foreach (var r in returns)
-        {
-            squares += (r - mean) * (r - mean);
-        }
-
-        var sd = Math.Sqrt(squares / (n - 1));
-        return sd <= MetricsCalculator.ZeroDispersion ? null : mean / (sd / Math.Sqrt(n));
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(returns);
+        var mean = MetricsCalculator.Mean(span);
+        var sd = MetricsCalculator.SampleStdDev(span, mean);
+        return sd <= MetricsCalculator.ZeroDispersion ? null : mean / (sd / Math.Sqrt(returns.Count));
     }
 
     private static List<ParameterDrift> Drift(IReadOnlyList<WalkForwardWindowResult> windows)

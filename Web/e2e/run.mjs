@@ -334,6 +334,28 @@ await test('the trades table sorts, filters and pages', async () => {
   }
 });
 
+await test("the charts tab draws the Monte Carlo fan chart and the drawdown distribution of the completed run", async () => {
+  await page.getByRole('tab', { name: 'Charts' }).click();
+  const fan = page.getByTestId('montecarlo-fan');
+  await fan.waitFor({ timeout: 60_000 });
+  const loss = await page.getByTestId('mc-probabilityOfLoss').innerText();
+  assert(/Probability of a loss[\s\S]*\d+\.\d%/.test(loss), `probability of a loss card: ${loss}`);
+  // The fan really drew: its canvas holds the bands' blue.
+  const inked = await until(() => fan.evaluate((el) => {
+    let count = 0;
+    for (const canvas of el.querySelectorAll('canvas')) {
+      const ctx = canvas.getContext('2d');
+      if (!ctx || !canvas.width || !canvas.height) continue;
+      const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 0; i < data.length; i += 16) if (data[i + 2] > data[i] + 40) count++;
+    }
+    return count;
+  }), 'the fan chart to draw', 30_000);
+  assert(inked > 500, `the fan chart drew only ${inked} blue pixels`);
+  await page.getByTestId('montecarlo-drawdowns').waitFor();
+  await shot('07b-montecarlo');
+});
+
 await test('the charts and risk tabs show the curve, monthly returns and risk metrics', async () => {
   await page.getByRole('tab', { name: 'Charts' }).click();
   await page.getByTestId('monthly-heatmap').first().waitFor();

@@ -31,3 +31,25 @@ describe('ApiClient.queue', () => {
     expect(entries[1]).toMatchObject({ state: 'queued', position: 1, priority: 'high', owner: 'alice', instruments: ['SPY'], progress: null });
   });
 });
+
+describe('ApiClient.monteCarlo', () => {
+  it('asks the results route with only the fields given', async () => {
+    const fetchMock = vi.fn(async (_url: string) => new Response('{"paths":10}', { status: 200, headers: { 'Content-Type': 'application/json' } }));
+    vi.stubGlobal('fetch', fetchMock);
+    const client = new ApiClient('key');
+    await client.monteCarlo('b1', { method: 'trades', sampling: 'shuffle', paths: 10, seed: undefined });
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/v1/nautilus/backtest/results/b1/montecarlo?method=trades&sampling=shuffle&paths=10');
+    await client.monteCarlo('b1');
+    expect(fetchMock.mock.calls[1][0]).toBe('/api/v1/nautilus/backtest/results/b1/montecarlo');
+  });
+
+  it("asks an optimization's robustness with its CSCV settings", async () => {
+    const fetchMock = vi.fn(async (_url: string) => new Response('{"notes":[]}', { status: 200, headers: { 'Content-Type': 'application/json' } }));
+    vi.stubGlobal('fetch', fetchMock);
+    const client = new ApiClient('key');
+    await client.optimizationRobustness('o1', { blocks: 8 });
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/v1/optimizations/o1/robustness?blocks=8');
+    await client.optimizationRobustness('o1');
+    expect(fetchMock.mock.calls[1][0]).toBe('/api/v1/optimizations/o1/robustness');
+  });
+});

@@ -3,7 +3,8 @@
 import { PRIORITIES } from './types';
 import type {
   BacktestConfig, BacktestResults, BacktestState, BacktestStatus, ChartPoint, CompileDiagnostic, ComparisonResult, ConfigurationOptions,
-  ExportFormat, InstrumentInfo, Page, Priority, QueueEntry, StrategyDeleted, StrategyTemplate, StrategyVersion, Trade, ValidationErrorItem,
+  ExportFormat, InstrumentInfo, MonteCarloQuery, MonteCarloResult, OptimizationRobustness, Page, Priority, QueueEntry, StrategyDeleted, StrategyTemplate,
+  StrategyVersion, Trade, ValidationErrorItem,
 } from './types';
 
 export const BACKTEST_BASE = '/api/v1/nautilus/backtest';
@@ -231,6 +232,25 @@ export class ApiClient {
     this.request<unknown>('PATCH', `${BACKTEST_BASE}/queue/${id}`, { priority });
 
   compare = (ids: string[]) => this.request<ComparisonResult>('POST', `${BACKTEST_BASE}/compare`, { ids });
+
+  /** Monte Carlo paths of a completed backtest; unset fields take the server's defaults (docs/robustness.md). */
+  monteCarlo = (id: string, query: MonteCarloQuery = {}): Promise<MonteCarloResult> => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) {
+      if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+    }
+    const search = params.toString();
+    return this.request('GET', `${BACKTEST_BASE}/results/${id}/montecarlo${search ? `?${search}` : ''}`);
+  };
+
+  /** An optimization job's deflated Sharpe ratio, PBO, minimum backtest length and stability (CSCV blocks and trials cap optional). */
+  optimizationRobustness = (id: string, query: { blocks?: number; maxTrials?: number } = {}): Promise<OptimizationRobustness> => {
+    const params = new URLSearchParams();
+    if (query.blocks !== undefined) params.set('blocks', String(query.blocks));
+    if (query.maxTrials !== undefined) params.set('maxTrials', String(query.maxTrials));
+    const search = params.toString();
+    return this.request('GET', `/api/v1/optimizations/${id}/robustness${search ? `?${search}` : ''}`);
+  };
 
   /** Downloads an export with the bearer key and hands it to the browser as a file. */
   exportFile = async (id: string, format: ExportFormat): Promise<{ blob: Blob; fileName: string }> => {

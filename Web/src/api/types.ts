@@ -273,3 +273,111 @@ export interface ComparisonResult {
 }
 
 export type ExportFormat = 'pdf' | 'xlsx' | 'csv' | 'json';
+
+// ---- Monte Carlo of a backtest (GET /results/{id}/montecarlo; docs/robustness.md) ----
+
+/** blockBootstrap: the stationary bootstrap of the daily returns; trades: the closed trades' returns. */
+export type MonteCarloMethod = 'blockBootstrap' | 'trades';
+/** For method=trades: with replacement (resample) or a permutation (shuffle: every path ends at the same equity). */
+export type MonteCarloSampling = 'resample' | 'shuffle';
+
+export interface MonteCarloQuery {
+  method?: MonteCarloMethod;
+  sampling?: MonteCarloSampling;
+  paths?: number;
+  seed?: number;
+  blockSize?: number;
+  drawdownLimit?: number;
+  bins?: number;
+  fanPoints?: number;
+}
+
+export interface Percentiles {
+  p5: number;
+  p25: number;
+  p50: number;
+  p75: number;
+  p95: number;
+}
+
+export interface HistogramBin {
+  low: number;
+  high: number;
+  count: number;
+}
+
+export interface MonteCarloDistribution {
+  count: number;
+  undefined: number;
+  mean: number | null;
+  percentiles: Percentiles | null;
+  histogram: HistogramBin[];
+}
+
+export interface FanPoint extends Percentiles {
+  step: number;
+  /** The backtest's date at that step (block bootstrap only; none at step 0). */
+  date: string | null;
+}
+
+export interface MonteCarloResult {
+  backtestId: string;
+  method: MonteCarloMethod;
+  sampling: MonteCarloSampling | null;
+  paths: number;
+  seed: number;
+  steps: number;
+  meanBlockLength: number | null;
+  blockLengthAutomatic: boolean;
+  initialEquity: number;
+  fan: FanPoint[];
+  finalReturn: MonteCarloDistribution;
+  cagr: MonteCarloDistribution;
+  maxDrawdown: MonteCarloDistribution;
+  sharpe: MonteCarloDistribution;
+  probabilityOfLoss: number;
+  drawdownLimit: number;
+  probabilityOfDrawdownBeyondLimit: number;
+}
+
+// ---- An optimization's robustness (GET /api/v1/optimizations/{id}/robustness; docs/robustness.md) ----
+
+export type NeighbourState = 'present' | 'missing' | 'infeasible';
+
+export interface Plateau {
+  trialNumber: number;
+  mean: number;
+  worst: number;
+  present: number;
+  missing: number;
+  infeasible: number;
+}
+
+export interface OptimizationRobustness {
+  optimizationId: string;
+  status: string;
+  objective: string;
+  direction: 'maximize' | 'minimize';
+  trialsRun: number;
+  feasibleTrials: number;
+  bestTrial: number | null;
+  bestObjective: number | null;
+  deflatedSharpe: {
+    value: number; sharpe: number; skewness: number; kurtosis: number; observations: number; trials: number;
+    sharpeVariance: number; expectedMaximumSharpe: number;
+  } | null;
+  overfitting: {
+    probability: number; probabilityOfLoss: number; blocks: number; splits: number; observations: number; trialsGiven: number;
+    trialsUsed: number; degradationSlope: number | null; degradationIntercept: number | null;
+  } | null;
+  minimumBacktestLength: { years: number; annualizedSharpe: number; trials: number; backtestYears: number | null } | null;
+  stability: {
+    bestTrial: number;
+    bestObjective: number;
+    neighbours: { parameter: string; offset: number; value: unknown; state: NeighbourState; trialNumber: number | null; objective: number | null }[];
+    bestPlateau: Plateau;
+    mostStable: Plateau | null;
+    trialsOffGrid: number;
+  } | null;
+  notes: string[];
+}

@@ -12,6 +12,7 @@ import { PerformanceMetrics } from './PerformanceMetrics';
 import { TradeAnalysisTable } from './TradeAnalysisTable';
 import { Heatmap } from './Heatmap';
 import { CompareView } from './CompareView';
+import { MonteCarloPanel } from './MonteCarloPanel';
 
 const EXPORTS: { format: ExportFormat; label: string }[] = [
   { format: 'pdf', label: 'PDF' },
@@ -165,7 +166,13 @@ export function BacktestResults({ backtestId, live }: { backtestId: string; live
             label: 'Trades',
             children: <TradeAnalysisTable trades={results ? results.trades.items : live.trades} currency={currency} />,
           },
-          { key: 'charts', label: 'Charts', children: <Space direction="vertical" style={{ width: '100%' }}>{chart}{results && <MonthlyReturns results={results} />}</Space> },
+          { key: 'charts', label: 'Charts', children: (
+            <Space direction="vertical" style={{ width: '100%' }}>
+              {chart}
+              {results && <MonthlyReturns results={results} />}
+              {results && state === 'completed' && <MonteCarloPanel backtestId={backtestId} />}
+            </Space>
+          ) },
           {
             key: 'risk',
             label: 'Risk',
