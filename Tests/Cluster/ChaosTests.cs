@@ -11,7 +11,7 @@ namespace Backtesting.Tests.Cluster;
 /// <summary>
 /// The chaos run, small: three Silo processes on one database, a burst of backtests from three owners at mixed
 /// priorities under the cluster and per-owner limits, and kill -9 of a random silo every few seconds (each replaced)
-/// while they run. Once the faults stop the cluster must drain within a bound, and the harness checks what a user
+/// while they run, with PostgreSQL restarted twice among the kills (-m fast, then -m immediate). Once the faults stop the cluster must drain within a bound, and the harness checks what a user
 /// relies on: every backtest ended once, completed, with results equal to the same configuration run without faults,
 /// no trade stored twice, the stored row agreeing with the grain, no slot left held and no worker left running.
 /// Sizes come from BACKTESTING_CHAOS_BACKTESTS and BACKTESTING_CHAOS_KILLS (small by default, for ./test.sh).
@@ -43,7 +43,9 @@ public class ChaosTests
         var random = new Random(20261206);
         using var logs = new TempFolder();
         using var work = new TempFolder();
-        var connectionString = await PostgresTestServer.CreateDatabaseAsync("chaos");
+        // Its own PostgreSQL: the run restarts it, and the shared test server must not go down under other tests.
+        using var postgres = await OwnPostgres.StartAsync();
+        var connectionString = await postgres.CreateDatabaseAsync("chaos");
         await SchemaMigrator.ApplyAsync(connectionString, CancellationToken.None);
         var clusterId = "chaos-" + Guid.NewGuid().ToString("N")[..8];
         var settings = new Dictionary<string, string>
@@ -81,6 +83,15 @@ public class ChaosTests
                 silos.Remove(victim);
                 victim.Dispose();
                 silos.Add(Start());
+                // PostgreSQL goes down twice while silos die: once cleanly, once as a crash it recovers from.
+                if (killed == kills / 3)
+                {
+                    await postgres.RestartAsync("fast");
+                }
+                else if (killed == 2 * kills / 3)
+                {
+                    await postgres.RestartAsync("immediate");
+                }
             }
 
             var faultsStopped = Stopwatch.StartNew();
@@ -110,8 +121,10 @@ public class ChaosTests
             }
 
             var drained = faultsStopped.Elapsed;
-            Console.WriteLine($"chaos: {jobs.Count} backtests, {killed} silo kills every {KillInterval.TotalSeconds} s, drained {drained.TotalSeconds:F1} s after the last");
+            Console.WriteLine($"chaos: {jobs.Count} backtests, {killed} silo kills every {KillInterval.TotalSeconds} s, 2 PostgreSQL restarts, drained {drained.TotalSeconds:F1} s after the last");
 
+            // This process's pooled connections predate the restarts (the migration's): drop them before checking.
+            NpgsqlConnection.ClearAllPools();
             var store = new PostgresBacktestStore(connectionString);
             await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync();
