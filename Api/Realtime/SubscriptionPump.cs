@@ -17,8 +17,8 @@ public interface ILiveSource
     /// <summary>Asked after a quiet while: if it has ended, sends its final messages and says true; else sends nothing.</summary>
     Task<bool> SendEndIfEndedAsync(Func<RelayedEvent, CancellationToken, Task> send, CancellationToken cancellationToken);
 
-    /// <summary>Whether the subscriber wants a live event of this type.</summary>
-    bool Wants(string type);
+    /// <summary>The live event as the subscriber gets it; null when it does not want it.</summary>
+    RelayedEvent? Select(RelayedEvent message);
 
     /// <summary>Whether a live event of this type is the last one.</summary>
     bool Ends(string type);
@@ -90,9 +90,9 @@ public static class SubscriptionPump
 
                 while (channel.Reader.TryRead(out var message))
                 {
-                    if (source.Wants(message.Type))
+                    if (source.Select(message) is { } selected)
                     {
-                        await send(message, cancellationToken);
+                        await send(selected, cancellationToken);
                     }
 
                     if (source.Ends(message.Type))
@@ -146,7 +146,7 @@ public sealed class BacktestLiveSource(Guid id, IClusterClient client, BacktestE
         return true;
     }
 
-    public bool Wants(string type) => selection.Wants(type);
+    public RelayedEvent? Select(RelayedEvent message) => selection.Wants(message.Type) ? message : null;
 
     public bool Ends(string type) => type == MessageTypes.Complete;
 }
