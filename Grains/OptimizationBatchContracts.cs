@@ -47,15 +47,25 @@ public sealed record StoredTrial(
     [property: Id(6)] double? Objective,
     [property: Id(7)] string? ContentHash);
 
-/// <summary>How a batch ended, as it tells its job.</summary>
+/// <summary>A batch's state as it tells its job; a report older than one the job has (<see cref="Version"/>) is stale.</summary>
+/// <param name="Version">Counts the batch's changes of state.</param>
 /// <param name="Error">Why it failed; null otherwise.</param>
 /// <param name="DroppedLines">Worker lines that were not a message of the contract or named another job: dropped, counted.</param>
-[GenerateSerializer, Immutable, Alias("optimization.batch-end")]
-public sealed record OptimizationBatchEnd(
+[GenerateSerializer, Immutable, Alias("optimization.batch-report")]
+public sealed record OptimizationBatchReport(
     [property: Id(0)] int Batch,
     [property: Id(1)] OptimizationBatchState State,
-    [property: Id(2)] string? Error,
-    [property: Id(3)] int DroppedLines);
+    [property: Id(2)] long Version,
+    [property: Id(3)] string? Error = null,
+    [property: Id(4)] int DroppedLines = 0)
+{
+    /// <summary>Queued, running, or not started: the batch still has work to do.</summary>
+    public static bool InFlight(OptimizationBatchState state) =>
+        state is OptimizationBatchState.None or OptimizationBatchState.Queued or OptimizationBatchState.Running;
+
+    public static bool IsTerminal(OptimizationBatchState state) =>
+        state is OptimizationBatchState.Completed or OptimizationBatchState.Cancelled or OptimizationBatchState.Failed;
+}
 
 /// <summary>One batch of an optimization job (key: <see cref="OptimizationBatchIds.Of"/>).</summary>
 [Alias("optimization.batch-grain")]
@@ -63,7 +73,7 @@ public interface IOptimizationBatchGrain : IGrainWithGuidKey
 {
     /// <summary>Stores the order and queues the batch (idempotent: a batch started before is left as it is).</summary>
     [Alias("start")]
-    Task Start(OptimizationBatchOrder order);
+    Task<OptimizationBatchReport> Start(OptimizationBatchOrder order);
 
     /// <summary>Called by the queue when a slot is granted: start (or restart) the worker.</summary>
     [Alias("slot-granted"), OneWay]
@@ -74,44 +84,39 @@ public interface IOptimizationBatchGrain : IGrainWithGuidKey
     /// be resumed) or cancelled. Returns once the worker has stopped.
     /// </summary>
     [Alias("stop")]
-    Task Stop(bool cancel);
+    Task<OptimizationBatchReport> Stop(bool cancel);
 
     /// <summary>Queues a paused batch again; its worker goes on from the checkpoint of its run folder.</summary>
     [Alias("resume")]
-    Task Resume();
+    Task<OptimizationBatchReport> Resume();
 
-    /// <summary>The recovery check: a batch that should be running and is not (its silo died) is queued or restarted.</summary>
+    /// <summary>
+    /// The recovery check: a batch that should be running and is not (its silo died) is restarted or queued again.
+    /// A batch never started (no order) reports <see cref="OptimizationBatchState.None"/>.
+    /// </summary>
     [Alias("ensure")]
-    Task Ensure();
+    Task<OptimizationBatchReport> Ensure();
 
-    [Alias("state")]
-    Task<OptimizationBatchState> GetState();
-
-    /// <summary>Removes the batch's state and run folder (its job was deleted; it is stopped first).</summary>
+    /// <summary>Stops the batch if needed, then removes its state and run folder (its job is being deleted).</summary>
     [Alias("forget")]
     Task Forget();
 }
 
-/// <summary>What a job's batches tell it; the same activation as <see cref="IOptimizationGrain"/>.</summary>
+/// <summary>What a job's batches tell it, one way (a batch never waits on its job); the same activation as <see cref="IOptimizationGrain"/>.</summary>
 [Alias("optimization.job-callbacks")]
 public interface IOptimizationJobCallbacks : IGrainWithGuidKey
 {
     /// <summary>Trials the batch stored (new rows only, each once).</summary>
-    [Alias("trials-stored")]
+    [Alias("trials-stored"), OneWay]
     Task OnTrialsStored(int batch, IReadOnlyList<StoredTrial> trials);
 
-    /// <summary>The batch's worker started running (it holds a slot).</summary>
-    [Alias("batch-running")]
-    Task OnBatchRunning(int batch);
-
-    /// <summary>The batch ended: completed, paused, cancelled or failed.</summary>
-    [Alias("batch-ended")]
-    Task OnBatchEnded(OptimizationBatchEnd end);
+    /// <summary>The batch changed state (running, or ended: completed, paused, cancelled, failed).</summary>
+    [Alias("batch-changed"), OneWay]
+    Task OnBatchChanged(OptimizationBatchReport report);
 }
 
 /// <summary>The ids of a job's batch grains: deterministic, so a recovered job finds its batches again.</summary>
 public static class OptimizationBatchIds
 {
-    public static Guid Of(Guid optimizationId, int batch) =>
-        Storage.DeterministicGuid.Create(optimizationId, $"batch:{batch}");
+    public static Guid Of(Guid optimizationId, int batch) => Storage.DeterministicGuid.Create(optimizationId, $"batch:{batch}");
 }
