@@ -228,7 +228,7 @@ function ParameterRow({ p }: { p: ParameterSchema }) {
   const modes = numeric ? ['fixed', 'range', 'list'] : ['fixed', 'list'];
   const input = (name: string, label: string) => (
     <Form.Item name={['parameters', p.name, name]} label={label} style={{ marginBottom: 8 }}>
-      <InputNumber aria-label={`${p.name} ${label}`} precision={p.type === 'integer' ? 0 : undefined} style={{ width: 120 }} />
+      <InputNumber id={`opt-${p.name}-${name}`} aria-label={`${p.name} ${label}`} precision={p.type === 'integer' ? 0 : undefined} style={{ width: 120 }} />
     </Form.Item>
   );
   return (
@@ -238,12 +238,12 @@ function ParameterRow({ p }: { p: ParameterSchema }) {
         <div><Typography.Text type="secondary" style={{ fontSize: 12 }}>{p.type}{p.min !== null || p.max !== null ? ` ${p.min ?? '…'}–${p.max ?? '…'}` : ''}</Typography.Text></div>
       </div>
       <Form.Item name={['parameters', p.name, 'mode']} label="Mode" style={{ marginBottom: 8 }}>
-        <Select aria-label={`${p.name} mode`} style={{ width: 100 }} options={selectOptions(modes)} />
+        <Select id={`opt-${p.name}-mode`} aria-label={`${p.name} mode`} style={{ width: 100 }} options={selectOptions(modes)} />
       </Form.Item>
       {mode === 'range' && (<>{input('min', 'min')}{input('max', 'max')}{input('step', 'step')}</>)}
       {mode === 'list' && (
         <Form.Item name={['parameters', p.name, 'list']} label="Values (comma-separated)" style={{ marginBottom: 8 }}>
-          <Input aria-label={`${p.name} values`} style={{ width: 260 }} placeholder={p.allowed?.join(', ') ?? '10, 20, 30'} />
+          <Input id={`opt-${p.name}-list`} aria-label={`${p.name} values`} style={{ width: 260 }} placeholder={p.allowed?.join(', ') ?? '10, 20, 30'} />
         </Form.Item>
       )}
       {(mode === 'fixed' || mode === undefined) && (
