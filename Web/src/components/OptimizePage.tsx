@@ -9,7 +9,7 @@ import {
 import type { ApiError } from '../api/client';
 import type { ConfigurationOptions, InstrumentInfo, OptimizationListItem, ParameterSchema, StrategyTemplate } from '../api/types';
 import { useSession } from '../session';
-import { defaultSettings, formNameFor, toConfig, type FormValues } from './configForm';
+import { defaultSettings, formNameFor, type FormValues } from './configForm';
 import { CapitalSection } from './configuration/CapitalSection';
 import { DataSection } from './configuration/DataSection';
 import { DataSettings } from './configuration/DataSettings';
@@ -21,7 +21,7 @@ import { useServedOptions } from './configuration/servedOptions';
 import { options as selectOptions } from './configuration/fields';
 import { METRICS } from './metricDefinitions';
 import {
-  defaultChoice, estimateSeconds, formatDuration, optimizeFieldFor, rangeable, rememberedRate, toJob, type OptimizeValues,
+  baseConfigOf, defaultChoice, estimateSeconds, formatDuration, optimizeFieldFor, rangeable, rememberedRate, toJob, type OptimizeValues,
 } from './optimizeForm';
 
 type Values = FormValues & OptimizeValues;
@@ -72,7 +72,7 @@ function OptimizeForm({ strategies, instruments, options, onOpen }: {
 
   const job = () => {
     const values = form.getFieldsValue(true) as Values;
-    return toJob(values, toConfig({ ...values, strategyConfig: {} }, strategy), strategy?.parameters ?? [], values.priority);
+    return toJob(values, baseConfigOf(values, strategy), strategy?.parameters ?? [], values.priority);
   };
 
   // The planned count follows the form (debounced); its errors are shown as the start's would be.

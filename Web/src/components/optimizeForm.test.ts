@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { BacktestConfig, ParameterSchema } from '../api/types';
 import { STRATEGIES } from '../test/fixtures';
+import dayjs from 'dayjs';
+import type { FormValues } from './configForm';
 import {
-  defaultChoice, defaultRange, estimateSeconds, optimizeFieldFor, parameterSpec, parseList, toJob, type OptimizeValues, type ParameterChoice,
+  baseConfigOf, defaultChoice, defaultRange, estimateSeconds, optimizeFieldFor, parameterSpec, parseList, toJob, type OptimizeValues, type ParameterChoice,
 } from './optimizeForm';
 
 const MA = STRATEGIES[0].parameters;
@@ -106,6 +108,20 @@ describe('the job', () => {
   it('drops unfinished constraint rows', () => {
     const job = toJob(values({}, { constraints: [{ metric: '', op: '>=', value: 1 }, { metric: 'totalTrades', op: '>', value: 10 }] }), base, MA, 'normal');
     expect(job.constraints).toEqual([{ metric: 'totalTrades', op: '>', value: 10 }]);
+  });
+});
+
+describe('the base config', () => {
+  it('holds the backtest form\'s fields only: none of the job\'s, and no strategy parameters', () => {
+    const form = {
+      strategyClass: 'MovingAverageCross', strategyConfig: { fastPeriod: 10 }, instruments: ['SPY.ARCA'], initialBalance: 100000,
+      baseCurrency: 'USD', benchmark: '', priority: 'normal', dateRange: [dayjs('2019-01-01'), dayjs('2020-12-31')],
+      ...values({ fastPeriod: { mode: 'range', min: 5, max: 15, step: 5 } }, { constraints: [{ metric: 'totalTrades', op: '>', value: 1 }] }),
+    } as unknown as FormValues & OptimizeValues;
+    expect(baseConfigOf(form, STRATEGIES[0])).toEqual({
+      strategyClass: 'MovingAverageCross', strategyConfig: {}, instruments: ['SPY.ARCA'], initialBalance: 100000, baseCurrency: 'USD',
+      benchmark: null, startDate: '2019-01-01', endDate: '2020-12-31',
+    });
   });
 });
 

@@ -2,8 +2,9 @@
 // defaults from the schema, and the job built from them over the base config the backtest form builds (configForm).
 // The server validates the job (Engine/Optimization/OptimizationValidator.cs); nothing here re-implements its rules.
 import type {
-  BacktestConfig, ConstraintOp, Direction, OptimizationJob, OptimizationMethod, ParameterSchema, ParameterSpec, Priority,
+  BacktestConfig, ConstraintOp, Direction, OptimizationJob, OptimizationMethod, ParameterSchema, ParameterSpec, Priority, StrategyTemplate,
 } from '../api/types';
+import { toConfig, type FormValues } from './configForm';
 
 export type ParameterMode = 'fixed' | 'range' | 'list';
 
@@ -82,6 +83,18 @@ export function parameterSpec(choice: ParameterChoice, p: ParameterSchema): Para
     default:
       return choice.value === undefined || choice.value === null || choice.value === '' ? undefined : (choice.value as ParameterSpec);
   }
+}
+
+/**
+ * The base config from the Optimize form's values: the backtest form's fields as that form maps them (configForm),
+ * without the job's own fields, and with no strategy parameters (they all come from the space).
+ */
+export function baseConfigOf(values: FormValues & OptimizeValues, strategy: StrategyTemplate | undefined): BacktestConfig {
+  const {
+    name: _name, parameters: _parameters, method: _method, maxTrials: _maxTrials, seed: _seed, objectiveMetric: _metric, direction: _direction,
+    constraints: _constraints, ...backtest
+  } = values;
+  return toConfig({ ...backtest, strategyConfig: {} }, strategy);
 }
 
 /** The job the form posts (to /plan and to start): the base config with the strategy's parameters as chosen. */
