@@ -197,7 +197,9 @@ function OptimizeForm({ strategies, instruments, options, onOpen }: {
                   <Button onClick={() => remove(field.name)}>Remove</Button>
                 </Space>
               ))}
-              <Button onClick={() => add({ metric: 'maxDrawdown', op: '>=', value: -0.2 })} style={{ marginBottom: 16 }}>Add constraint</Button>
+              <div style={{ marginBottom: 16 }}>
+                <Button onClick={() => add({ metric: 'maxDrawdown', op: '>=', value: -0.2 })}>Add constraint</Button>
+              </div>
             </>
           )}
         </Form.List>
