@@ -249,6 +249,8 @@ public sealed class OptimizationRouteTests(ApiFixture fixture)
         { "maxTrials zero", "maxTrials", "range" },
         { "name too long", "name", "maxLength" },
         { "name null", "name", "required" },
+        { "name with a control character", "name", "controlCharacter" },
+        { "range bound too large for a number", "parameters.fastPeriod.max", "type" },
         { "base config dates reversed", "baseConfig.endDate", "afterStart" },
         { "unknown field", "bogus", "json" },
     };
@@ -313,6 +315,8 @@ public sealed class OptimizationRouteTests(ApiFixture fixture)
             case "maxTrials zero": job["maxTrials"] = 0; break;
             case "name too long": job["name"] = new string('n', 201); break;
             case "name null": job["name"] = null; break;
+            case "name with a control character": job["name"] = "grid\u001b[31m"; break;
+            case "range bound too large for a number": parameters["fastPeriod"] = JsonNode.Parse("""{"min":1,"max":1e999}"""); break;
             case "base config dates reversed": job["baseConfig"]!["endDate"] = "2018-01-01"; break;
             case "unknown field": job["bogus"] = true; break;
             default: throw new ArgumentException(name);
@@ -362,6 +366,9 @@ public sealed class OptimizationRouteTests(ApiFixture fixture)
             Assert.Contains($"\"{field}\"", text, StringComparison.Ordinal);
         }
 
+        using var notANumber = await alice.PostAsync($"{Routes}/{id}/trials/first/backtest", null);
+        Assert.Equal(HttpStatusCode.BadRequest, notANumber.StatusCode);
+        Assert.Contains("\"trial\"", await notANumber.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await WaitForEndAsync(alice, id);
     }
 

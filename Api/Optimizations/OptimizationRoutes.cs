@@ -77,7 +77,8 @@ public static class OptimizationRoutes
             .WithStandardErrors(401)
             .WithProblemExamples(400, 404);
 
-        group.MapPost("/{id:guid}/trials/{trial:int}/backtest", OptimizationHandlers.OpenTrialAsBacktest)
+        // {trial} without a constraint: a trial that is not a whole number is a 400 naming it, not a 404.
+        group.MapPost("/{id:guid}/trials/{trial}/backtest", OptimizationHandlers.OpenTrialAsBacktest)
             .WithSummary("Open a trial as an ordinary backtest: exactly its config (the base config with the trial's parameters)")
             .WithExample(202, BacktestExamples.Started)
             .WithStandardErrors(401)
