@@ -13,8 +13,8 @@ public sealed record BatchEnd(OptimizationBatchState? Next, string? Error = null
 
 /// <summary>
 /// The one place that decides how a batch's run ended. A run that stopped because its job asked (pause or cancel) takes
-/// the state asked for, whatever killed it in the end; a refused batch, a worker's own failure and a broken protocol are
-/// final (running them again would repeat them); every trial done is completion. When trials the worker finished were
+/// the state asked for, whatever killed it in the end; a refused batch, any other end the worker chose itself (an exit
+/// code of its protocol) and a broken protocol are final (running them again would repeat them); every trial done is completion. When trials the worker finished were
 /// never stored (their lines were missed: printed while no silo read them, or dropped), the batch runs again from an
 /// empty checkpoint, and what was stored already is not stored again; a batch that keeps missing them fails. Any other
 /// end (a killed or crashed worker, a stop nobody asked for) runs the batch again in the same folder, from its
@@ -49,7 +49,7 @@ public static class BatchEndRule
             return new BatchEnd(asked);
         }
 
-        if (exitCode is ExitCodes.InvalidConfig or ExitCodes.Failed or ExitCodes.Usage)
+        if (exitCode != ExitCodes.Stopped && ExitCodes.All.Contains(exitCode))
         {
             return new BatchEnd(OptimizationBatchState.Failed, workerError ?? $"the worker failed (exit code {exitCode})");
         }
