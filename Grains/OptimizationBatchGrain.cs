@@ -59,6 +59,8 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
     /// <summary>The trials of the batch stored so far (read from the store at each run's start).</summary>
     private HashSet<int> _stored = [];
     private readonly List<TrialRow> _pending = [];
+    /// <summary>The batch's trial numbers.</summary>
+    private HashSet<int> _trials = [];
     /// <summary>Returns read from trial-returns.bin not stored yet, by trial; and where the next read starts.</summary>
     private readonly Dictionary<int, float[]> _returns = [];
     private long _returnsOffset;
@@ -256,6 +258,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             }
 
             var trials = batch.Trials.ToDictionary(t => t.Trial, t => t.Parameters);
+            _trials = [.. trials.Keys];
             _stored = (await _store.TrialNumbersAsync(order.OptimizationId)).Where(trials.ContainsKey).ToHashSet();
             _pending.Clear();
             _returns.Clear();
@@ -446,8 +449,9 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             stream.Position = _returnsOffset;
             foreach (var record in TrialReturns.Read(stream))
             {
+                // A record may be read before its trial's line arrives (a container's log lags its files): kept until then.
                 _returnsOffset = record.End;
-                if (_pending.Any(p => p.TrialNumber == record.Trial))
+                if (_trials.Contains(record.Trial) && !_stored.Contains(record.Trial))
                 {
                     _returns[record.Trial] = record.Returns;
                 }
