@@ -51,13 +51,15 @@ public sealed record StoredTrial(
 /// <param name="Version">Counts the batch's changes of state.</param>
 /// <param name="Error">Why it failed; null otherwise.</param>
 /// <param name="DroppedLines">Worker lines that were not a message of the contract or named another job: dropped, counted.</param>
+/// <param name="Attempts">Runs of the batch's worker so far.</param>
 [GenerateSerializer, Immutable, Alias("optimization.batch-report")]
 public sealed record OptimizationBatchReport(
     [property: Id(0)] int Batch,
     [property: Id(1)] OptimizationBatchState State,
     [property: Id(2)] long Version,
     [property: Id(3)] string? Error = null,
-    [property: Id(4)] int DroppedLines = 0)
+    [property: Id(4)] int DroppedLines = 0,
+    [property: Id(5)] int Attempts = 0)
 {
     /// <summary>Queued, running, or not started: the batch still has work to do.</summary>
     public static bool InFlight(OptimizationBatchState state) =>

@@ -53,10 +53,14 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
     private IRunHandle? _run;
     private Task? _supervision;
     private bool _starting;
+    /// <summary>The activation is going away: its run was stopped, and nothing of this activation touches the state any more.</summary>
+    private bool _detached;
     private IGrainTimer? _tick;
     /// <summary>The trials of the batch stored so far (read from the store at each run's start).</summary>
     private HashSet<int> _stored = [];
     private readonly List<TrialRow> _pending = [];
+    /// <summary>The batch's trial numbers.</summary>
+    private HashSet<int> _trials = [];
     /// <summary>Returns read from trial-returns.bin not stored yet, by trial; and where the next read starts.</summary>
     private readonly Dictionary<int, float[]> _returns = [];
     private long _returnsOffset;
@@ -88,8 +92,30 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
     private string SiloName => _silo.SiloAddress.ToParsableString();
     private bool HasRun => _run is not null || _starting;
 
+    /// <summary>
+    /// The silo is going away with a run in flight: the run is stopped between trials (its finished trials are stored),
+    /// and the batch stays running in its state, so the next activation (the job's recovery reminder asks) goes on from
+    /// the checkpoint. Two workers never share the folder.
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_run is { } run && _supervision is { } supervision)
+        {
+            _detached = true;
+            try
+            {
+                await run.StopAsync(_options.Optimization.StopGrace).WaitAsync(cancellationToken);
+                await supervision.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // The silo would not wait longer; a container is found and followed again by the next activation.
+            }
+        }
+    }
+
     private OptimizationBatchReport Report() =>
-        new(S.Order?.Batch ?? -1, S.State, S.Version, S.Error, S.DroppedLines);
+        new(S.Order?.Batch ?? -1, S.State, S.Version, S.Error, S.DroppedLines, S.Attempts);
 
     public async Task<OptimizationBatchReport> Start(OptimizationBatchOrder order)
     {
@@ -232,6 +258,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             }
 
             var trials = batch.Trials.ToDictionary(t => t.Trial, t => t.Parameters);
+            _trials = [.. trials.Keys];
             _stored = (await _store.TrialNumbersAsync(order.OptimizationId)).Where(trials.ContainsKey).ToHashSet();
             _pending.Clear();
             _returns.Clear();
@@ -336,17 +363,23 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             await Save(folder);
             await run.DisposeAsync();
             _run = null;
-            S.DroppedLines += reader.Dropped;
-            if (S.Order is null)
+            if (S.Order is null || _detached)
             {
-                return; // forgotten while it ran
+                return; // forgotten while it ran, or left for the next activation
             }
+
+            S.DroppedLines += reader.Dropped;
 
             var end = BatchEndRule.Decide(exit.ExitCode, S.StopAs, protocolError, workerError ?? exit.Fatal, trialCount - _stored.Count,
                 S.Attempts, _options.MaxAttempts);
             if (end.Retry)
             {
                 LogRetry(Id, S.Order.OptimizationId, S.Order.Batch, exit.ExitCode, S.Attempts);
+                if (end.Fresh)
+                {
+                    DeleteCheckpoint(folder);
+                }
+
                 await StartRun();
                 return;
             }
@@ -364,7 +397,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             LogSupervisionFailed(e, Id);
             _run = null;
             await run.DisposeAsync();
-            if (S.Order is not null)
+            if (S.Order is not null && !_detached)
             {
                 await End(OptimizationBatchState.Failed, $"supervising the batch failed: {e.GetBaseException().Message}");
             }
@@ -388,6 +421,11 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
         await _store.SaveTrialsAsync(S.Order!.OptimizationId, rows);
         _pending.Clear();
         _stored.UnionWith(rows.Select(r => r.TrialNumber));
+        if (_detached)
+        {
+            return; // the job re-reads its counts from the stored trials when it activates
+        }
+
         Job.OnTrialsStored(S.Order.Batch, rows.Select(r => new StoredTrial(r.TrialNumber, r.ParametersJson, r.MetricsJson, r.TotalTrades,
             r.Feasible, r.InfeasibleReason, r.Objective, r.ContentHash)).ToList()).Ignore();
     }
@@ -411,8 +449,9 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             stream.Position = _returnsOffset;
             foreach (var record in TrialReturns.Read(stream))
             {
+                // A record may be read before its trial's line arrives (a container's log lags its files): kept until then.
                 _returnsOffset = record.End;
-                if (_pending.Any(p => p.TrialNumber == record.Trial))
+                if (_trials.Contains(record.Trial) && !_stored.Contains(record.Trial))
                 {
                     _returns[record.Trial] = record.Returns;
                 }
@@ -446,6 +485,15 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
         if (tell && S.Order is not null)
         {
             Job.OnBatchChanged(Report()).Ignore();
+        }
+    }
+
+    /// <summary>Removes the checkpoint files, so the next run does every trial again (files in the worker's folder: removed, never followed).</summary>
+    private void DeleteCheckpoint(string folder)
+    {
+        foreach (var file in new[] { OptimizationFiles.TrialsDone, OptimizationFiles.TrialReturns })
+        {
+            File.Delete(Path.Combine(folder, file));
         }
     }
 

@@ -5,17 +5,20 @@ namespace Backtesting.Grains.Supervision;
 /// <summary>What a batch does when its worker's run ended: the next state, or another run over the same folder.</summary>
 /// <param name="Next">The state the batch moves to; null: run again (the worker goes on from its checkpoint).</param>
 /// <param name="Error">Why it failed, for its job.</param>
-public sealed record BatchEnd(OptimizationBatchState? Next, string? Error = null)
+/// <param name="Fresh">Run again from an empty checkpoint: trials the worker finished were never stored.</param>
+public sealed record BatchEnd(OptimizationBatchState? Next, string? Error = null, bool Fresh = false)
 {
     public bool Retry => Next is null;
 }
 
 /// <summary>
 /// The one place that decides how a batch's run ended. A run that stopped because its job asked (pause or cancel) takes
-/// the state asked for, whatever killed it in the end; a refused batch, a worker's own failure and a broken protocol are
-/// final (running them again would repeat them); every trial done is completion, unless trials of the batch were never
-/// stored (their lines were dropped), which fails it; any other end (a killed or crashed worker, a stop nobody asked for)
-/// runs the batch again in the same folder, up to the cluster's attempts, so no finished trial runs twice.
+/// the state asked for, whatever killed it in the end; a refused batch, any other end the worker chose itself (an exit
+/// code of its protocol) and a broken protocol are final (running them again would repeat them); every trial done is completion. When trials the worker finished were
+/// never stored (their lines were missed: printed while no silo read them, or dropped), the batch runs again from an
+/// empty checkpoint, and what was stored already is not stored again; a batch that keeps missing them fails. Any other
+/// end (a killed or crashed worker, a stop nobody asked for) runs the batch again in the same folder, from its
+/// checkpoint, so no finished trial runs twice. Runs are bounded by the cluster's attempts.
 /// </summary>
 public static class BatchEndRule
 {
@@ -35,8 +38,8 @@ public static class BatchEndRule
 
         if (exitCode == ExitCodes.Completed)
         {
-            return missingTrials == 0
-                ? new BatchEnd(OptimizationBatchState.Completed)
+            return missingTrials == 0 ? new BatchEnd(OptimizationBatchState.Completed)
+                : attempts < maxAttempts ? new BatchEnd(null, Fresh: true)
                 : new BatchEnd(OptimizationBatchState.Failed,
                     $"{missingTrials} trial(s) of the batch finished but were never stored: the worker's lines for them were dropped");
         }
@@ -46,7 +49,7 @@ public static class BatchEndRule
             return new BatchEnd(asked);
         }
 
-        if (exitCode is ExitCodes.InvalidConfig or ExitCodes.Failed or ExitCodes.Usage)
+        if (exitCode != ExitCodes.Stopped && ExitCodes.All.Contains(exitCode))
         {
             return new BatchEnd(OptimizationBatchState.Failed, workerError ?? $"the worker failed (exit code {exitCode})");
         }

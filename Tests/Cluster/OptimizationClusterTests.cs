@@ -266,4 +266,165 @@ public class OptimizationClusterTests
         Assert.Equal(12, progress[^1].GetProperty("progress").GetProperty("trialsCompleted").GetInt32());
         Assert.True(progress[^1].GetProperty("progress").TryGetProperty("estimatedTimeRemaining", out _));
     }
+
+    /// <summary>A running optimize-batch worker of the job (a child process of the process runner): its pid and run folder.</summary>
+    private static (int Pid, string Output)? FindWorker(Guid job, int? except = null)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == except)
+            {
+                continue;
+            }
+
+            string[] args;
+            try
+            {
+                args = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            var output = Array.IndexOf(args, "--output");
+            if (args.Contains("optimize-batch") && output >= 0 && output + 1 < args.Length
+                && args[output + 1].Contains($"optimization-{job:N}", StringComparison.Ordinal))
+            {
+                return (pid, args[output + 1]);
+            }
+        }
+
+        return null;
+    }
+
+    [Fact]
+    public async Task A_batch_whose_worker_is_killed_goes_on_from_its_checkpoint_and_stores_each_trial_once()
+    {
+        await using var host = await Start("process", batchTrials: 60, configure: o => o.Optimization.BatchesInFlight = 1);
+        var id = Guid.NewGuid();
+        await host.Optimization(id).Submit(Submission(Job(LargeGrid)));
+        var killed = -1;
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        // Killed once it has stored trials of its batch and not all of them: mid-batch, with a checkpoint behind it.
+        while (killed < 0 && DateTime.UtcNow < deadline)
+        {
+            if (FindWorker(id) is { } worker)
+            {
+                var batch = int.Parse(Path.GetFileName(worker.Output)["batch-".Length..], System.Globalization.CultureInfo.InvariantCulture);
+                var stored = (await host.Rows(id)).Count(r => r.TrialNumber / 60 == batch);
+                if (stored is > 0 and < 50)
+                {
+                    using var process = System.Diagnostics.Process.GetProcessById(worker.Pid);
+                    process.Kill();
+                    killed = batch;
+                }
+            }
+
+            await Task.Delay(10);
+        }
+
+        Assert.True(killed >= 0, "a worker was caught mid-batch");
+        var done = await host.WaitForJob(id, s => s.IsTerminal, TimeSpan.FromMinutes(4));
+        Assert.Equal(OptimizationState.Completed, done.State);
+        Assert.Equal(Enumerable.Range(0, 240), (await host.Rows(id)).Select(r => r.TrialNumber));
+        var report = await host.Client.GetGrain<Grains.IOptimizationBatchGrain>(Grains.OptimizationBatchIds.Of(id, killed)).Ensure();
+        Assert.Equal(Grains.OptimizationBatchState.Completed, report.State);
+        Assert.True(report.Attempts >= 2, $"the killed batch ran {report.Attempts} time(s)");
+        Assert.Equal(0, report.DroppedLines);
+    }
+
+    [Fact]
+    public async Task A_job_goes_on_after_every_silo_restarted_and_stores_each_trial_once()
+    {
+        await using var host = await Start(batchTrials: 20, silos: 2);
+        var id = Guid.NewGuid();
+        await host.Optimization(id).Submit(Submission(Job(LargeGrid)));
+        await host.WaitForJob(id, s => s.Progress.TrialsCompleted > 0);
+        Assert.True((await host.Rows(id)).Count < 240, "the silos restart in the middle of the job");
+
+        foreach (var silo in host.Cluster.Silos.ToList())
+        {
+            await host.Cluster.RestartSiloAsync(silo);
+            await host.Cluster.WaitForLivenessToStabilizeAsync();
+        }
+
+        var done = await host.WaitForJob(id, s => s.IsTerminal, TimeSpan.FromMinutes(4));
+        Assert.Equal(OptimizationState.Completed, done.State);
+        Assert.Equal(Enumerable.Range(0, 240), (await host.Rows(id)).Select(r => r.TrialNumber));
+        Assert.Equal(240, done.Progress.TrialsCompleted);
+        await host.WaitForFreeSlots();
+    }
+
+    [Fact]
+    public async Task A_stored_trial_equals_the_same_config_run_as_a_backtest_through_the_cluster()
+    {
+        await using var host = await Start();
+        var job = Job(SmallGrid, ("parameters", """{"fastPeriod":{"values":[10,30]},"slowPeriod":{"values":[60]}}"""));
+        var id = Guid.NewGuid();
+        await host.Optimization(id).Submit(Submission(job));
+        Assert.Equal(OptimizationState.Completed, (await host.WaitForJob(id, s => s.IsTerminal)).State);
+        var plan = Optimization.OptimizationFixtures.Plan(job);
+        var rows = await host.Rows(id);
+        Assert.Equal(2, rows.Count);
+        foreach (var row in rows)
+        {
+            var parameters = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(row.ParametersJson, JsonDefaults.Options)!;
+            var backtest = Guid.NewGuid();
+            await host.Backtest(backtest).Submit(new BacktestSubmission(plan.TrialConfig(parameters), "alice", UseCache: false));
+            Assert.Equal(BacktestState.Completed, (await host.WaitFor(backtest, s => s.IsTerminal)).State);
+            var result = (await host.Backtest(backtest).GetResults())!;
+            Assert.Equal(JsonSerializer.Serialize(result.Metrics, JsonDefaults.Options), JsonSerializer.Serialize(Metrics(row.MetricsJson!), JsonDefaults.Options));
+            Assert.Equal(result.ContentHash, row.ContentHash);
+            Assert.Equal(result.Trades.Count, row.TotalTrades);
+        }
+    }
+
+    [Fact]
+    public async Task Batches_and_backtests_share_the_cluster_and_owner_limits_and_the_priorities()
+    {
+        await using var host = await Start(batchTrials: 20, configure: o =>
+        {
+            o.MaxConcurrent = 2;
+            o.MaxConcurrentPerOwner = 1;
+            o.Optimization.BatchesInFlight = 2;
+        });
+        var id = Guid.NewGuid();
+        await host.Optimization(id).Submit(Submission(Job(LargeGrid, ("priority", "\"low\""))));
+        await host.WaitForJob(id, s => s.Batches.Running == 1);
+        var urgent = Guid.NewGuid();
+        var bobs = Guid.NewGuid();
+        await host.Backtest(urgent).Submit(ClusterTests.Submission(ClusterTests.Daily, BacktestPriority.Urgent));
+        await host.Backtest(bobs).Submit(ClusterTests.Submission(ClusterTests.Daily, owner: "bob"));
+
+        var sawBatchBesideBob = false;
+        var urgentDone = false;
+        while (!(await host.Optimization(id).GetStatus()).IsTerminal)
+        {
+            var snapshot = await host.Queue.GetSnapshot();
+            Assert.True(snapshot.Running.Count <= 2, "the cluster-wide limit holds for batches and backtests together");
+            Assert.All(snapshot.Running.GroupBy(r => r.Owner), g => Assert.True(g.Count() <= 1, $"{g.Key} holds {g.Count()} slots"));
+            sawBatchBesideBob |= snapshot.Running.Any(r => r.Kind == QueueItemKind.OptimizationBatch)
+                                 && snapshot.Running.Any(r => r.BacktestId == bobs);
+            var urgentEntry = snapshot.Queued.FirstOrDefault(q => q.BacktestId == urgent);
+            if (urgentEntry is not null)
+            {
+                // Alice's urgent backtest is ahead of every low-priority batch of hers, whenever both wait.
+                Assert.All(snapshot.Queued.Where(q => q.Kind == QueueItemKind.OptimizationBatch), q => Assert.True(q.Position > urgentEntry.Position));
+            }
+
+            urgentDone |= (await host.Backtest(urgent).GetStatus()).IsTerminal;
+            await Task.Delay(20);
+        }
+
+        Assert.True(urgentDone, "the urgent backtest ran before the low-priority job's later batches");
+        Assert.True(sawBatchBesideBob, "a batch of alice and a backtest of bob ran at once");
+        Assert.Equal(OptimizationState.Completed, (await host.Optimization(id).GetStatus()).State);
+        Assert.Equal(BacktestState.Completed, (await host.WaitFor(bobs, s => s.IsTerminal)).State);
+        Assert.Equal(240, (await host.Rows(id)).Count);
+    }
 }
