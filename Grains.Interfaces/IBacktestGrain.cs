@@ -54,7 +54,16 @@ public interface IBacktestGrain : IGrainWithGuidKey
     Task OnSlotGranted();
 }
 
+/// <summary>What waits in the queue or holds a slot: a backtest, or a batch of an optimization job's trials.</summary>
+[GenerateSerializer, Alias("queue.kind")]
+public enum QueueItemKind
+{
+    Backtest = 0,
+    OptimizationBatch = 1,
+}
+
 /// <summary>An entry of the queue.</summary>
+/// <param name="BacktestId">The backtest's id, or the optimization batch's (<see cref="Kind"/>).</param>
 [GenerateSerializer, Immutable, Alias("queue.entry")]
 public sealed record QueueEntry(
     [property: Id(0)] Guid BacktestId,
@@ -62,7 +71,8 @@ public sealed record QueueEntry(
     [property: Id(2)] BacktestPriority Priority,
     [property: Id(3)] long Sequence,
     [property: Id(4)] DateTime EnqueuedAt,
-    [property: Id(5)] int Position);
+    [property: Id(5)] int Position,
+    [property: Id(6)] QueueItemKind Kind = QueueItemKind.Backtest);
 
 [GenerateSerializer, Immutable, Alias("queue.running")]
 public sealed record RunningEntry(
@@ -71,7 +81,8 @@ public sealed record RunningEntry(
     [property: Id(2)] BacktestPriority Priority,
     [property: Id(3)] DateTime GrantedAt,
     [property: Id(4)] DateTime LeaseExpiresAt,
-    [property: Id(5)] string? Silo = null);
+    [property: Id(5)] string? Silo = null,
+    [property: Id(6)] QueueItemKind Kind = QueueItemKind.Backtest);
 
 [GenerateSerializer, Immutable, Alias("queue.limits")]
 public sealed record QueueLimits(
@@ -93,6 +104,10 @@ public interface IBacktestQueueGrain : IGrainWithIntegerKey
 {
     [Alias("enqueue")]
     Task Enqueue(Guid backtestId, string owner, BacktestPriority priority);
+
+    /// <summary>Queues an item of any kind; a granted slot is announced to the grain of that kind (a backtest's or a batch's).</summary>
+    [Alias("enqueue-kind")]
+    Task Enqueue(Guid id, string owner, BacktestPriority priority, QueueItemKind kind);
 
     /// <returns>False when the backtest is not waiting in the queue.</returns>
     [Alias("priority")]

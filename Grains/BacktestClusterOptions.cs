@@ -68,6 +68,8 @@ public sealed class BacktestClusterOptions
     public int MaxQueuedCompilesPerOwner { get; set; } = 2;
     /// <summary>The Docker runner: image, sandbox limits, the memory cap for out-of-memory retries, fallback.</summary>
     public DockerRunnerOptions Docker { get; set; } = new();
+    /// <summary>Optimization jobs: trials per batch, batches in flight, how often trials are stored and progress published.</summary>
+    public OptimizationRunOptions Optimization { get; set; } = new();
 
     public TimeSpan TimeoutFor(int instrumentCount) =>
         instrumentCount >= ManyInstrumentsThreshold ? LongTimeout : StandardTimeout;

@@ -18,14 +18,16 @@ public sealed record QueueItem(
     [property: Id(1)] string Owner,
     [property: Id(2)] BacktestPriority Priority,
     [property: Id(3)] long Sequence,
-    [property: Id(4)] DateTime EnqueuedAt);
+    [property: Id(4)] DateTime EnqueuedAt,
+    [property: Id(5)] QueueItemKind Kind = QueueItemKind.Backtest);
 
 /// <summary>
 /// The cluster's queue: one activation (key 0), its state in PostgreSQL so a silo restart loses no entry.
 /// Higher priority first, first-in-first-out within a priority; a cluster-wide and a per-owner limit on
 /// running backtests. A granted slot is a lease the backtest renews while it runs (paused runs keep renewing,
 /// so they keep their slot and can resume at once); a lease not renewed in time is reclaimed, so a backtest
-/// that vanished with its silo never holds a slot for good.
+/// that vanished with its silo never holds a slot for good. Its items are backtests and optimization batches
+/// (<see cref="QueueItemKind"/>) under the same priorities and limits: a batch takes one slot like a backtest.
 /// </summary>
 /// <remarks>
 /// Every backtest passes through this one activation several times, so its writes bound the cluster's
@@ -63,16 +65,19 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
         return Task.CompletedTask;
     }
 
-    public async Task Enqueue(Guid backtestId, string owner, BacktestPriority priority)
+    public Task Enqueue(Guid backtestId, string owner, BacktestPriority priority) =>
+        Enqueue(backtestId, owner, priority, QueueItemKind.Backtest);
+
+    public async Task Enqueue(Guid id, string owner, BacktestPriority priority, QueueItemKind kind)
     {
-        if (S.Queued.Any(q => q.BacktestId == backtestId) || S.Running.Any(r => r.BacktestId == backtestId))
+        if (S.Queued.Any(q => q.BacktestId == id) || S.Running.Any(r => r.BacktestId == id))
         {
             // Already here, though perhaps not stored yet: the caller may rely on it only once it is.
             await Persist(changed: false);
             return;
         }
 
-        S.Queued.Add(new QueueItem(backtestId, owner, priority, S.NextSequence++, DateTime.UtcNow));
+        S.Queued.Add(new QueueItem(id, owner, priority, S.NextSequence++, DateTime.UtcNow, kind));
         await Schedule(changed: true);
     }
 
@@ -103,7 +108,7 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
 
     public Task<QueueSnapshot> GetSnapshot()
     {
-        var ordered = Ordered().Select((q, i) => new QueueEntry(q.BacktestId, q.Owner, q.Priority, q.Sequence, q.EnqueuedAt, i + 1)).ToList();
+        var ordered = Ordered().Select((q, i) => new QueueEntry(q.BacktestId, q.Owner, q.Priority, q.Sequence, q.EnqueuedAt, i + 1, q.Kind)).ToList();
         return Task.FromResult(new QueueSnapshot(ordered, S.Running.ToList(),
             new QueueLimits(_options.MaxConcurrent, _options.MaxConcurrentPerOwner)));
     }
@@ -150,7 +155,7 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
     {
         var now = DateTime.UtcNow;
         changed |= S.Running.RemoveAll(r => r.LeaseExpiresAt < now) > 0;
-        var granted = new List<Guid>();
+        var granted = new List<QueueItem>();
         while (S.Running.Count < _options.MaxConcurrent)
         {
             var next = Ordered().FirstOrDefault(q => S.Running.Count(r => r.Owner == q.Owner) < _options.MaxConcurrentPerOwner);
@@ -160,16 +165,18 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
             }
 
             S.Queued.Remove(next);
-            S.Running.Add(new RunningEntry(next.BacktestId, next.Owner, next.Priority, now, now + _options.LeaseDuration));
-            granted.Add(next.BacktestId);
+            S.Running.Add(new RunningEntry(next.BacktestId, next.Owner, next.Priority, now, now + _options.LeaseDuration, Kind: next.Kind));
+            granted.Add(next);
             changed = true;
         }
 
         // Persist the grants before telling anyone, so a crash cannot hand out a slot twice.
         await Persist(changed);
-        foreach (var id in granted)
+        foreach (var item in granted)
         {
-            await GrainFactory.GetGrain<IBacktestGrain>(id).OnSlotGranted();
+            await (item.Kind == QueueItemKind.OptimizationBatch
+                ? GrainFactory.GetGrain<IOptimizationBatchGrain>(item.BacktestId).OnSlotGranted()
+                : GrainFactory.GetGrain<IBacktestGrain>(item.BacktestId).OnSlotGranted());
         }
     }
 

@@ -35,8 +35,15 @@ public sealed record TrialRow(
     string? ContentHash,
     float[]? DailyReturns = null);
 
-/// <summary>What a page of trials is: sorted by a metric of <c>metrics</c> (or the objective when null), a feasibility filter, 1-based page.</summary>
-public sealed record TrialQuery(string? SortMetric = null, bool Descending = true, bool? Feasible = null, int Page = 1, int PageSize = 50);
+/// <summary>
+/// What a page of trials is: sorted by a metric of <c>metrics</c> (or the objective when null; or the trial number when
+/// <paramref name="ByTrialNumber"/>), a feasibility filter, 1-based page.
+/// </summary>
+public sealed record TrialQuery(string? SortMetric = null, bool Descending = true, bool? Feasible = null, int Page = 1, int PageSize = 50,
+    bool ByTrialNumber = false);
+
+/// <summary>How far a job's stored trials got: how many, how many feasible, and the highest and lowest objective.</summary>
+public sealed record TrialTally(int Trials, int FeasibleTrials, double? MaxObjective, double? MinObjective);
 
 public sealed record TrialPage(IReadOnlyList<TrialRow> Items, int TotalCount);
 
@@ -216,10 +223,13 @@ public sealed class PostgresOptimizationStore(NpgsqlDataSource dataSource)
         ArgumentOutOfRangeException.ThrowIfLessThan(query.Page, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(query.PageSize, 1);
         var direction = query.Descending ? "DESC" : "ASC";
+        var order = query.ByTrialNumber
+            ? $"trial_number {direction}"
+            : $"CASE WHEN @metric::text IS NULL THEN objective ELSE {NumericMetric("@metric")} END {direction} NULLS LAST, trial_number";
         await using var command = dataSource.CreateCommand($"""
             SELECT {TrialColumns}, count(*) OVER () FROM optimization_trials
              WHERE optimization_id = @id AND (@feasible::boolean IS NULL OR feasible = @feasible)
-             ORDER BY CASE WHEN @metric::text IS NULL THEN objective ELSE {NumericMetric("@metric")} END {direction} NULLS LAST, trial_number
+             ORDER BY {order}
              LIMIT @limit OFFSET @offset
             """);
         command.Parameters.AddWithValue("id", id);
@@ -249,6 +259,41 @@ public sealed class PostgresOptimizationStore(NpgsqlDataSource dataSource)
         }
 
         return new TrialPage(items, total);
+    }
+
+    /// <summary>One stored trial of a job; null when the job has no such trial.</summary>
+    public async Task<TrialRow?> TrialAsync(Guid id, int trialNumber, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {TrialColumns} FROM optimization_trials WHERE optimization_id = @id AND trial_number = @trial");
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("trial", trialNumber);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadTrial(reader) : null;
+    }
+
+    /// <summary>The tally of each job's stored trials, in one round trip (a job without trials is absent from the answer).</summary>
+    public async Task<IReadOnlyDictionary<Guid, TrialTally>> TalliesAsync(IReadOnlyList<Guid> ids, CancellationToken cancellationToken = default)
+    {
+        var tallies = new Dictionary<Guid, TrialTally>();
+        if (ids.Count == 0)
+        {
+            return tallies;
+        }
+
+        await using var command = dataSource.CreateCommand("""
+            SELECT optimization_id, count(*), count(*) FILTER (WHERE feasible),
+                   max(objective) FILTER (WHERE feasible), min(objective) FILTER (WHERE feasible)
+              FROM optimization_trials WHERE optimization_id = ANY(@ids) GROUP BY optimization_id
+            """);
+        command.Parameters.AddWithValue("ids", ids.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tallies[reader.GetGuid(0)] = new TrialTally((int)reader.GetInt64(1), (int)reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : reader.GetDouble(3), reader.IsDBNull(4) ? null : reader.GetDouble(4));
+        }
+
+        return tallies;
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ using Backtesting.Engine.Strategies;
 namespace Backtesting.Worker;
 
 /// <summary>
-/// <c>worker optimize-batch --batch batch.json --output dir [--data dir] [--bar-cache dir|off] [--bar-cache-read-only]</c>: runs the trials of one optimization batch
+/// <c>worker optimize-batch --batch batch.json --output dir [--data dir] [--bar-cache dir|off] [--bar-cache-read-only] [--stop-on-stdin-close]</c>: runs the trials of one optimization batch
 /// back to back over market data read and adjusted once, printing an <c>optimization_trial</c> line per finished trial and
 /// <c>optimization_batch_progress</c> lines. Per trial, in this order: its daily returns are appended to
 /// trial-returns.bin, its line is printed, its number is appended to trials-done.txt (each flushed). A new run over the
@@ -28,6 +28,7 @@ internal static class OptimizeBatchCommand
     {
         string? batchPath = null, output = null, dataDirectory = null, barCache = null;
         var barCacheReadOnly = false;
+        var stopOnStdinClose = false;
         for (var i = 0; i < args.Count; i++)
         {
             string? Next() => i + 1 < args.Count ? args[++i] : null;
@@ -47,6 +48,10 @@ internal static class OptimizeBatchCommand
                     break;
                 case "--bar-cache-read-only":
                     barCacheReadOnly = true;
+                    break;
+                case "--stop-on-stdin-close":
+                    // The process runner holds the worker's stdin open: when its silo dies, the batch stops between trials.
+                    stopOnStdinClose = true;
                     break;
                 default:
                     return Usage(stderr, $"unknown argument '{args[i]}'");
@@ -101,7 +106,7 @@ internal static class OptimizeBatchCommand
         var writer = new LineWriter(stdout, batch.OptimizationId, batch.Batch);
         try
         {
-            return RunTrials(batch, plan, data, strategies, output, writer, stderr, external);
+            return RunTrials(batch, plan, data, strategies, output, writer, stderr, external, stopOnStdinClose);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
         {
@@ -126,7 +131,7 @@ internal static class OptimizeBatchCommand
     }
 
     private static int RunTrials(OptimizationBatch batch, OptimizationPlan plan, IMarketDataProvider data, StrategyCatalog strategies,
-        string output, LineWriter writer, TextWriter stderr, CancellationToken external)
+        string output, LineWriter writer, TextWriter stderr, CancellationToken external, bool stopOnStdinClose = false)
     {
         Directory.CreateDirectory(output);
         var done = LoadCheckpoint(Path.Combine(output, OptimizationFiles.TrialsDone));
@@ -142,6 +147,28 @@ internal static class OptimizeBatchCommand
         {
             context.Cancel = true;
             stop.Cancel();
+        }
+
+        if (stopOnStdinClose)
+        {
+            new Thread(() =>
+            {
+                using var stdin = Console.OpenStandardInput();
+                var buffer = new byte[256];
+                while (stdin.Read(buffer, 0, buffer.Length) > 0)
+                {
+                }
+
+                try
+                {
+                    stop.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The batch ended first.
+                }
+            })
+            { IsBackground = true, Name = "stdin watcher" }.Start();
         }
 
         var runner = new TrialRunner(plan, data, strategies);

@@ -77,21 +77,39 @@ public static class BacktestHandlers
             return Problems.Invalid(parseErrors);
         }
 
-        var limits = options.Value;
+        var (id, status, refused) = await WithinStartLimitAsync(context, keys, options.Value,
+            newId => client.GetGrain<IBacktestGrain>(newId).Submit(new BacktestSubmission(config, user.UserId, priority, useCache, strategyVersion)));
+        return refused is not null ? refused : Started(id, status!);
+    }
+
+    /// <summary>202: the new backtest, its status and where to follow it.</summary>
+    internal static Accepted<StartResponse> Started(Guid id, BacktestStatus status)
+    {
+        var statusUrl = BacktestLinks.Status(id);
+        return TypedResults.Accepted(statusUrl, new StartResponse(id, StatusWords.Of(status.State), statusUrl, BacktestLinks.Results(id),
+            WebSocketRoutes.ProgressUrl(id)));
+    }
+
+    /// <summary>
+    /// Creates something within the user's start limit (backtests and optimizations count alike): reserves a start,
+    /// submits on a fresh id, and records what it created; or refuses with 429 and Retry-After. When the submission
+    /// throws (an invalid request) nothing was created and the reservation is released.
+    /// </summary>
+    internal static async Task<(Guid Id, T? Submitted, TooManyRequestsProblem? Refused)> WithinStartLimitAsync<T>(HttpContext context,
+        ApiKeyStore keys, ApiOptions limits, Func<Guid, Task<T>> submit) where T : class
+    {
+        var user = context.User.ApiUser();
         var reservation = await keys.TryReserveStartAsync(user.UserId, limits.StartsPerWindow, limits.StartWindow, context.RequestAborted);
         if (!reservation.Allowed)
         {
-            var seconds = (int)Math.Ceiling(reservation.RetryAfter.TotalSeconds);
-            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return new TooManyRequestsProblem(Results.Problem(statusCode: 429, title: "Too many requests",
-                detail: $"at most {limits.StartsPerWindow} backtest starts per {limits.StartWindow.TotalMinutes:G} minutes; retry in {seconds} s"));
+            return (Guid.Empty, null, TooManyStarts(context, limits, reservation.RetryAfter));
         }
 
         var id = Guid.NewGuid();
-        BacktestStatus status;
+        T submitted;
         try
         {
-            status = await client.GetGrain<IBacktestGrain>(id).Submit(new BacktestSubmission(config, user.UserId, priority, useCache, strategyVersion));
+            submitted = await submit(id);
         }
         catch
         {
@@ -101,9 +119,16 @@ public static class BacktestHandlers
         }
 
         await keys.AttachStartAsync(reservation.ReservationId!.Value, id, CancellationToken.None);
-        var statusUrl = BacktestLinks.Status(id);
-        return TypedResults.Accepted(statusUrl, new StartResponse(id, StatusWords.Of(status.State), statusUrl, BacktestLinks.Results(id),
-            WebSocketRoutes.ProgressUrl(id)));
+        return (id, submitted, null);
+    }
+
+    /// <summary>429: the user's start limit is reached (backtests and optimizations count alike); sets Retry-After.</summary>
+    internal static TooManyRequestsProblem TooManyStarts(HttpContext context, ApiOptions limits, TimeSpan retryAfter)
+    {
+        var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return new TooManyRequestsProblem(Results.Problem(statusCode: 429, title: "Too many requests",
+            detail: $"at most {limits.StartsPerWindow} backtest starts per {limits.StartWindow.TotalMinutes:G} minutes; retry in {seconds} s"));
     }
 
     public static async Task<Results<Ok<StatusResponse>, NotFoundProblem>> Status(Guid id, HttpContext context, IClusterClient client,

@@ -56,7 +56,7 @@ public static class CsvExport
 
     private static string Time(DateTime time) => DateTime.SpecifyKind(time, DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
-    private static byte[] Write(Action<CsvWriter> write)
+    internal static byte[] Write(Action<CsvWriter> write)
     {
         using var buffer = new MemoryStream();
         using (var writer = new StreamWriter(buffer, new UTF8Encoding(false), leaveOpen: true))

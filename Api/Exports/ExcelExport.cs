@@ -78,7 +78,7 @@ public static class ExcelExport
         }
     }
 
-    private static Dictionary<string, object?> Row(params (string Column, object? Value)[] cells)
+    internal static Dictionary<string, object?> Row(params (string Column, object? Value)[] cells)
     {
         var row = new Dictionary<string, object?>(cells.Length);
         foreach (var (column, value) in cells)

@@ -5,6 +5,7 @@ using Backtesting.Api.Backtests;
 using Backtesting.Api.Catalog;
 using Backtesting.Api.Exports;
 using Backtesting.Api.OpenApi;
+using Backtesting.Api.Optimizations;
 using Backtesting.Api.Realtime;
 using Backtesting.Api.Strategies;
 using Backtesting.Engine.Configuration;
@@ -44,6 +45,11 @@ public static class ApiApp
         services.AddSingleton<InstrumentDirectory>();
         services.AddSingleton(StrategyCatalog.Templates);
         services.AddSingleton<BacktestEventRelay>();
+        services.AddSingleton(sp => new PostgresOptimizationStore(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton<OptimizationAccess>();
+        services.AddSingleton<OptimizationPlanner>();
+        services.AddSingleton<OptimizationEventRelay>();
+        services.AddSingleton<OptimizationSubscriptions>();
         services.AddSingleton<HubSubscriptions>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<OrleansDashboardSession>();
@@ -106,6 +112,7 @@ public static class ApiApp
 
         app.MapBacktestingHealth();
         app.MapBacktestRoutes();
+        app.MapOptimizationRoutes();
         app.MapQueueRoutes();
         app.MapCatalogRoutes();
         app.MapStrategyRoutes();

@@ -62,6 +62,7 @@ public static partial class ClusterConnection
             LogReconnected(log, currentNumberOfGateways);
             var relay = services.GetRequiredService<BacktestEventRelay>();
             _ = Task.Run(relay.ResubscribeAllAsync);
+            _ = Task.Run(services.GetRequiredService<OptimizationEventRelay>().ResubscribeAllAsync);
         }
     }
 }

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Backtesting.Api.Auth;
 using Backtesting.Api.Backtests;
+using Backtesting.Api.Optimizations;
+using Backtesting.Storage;
 using Backtesting.Engine.Protocol;
 
 namespace Backtesting.Api.Realtime;
@@ -29,19 +31,40 @@ public static partial class WebSocketRoutes
         app.Map("/ws/backtest/{id:guid}/results", (HttpContext context, Guid id) => ServeOne(context, id, EventSelection.Results))
             .RequireAuthorization().ExcludeFromDescription();
         app.Map("/ws/backtest", (Delegate)ServeProtocol).RequireAuthorization().ExcludeFromDescription();
+        app.Map("/ws/optimization/{id:guid}", ServeOptimization).RequireAuthorization().ExcludeFromDescription();
     }
 
-    private static async Task<IResult> ServeOne(HttpContext context, Guid id, EventSelection selection)
+    /// <summary>Where an optimization job is followed over a WebSocket: its status and stored trials, then its live events.</summary>
+    public static string OptimizationUrl(Guid id) => $"/ws/optimization/{id}";
+
+    private static Task<IResult> ServeOne(HttpContext context, Guid id, EventSelection selection)
+    {
+        var services = context.RequestServices;
+        return Serve(context, "backtest", id,
+            async () => await services.GetRequiredService<BacktestAccess>().FindAsync(id, context.User.ApiUser(), context.RequestAborted) is not null,
+            () => new BacktestLiveSource(id, services.GetRequiredService<IClusterClient>(), services.GetRequiredService<BacktestEventRelay>(), selection));
+    }
+
+    private static Task<IResult> ServeOptimization(HttpContext context, Guid id)
+    {
+        var services = context.RequestServices;
+        return Serve(context, "optimization", id,
+            async () => await services.GetRequiredService<OptimizationAccess>().FindAsync(id, context.User.ApiUser(), context.RequestAborted) is not null,
+            () => new OptimizationLiveSource(id, services.GetRequiredService<IClusterClient>(), services.GetRequiredService<OptimizationEventRelay>(),
+                services.GetRequiredService<PostgresOptimizationStore>()));
+    }
+
+    /// <summary>One source over one socket: its snapshot, its live events, and a close once it ended. Another owner's is a 404.</summary>
+    private static async Task<IResult> Serve(HttpContext context, string what, Guid id, Func<Task<bool>> visible, Func<ILiveSource> source)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
             return Results.Problem(statusCode: 400, title: "WebSocket expected", detail: "connect with a WebSocket client (Upgrade: websocket)");
         }
 
-        var services = context.RequestServices;
-        if (await services.GetRequiredService<BacktestAccess>().FindAsync(id, context.User.ApiUser(), context.RequestAborted) is null)
+        if (!await visible())
         {
-            return Results.Problem(statusCode: 404, title: "Not found", detail: $"backtest {id} not found");
+            return Results.Problem(statusCode: 404, title: "Not found", detail: $"{what} {id} not found");
         }
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = KeepAlive });
@@ -51,9 +74,8 @@ public static partial class WebSocketRoutes
         var reading = DrainAsync(socket, closed);
         try
         {
-            await SubscriptionPump.RunAsync(id, services.GetRequiredService<IClusterClient>(), services.GetRequiredService<BacktestEventRelay>(),
-                selection, sender.SendAsync, null, closed.Token);
-            await CloseAsync(socket, "backtest ended");
+            await SubscriptionPump.RunAsync(source(), sender.SendAsync, null, closed.Token);
+            await CloseAsync(socket, $"{what} ended");
             // Wait for the client's close frame: ending the request at once would reset the connection and could
             // lose the last messages still unread on the client's side.
             await reading.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);

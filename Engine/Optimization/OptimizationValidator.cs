@@ -113,6 +113,10 @@ public static class OptimizationValidator
         {
             Add("name", "maxLength", $"name is longer than {ConfigValidator.MaxLabelLength} characters");
         }
+        else if (ConfigValidator.ControlCharacters(config.Name, "name") is { } control)
+        {
+            errors.Add(control);
+        }
 
         var method = Choice(config.Method, Methods, "method", errors);
         var methodKind = method switch
@@ -345,13 +349,13 @@ public static class OptimizationValidator
                 return null;
             }
 
-            if (value.ValueKind != JsonValueKind.Number || !double.IsFinite(value.GetDouble()))
+            // A number too large for a double (1e999) is not one either.
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || !double.IsFinite(number))
             {
                 Add($"{field}.{key}", "type", $"{key} must be a number");
                 return null;
             }
 
-            var number = value.GetDouble();
             if (integer && (Math.Floor(number) != number || Math.Abs(number) > int.MaxValue))
             {
                 Add($"{field}.{key}", "integer", $"{key} must be an integer: {schema.Name} is of type integer");

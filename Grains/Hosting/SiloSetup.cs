@@ -64,6 +64,7 @@ public static partial class SiloSetup
         services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(connectionString));
         services.AddSingleton<IBacktestStore>(sp => new PostgresBacktestStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         services.AddSingleton<IStrategyStore>(sp => new PostgresStrategyStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
+        services.AddSingleton(sp => new PostgresOptimizationStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         services.AddSingleton<IMarketDataProvider>(sp =>
         {
             var configured = sp.GetRequiredService<IOptions<BacktestClusterOptions>>().Value.DataDirectory;

@@ -14,6 +14,12 @@ namespace Backtesting.Grains.Runners;
 /// <param name="MaxLineBytes">The longest stdout line the runner hands on; past it the run fails (Backtesting:MaxProtocolLineBytes).</param>
 /// <param name="Timeout">The worker's own overall timeout (--timeout-seconds): what is left of the run's budget; null: none.</param>
 /// <param name="StallTimeout">The worker's own stall limit (--stall-seconds); null: none.</param>
+/// <param name="BatchJson">
+/// Set for a batch of an optimization job: the run is <c>worker optimize-batch</c> over this batch.json (written next to
+/// the config) instead of a backtest, and a new run over the same folder goes on from its checkpoint (trials-done.txt).
+/// <see cref="ConfigJson"/> is then the job's base config (what the Docker runner's bar cache is built for), and
+/// <see cref="BacktestId"/> the batch's id (what names and labels its container).
+/// </param>
 public sealed record RunRequest(
     Guid BacktestId,
     int Attempt,
@@ -26,7 +32,8 @@ public sealed record RunRequest(
     string? StrategySource = null,
     int MaxLineBytes = Protocol.WorkerLineReader.DefaultMaxLineBytes,
     TimeSpan? Timeout = null,
-    TimeSpan? StallTimeout = null);
+    TimeSpan? StallTimeout = null,
+    string? BatchJson = null);
 
 /// <summary>A runner was asked to run a custom strategy it may not run; the message says what to change.</summary>
 public sealed class CustomStrategyRefusedException(string message) : InvalidOperationException(message);

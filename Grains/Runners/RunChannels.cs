@@ -40,6 +40,14 @@ internal static class RunChannels
         var inContainer = outputDirectory.StartsWith('/') && outputDirectory != request.OutputDirectory;
         // A Linux path inside a container, whatever the host.
         string Inside(string file) => inContainer ? outputDirectory.TrimEnd('/') + "/" + file : Path.Combine(outputDirectory, file);
+        if (request.BatchJson is not null)
+        {
+            // A batch resumes by itself from the checkpoint files of its folder; the silo's watchdog has no stall limit
+            // to give it (a trial prints nothing until it ends).
+            return ["optimize-batch", "--batch", Inside(OptimizationFiles.Batch), "--output", outputDirectory, "--data",
+                dataDirectory ?? request.DataDirectory];
+        }
+
         var args = new List<string>
         {
             "--config", Inside(WorkerFiles.Config),
@@ -81,6 +89,10 @@ internal static class RunChannels
     {
         AttemptFolder.Prepare(request.OutputDirectory, owner: null);
         AttemptFolder.WriteText(Path.Combine(request.OutputDirectory, WorkerFiles.Config), request.ConfigJson);
+        if (request.BatchJson is not null)
+        {
+            AttemptFolder.WriteText(Path.Combine(request.OutputDirectory, OptimizationFiles.Batch), request.BatchJson);
+        }
         if (request.StrategySource is not null)
         {
             AttemptFolder.WriteText(Path.Combine(request.OutputDirectory, WorkerFiles.StrategySource), request.StrategySource);

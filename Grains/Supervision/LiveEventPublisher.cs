@@ -9,17 +9,17 @@ namespace Backtesting.Grains.Supervision;
 /// never thrown: a transient cluster fault must not end a backtest. The first failure of each run of failures is
 /// reported; a publish that succeeds ends the run.
 /// </summary>
-public sealed class LiveEventPublisher
+public class LiveEventPublisher<TEvent>
 {
-    private readonly Func<BacktestEvent, Task> _sendOne;
-    private readonly Func<IReadOnlyList<BacktestEvent>, Task> _sendBatch;
+    private readonly Func<TEvent, Task> _sendOne;
+    private readonly Func<IReadOnlyList<TEvent>, Task> _sendBatch;
     private readonly Action<Exception, long> _reportFailure;
     private bool _failing;
 
     /// <param name="sendOne">Publishes one event (the stream's OnNextAsync).</param>
     /// <param name="sendBatch">Publishes events in order (the stream's OnNextBatchAsync).</param>
     /// <param name="reportFailure">Told the first failure of each run of failures, with the events dropped so far.</param>
-    public LiveEventPublisher(Func<BacktestEvent, Task> sendOne, Func<IReadOnlyList<BacktestEvent>, Task> sendBatch,
+    public LiveEventPublisher(Func<TEvent, Task> sendOne, Func<IReadOnlyList<TEvent>, Task> sendBatch,
         Action<Exception, long> reportFailure)
     {
         _sendOne = sendOne;
@@ -30,9 +30,9 @@ public sealed class LiveEventPublisher
     /// <summary>Events that could not be published, since the grain's activation.</summary>
     public long Dropped { get; private set; }
 
-    public Task PublishAsync(BacktestEvent message) => Send(() => _sendOne(message), 1);
+    public Task PublishAsync(TEvent message) => Send(() => _sendOne(message), 1);
 
-    public Task PublishAsync(IReadOnlyList<BacktestEvent> messages) =>
+    public Task PublishAsync(IReadOnlyList<TEvent> messages) =>
         messages.Count == 0 ? Task.CompletedTask : Send(() => _sendBatch(messages), messages.Count);
 
     private async Task Send(Func<Task> send, int count)
@@ -55,3 +55,7 @@ public sealed class LiveEventPublisher
         }
     }
 }
+
+/// <summary>A backtest's events (an optimization job publishes its own <see cref="OptimizationEvent"/>s the same way).</summary>
+public sealed class LiveEventPublisher(Func<BacktestEvent, Task> sendOne, Func<IReadOnlyList<BacktestEvent>, Task> sendBatch,
+    Action<Exception, long> reportFailure) : LiveEventPublisher<BacktestEvent>(sendOne, sendBatch, reportFailure);

@@ -181,6 +181,35 @@ public class OptimizeBatchWorkerTests
         Assert.Equal(batch.Trials.Select(t => t.Trial).Order(), TrialReturns.Read(returns).Select(r => r.Trial).Order());
     }
 
+    [Fact]
+    public void A_batch_whose_supervisor_dies_stops_between_trials_and_a_new_run_prints_the_rest_once()
+    {
+        using var temp = new TempFolder();
+        var (batch, _) = Batch(trials: 30);
+        var path = Write(temp, batch);
+        var output = temp.File("run");
+        var printed = new List<int>();
+        using (var first = WorkerProcess.Start([.. Args(path, output), "--stop-on-stdin-close"]))
+        {
+            Assert.True(first.WaitForLine(l => WorkerProcess.TypeOf(l) == OptimizationMessageTypes.Trial, TimeSpan.FromMinutes(2)), first.Stderr);
+            first.Signal("STOP");
+            first.CloseStdin();
+            first.Signal("CONT");
+            var code = first.WaitForExit(TimeSpan.FromMinutes(2));
+            Assert.True(code is ExitCodes.Stopped or ExitCodes.Completed, first.Stderr);
+            printed.AddRange(TrialNumbers(first.Lines));
+            if (code == ExitCodes.Stopped)
+            {
+                Assert.True(Data(first.Lines, OptimizationMessageTypes.BatchComplete).Single().GetProperty("stopped").GetBoolean());
+            }
+        }
+
+        var (again, lines, stderr) = WorkerProcess.Run(Args(path, output));
+        Assert.True(again == ExitCodes.Completed, stderr);
+        printed.AddRange(TrialNumbers(lines));
+        Assert.Equal(batch.Trials.Select(t => t.Trial).Order(), printed.Order());
+    }
+
     public static TheoryData<string, string> HostileBatches()
     {
         var (batch, _) = Batch(trials: 3);

@@ -26,15 +26,7 @@ public sealed record ListQuery(
     public IReadOnlyList<ValidationError> Errors()
     {
         var errors = new List<ValidationError>();
-        if (Page is < 1)
-        {
-            errors.Add(new("page", "min", "page must be at least 1"));
-        }
-
-        if (PageSize is < 1 or > Paging.MaxPageSize)
-        {
-            errors.Add(new("pageSize", "range", $"pageSize must be between 1 and {Paging.MaxPageSize}"));
-        }
+        Paging.Check(Page, PageSize, errors);
 
         if (Sort is not null && !EnumWords.TryParse<BacktestSort>(Sort, out _))
         {

@@ -53,3 +53,67 @@ describe('ApiClient.monteCarlo', () => {
     expect(fetchMock.mock.calls[1][0]).toBe('/api/v1/optimizations/o1/robustness');
   });
 });
+
+describe('ApiClient optimizations', () => {
+  const ok = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+
+  it('posts the job to /plan and reads the planned count', async () => {
+    const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) => ok({ trialsPlanned: 2500 }));
+    vi.stubGlobal('fetch', fetchMock);
+    const job = { name: 'j', parameters: { fastPeriod: { min: 1, max: 50, step: 1 } } };
+    expect(await new ApiClient('key').planOptimization(job as never)).toBe(2500);
+    const [url, init] = fetchMock.mock.calls[0];
+    expect(url).toBe('/api/v1/optimizations/plan');
+    expect(init?.method).toBe('POST');
+    expect(JSON.parse(String(init?.body))).toEqual(job);
+    expect((init?.headers as Record<string, string>).Authorization).toBe('Bearer key');
+  });
+
+  it('turns a refused plan into field errors naming the job field', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => ok({
+      title: 'Invalid request', status: 400, errors: { 'parameters.slowPeriod.max': ['min <= max does not hold'] },
+      rules: [{ field: 'parameters.slowPeriod.max', rule: 'minMax', message: 'min <= max does not hold' }],
+    }, 400)));
+    const error = await new ApiClient('key').planOptimization({} as never).catch((e) => e);
+    expect(error.status).toBe(400);
+    expect(error.validationErrors).toEqual([{ field: 'parameters.slowPeriod.max', rule: '', message: 'min <= max does not hold' }]);
+  });
+
+  it('asks for a sorted, filtered page of trials and a surface with their query strings', async () => {
+    const fetchMock = vi.fn(async (url: string) => (url.includes('/trials')
+      ? ok({ items: [{ trial: 3 }], totalCount: 41, page: 2, pageSize: 20 })
+      : ok({ x: 'fastPeriod', y: 'slowPeriod', metric: 'sharpeRatio', xValues: [], yValues: [], cells: [] })));
+    vi.stubGlobal('fetch', fetchMock);
+    const api = new ApiClient('key');
+    const page = await api.trials('j1', { sort: '-sharpeRatio', feasible: true, page: 2, pageSize: 20 });
+    expect(page).toEqual({ items: [{ trial: 3 }], total: 41, page: 2, pageSize: 20 });
+    expect(fetchMock.mock.calls[0][0]).toBe('/api/v1/optimizations/j1/trials?sort=-sharpeRatio&feasible=true&page=2&pageSize=20');
+    await api.surface('j1', 'fastPeriod', 'slowPeriod', 'totalReturn');
+    expect(fetchMock.mock.calls[1][0]).toBe('/api/v1/optimizations/j1/surface?x=fastPeriod&y=slowPeriod&metric=totalReturn');
+  });
+
+  it('knows every lifecycle route, the list, and the trial opened as a backtest', async () => {
+    const fetchMock = vi.fn(async (_url: string, init?: RequestInit) =>
+      (init?.method === 'DELETE' ? new Response(null, { status: 204 }) : ok({ id: 'b1', items: [], totalCount: 0, page: 1, pageSize: 10 })));
+    vi.stubGlobal('fetch', fetchMock);
+    const api = new ApiClient('key');
+    await api.startOptimization({} as never);
+    await api.optimizations({ status: 'running', page: 1 });
+    await api.optimization('j1');
+    await api.pauseOptimization('j1');
+    await api.resumeOptimization('j1');
+    await api.cancelOptimization('j1');
+    await api.removeOptimization('j1');
+    expect(await api.openTrialAsBacktest('j1', 7)).toEqual({ id: 'b1' });
+    expect(fetchMock.mock.calls.map(([url, init]) => `${init?.method} ${url}`)).toEqual([
+      'POST /api/v1/optimizations',
+      'GET /api/v1/optimizations?status=running&page=1',
+      'GET /api/v1/optimizations/j1',
+      'POST /api/v1/optimizations/j1/pause',
+      'POST /api/v1/optimizations/j1/resume',
+      'POST /api/v1/optimizations/j1/cancel',
+      'DELETE /api/v1/optimizations/j1',
+      'POST /api/v1/optimizations/j1/trials/7/backtest',
+    ]);
+  });
+});

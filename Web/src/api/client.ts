@@ -3,11 +3,21 @@
 import { PRIORITIES } from './types';
 import type {
   BacktestConfig, BacktestResults, BacktestState, BacktestStatus, ChartPoint, CompileDiagnostic, ComparisonResult, ConfigurationOptions,
-  ExportFormat, InstrumentInfo, MonteCarloQuery, MonteCarloResult, OptimizationRobustness, Page, Priority, QueueEntry, StrategyDeleted, StrategyTemplate,
-  StrategyVersion, Trade, ValidationErrorItem,
+  ExportFormat, InstrumentInfo, MonteCarloQuery, MonteCarloResult, OptimizationJob, OptimizationListItem, OptimizationRobustness,
+  OptimizationStatus, Page, Priority, QueueEntry, StrategyDeleted, StrategyTemplate, StrategyVersion, Surface, Trade, TrialRow,
+  ValidationErrorItem,
 } from './types';
 
 export const BACKTEST_BASE = '/api/v1/nautilus/backtest';
+export const OPTIMIZATION_BASE = '/api/v1/optimizations';
+
+export interface TrialQuery {
+  /** [-]metric, [-]objective or [-]trial; none: best objective first. */
+  sort?: string;
+  feasible?: boolean;
+  page?: number;
+  pageSize?: number;
+}
 
 /** An error answer of the API (RFC 7807 ProblemDetails), with the validation errors keyed by field. */
 export class ApiError extends Error {
@@ -249,17 +259,65 @@ export class ApiClient {
     if (query.blocks !== undefined) params.set('blocks', String(query.blocks));
     if (query.maxTrials !== undefined) params.set('maxTrials', String(query.maxTrials));
     const search = params.toString();
-    return this.request('GET', `/api/v1/optimizations/${id}/robustness${search ? `?${search}` : ''}`);
+    return this.request('GET', `${OPTIMIZATION_BASE}/${id}/robustness${search ? `?${search}` : ''}`);
   };
 
   /** Downloads an export with the bearer key and hands it to the browser as a file. */
-  exportFile = async (id: string, format: ExportFormat): Promise<{ blob: Blob; fileName: string }> => {
-    const response = await fetch(`${this.baseUrl}${BACKTEST_BASE}/export/${id}?format=${format}`, {
-      headers: { Authorization: `Bearer ${this.apiKey}` },
-    });
+  exportFile = (id: string, format: ExportFormat): Promise<{ blob: Blob; fileName: string }> =>
+    this.download(`${BACKTEST_BASE}/export/${id}?format=${format}`, `backtest-${id}.${format}`);
+
+  private download = async (path: string, fallbackName: string): Promise<{ blob: Blob; fileName: string }> => {
+    const response = await fetch(`${this.baseUrl}${path}`, { headers: { Authorization: `Bearer ${this.apiKey}` } });
     if (!response.ok) throw await toApiError(response);
     const disposition = response.headers.get('Content-Disposition') ?? '';
     const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
-    return { blob: await response.blob(), fileName: match ? decodeURIComponent(match[1]) : `backtest-${id}.${format}` };
+    return { blob: await response.blob(), fileName: match ? decodeURIComponent(match[1]) : fallbackName };
   };
+
+  // ---- Optimizations (Api/Optimizations/OptimizationRoutes.cs) ----
+
+  /** The trials a job would run, or an ApiError naming every field it breaks; nothing is stored. */
+  planOptimization = async (job: OptimizationJob): Promise<number> =>
+    (await this.request<{ trialsPlanned: number }>('POST', `${OPTIMIZATION_BASE}/plan`, job)).trialsPlanned;
+
+  startOptimization = (job: OptimizationJob): Promise<{ id: string; status: string; trialsPlanned: number }> =>
+    this.request('POST', OPTIMIZATION_BASE, job);
+
+  optimizations = async (query: { status?: string; page?: number; pageSize?: number } = {}): Promise<Page<OptimizationListItem>> => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+    const raw = await this.request<{ items: OptimizationListItem[]; totalCount: number; page: number; pageSize: number }>(
+      'GET', `${OPTIMIZATION_BASE}?${params}`);
+    return { items: raw.items, total: raw.totalCount, page: raw.page, pageSize: raw.pageSize };
+  };
+
+  optimization = (id: string): Promise<OptimizationStatus> => this.request('GET', `${OPTIMIZATION_BASE}/${id}`);
+
+  trials = async (id: string, query: TrialQuery = {}): Promise<Page<TrialRow>> => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+    const raw = await this.request<{ items: TrialRow[]; totalCount: number; page: number; pageSize: number }>(
+      'GET', `${OPTIMIZATION_BASE}/${id}/trials?${params}`);
+    return { items: raw.items, total: raw.totalCount, page: raw.page, pageSize: raw.pageSize };
+  };
+
+  surface = (id: string, x: string, y: string, metric?: string): Promise<Surface> => {
+    const params = new URLSearchParams({ x, y });
+    if (metric) params.set('metric', metric);
+    return this.request('GET', `${OPTIMIZATION_BASE}/${id}/surface?${params}`);
+  };
+
+  cancelOptimization = (id: string) => this.request<OptimizationStatus>('POST', `${OPTIMIZATION_BASE}/${id}/cancel`);
+  pauseOptimization = (id: string) => this.request<OptimizationStatus>('POST', `${OPTIMIZATION_BASE}/${id}/pause`);
+  resumeOptimization = (id: string) => this.request<OptimizationStatus>('POST', `${OPTIMIZATION_BASE}/${id}/resume`);
+  removeOptimization = (id: string) => this.request<unknown>('DELETE', `${OPTIMIZATION_BASE}/${id}`);
+
+  /** Starts an ordinary backtest of exactly one trial's config; its id. */
+  openTrialAsBacktest = async (id: string, trial: number): Promise<{ id: string }> => {
+    const raw = await this.request<{ id: string }>('POST', `${OPTIMIZATION_BASE}/${id}/trials/${trial}/backtest`);
+    return { id: raw.id };
+  };
+
+  exportTrials = (id: string, format: 'csv' | 'xlsx') =>
+    this.download(`${OPTIMIZATION_BASE}/${id}/trials/export?format=${format}`, `optimization-${id}-trials.${format}`);
 }

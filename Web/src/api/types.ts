@@ -381,3 +381,105 @@ export interface OptimizationRobustness {
   } | null;
   notes: string[];
 }
+
+// ---- Optimization (issue 15; docs/optimization.md, Api/Optimizations) ----
+
+/** One parameter of a job: a fixed value, a range, or a list of values. */
+export type ParameterSpec =
+  | string | number | boolean
+  | { min: number; max: number; step?: number; log?: boolean }
+  | { values: (string | number | boolean)[] };
+
+export type OptimizationMethod = 'grid' | 'random' | 'tpe';
+export type Direction = 'maximize' | 'minimize';
+export type ConstraintOp = '>=' | '<=' | '>' | '<';
+
+/** The body of POST /api/v1/optimizations and /plan. */
+export interface OptimizationJob {
+  name: string;
+  baseConfig: BacktestConfig;
+  parameters: Record<string, ParameterSpec>;
+  method: OptimizationMethod;
+  maxTrials: number | null;
+  objective: { metric: string; direction: Direction };
+  constraints: { metric: string; op: ConstraintOp; value: number }[];
+  target: number | null;
+  seed: number;
+  priority: Priority;
+}
+
+export type OptimizationState = 'created' | 'queued' | 'running' | 'paused' | 'completed' | 'cancelled' | 'failed';
+
+export interface OptimizationProgress {
+  trialsCompleted: number;
+  trialsPlanned: number;
+  trialsFeasible: number;
+  trialsPerSecond: number;
+  /** Seconds; null while no rate is known. */
+  estimatedTimeRemaining: number | null;
+}
+
+export interface OptimizationBest {
+  trial: number;
+  parameters: Record<string, unknown>;
+  metrics: Record<string, number | null> | null;
+  objective: number;
+}
+
+export interface OptimizationStatus {
+  id: string;
+  name: string;
+  status: OptimizationState;
+  strategy: string;
+  method: OptimizationMethod;
+  objective: { metric: string; direction: Direction };
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  errorMessage: string | null;
+  progress: OptimizationProgress;
+  best: OptimizationBest | null;
+  batches: { running: number; queued: number; completed: number; total: number };
+  config: OptimizationJob;
+}
+
+export interface OptimizationListItem {
+  id: string;
+  name: string | null;
+  status: OptimizationState;
+  strategy: string;
+  method: OptimizationMethod;
+  trialsPlanned: number;
+  trialsCompleted: number;
+  bestObjective: number | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export interface TrialRow {
+  trial: number;
+  parameters: Record<string, unknown>;
+  metrics: Record<string, number | null> | null;
+  tradeCount: number | null;
+  feasible: boolean;
+  infeasibleReason: string | null;
+  objective: number | null;
+  contentHash: string | null;
+}
+
+export interface Surface {
+  x: string;
+  y: string;
+  metric: string;
+  xValues: unknown[];
+  yValues: unknown[];
+  cells: { x: unknown; y: unknown; best: number | null; trials: number; feasibleTrials: number }[];
+}
+
+export type OptimizationLiveMessage =
+  | { type: 'optimization_progress'; optimizationId: string; timestamp: string;
+      data: { status: OptimizationState; progress: OptimizationProgress; best: OptimizationBest | null;
+        batches: OptimizationStatus['batches'] } }
+  | { type: 'optimization_trials'; optimizationId: string; timestamp: string; data: { trials: TrialRow[] } }
+  | { type: 'optimization_complete'; optimizationId: string; timestamp: string;
+      data: { status: OptimizationState; progress: OptimizationProgress; best: OptimizationBest | null; errorMessage: string | null } };

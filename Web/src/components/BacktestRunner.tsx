@@ -13,13 +13,16 @@ import type { ConnectionPhase } from '../live/hub';
 // The charts load when first needed: the configuration page paints without them.
 const RunDetail = lazy(() => import('./RunDetail'));
 const CompareView = lazy(() => import('./CompareView').then((m) => ({ default: m.CompareView })));
+const OptimizePage = lazy(() => import('./OptimizePage').then((m) => ({ default: m.OptimizePage })));
+const OptimizationJobView = lazy(() => import('./OptimizationJobView'));
 
-type Route = { page: 'new' | 'queue' | 'runs' | 'compare' } | { page: 'run'; id: string };
+type Route = { page: 'new' | 'queue' | 'runs' | 'compare' | 'optimize' } | { page: 'run' | 'optimization'; id: string };
 
 function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/');
   if (parts[0] === 'runs' && parts[1]) return { page: 'run', id: parts[1] };
-  if (parts[0] === 'queue' || parts[0] === 'runs' || parts[0] === 'compare') return { page: parts[0] };
+  if (parts[0] === 'optimize' && parts[1]) return { page: 'optimization', id: parts[1] };
+  if (parts[0] === 'queue' || parts[0] === 'runs' || parts[0] === 'compare' || parts[0] === 'optimize') return { page: parts[0] };
   return { page: 'new' };
 }
 
@@ -69,7 +72,7 @@ export function BacktestRunner() {
     go(`/runs/${id}`);
   };
 
-  const selected = route.page === 'run' ? 'runs' : route.page;
+  const selected = route.page === 'run' ? 'runs' : route.page === 'optimization' ? 'optimize' : route.page;
   const phaseText = PHASE_TEXT[phase];
 
   return (
@@ -87,6 +90,7 @@ export function BacktestRunner() {
             { key: 'queue', label: 'Queue' },
             { key: 'runs', label: 'Runs' },
             { key: 'compare', label: 'Compare' },
+            { key: 'optimize', label: 'Optimize' },
           ]}
         />
         <Space>
@@ -115,6 +119,10 @@ export function BacktestRunner() {
           {route.page === 'runs' && <RunList onOpen={(id) => go(`/runs/${id}`)} />}
           {route.page === 'compare' && <CompareView />}
           {route.page === 'run' && <RunDetail key={route.id} id={route.id} onBack={() => go('/runs')} />}
+          {route.page === 'optimize' && <OptimizePage strategies={strategies} instruments={instruments} onOpen={(id) => go(`/optimize/${id}`)} />}
+          {route.page === 'optimization' && (
+            <OptimizationJobView key={route.id} id={route.id} onBack={() => go('/optimize')} onOpenBacktest={(id) => go(`/runs/${id}`)} />
+          )}
         </Suspense>
       </Layout.Content>
     </Layout>

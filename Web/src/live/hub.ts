@@ -4,7 +4,7 @@
 import {
   HubConnection, HubConnectionBuilder, HubConnectionState, LogLevel, type IRetryPolicy,
 } from '@microsoft/signalr';
-import type { LiveMessage } from '../api/types';
+import type { LiveMessage, OptimizationLiveMessage } from '../api/types';
 
 export const HUB_PATH = '/hubs/backtests';
 /** The client method the API's hub sends every message to (Api/Realtime/BacktestHub.cs). */
@@ -12,11 +12,23 @@ const MESSAGE_METHOD = 'message';
 
 export type ConnectionPhase = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
-export interface LiveListener {
-  onMessage(message: LiveMessage): void;
+export interface LiveListener<M = LiveMessage> {
+  onMessage(message: M): void;
   /** The connection came back: state held so far may have missed events, re-read it. */
   onResync?(): void;
 }
+
+/** What the hub follows, and the hub methods that (un)subscribe it (Api/Realtime/BacktestHub.cs). */
+type Kind = 'backtest' | 'optimization';
+const METHODS: Record<Kind, { subscribe: string; unsubscribe: string }> = {
+  backtest: { subscribe: 'Subscribe', unsubscribe: 'Unsubscribe' },
+  optimization: { subscribe: 'SubscribeOptimization', unsubscribe: 'UnsubscribeOptimization' },
+};
+const keyOf = (kind: Kind, id: string) => `${kind}:${id}`;
+const parseKey = (key: string) => {
+  const at = key.indexOf(':');
+  return { kind: key.slice(0, at) as Kind, id: key.slice(at + 1) };
+};
 
 // Retry forever with a capped back-off: a trader's screen should heal by itself after a server restart.
 const retryForever: IRetryPolicy = {
@@ -25,7 +37,8 @@ const retryForever: IRetryPolicy = {
 
 export class LiveHub {
   private readonly connection: HubConnection;
-  private readonly listeners = new Map<string, Set<LiveListener>>();
+  // Keyed by kind and id (keyOf): a backtest's and an optimization's listeners apart.
+  private readonly listeners = new Map<string, Set<LiveListener<unknown>>>();
   private readonly phaseListeners = new Set<(phase: ConnectionPhase) => void>();
   private phaseValue: ConnectionPhase = 'connecting';
   private starting: Promise<void> | null = null;
@@ -39,9 +52,11 @@ export class LiveHub {
       .build();
 
     const dispatch = (payload: unknown) => {
-      const message = (typeof payload === 'string' ? JSON.parse(payload) : payload) as LiveMessage;
-      if (!message || typeof message !== 'object' || !message.backtestId) return;
-      this.listeners.get(message.backtestId)?.forEach((l) => l.onMessage(message));
+      const message = (typeof payload === 'string' ? JSON.parse(payload) : payload) as { backtestId?: string; optimizationId?: string };
+      if (!message || typeof message !== 'object') return;
+      const key = message.backtestId ? keyOf('backtest', message.backtestId)
+        : message.optimizationId ? keyOf('optimization', message.optimizationId) : null;
+      if (key) this.listeners.get(key)?.forEach((l) => l.onMessage(message));
     };
     this.connection.on(MESSAGE_METHOD, dispatch);
 
@@ -92,36 +107,47 @@ export class LiveHub {
   }
 
   private async resubscribeAll() {
-    for (const id of this.listeners.keys()) {
-      await this.connection.invoke('Subscribe', id).catch(() => undefined);
+    for (const key of this.listeners.keys()) {
+      const { kind, id } = parseKey(key);
+      await this.connection.invoke(METHODS[kind].subscribe, id).catch(() => undefined);
     }
     this.listeners.forEach((set) => set.forEach((l) => l.onResync?.()));
   }
 
   /** Watches one backtest; returns the function that stops watching. */
   subscribe(backtestId: string, listener: LiveListener): () => void {
-    let set = this.listeners.get(backtestId);
+    return this.watch('backtest', backtestId, listener as LiveListener<unknown>);
+  }
+
+  /** Watches one optimization job: its status and stored trials first, then its live events. */
+  subscribeOptimization(optimizationId: string, listener: LiveListener<OptimizationLiveMessage>): () => void {
+    return this.watch('optimization', optimizationId, listener as LiveListener<unknown>);
+  }
+
+  private watch(kind: Kind, id: string, listener: LiveListener<unknown>): () => void {
+    const key = keyOf(kind, id);
+    let set = this.listeners.get(key);
     const first = !set;
     if (!set) {
       set = new Set();
-      this.listeners.set(backtestId, set);
+      this.listeners.set(key, set);
     }
     set.add(listener);
     if (first) {
       void this.ensureStarted().then(() => {
-        if (this.listeners.has(backtestId) && this.connection.state === HubConnectionState.Connected) {
-          return this.connection.invoke('Subscribe', backtestId).catch(() => undefined);
+        if (this.listeners.has(key) && this.connection.state === HubConnectionState.Connected) {
+          return this.connection.invoke(METHODS[kind].subscribe, id).catch(() => undefined);
         }
       });
     }
     return () => {
-      const current = this.listeners.get(backtestId);
+      const current = this.listeners.get(key);
       if (!current) return;
       current.delete(listener);
       if (current.size === 0) {
-        this.listeners.delete(backtestId);
+        this.listeners.delete(key);
         if (this.connection.state === HubConnectionState.Connected) {
-          void this.connection.invoke('Unsubscribe', backtestId).catch(() => undefined);
+          void this.connection.invoke(METHODS[kind].unsubscribe, id).catch(() => undefined);
         }
       }
     };

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace Backtesting.Grains;
+
+// The optimization batch grain's log messages, source-generated.
+public sealed partial class OptimizationBatchGrain
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Optimization {JobId} batch {Batch} ({Id}) lost its run; restarting it from its checkpoint")]
+    private partial void LogRunLost(Guid id, Guid jobId, int batch);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "Optimization batch {Id} of {JobId} cannot start: {Reason}")]
+    private partial void LogRunnerUnavailable(Guid id, Guid jobId, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Optimization batch {Id}: {Reason}")]
+    private partial void LogProtocolBroken(Guid id, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Supervising optimization batch {Id} failed")]
+    private partial void LogSupervisionFailed(Exception exception, Guid id);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning,
+        Message = "Optimization batch {Id}: dropped a line from its worker ({Reason}); further ones are only counted")]
+    private partial void LogLineDropped(Guid id, string? reason);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning,
+        Message = "Optimization {JobId} batch {Batch} ({Id}): its worker ended with exit code {ExitCode} (run {Attempt}); running it again from its checkpoint")]
+    private partial void LogRetry(Guid id, Guid jobId, int batch, int exitCode, int attempt);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Optimization batch {Id}: {Reason}")]
+    private partial void LogReturnsUnreadable(Guid id, string reason);
+}

@@ -1,0 +1,514 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Data;
+using Backtesting.Engine.Optimization;
+using Backtesting.Engine.Protocol;
+using Backtesting.Engine.Strategies;
+using Backtesting.Grains.Interfaces;
+using Backtesting.Grains.Protocol;
+using Backtesting.Grains.Runners;
+using Backtesting.Grains.Supervision;
+using Backtesting.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Backtesting.Grains;
+
+/// <summary>What a batch grain persists: its order, its state, its runs.</summary>
+[GenerateSerializer, Alias("optimization.batch-grain-state")]
+public sealed class OptimizationBatchGrainState
+{
+    [Id(0)] public OptimizationBatchOrder? Order { get; set; }
+    [Id(1)] public OptimizationBatchState State { get; set; }
+    [Id(2)] public long Version { get; set; }
+    /// <summary>Runs of the worker so far.</summary>
+    [Id(3)] public int Attempts { get; set; }
+    /// <summary>The state the job asked the running batch to stop in.</summary>
+    [Id(4)] public OptimizationBatchState? StopAs { get; set; }
+    [Id(5)] public string? Error { get; set; }
+    [Id(6)] public int DroppedLines { get; set; }
+    /// <summary>The folder the batch's runs share (a container left by a dead silo may name another).</summary>
+    [Id(7)] public string? RunDirectory { get; set; }
+}
+
+/// <summary>
+/// One batch of an optimization job. It waits for a slot of the cluster's queue like a backtest, renews its lease while
+/// its worker runs, and runs <c>worker optimize-batch</c> through the cluster's runner (in-process, process or Docker,
+/// under the same sandbox as a backtest). It reads the worker's lines as hostile input (<see cref="BatchLineReader"/>),
+/// stores the finished trials in batches with their daily returns from trial-returns.bin, each trial once, and tells its
+/// job (one way). When the run ends, <see cref="BatchEndRule"/> decides: completed, paused, cancelled, failed, or another
+/// run over the same folder, where the worker skips the trials its checkpoint holds.
+/// </summary>
+public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGrain
+{
+    private readonly IPersistentState<OptimizationBatchGrainState> _state;
+    private readonly PostgresOptimizationStore _store;
+    private readonly IBacktestRunner _runner;
+    private readonly IMarketDataProvider _data;
+    private readonly StrategyCatalog _strategies;
+    private readonly BacktestClusterOptions _options;
+    private readonly ILocalSiloDetails _silo;
+    private readonly ILogger<OptimizationBatchGrain> _log;
+    private IRunHandle? _run;
+    private Task? _supervision;
+    private bool _starting;
+    /// <summary>The activation is going away: its run was stopped, and nothing of this activation touches the state any more.</summary>
+    private bool _detached;
+    private IGrainTimer? _tick;
+    /// <summary>The trials of the batch stored so far (read from the store at each run's start).</summary>
+    private HashSet<int> _stored = [];
+    private readonly List<TrialRow> _pending = [];
+    /// <summary>The batch's trial numbers.</summary>
+    private HashSet<int> _trials = [];
+    /// <summary>Returns read from trial-returns.bin not stored yet, by trial; and where the next read starts.</summary>
+    private readonly Dictionary<int, float[]> _returns = [];
+    private long _returnsOffset;
+
+    public OptimizationBatchGrain(
+        [PersistentState("optimization-batch", "Default")] IPersistentState<OptimizationBatchGrainState> state,
+        PostgresOptimizationStore store,
+        IBacktestRunner runner,
+        IMarketDataProvider data,
+        StrategyCatalog strategies,
+        IOptions<BacktestClusterOptions> options,
+        ILocalSiloDetails silo,
+        ILogger<OptimizationBatchGrain> log)
+    {
+        _state = state;
+        _store = store;
+        _runner = runner;
+        _data = data;
+        _strategies = strategies;
+        _options = options.Value;
+        _silo = silo;
+        _log = log;
+    }
+
+    private OptimizationBatchGrainState S => _state.State;
+    private Guid Id => this.GetPrimaryKey();
+    private IBacktestQueueGrain Queue => GrainFactory.GetGrain<IBacktestQueueGrain>(0);
+    private IOptimizationJobCallbacks Job => GrainFactory.GetGrain<IOptimizationJobCallbacks>(S.Order!.OptimizationId);
+    private string SiloName => _silo.SiloAddress.ToParsableString();
+    private bool HasRun => _run is not null || _starting;
+
+    /// <summary>
+    /// The silo is going away with a run in flight: the run is stopped between trials (its finished trials are stored),
+    /// and the batch stays running in its state, so the next activation (the job's recovery reminder asks) goes on from
+    /// the checkpoint. Two workers never share the folder.
+    /// </summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_run is { } run && _supervision is { } supervision)
+        {
+            _detached = true;
+            try
+            {
+                await run.StopAsync(_options.Optimization.StopGrace).WaitAsync(cancellationToken);
+                await supervision.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // The silo would not wait longer; a container is found and followed again by the next activation.
+            }
+        }
+    }
+
+    private OptimizationBatchReport Report() =>
+        new(S.Order?.Batch ?? -1, S.State, S.Version, S.Error, S.DroppedLines, S.Attempts);
+
+    public async Task<OptimizationBatchReport> Start(OptimizationBatchOrder order)
+    {
+        if (S.Order is not null)
+        {
+            return Report();
+        }
+
+        S.Order = order;
+        S.RunDirectory = Path.Combine(_options.WorkDirectory, "optimization-" + order.OptimizationId.ToString("N"), "batch-" + order.Batch);
+        await MoveTo(OptimizationBatchState.Queued, tell: false);
+        await Queue.Enqueue(Id, order.Owner, order.Priority, QueueItemKind.OptimizationBatch);
+        return Report();
+    }
+
+    public async Task OnSlotGranted()
+    {
+        if (S.Order is null || S.State is not (OptimizationBatchState.Queued or OptimizationBatchState.Running))
+        {
+            await Queue.Release(Id);
+            return;
+        }
+
+        if (!HasRun)
+        {
+            await StartRun();
+        }
+    }
+
+    public async Task<OptimizationBatchReport> Stop(bool cancel)
+    {
+        if (S.Order is null || OptimizationBatchReport.IsTerminal(S.State))
+        {
+            return Report();
+        }
+
+        var target = cancel ? OptimizationBatchState.Cancelled : OptimizationBatchState.Paused;
+        if (!HasRun)
+        {
+            if (S.State != target)
+            {
+                await Queue.Release(Id);
+                await MoveTo(target);
+            }
+
+            return Report();
+        }
+
+        S.StopAs = target;
+        await _state.WriteStateAsync();
+        while (_starting)
+        {
+            await Task.Delay(50);
+        }
+
+        if (_run is { } run && _supervision is { } supervision)
+        {
+            // The worker stops between trials: the one running finishes and is stored.
+            await run.StopAsync(_options.Optimization.StopGrace);
+            await supervision;
+        }
+
+        return Report();
+    }
+
+    public async Task<OptimizationBatchReport> Resume()
+    {
+        if (S.Order is { } order && S.State == OptimizationBatchState.Paused)
+        {
+            await MoveTo(OptimizationBatchState.Queued);
+            await Queue.Enqueue(Id, order.Owner, order.Priority, QueueItemKind.OptimizationBatch);
+        }
+
+        return Report();
+    }
+
+    public async Task<OptimizationBatchReport> Ensure()
+    {
+        if (S.Order is not { } order || HasRun)
+        {
+            return Report();
+        }
+
+        if (S.State == OptimizationBatchState.Queued)
+        {
+            // Harmless when queued already; a lost entry comes back.
+            await Queue.Enqueue(Id, order.Owner, order.Priority, QueueItemKind.OptimizationBatch);
+        }
+        else if (S.State == OptimizationBatchState.Running)
+        {
+            // The state says a worker runs, but not here: the silo that ran it died.
+            LogRunLost(Id, order.OptimizationId, order.Batch);
+            if (await Queue.Renew(Id, SiloName))
+            {
+                await StartRun();
+            }
+            else
+            {
+                await MoveTo(OptimizationBatchState.Queued);
+                await Queue.Enqueue(Id, order.Owner, order.Priority, QueueItemKind.OptimizationBatch);
+            }
+        }
+
+        return Report();
+    }
+
+    public async Task Forget()
+    {
+        if (S.Order is null)
+        {
+            return;
+        }
+
+        await Stop(cancel: true);
+        await Queue.Release(Id);
+        DeleteRunDirectory();
+        await _state.ClearStateAsync();
+        DeactivateOnIdle();
+    }
+
+    // ---- The run ------------------------------------------------------------------------------------------
+
+    private async Task StartRun()
+    {
+        _starting = true;
+        try
+        {
+            var order = S.Order!;
+            S.Attempts++;
+            S.StopAs = null;
+            await MoveTo(OptimizationBatchState.Running);
+            var (batch, parseErrors) = OptimizationBatchValidator.Parse(order.BatchJson);
+            var (errors, plan) = batch is null
+                ? (parseErrors, null)
+                : OptimizationBatchValidator.Validate(batch, _data, _strategies, DateOnly.FromDateTime(DateTime.UtcNow));
+            if (plan is null || batch is null)
+            {
+                await End(OptimizationBatchState.Failed, "the batch is invalid: " + string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")));
+                return;
+            }
+
+            var trials = batch.Trials.ToDictionary(t => t.Trial, t => t.Parameters);
+            _trials = [.. trials.Keys];
+            _stored = (await _store.TrialNumbersAsync(order.OptimizationId)).Where(trials.ContainsKey).ToHashSet();
+            _pending.Clear();
+            _returns.Clear();
+            _returnsOffset = 0;
+            if (_stored.Count == trials.Count)
+            {
+                // Every trial was stored by an earlier run whose end was lost with its silo.
+                await End(OptimizationBatchState.Completed, null);
+                return;
+            }
+
+            var request = new RunRequest(Id, S.Attempts, JsonSerializer.Serialize(batch.Config.BaseConfig, JsonDefaults.Options),
+                S.RunDirectory!, _data is LeanDataProvider lean ? lean.DataRoot : DataRoot.Locate(_options.DataDirectory) ?? "",
+                Resume: false, _options.CheckpointInterval, MaxLineBytes: _options.MaxProtocolLineBytes, BatchJson: order.BatchJson);
+            IRunHandle run;
+            try
+            {
+                run = await _runner.StartAsync(request, CancellationToken.None);
+            }
+            catch (Exception e) when (e is RunnerUnavailableException or CustomStrategyRefusedException)
+            {
+                LogRunnerUnavailable(Id, order.OptimizationId, e.Message);
+                await End(OptimizationBatchState.Failed, e.Message);
+                return;
+            }
+
+            _run = run;
+            var folder = run.ReattachedOutputDirectory ?? request.OutputDirectory;
+            await Queue.Renew(Id, SiloName);
+            // The tick renews the slot and keeps the activation alive while the run lasts (reading lines is no call).
+            _tick ??= this.RegisterGrainTimer(OnTick, new GrainTimerCreationOptions(_options.SupervisionTick, _options.SupervisionTick)
+            {
+                Interleave = true,
+                KeepAlive = true,
+            });
+            _supervision = Supervise(run, folder, new BatchLineReader(order.OptimizationId, order.Batch, trials, plan.Rules), trials.Count);
+        }
+        finally
+        {
+            _starting = false;
+        }
+    }
+
+    private async Task OnTick(CancellationToken cancellation)
+    {
+        if (_run is not null)
+        {
+            await Queue.Renew(Id, SiloName);
+        }
+    }
+
+    /// <summary>Reads the run's lines until it ends, storing trials as they come (continuations run on this grain's scheduler).</summary>
+    private async Task Supervise(IRunHandle run, string folder, BatchLineReader reader, int trialCount)
+    {
+        string? protocolError = null;
+        string? workerError = null;
+        var sinceSave = Stopwatch.StartNew();
+        try
+        {
+            try
+            {
+                while (await run.Lines.WaitToReadAsync())
+                {
+                    while (run.Lines.TryRead(out var line))
+                    {
+                        var dropped = reader.Dropped;
+                        switch (reader.Read(line))
+                        {
+                            case BatchLine.Trial trial when !_stored.Contains(trial.Row.TrialNumber) && _pending.All(p => p.TrialNumber != trial.Row.TrialNumber):
+                                _pending.Add(trial.Row);
+                                break;
+                            case BatchLine.Error error:
+                                workerError = error.Data.ErrorMessage;
+                                break;
+                            case null when dropped == 0:
+                                LogLineDropped(Id, reader.LastRejection);
+                                break;
+                        }
+
+                        if (_pending.Count >= _options.Optimization.SaveTrials)
+                        {
+                            await Save(folder);
+                            sinceSave.Restart();
+                        }
+                    }
+
+                    if (sinceSave.Elapsed >= _options.Optimization.SaveInterval)
+                    {
+                        await Save(folder);
+                        sinceSave.Restart();
+                    }
+                }
+            }
+            catch (WorkerProtocolException e)
+            {
+                protocolError = e.Message;
+                LogProtocolBroken(Id, e.Message);
+                await run.StopAsync(_options.StopGrace);
+            }
+
+            var exit = await run.Exit;
+            await Save(folder);
+            await run.DisposeAsync();
+            _run = null;
+            if (S.Order is null || _detached)
+            {
+                return; // forgotten while it ran, or left for the next activation
+            }
+
+            S.DroppedLines += reader.Dropped;
+
+            var end = BatchEndRule.Decide(exit.ExitCode, S.StopAs, protocolError, workerError ?? exit.Fatal, trialCount - _stored.Count,
+                S.Attempts, _options.MaxAttempts);
+            if (end.Retry)
+            {
+                LogRetry(Id, S.Order.OptimizationId, S.Order.Batch, exit.ExitCode, S.Attempts);
+                if (end.Fresh)
+                {
+                    DeleteCheckpoint(folder);
+                }
+
+                await StartRun();
+                return;
+            }
+
+            await End(end.Next!.Value, end.Error);
+        }
+        catch (KeyNotFoundException)
+        {
+            // The job was deleted while the batch ran: nothing of it may be stored any more.
+            _run = null;
+            await run.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            LogSupervisionFailed(e, Id);
+            _run = null;
+            await run.DisposeAsync();
+            if (S.Order is not null && !_detached)
+            {
+                await End(OptimizationBatchState.Failed, $"supervising the batch failed: {e.GetBaseException().Message}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores the pending trials in one write, each with its daily returns (a trial's returns reach trial-returns.bin before
+    /// its line is printed), then tells the job which were new. Rows stored before (a run killed after a trial's line and
+    /// before its checkpoint prints it again) are never stored twice.
+    /// </summary>
+    private async Task Save(string folder)
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        ReadReturns(folder);
+        var rows = _pending.Select(row => row with { DailyReturns = _returns.Remove(row.TrialNumber, out var r) ? r : null }).ToList();
+        await _store.SaveTrialsAsync(S.Order!.OptimizationId, rows);
+        _pending.Clear();
+        _stored.UnionWith(rows.Select(r => r.TrialNumber));
+        if (_detached)
+        {
+            return; // the job re-reads its counts from the stored trials when it activates
+        }
+
+        Job.OnTrialsStored(S.Order.Batch, rows.Select(r => new StoredTrial(r.TrialNumber, r.ParametersJson, r.MetricsJson, r.TotalTrades,
+            r.Feasible, r.InfeasibleReason, r.Objective, r.ContentHash)).ToList()).Ignore();
+    }
+
+    /// <summary>Reads the records of trial-returns.bin written since the last read (a file the worker wrote: never a link).</summary>
+    private void ReadReturns(string folder)
+    {
+        try
+        {
+            using var stream = AttemptFolder.OpenRead(Path.Combine(folder, OptimizationFiles.TrialReturns));
+            if (stream is null)
+            {
+                return;
+            }
+
+            if (_returnsOffset > stream.Length)
+            {
+                _returnsOffset = 0; // cut back by a new run (records of unfinished trials dropped)
+            }
+
+            stream.Position = _returnsOffset;
+            foreach (var record in TrialReturns.Read(stream))
+            {
+                // A record may be read before its trial's line arrives (a container's log lags its files): kept until then.
+                _returnsOffset = record.End;
+                if (_trials.Contains(record.Trial) && !_stored.Contains(record.Trial))
+                {
+                    _returns[record.Trial] = record.Returns;
+                }
+            }
+        }
+        catch (IOException e)
+        {
+            // Returns are for the overfitting statistics; a trial without them is still a trial.
+            LogReturnsUnreadable(Id, e.Message);
+        }
+    }
+
+    private async Task End(OptimizationBatchState state, string? error)
+    {
+        S.Error = error;
+        await MoveTo(state);
+        await Queue.Release(Id);
+        _tick?.Dispose();
+        _tick = null;
+        if (state is OptimizationBatchState.Completed or OptimizationBatchState.Cancelled)
+        {
+            DeleteRunDirectory();
+        }
+    }
+
+    private async Task MoveTo(OptimizationBatchState state, bool tell = true)
+    {
+        S.State = state;
+        S.Version++;
+        await _state.WriteStateAsync();
+        if (tell && S.Order is not null)
+        {
+            Job.OnBatchChanged(Report()).Ignore();
+        }
+    }
+
+    /// <summary>Removes the checkpoint files, so the next run does every trial again (files in the worker's folder: removed, never followed).</summary>
+    private void DeleteCheckpoint(string folder)
+    {
+        foreach (var file in new[] { OptimizationFiles.TrialsDone, OptimizationFiles.TrialReturns })
+        {
+            File.Delete(Path.Combine(folder, file));
+        }
+    }
+
+    private void DeleteRunDirectory()
+    {
+        try
+        {
+            if (S.RunDirectory is { } folder && Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogReturnsUnreadable(Id, $"the run folder could not be removed: {e.Message}");
+        }
+    }
+}

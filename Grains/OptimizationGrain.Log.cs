@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Backtesting.Grains;
+
+// The optimization grain's log messages, source-generated.
+public sealed partial class OptimizationGrain
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Optimization {Id} is {State} ({Detail})")]
+    private partial void LogMoved(Guid id, Backtesting.Grains.Interfaces.OptimizationState state, string? detail);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Optimization {Id} failed: {Reason}")]
+    private partial void LogFailed(Guid id, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Optimization {Id}: trial {Trial} reached the target ({Objective}); no new batch starts")]
+    private partial void LogTargetReached(Guid id, int trial, double objective);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Optimization {Id}: live events are not being published ({Dropped} dropped so far)")]
+    private partial void LogEventsNotPublished(Exception exception, Guid id, long dropped);
+}

@@ -1,0 +1,61 @@
+using Backtesting.Engine.Protocol;
+
+namespace Backtesting.Grains.Supervision;
+
+/// <summary>What a batch does when its worker's run ended: the next state, or another run over the same folder.</summary>
+/// <param name="Next">The state the batch moves to; null: run again (the worker goes on from its checkpoint).</param>
+/// <param name="Error">Why it failed, for its job.</param>
+/// <param name="Fresh">Run again from an empty checkpoint: trials the worker finished were never stored.</param>
+public sealed record BatchEnd(OptimizationBatchState? Next, string? Error = null, bool Fresh = false)
+{
+    public bool Retry => Next is null;
+}
+
+/// <summary>
+/// The one place that decides how a batch's run ended. A run that stopped because its job asked (pause or cancel) takes
+/// the state asked for, whatever killed it in the end; a refused batch, any other end the worker chose itself (an exit
+/// code of its protocol) and a broken protocol are final (running them again would repeat them); every trial done is completion. When trials the worker finished were
+/// never stored (their lines were missed: printed while no silo read them, or dropped), the batch runs again from an
+/// empty checkpoint, and what was stored already is not stored again; a batch that keeps missing them fails. Any other
+/// end (a killed or crashed worker, a stop nobody asked for) runs the batch again in the same folder, from its
+/// checkpoint, so no finished trial runs twice. Runs are bounded by the cluster's attempts.
+/// </summary>
+public static class BatchEndRule
+{
+    /// <param name="exitCode">The worker's exit code (<see cref="ExitCodes"/>; 137 and the like for a kill).</param>
+    /// <param name="stopAs">The state the job asked the batch to stop in (paused, cancelled), or null.</param>
+    /// <param name="protocolError">Why the silo ended the run for its output (a line past the limit), or null.</param>
+    /// <param name="workerError">The error the worker reported, or null.</param>
+    /// <param name="missingTrials">Trials of the batch not stored after the run.</param>
+    /// <param name="attempts">Runs of the batch so far, this one included.</param>
+    public static BatchEnd Decide(int exitCode, OptimizationBatchState? stopAs, string? protocolError, string? workerError, int missingTrials,
+        int attempts, int maxAttempts)
+    {
+        if (protocolError is not null)
+        {
+            return new BatchEnd(OptimizationBatchState.Failed, protocolError);
+        }
+
+        if (exitCode == ExitCodes.Completed)
+        {
+            return missingTrials == 0 ? new BatchEnd(OptimizationBatchState.Completed)
+                : attempts < maxAttempts ? new BatchEnd(null, Fresh: true)
+                : new BatchEnd(OptimizationBatchState.Failed,
+                    $"{missingTrials} trial(s) of the batch finished but were never stored: the worker's lines for them were dropped");
+        }
+
+        if (stopAs is { } asked)
+        {
+            return new BatchEnd(asked);
+        }
+
+        if (exitCode != ExitCodes.Stopped && ExitCodes.All.Contains(exitCode))
+        {
+            return new BatchEnd(OptimizationBatchState.Failed, workerError ?? $"the worker failed (exit code {exitCode})");
+        }
+
+        return attempts < maxAttempts
+            ? new BatchEnd(null)
+            : new BatchEnd(OptimizationBatchState.Failed, $"the batch's worker ended {attempts} times without finishing (last exit code {exitCode})");
+    }
+}

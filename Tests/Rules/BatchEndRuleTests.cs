@@ -1,0 +1,104 @@
+using Backtesting.Engine.Protocol;
+using Backtesting.Grains;
+using Backtesting.Grains.Supervision;
+
+namespace Backtesting.Tests.Rules;
+
+/// <summary>What a batch does when its worker's run ended: for every exit code, every requested stop, missing trials and attempts.</summary>
+public class BatchEndRuleTests
+{
+    private const int MaxAttempts = 3;
+
+    /// <summary>Codes the worker never returns: a kill (137), a crash (134, 139), a wrapper's own error (255, -1).</summary>
+    private static readonly int[] DeathCodes = [134, 137, 139, 255, -1];
+
+    private static readonly OptimizationBatchState?[] Stops = [null, OptimizationBatchState.Paused, OptimizationBatchState.Cancelled];
+
+    public static TheoryData<int> EveryCode() => new(ExitCodes.All.Concat(DeathCodes));
+
+    public static TheoryData<int> WorkerEnds() => new(ExitCodes.All.Where(c => c is not (ExitCodes.Completed or ExitCodes.Stopped)));
+
+    public static TheoryData<int> Unfinished() => new(DeathCodes.Append(ExitCodes.Stopped));
+
+    [Theory]
+    [MemberData(nameof(EveryCode))]
+    public void A_stop_the_job_asked_for_ends_in_the_state_asked_unless_every_trial_was_done(int code)
+    {
+        foreach (var asked in new[] { OptimizationBatchState.Paused, OptimizationBatchState.Cancelled })
+        {
+            for (var attempts = 1; attempts <= MaxAttempts; attempts++)
+            {
+                var end = BatchEndRule.Decide(code, asked, null, "the worker said so", 0, attempts, MaxAttempts);
+                Assert.Equal(code == ExitCodes.Completed ? OptimizationBatchState.Completed : asked, end.Next);
+                Assert.Null(end.Error);
+                Assert.False(end.Fresh);
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_trial_done_and_stored_completes_whatever_was_asked()
+    {
+        foreach (var asked in Stops)
+        {
+            Assert.Equal(new BatchEnd(OptimizationBatchState.Completed), BatchEndRule.Decide(ExitCodes.Completed, asked, null, null, 0, 1, MaxAttempts));
+        }
+    }
+
+    [Fact]
+    public void Trials_done_but_never_stored_run_again_from_an_empty_checkpoint_then_fail_at_the_last_attempt()
+    {
+        foreach (var asked in Stops)
+        {
+            for (var attempts = 1; attempts < MaxAttempts; attempts++)
+            {
+                Assert.Equal(new BatchEnd(null, null, Fresh: true), BatchEndRule.Decide(ExitCodes.Completed, asked, null, null, 3, attempts, MaxAttempts));
+            }
+
+            var last = BatchEndRule.Decide(ExitCodes.Completed, asked, null, null, 3, MaxAttempts, MaxAttempts);
+            Assert.Equal(OptimizationBatchState.Failed, last.Next);
+            Assert.Contains("3 trial(s)", last.Error, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(WorkerEnds))]
+    public void An_end_the_worker_chose_fails_the_batch_with_its_reason_and_is_never_retried(int code)
+    {
+        for (var attempts = 1; attempts <= MaxAttempts; attempts++)
+        {
+            Assert.Equal(new BatchEnd(OptimizationBatchState.Failed, "refused: 2 errors"),
+                BatchEndRule.Decide(code, null, null, "refused: 2 errors", 0, attempts, MaxAttempts));
+            var silent = BatchEndRule.Decide(code, null, null, null, 0, attempts, MaxAttempts);
+            Assert.Equal(OptimizationBatchState.Failed, silent.Next);
+            Assert.Contains($"exit code {code}", silent.Error, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Unfinished))]
+    public void A_killed_crashed_or_unasked_stopped_worker_runs_again_from_its_checkpoint_until_the_last_attempt(int code)
+    {
+        for (var attempts = 1; attempts < MaxAttempts; attempts++)
+        {
+            var end = BatchEndRule.Decide(code, null, null, null, 5, attempts, MaxAttempts);
+            Assert.True(end.Retry);
+            Assert.False(end.Fresh);
+        }
+
+        var last = BatchEndRule.Decide(code, null, null, null, 5, MaxAttempts, MaxAttempts);
+        Assert.Equal(OptimizationBatchState.Failed, last.Next);
+        Assert.Contains($"last exit code {code}", last.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryCode))]
+    public void A_broken_protocol_fails_the_batch_whatever_the_code_or_the_stop(int code)
+    {
+        foreach (var asked in Stops)
+        {
+            Assert.Equal(new BatchEnd(OptimizationBatchState.Failed, "a line past the limit"),
+                BatchEndRule.Decide(code, asked, "a line past the limit", "worker error", 0, 1, MaxAttempts));
+        }
+    }
+}
