@@ -394,16 +394,20 @@ public class OptimizationClusterTests
             o.Optimization.BatchesInFlight = 2;
         });
         var id = Guid.NewGuid();
-        await host.Optimization(id).Submit(Submission(Job(LargeGrid, ("priority", "\"low\""))));
+        // 2000 trials: the job outlasts both backtests however fast the machine is; it is cancelled once they are done.
+        await host.Optimization(id).Submit(Submission(Job(LargeGrid, ("priority", "\"low\""),
+            ("parameters", """{"fastPeriod":{"min":1,"max":50,"step":1},"slowPeriod":{"min":55,"max":250,"step":5}}"""))));
         await host.WaitForJob(id, s => s.Batches.Running == 1);
-        var urgent = Guid.NewGuid();
         var bobs = Guid.NewGuid();
-        await host.Backtest(urgent).Submit(ClusterTests.Submission(ClusterTests.Daily, BacktestPriority.Urgent));
+        var urgent = Guid.NewGuid();
         await host.Backtest(bobs).Submit(ClusterTests.Submission(ClusterTests.Daily, owner: "bob"));
+        await host.Backtest(urgent).Submit(ClusterTests.Submission(ClusterTests.Daily, BacktestPriority.Urgent));
 
         var sawBatchBesideBob = false;
         var urgentDone = false;
-        while (!(await host.Optimization(id).GetStatus()).IsTerminal)
+        var bobDone = false;
+        var jobDone = false;
+        while (!(urgentDone && bobDone) && !jobDone)
         {
             var snapshot = await host.Queue.GetSnapshot();
             Assert.True(snapshot.Running.Count <= 2, "the cluster-wide limit holds for batches and backtests together");
@@ -417,14 +421,17 @@ public class OptimizationClusterTests
                 Assert.All(snapshot.Queued.Where(q => q.Kind == QueueItemKind.OptimizationBatch), q => Assert.True(q.Position > urgentEntry.Position));
             }
 
-            urgentDone |= (await host.Backtest(urgent).GetStatus()).IsTerminal;
-            await Task.Delay(20);
+            urgentDone = (await host.Backtest(urgent).GetStatus()).IsTerminal;
+            bobDone = (await host.Backtest(bobs).GetStatus()).IsTerminal;
+            jobDone = (await host.Optimization(id).GetStatus()).IsTerminal;
+            await Task.Delay(10);
         }
 
-        Assert.True(urgentDone, "the urgent backtest ran before the low-priority job's later batches");
+        Assert.False(jobDone, "the urgent backtest ran before the low-priority job's later batches");
         Assert.True(sawBatchBesideBob, "a batch of alice and a backtest of bob ran at once");
-        Assert.Equal(OptimizationState.Completed, (await host.Optimization(id).GetStatus()).State);
-        Assert.Equal(BacktestState.Completed, (await host.WaitFor(bobs, s => s.IsTerminal)).State);
-        Assert.Equal(240, (await host.Rows(id)).Count);
+        Assert.Equal(BacktestState.Completed, (await host.Backtest(urgent).GetStatus()).State);
+        Assert.Equal(BacktestState.Completed, (await host.Backtest(bobs).GetStatus()).State);
+        Assert.Equal(OptimizationState.Cancelled, (await host.Optimization(id).Cancel()).State);
+        await host.WaitForFreeSlots();
     }
 }
