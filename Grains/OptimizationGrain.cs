@@ -109,7 +109,7 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
         S.ObjectiveMetric = plan.Config.Objective.Metric;
         S.ObjectiveDirection = plan.Config.Objective.Direction;
         S.PlannedTrials = checked((int)plan.PlannedTrials);
-        S.BatchTrials = Math.Max(1, _options.Optimization.BatchTrials);
+        S.BatchTrials = Math.Max(1, plan.Method == SearchMethodKind.Tpe ? _options.Optimization.TpeBatchTrials : _options.Optimization.BatchTrials);
         S.CreatedAt = now;
         S.UpdatedAt = now;
         S.History.Add(new OptimizationStateChange(OptimizationState.Created, now, null));
