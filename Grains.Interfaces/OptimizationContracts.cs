@@ -58,7 +58,10 @@ public sealed record OptimizationBest(
     [property: Id(2)] string? MetricsJson,
     [property: Id(3)] double Objective);
 
-/// <summary>A job's batches: running (holding a slot), queued (waiting for one), completed, and all created so far.</summary>
+/// <summary>
+/// A job's batches: running (holding a slot), queued (waiting for one), completed, and the total: the batches the planned
+/// trials need (or those created so far, when more).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("optimization.batches")]
 public sealed record OptimizationBatchCounts(
     [property: Id(0)] int Running,

@@ -15,8 +15,9 @@ public sealed partial class OptimizationGrain
 
     public async Task OnTrialsStored(int batch, IReadOnlyList<StoredTrial> trials)
     {
-        if (!Exists || trials.Count == 0)
+        if (!Exists || trials.Count == 0 || OptimizationLifecycle.IsTerminal(S.State))
         {
+            // Reports are one way and may come late: a job that ended re-read its counts from the stored trials.
             return;
         }
 

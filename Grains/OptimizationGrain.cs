@@ -109,7 +109,7 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
         S.ObjectiveMetric = plan.Config.Objective.Metric;
         S.ObjectiveDirection = plan.Config.Objective.Direction;
         S.PlannedTrials = checked((int)plan.PlannedTrials);
-        S.BatchTrials = Math.Max(1, _options.Optimization.BatchTrials);
+        S.BatchTrials = Math.Max(1, plan.Method == SearchMethodKind.Tpe ? _options.Optimization.TpeBatchTrials : _options.Optimization.BatchTrials);
         S.CreatedAt = now;
         S.UpdatedAt = now;
         S.History.Add(new OptimizationStateChange(OptimizationState.Created, now, null));
@@ -286,9 +286,20 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
         if (terminal)
         {
             StopProgressTimer();
+            await ReleaseSlots();
             await Publish(OptimizationEvents.Complete(Status()));
             await UnregisterRecovery();
         }
+    }
+
+    /// <summary>
+    /// Frees any slot a batch of the ended job still holds. Each batch releases its own when it ends; a release lost with
+    /// a silo that went away at that moment would otherwise hold the slot until its lease expired. Harmless when free.
+    /// </summary>
+    private async Task ReleaseSlots()
+    {
+        var queue = GrainFactory.GetGrain<IBacktestQueueGrain>(0);
+        await Task.WhenAll(S.Batches.Select(b => queue.Release(OptimizationBatchIds.Of(Id, b.Number))));
     }
 
     /// <summary>Counts and best from the stored trials: the truth, whatever reports were lost.</summary>

@@ -4,12 +4,18 @@ namespace Backtesting.Grains;
 public sealed class OptimizationRunOptions
 {
     /// <summary>
-    /// Trials per batch: one worker run, one slot of the queue. Enough for a few seconds of work at the usual trial rate
-    /// (a year of daily bars runs at tens of trials a second), so a batch amortizes the worker's start and data load yet
-    /// gives its slot back often, and a pause takes effect within one trial. TPE proposes each batch from the ones
-    /// before it, so its results depend on this number: a job keeps the value it was submitted with.
+    /// Trials per batch of a grid or random job: one worker run, one slot of the queue. A worker's start and data load
+    /// cost about what a few thousand daily-bar trials do (docs/benchmarks.md, "The optimization benchmark": 570-755
+    /// trials/s start to exit against 689-951 as it reports, over 10,000 trials), so a batch is large enough to amortize
+    /// them and still gives its slot back every few seconds; a pause takes effect within one trial whatever the size.
     /// </summary>
-    public int BatchTrials { get; set; } = 32;
+    public int BatchTrials { get; set; } = 2000;
+
+    /// <summary>
+    /// Trials per batch of a TPE job. TPE proposes each batch from every trial finished before it, so smaller batches
+    /// follow the model more closely, and its results depend on this number: a job keeps the value it was submitted with.
+    /// </summary>
+    public int TpeBatchTrials { get; set; } = 10;
 
     /// <summary>Batches of one job queued or running at once (grid and random; TPE runs one at a time).</summary>
     public int BatchesInFlight { get; set; } = 2;

@@ -19,6 +19,7 @@ public class OptimizationClusterTests
         {
             o.Runner = runner;
             o.Optimization.BatchTrials = batchTrials;
+            o.Optimization.TpeBatchTrials = batchTrials;
             o.Optimization.ProgressInterval = TimeSpan.FromMilliseconds(200);
             configure?.Invoke(o);
         });
@@ -394,37 +395,54 @@ public class OptimizationClusterTests
             o.Optimization.BatchesInFlight = 2;
         });
         var id = Guid.NewGuid();
-        await host.Optimization(id).Submit(Submission(Job(LargeGrid, ("priority", "\"low\""))));
+        // 2000 trials: the job outlasts both backtests however fast the machine is; it is cancelled once they are done.
+        await host.Optimization(id).Submit(Submission(Job(LargeGrid, ("priority", "\"low\""),
+            ("parameters", """{"fastPeriod":{"min":1,"max":50,"step":1},"slowPeriod":{"min":55,"max":250,"step":5}}"""))));
         await host.WaitForJob(id, s => s.Batches.Running == 1);
-        var urgent = Guid.NewGuid();
         var bobs = Guid.NewGuid();
-        await host.Backtest(urgent).Submit(ClusterTests.Submission(ClusterTests.Daily, BacktestPriority.Urgent));
-        await host.Backtest(bobs).Submit(ClusterTests.Submission(ClusterTests.Daily, owner: "bob"));
-
-        var sawBatchBesideBob = false;
-        var urgentDone = false;
-        while (!(await host.Optimization(id).GetStatus()).IsTerminal)
+        var urgent = Guid.NewGuid();
+        async Task<QueueSnapshot> Limited()
         {
             var snapshot = await host.Queue.GetSnapshot();
             Assert.True(snapshot.Running.Count <= 2, "the cluster-wide limit holds for batches and backtests together");
             Assert.All(snapshot.Running.GroupBy(r => r.Owner), g => Assert.True(g.Count() <= 1, $"{g.Key} holds {g.Count()} slots"));
-            sawBatchBesideBob |= snapshot.Running.Any(r => r.Kind == QueueItemKind.OptimizationBatch)
-                                 && snapshot.Running.Any(r => r.BacktestId == bobs);
-            var urgentEntry = snapshot.Queued.FirstOrDefault(q => q.BacktestId == urgent);
-            if (urgentEntry is not null)
+            return snapshot;
+        }
+
+        // Bob's long tick run takes the second slot beside alice's running batch (it is cancelled once seen).
+        await host.Backtest(bobs).Submit(ClusterTests.Submission(ClusterTests.Ticks, owner: "bob"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        var sawBatchBesideBob = false;
+        while (!sawBatchBesideBob && DateTime.UtcNow < deadline)
+        {
+            var snapshot = await Limited();
+            sawBatchBesideBob = snapshot.Running.Any(r => r.Kind == QueueItemKind.OptimizationBatch) && snapshot.Running.Any(r => r.BacktestId == bobs);
+            await Task.Delay(10);
+        }
+
+        Assert.True(sawBatchBesideBob, "a batch of alice and a backtest of bob ran at once");
+
+        // Alice's urgent backtest waits for her one slot, ahead of every low-priority batch of hers, and takes it next.
+        await host.Backtest(urgent).Submit(ClusterTests.Submission(ClusterTests.Daily, BacktestPriority.Urgent));
+        var urgentDone = false;
+        var jobDone = false;
+        while (!urgentDone && !jobDone)
+        {
+            var snapshot = await Limited();
+            if (snapshot.Queued.FirstOrDefault(q => q.BacktestId == urgent) is { } urgentEntry)
             {
-                // Alice's urgent backtest is ahead of every low-priority batch of hers, whenever both wait.
                 Assert.All(snapshot.Queued.Where(q => q.Kind == QueueItemKind.OptimizationBatch), q => Assert.True(q.Position > urgentEntry.Position));
             }
 
-            urgentDone |= (await host.Backtest(urgent).GetStatus()).IsTerminal;
-            await Task.Delay(20);
+            urgentDone = (await host.Backtest(urgent).GetStatus()).IsTerminal;
+            jobDone = (await host.Optimization(id).GetStatus()).IsTerminal;
+            await Task.Delay(10);
         }
 
-        Assert.True(urgentDone, "the urgent backtest ran before the low-priority job's later batches");
-        Assert.True(sawBatchBesideBob, "a batch of alice and a backtest of bob ran at once");
-        Assert.Equal(OptimizationState.Completed, (await host.Optimization(id).GetStatus()).State);
-        Assert.Equal(BacktestState.Completed, (await host.WaitFor(bobs, s => s.IsTerminal)).State);
-        Assert.Equal(240, (await host.Rows(id)).Count);
+        Assert.False(jobDone, "the urgent backtest ran before the low-priority job's later batches");
+        Assert.Equal(BacktestState.Completed, (await host.Backtest(urgent).GetStatus()).State);
+        Assert.Equal(BacktestState.Cancelled, (await host.Backtest(bobs).Cancel()).State);
+        Assert.Equal(OptimizationState.Cancelled, (await host.Optimization(id).Cancel()).State);
+        await host.WaitForFreeSlots();
     }
 }
