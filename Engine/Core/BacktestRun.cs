@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Backtesting.Engine.Configuration;
@@ -51,7 +50,7 @@ public sealed class BacktestRun
             builder.Append("\nstrategySource=").Append(source);
         }
 
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(builder.ToString())));
+        return Convert.ToHexStringLower(TextSha256.Hash(Encoding.UTF8.GetBytes(builder.ToString())));
     }
 
     private List<Instrument> InstrumentsWithBenchmark()

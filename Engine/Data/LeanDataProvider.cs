@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 using System.Text;
 using Backtesting.Engine.Data.Cache;
 using Backtesting.Engine.Data.Lean;
@@ -104,7 +103,7 @@ public sealed class LeanDataProvider : IMarketDataProvider
     public string DataVersion(Instrument instrument, DataRequest request)
     {
         var data = Require(instrument, request);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var hash = new TextSha256();
         var adjustment = EffectiveAdjustment(data, request);
         Append(hash, $"{instrument.Id}|{request.Resolution}|{request.DataType}|{adjustment}|" +
             $"{request.Start:yyyy-MM-dd}|{request.End:yyyy-MM-dd}|{request.WarmupBars}" +
@@ -121,10 +120,10 @@ public sealed class LeanDataProvider : IMarketDataProvider
                 : $"{relative}|{new FileInfo(path).Length}|{FileContentHash.Of(path)}\n";
             Append(hash, line);
         }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return Convert.ToHexStringLower(hash.Finish());
     }
 
-    private static void Append(IncrementalHash hash, string text) => hash.AppendData(Encoding.UTF8.GetBytes(text));
+    private static void Append(TextSha256 hash, string text) => hash.Append(Encoding.UTF8.GetBytes(text));
 
     private InstrumentData Require(Instrument instrument, DataRequest request)
     {

@@ -38,10 +38,7 @@ public sealed class RegularSessionSource : IMarketDataSource
                 LoadDay(point.LocalDay);
             }
 
-            var inside = point.Kind == MarketDataKind.Bar
-                ? point.Time >= _openUtc && point.EndTime <= _closeUtc
-                : point.Time >= _openUtc && point.Time < _closeUtc;
-            if (inside)
+            if (Inside(point))
             {
                 return true;
             }
@@ -49,6 +46,48 @@ public sealed class RegularSessionSource : IMarketDataSource
 
         return false;
     }
+
+    /// <summary>A batch of the inner source's, the points outside the session dropped in place.</summary>
+    public int Read(Span<MarketData> buffer)
+    {
+        while (true)
+        {
+            var read = _inner.Read(buffer);
+            if (read == 0)
+            {
+                return 0;
+            }
+
+            var kept = 0;
+            for (var i = 0; i < read; i++)
+            {
+                var day = buffer[i].LocalDay;
+                if (day != _day)
+                {
+                    LoadDay(day);
+                }
+
+                if (Inside(buffer[i]))
+                {
+                    if (kept != i)
+                    {
+                        buffer[kept] = buffer[i];
+                    }
+
+                    kept++;
+                }
+            }
+
+            if (kept > 0)
+            {
+                return kept;
+            }
+        }
+    }
+
+    private bool Inside(in MarketData point) => point.Kind == MarketDataKind.Bar
+        ? point.Time >= _openUtc && point.EndTime <= _closeUtc
+        : point.Time >= _openUtc && point.Time < _closeUtc;
 
     private void LoadDay(int dayNumber)
     {

@@ -53,6 +53,31 @@ internal sealed class DateWindowSource : IMarketDataSource
         return false;
     }
 
+    /// <summary>A batch: the warm-up points and the first point in range one by one, then the inner source's batches,
+    /// cut at the first point after the end day (as <see cref="TryRead"/> stops there).</summary>
+    public int Read(Span<MarketData> buffer)
+    {
+        if (!_skipped)
+            SkipToStart();
+        if (_ringCount > 0 || _hasFirstInRange)
+            return IMarketDataSource.ReadOneByOne(this, buffer[..Math.Min(buffer.Length, _ringCount + (_hasFirstInRange ? 1 : 0))]);
+        if (_done || buffer.IsEmpty)
+            return 0;
+        var read = _inner.Read(buffer);
+        for (var i = 0; i < read; i++)
+        {
+            if (buffer[i].LocalDay > _endDay)
+            {
+                _done = true;
+                return i;
+            }
+        }
+
+        if (read == 0)
+            _done = true;
+        return read;
+    }
+
     private void SkipToStart()
     {
         _skipped = true;

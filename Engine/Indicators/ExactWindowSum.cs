@@ -108,13 +108,14 @@ internal sealed class ExactWindowSum
             {
                 // Once a turn of the window: back to a decimal grid when every value in it is on one again, else a
                 // binary scale fitted to the values now in it (a level that fell keeps its precision).
-                Rebuild();
+                Rebuild(sumIsCurrent: true);
             }
 
             return;
         }
 
-        Rebuild();
+        // The value did not fit: its units are not in the sum yet, nor are the oldest value's out of it.
+        Rebuild(sumIsCurrent: false);
     }
 
     public void Clear()
@@ -144,7 +145,8 @@ internal sealed class ExactWindowSum
     }
 
     /// <summary>Recomputes the sum of the window on the coarsest grid that holds it, else in binary fixed point.</summary>
-    private void Rebuild()
+    /// <param name="sumIsCurrent">The running sum and units hold every value of the window at the current grid.</param>
+    private void Rebuild(bool sumIsCurrent)
     {
         if (TryDecimal(_decimals == Binary ? 0 : _decimals))
         {
@@ -158,9 +160,17 @@ internal sealed class ExactWindowSum
             largest = Math.Max(largest, Math.Abs(_window[i]));
         }
 
-        _decimals = Binary;
         var exponent = largest > 0 ? Math.Clamp(Math.ILogB(_maxBinaryUnits / 4 / largest), -1000, 1000) : 0;
-        (_scale, _inverseScale) = (Math.ScaleB(1, exponent), Math.ScaleB(1, -exponent));
+        var scale = Math.ScaleB(1, exponent);
+        if (sumIsCurrent && _decimals == Binary && scale == _scale)
+        {
+            // Still the scale every value in the window was converted at: the running sum is already exactly the sum
+            // of their units (integers, added and removed exactly), so recomputing it would give the same integer.
+            return;
+        }
+
+        _decimals = Binary;
+        (_scale, _inverseScale) = (scale, Math.ScaleB(1, -exponent));
         SumUnits(); // every value fits the scale just chosen
     }
 

@@ -163,7 +163,7 @@ public sealed class BarCache
     }
 
     /// <summary>Manifests parsed by this cache, by entry path with the hash and length of their bytes: a run opens its
-    /// entry for the data version and again for the read, and a decade's manifest is 2,517 sources of JSON.</summary>
+    /// entry for the data version and again for the read, and a decade's manifest lists 2,517 sources.</summary>
     private readonly ConcurrentDictionary<string, (ulong Hash, int Length, BarCacheManifest Manifest)> _parsed = new(StringComparer.Ordinal);
 
     /// <summary>The manifest of these bytes (whose hash the header holds), parsed once per entry and content.</summary>
@@ -202,7 +202,7 @@ public sealed class BarCache
                 BuildId = Guid.NewGuid().ToString("N"),
             };
             temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-            using (var writer = new BarCacheEntryWriter(temp, request.Layout, manifest.ToUtf8()))
+            using (var writer = new BarCacheEntryWriter(temp, request.Layout, manifest.ToBytes()))
             using (var source = request.OpenSource())
             {
                 var buffer = new MarketData[4096];

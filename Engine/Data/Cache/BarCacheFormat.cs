@@ -60,7 +60,7 @@ internal readonly record struct BarCacheSpan(long First, long End);
 /// <summary>
 /// The layout of a bar cache entry, all little-endian: a 64-byte header (magic <c>BTBC</c>, format version, record
 /// layout, record size, bar count, manifest length, records per block, the XxHash3 of the manifest and of the block
-/// index, and the XxHash3 of the header's first 56 bytes), the manifest (UTF-8 JSON, <see cref="BarCacheManifest"/>)
+/// index, and the XxHash3 of the header's first 56 bytes), the manifest (binary, <see cref="BarCacheManifest.ToBytes"/>)
 /// padded to 8 bytes, the fixed-size records, then the block index: for every <see cref="RecordsPerBlock"/> records,
 /// the local days of the block's first and last record and the XxHash3 of its bytes. A read checks the header, the
 /// manifest and the index, and the records of only the blocks it reads.
@@ -70,8 +70,8 @@ internal static class BarCacheFormat
     public const int HeaderSize = 64;
 
     /// <summary>Bumped when the header or the records change meaning; older versions are refused and rebuilt.
-    /// Version 1 had one hash over all the records; version 2 has the block index.</summary>
-    public const int Version = 2;
+    /// Version 1 had one hash over all the records; version 2 has the block index; version 3 a binary manifest (2's was JSON).</summary>
+    public const int Version = 3;
 
     /// <summary>Records per checked block: 64 KB of trade bars, about a day of extended-hours minutes; a read checks
     /// at most one block before and one after its days.</summary>
@@ -83,7 +83,7 @@ internal static class BarCacheFormat
     /// <summary>"BTBC" read as a little-endian uint.</summary>
     public const uint Magic = 0x43425442;
 
-    /// <summary>The longest manifest read (a decade of minute files takes about 300 KB).</summary>
+    /// <summary>The longest manifest read (a decade of minute files takes about 400 KB).</summary>
     public const int MaxManifestLength = 64 << 20;
 
     public static int RecordSize(BarRecordLayout layout) => layout switch

@@ -1,5 +1,6 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Text;
-using System.Text.Json;
 
 namespace Backtesting.Engine.Data.Cache;
 
@@ -31,24 +32,133 @@ public sealed record BarCacheManifest(
     /// <summary>Bumped whenever the LEAN readers change what they yield for the same files: every entry is rebuilt.</summary>
     public const int CurrentBuilderVersion = 1;
 
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
-
-    public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(this, Options);
-
-    /// <summary>The manifest, or null when the bytes are not one.</summary>
-    public static BarCacheManifest? Parse(byte[] utf8)
+    /// <summary>The manifest's bytes in an entry (little-endian): the format and builder versions, the instrument id,
+    /// resolution, adjustment, rules and build id, then the count of sources and each source's path, size, modification
+    /// time, SHA-256 (hex) and local day (its day number, or -1 when it shapes every day). Strings are a 32-bit byte
+    /// length and UTF-8. Binary, not JSON: a warm open parses a decade's 2,517 sources with no serializer to start up.</summary>
+    public byte[] ToBytes()
     {
-        try
+        var writer = new ArrayBufferWriter<byte>(256 + (Sources.Count * 128));
+        Int(writer, FormatVersion);
+        Int(writer, BuilderVersion);
+        Text(writer, InstrumentId);
+        Int(writer, (int)Resolution);
+        Int(writer, (int)Adjustment);
+        Text(writer, Rules);
+        Text(writer, BuildId);
+        Int(writer, Sources.Count);
+        foreach (var source in Sources)
         {
-            return JsonSerializer.Deserialize<BarCacheManifest>(utf8, Options) is { Sources: not null, InstrumentId: not null, Rules: not null } m
-                ? m
-                : null;
+            Text(writer, source.Path);
+            Long(writer, source.Size);
+            Long(writer, source.ModifiedUtcTicks);
+            Text(writer, source.Sha256);
+            Int(writer, source.Day is { } day ? day.DayNumber : -1);
         }
-        catch (JsonException)
-        {
+
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The manifest, or null when the bytes are not one (short, overlong, a bad length or day).</summary>
+    public static BarCacheManifest? Parse(byte[] bytes)
+    {
+        var reader = new Reader(bytes);
+        var formatVersion = reader.Int();
+        var builderVersion = reader.Int();
+        var instrumentId = reader.Text();
+        var resolution = (Resolution)reader.Int();
+        var adjustment = (PriceAdjustment)reader.Int();
+        var rules = reader.Text();
+        var buildId = reader.Text();
+        var count = reader.Int();
+        // Each source takes at least 28 bytes: a count beyond what is left is damage, not an allocation to make.
+        if (instrumentId is null || rules is null || buildId is null || count < 0 || count > reader.Left / 28)
             return null;
+        var sources = new BarCacheSource[count];
+        for (var i = 0; i < count; i++)
+        {
+            var path = reader.Text();
+            var size = reader.Long();
+            var modified = reader.Long();
+            var sha = reader.Text();
+            var day = reader.Int();
+            if (path is null || sha is null || day < -1 || day > DateOnly.MaxValue.DayNumber)
+                return null;
+            sources[i] = new BarCacheSource(path, size, modified, sha, day < 0 ? null : DateOnly.FromDayNumber(day));
+        }
+
+        return reader.Failed || reader.Left != 0
+            ? null
+            : new BarCacheManifest(formatVersion, builderVersion, instrumentId, resolution, adjustment, rules, sources, buildId);
+    }
+
+    private static void Int(ArrayBufferWriter<byte> writer, int value)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(writer.GetSpan(4), value);
+        writer.Advance(4);
+    }
+
+    private static void Long(ArrayBufferWriter<byte> writer, long value)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(writer.GetSpan(8), value);
+        writer.Advance(8);
+    }
+
+    private static void Text(ArrayBufferWriter<byte> writer, string value)
+    {
+        var length = Encoding.UTF8.GetByteCount(value);
+        Int(writer, length);
+        writer.Advance(Encoding.UTF8.GetBytes(value, writer.GetSpan(length)));
+    }
+
+    /// <summary>Reads the fields in order; past the end (or on a bad length) it fails and every later read is empty.</summary>
+    private ref struct Reader(ReadOnlySpan<byte> bytes)
+    {
+        private ReadOnlySpan<byte> _rest = bytes;
+
+        public bool Failed { get; private set; }
+
+        public readonly int Left => _rest.Length;
+
+        public int Int() => Take(4) is { Length: 4 } b ? BinaryPrimitives.ReadInt32LittleEndian(b) : 0;
+
+        public long Long() => Take(8) is { Length: 8 } b ? BinaryPrimitives.ReadInt64LittleEndian(b) : 0;
+
+        public string? Text()
+        {
+            var length = Int();
+            if (length < 0 || length > _rest.Length)
+            {
+                Failed = true;
+                return null;
+            }
+
+            try
+            {
+                return Strict.GetString(Take(length));
+            }
+            catch (DecoderFallbackException)
+            {
+                Failed = true;
+                return null;
+            }
+        }
+
+        private ReadOnlySpan<byte> Take(int count)
+        {
+            if (Failed || count > _rest.Length)
+            {
+                Failed = true;
+                return default;
+            }
+
+            var taken = _rest[..count];
+            _rest = _rest[count..];
+            return taken;
         }
     }
+
+    private static readonly UTF8Encoding Strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Why this manifest does not describe an entry built now from <paramref name="expected"/> (the sources
     /// that shape local days [first, last], in the request's order) for those days, or null when it does.</summary>
