@@ -67,14 +67,15 @@ public sealed partial class LostSiloRecovery(IClusterMembershipService membershi
             var snapshot = await grains.GetGrain<IBacktestQueueGrain>(0).GetSnapshot();
             var lost = LostOn(snapshot.Running, deadSilos);
             LogRecovering(log, string.Join(", ", deadSilos), lost.Count);
-            foreach (var id in lost)
+            foreach (var entry in lost)
             {
+                var id = entry.BacktestId;
                 // A call may still find the dead silo's directory entry just after the declaration: try a few times.
                 for (var attempt = 1; ; attempt++)
                 {
                     try
                     {
-                        await grains.GetGrain<IBacktestGrain>(id).RecoverLostRun();
+                        await Recover(entry);
                         break;
                     }
                     catch (Exception e) when (attempt < 3)
@@ -97,6 +98,13 @@ public sealed partial class LostSiloRecovery(IClusterMembershipService membershi
         }
     }
 
+    /// <summary>A backtest recovers its run; an optimization batch runs its recovery check.</summary>
+    private Task Recover(RunningEntry entry) => entry.Kind switch
+    {
+        QueueItemKind.OptimizationBatch => grains.GetGrain<IOptimizationBatchGrain>(entry.BacktestId).Ensure(),
+        _ => grains.GetGrain<IBacktestGrain>(entry.BacktestId).RecoverLostRun(),
+    };
+
     /// <summary>Whether this silo is the one that acts: the first of the active silos by address (ordinal), itself included.</summary>
     public static bool Acts(string self, IEnumerable<string> activeSilos)
     {
@@ -104,9 +112,9 @@ public sealed partial class LostSiloRecovery(IClusterMembershipService membershi
         return string.Equals(first, self, StringComparison.Ordinal);
     }
 
-    /// <summary>The runs whose slot was last renewed from one of the dead silos, in the queue's order.</summary>
-    public static IReadOnlyList<Guid> LostOn(IReadOnlyList<RunningEntry> running, IReadOnlySet<string> deadSilos) =>
-        [.. running.Where(r => r.Silo is { } s && deadSilos.Contains(s)).Select(r => r.BacktestId)];
+    /// <summary>The runs (backtests and optimization batches) whose slot was last renewed from one of the dead silos, in the queue's order.</summary>
+    public static IReadOnlyList<RunningEntry> LostOn(IReadOnlyList<RunningEntry> running, IReadOnlySet<string> deadSilos) =>
+        [.. running.Where(r => r.Silo is { } s && deadSilos.Contains(s))];
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Silos {Silos} were declared dead; recovering the {Count} runs they held")]
     private static partial void LogRecovering(ILogger logger, string silos, int count);

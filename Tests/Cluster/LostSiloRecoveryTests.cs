@@ -6,8 +6,8 @@ namespace Backtesting.Tests.Cluster;
 /// <summary>Which silo acts on a silo's death, and which runs it brings back.</summary>
 public class LostSiloRecoveryTests
 {
-    private static RunningEntry Entry(Guid id, string? silo) =>
-        new(id, "alice", BacktestPriority.Normal, DateTime.UtcNow, DateTime.UtcNow.AddMinutes(1), silo);
+    private static RunningEntry Entry(Guid id, string? silo, QueueItemKind kind = QueueItemKind.Backtest) =>
+        new(id, "alice", BacktestPriority.Normal, DateTime.UtcNow, DateTime.UtcNow.AddMinutes(1), silo, kind);
 
     [Theory]
     [InlineData("S127.0.0.1:11111:1", new[] { "S127.0.0.1:11112:1", "S127.0.0.1:11113:1" }, true)]
@@ -32,10 +32,12 @@ public class LostSiloRecoveryTests
     public void The_runs_last_renewed_from_a_dead_silo_come_back_in_queue_order_and_no_others()
     {
         Guid a = Guid.NewGuid(), b = Guid.NewGuid(), c = Guid.NewGuid(), d = Guid.NewGuid();
-        var running = new[] { Entry(a, "S1"), Entry(b, "S2"), Entry(c, null), Entry(d, "S1") };
+        var running = new[] { Entry(a, "S1"), Entry(b, "S2", QueueItemKind.OptimizationBatch), Entry(c, null), Entry(d, "S1", QueueItemKind.OptimizationBatch) };
 
-        Assert.Equal([a, d], LostSiloRecovery.LostOn(running, new HashSet<string> { "S1" }));
-        Assert.Equal([a, b, d], LostSiloRecovery.LostOn(running, new HashSet<string> { "S1", "S2" }));
+        Assert.Equal([a, d], LostSiloRecovery.LostOn(running, new HashSet<string> { "S1" }).Select(r => r.BacktestId));
+        Assert.Equal([a, b, d], LostSiloRecovery.LostOn(running, new HashSet<string> { "S1", "S2" }).Select(r => r.BacktestId));
         Assert.Empty(LostSiloRecovery.LostOn(running, new HashSet<string> { "S3" }));
+        // Batches come back too, keeping their kind so the right grain is asked.
+        Assert.Equal([QueueItemKind.Backtest, QueueItemKind.OptimizationBatch], LostSiloRecovery.LostOn(running, new HashSet<string> { "S1" }).Select(r => r.Kind));
     }
 }
