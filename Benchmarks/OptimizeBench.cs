@@ -10,6 +10,7 @@ using Backtesting.Engine.Optimization;
 using Backtesting.Engine.Strategies;
 using Backtesting.Engine.Data.Lean;
 using Backtesting.Grains;
+using Backtesting.Grains.Runners;
 
 namespace Backtesting.Benchmarks;
 
@@ -25,7 +26,7 @@ internal static class OptimizeBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        if (BenchmarkOptions.Parse(args, "--trials", "--rounds", "--bare-runs", "--through", "--runner", "--batch-trials", "--minutes") is not { } options)
+        if (BenchmarkOptions.Parse(args, "--trials", "--rounds", "--bare-runs", "--through", "--runner", "--batch-trials", "--docker-cpus", "--minutes") is not { } options)
         {
             return 2;
         }
@@ -55,10 +56,12 @@ internal static class OptimizeBench
 
             var batchSizes = options.Text("--batch-trials", new OptimizationRunOptions().BatchTrials.ToString(CultureInfo.InvariantCulture))
                 .Split(',', StringSplitOptions.RemoveEmptyEntries).Select(b => Math.Max(1, int.Parse(b, CultureInfo.InvariantCulture))).ToArray();
+            var dockerCpus = options.Text("--docker-cpus", new DockerRunnerOptions().Cpus.ToString(CultureInfo.InvariantCulture))
+                .Split(',', StringSplitOptions.RemoveEmptyEntries).Select(c => double.Parse(c, CultureInfo.InvariantCulture)).ToArray();
             Console.WriteLine($"optimize through the API: MovingAverageCross grid fast 1-50 x slow 51-250 (SMA), SPY daily 2016-2020, {trials:N0} trials; " +
-                              $"runners {string.Join(", ", runners)}; batches of {string.Join(" / ", batchSizes)} trials; {rounds} job(s) each");
+                              $"runners {string.Join(", ", runners)}; batches of {string.Join(" / ", batchSizes)} trials; Docker CPU limit {string.Join(" / ", dockerCpus)}; {rounds} job(s) each");
             Console.WriteLine($"host: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  (load {Load()})");
-            var figures = await OptimizeThroughApi.RunAsync(JobJson(trials), trials, runners, batchSizes, rounds);
+            var figures = await OptimizeThroughApi.RunAsync(JobJson(trials), trials, runners, batchSizes, dockerCpus, rounds);
             Console.WriteLine();
             foreach (var figure in figures)
             {

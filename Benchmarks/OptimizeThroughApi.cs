@@ -25,12 +25,16 @@ internal static class OptimizeThroughApi
 {
     private const string Prefix = "/api/v1/optimizations";
 
-    public sealed record JobFigures(string Runner, int BatchTrials, int Round, int Trials, double FirstStoredSeconds, double CompletedSeconds,
+    public sealed record JobFigures(string Runner, int BatchTrials, double? DockerCpus, int Round, int Trials, double FirstStoredSeconds, double CompletedSeconds,
         double GrainTrialsPerSecond, int Batches, string Load);
 
-    /// <summary>Runs <paramref name="rounds"/> jobs per runner and batch size (batch sizes alternate within a round) and prints each.</summary>
+    /// <summary>
+    /// Runs <paramref name="rounds"/> jobs per runner and batch size and prints each. The batch size is a silo setting
+    /// (Backtesting:Optimization:BatchTrials), so each size has a silo, database and API of its own, all started before the
+    /// first job; within a round the sizes take turns, so each sees the same machine.
+    /// </summary>
     public static async Task<IReadOnlyList<JobFigures>> RunAsync(string jobJson, int plannedTrials, IReadOnlyList<string> runners,
-        IReadOnlyList<int> batchSizes, int rounds)
+        IReadOnlyList<int> batchSizes, IReadOnlyList<double> dockerCpus, int rounds)
     {
         var root = RepositoryRoot.Find();
         var data = Path.Combine(root, "data", "lean");
@@ -43,55 +47,34 @@ internal static class OptimizeThroughApi
         var figures = new List<JobFigures>();
         foreach (var runner in runners)
         {
-            foreach (var batchTrials in batchSizes)
+            var stacks = new List<Stack>();
+            try
             {
-                // A silo per runner and batch size: the batch size is a silo setting (Backtesting:Optimization:BatchTrials).
-                var database = "optbench_" + Guid.NewGuid().ToString("N");
-                await ClusterBench.Execute(server, $"CREATE DATABASE \"{database}\"");
-                var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database, Pooling = true }.ConnectionString;
-                var work = Path.Combine(Path.GetTempPath(), "backtesting-optimize-api-" + Guid.NewGuid().ToString("N"));
-                try
+                foreach (var batchTrials in batchSizes)
                 {
-                    await SchemaMigrator.ApplyAsync(connectionString);
-                    var keys = Enumerable.Range(0, rounds).Select(r => $"optbench-key-{r:D2}-0123456789abcdef").ToArray();
-                    await using (var dataSource = NpgsqlDataSource.Create(connectionString))
+                    // The container's CPU limit (Backtesting:Docker:Cpus) matters to the Docker runner only.
+                    foreach (var cpus in runner == "docker" ? dockerCpus.Select(c => (double?)c) : [null])
                     {
-                        var store = new ApiKeyStore(dataSource);
-                        for (var r = 0; r < rounds; r++)
-                        {
-                            await store.AddKeyAsync($"optbench-{r}", ApiRoles.User, keys[r], null);
-                        }
+                        stacks.Add(await Stack.StartAsync(server, runner, data, batchTrials, cpus, rounds));
                     }
+                }
 
-                    using var silo = await ClusterBench.StartSilo(connectionString, runner, data, work,
-                        configure: o => o.Optimization.BatchTrials = batchTrials);
-                    var port = ClusterBench.FreePort();
-                    await using var api = ApiApp.Build(
-                    [
-                        $"--ConnectionStrings:Backtesting={connectionString}", "--Api:ExternalClusterClient=true", $"--Api:Urls=http://127.0.0.1:{port}",
-                        $"--Backtesting:DataDirectory={data}", "--Logging:LogLevel:Default=Warning", "--Logging:Console:FormatterName=simple",
-                    ], services => services.AddSingleton(silo.Services.GetRequiredService<IClusterClient>()));
-                    await api.StartAsync();
-                    for (var round = 1; round <= rounds; round++)
+                for (var round = 1; round <= rounds; round++)
+                {
+                    foreach (var stack in stacks)
                     {
-                        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
-                        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", keys[round - 1]);
-                        var job = await RunJob(http, jobJson, plannedTrials, runner, batchTrials, round);
+                        using var http = stack.Client(round);
+                        var job = await RunJob(http, jobJson, plannedTrials, runner, stack.BatchTrials, stack.DockerCpus, round);
                         figures.Add(job);
                         Console.WriteLine(Row(job));
                     }
-
-                    await api.StopAsync();
-                    await silo.StopAsync();
                 }
-                finally
+            }
+            finally
+            {
+                foreach (var stack in stacks)
                 {
-                    NpgsqlConnection.ClearAllPools();
-                    await ClusterBench.Execute(server, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
-                    if (Directory.Exists(work))
-                    {
-                        Directory.Delete(work, recursive: true);
-                    }
+                    await stack.DisposeAsync();
                 }
             }
         }
@@ -99,12 +82,111 @@ internal static class OptimizeThroughApi
         return figures;
     }
 
+    /// <summary>One silo (the runner, the batch size) on a fresh database and the API before it, with a user key per round.</summary>
+    private sealed class Stack : IAsyncDisposable
+    {
+        private readonly string _server;
+        private readonly string _database;
+        private readonly string _work;
+        private IHost? _silo;
+        private Microsoft.AspNetCore.Builder.WebApplication? _api;
+        private int _port;
+
+        private Stack(string server, string database, string work, int batchTrials, double? dockerCpus)
+        {
+            DockerCpus = dockerCpus;
+            _server = server;
+            _database = database;
+            _work = work;
+            BatchTrials = batchTrials;
+        }
+
+        public int BatchTrials { get; }
+
+        public double? DockerCpus { get; }
+
+        public static async Task<Stack> StartAsync(string server, string runner, string data, int batchTrials, double? dockerCpus, int rounds)
+        {
+            var stack = new Stack(server, "optbench_" + Guid.NewGuid().ToString("N"),
+                Path.Combine(Path.GetTempPath(), "backtesting-optimize-api-" + Guid.NewGuid().ToString("N")), batchTrials, dockerCpus);
+            try
+            {
+                await ClusterBench.Execute(server, $"CREATE DATABASE \"{stack._database}\"");
+                var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = stack._database, Pooling = true }.ConnectionString;
+                await SchemaMigrator.ApplyAsync(connectionString);
+                await using (var dataSource = NpgsqlDataSource.Create(connectionString))
+                {
+                    var store = new ApiKeyStore(dataSource);
+                    for (var r = 1; r <= rounds; r++)
+                    {
+                        await store.AddKeyAsync($"optbench-{r}", ApiRoles.User, Key(r), null);
+                    }
+                }
+
+                stack._silo = await ClusterBench.StartSilo(connectionString, runner, data, stack._work, configure: o =>
+                {
+                    o.Optimization.BatchTrials = batchTrials;
+                    if (dockerCpus is { } cpus)
+                    {
+                        o.Docker.Cpus = cpus;
+                    }
+                });
+                stack._port = ClusterBench.FreePort();
+                stack._api = ApiApp.Build(
+                [
+                    $"--ConnectionStrings:Backtesting={connectionString}", "--Api:ExternalClusterClient=true", $"--Api:Urls=http://127.0.0.1:{stack._port}",
+                    $"--Backtesting:DataDirectory={data}", "--Logging:LogLevel:Default=Warning", "--Logging:Console:FormatterName=simple",
+                ], services => services.AddSingleton(stack._silo.Services.GetRequiredService<IClusterClient>()));
+                await stack._api.StartAsync();
+                return stack;
+            }
+            catch
+            {
+                await stack.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>An HTTP client of round <paramref name="round"/>'s user.</summary>
+        public HttpClient Client(int round)
+        {
+            var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}"), Timeout = TimeSpan.FromMinutes(2) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key(round));
+            return http;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_api is not null)
+            {
+                await _api.StopAsync();
+                await _api.DisposeAsync();
+            }
+
+            if (_silo is not null)
+            {
+                await _silo.StopAsync();
+                _silo.Dispose();
+            }
+
+            NpgsqlConnection.ClearAllPools();
+            await ClusterBench.Execute(_server, $"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
+            if (Directory.Exists(_work))
+            {
+                Directory.Delete(_work, recursive: true);
+            }
+        }
+
+        private static string Key(int round) => $"optbench-key-{round:D2}-0123456789abcdef";
+    }
+
     public static string Row(JobFigures f) => string.Create(CultureInfo.InvariantCulture,
-        $"round {f.Round} through the API, {f.Runner,-9} runner, batches of {f.BatchTrials,5:N0}: {f.CompletedSeconds,6:F2} s POST -> completed with " +
+        $"round {f.Round} through the API, {f.Runner,-9} runner{(f.DockerCpus is { } c ? $" ({c:G} CPU)" : "")}, batches of {f.BatchTrials,6:N0}: {f.CompletedSeconds,6:F2} s POST -> completed with " +
         $"{f.Trials:N0} trials stored = {f.Trials / f.CompletedSeconds,5:F0} trials/s; first trial stored after {f.FirstStoredSeconds:F2} s; " +
         $"{f.Batches} batches; the job's own rate {f.GrainTrialsPerSecond:F0} trials/s of running time  (load {f.Load})");
 
-    private static async Task<JobFigures> RunJob(HttpClient http, string jobJson, int plannedTrials, string runner, int batchTrials, int round)
+    private static async Task<JobFigures> RunJob(HttpClient http, string jobJson, int plannedTrials, string runner, int batchTrials, double? dockerCpus,
+        int round)
     {
         var clock = Stopwatch.StartNew();
         using var content = new StringContent(jobJson, System.Text.Encoding.UTF8, "application/json");
@@ -145,7 +227,7 @@ internal static class OptimizeThroughApi
 
         var progress = status.GetProperty("progress");
         var batches = status.GetProperty("batches");
-        return new JobFigures(runner, batchTrials, round, stored, firstStored, completed, progress.GetProperty("trialsPerSecond").GetDouble(),
+        return new JobFigures(runner, batchTrials, dockerCpus, round, stored, firstStored, completed, progress.GetProperty("trialsPerSecond").GetDouble(),
             batches.GetProperty("total").GetInt32(), load);
     }
 

@@ -25,7 +25,8 @@ const string Usage = """
       optimize [--trials N] [--rounds N] [--bare-runs N]
                                      the issue-15 grid (MovingAverageCross 1-50 x 51-250 on SPY daily 2016-2020) through the
                                      TrialRunner in this process and the worker's optimize-batch, against a bare engine run
-      optimize --through api [--runner docker,process,inProcess] [--batch-trials N[,N...]] [--trials N] [--rounds N]
+      optimize --through api [--runner docker,process,inProcess] [--batch-trials N[,N...]] [--docker-cpus C[,C...]]
+               [--trials N] [--rounds N]
                                      the same grid as a job through POST /api/v1/optimizations on a real silo and PostgreSQL:
                                      POST to completed with every trial stored, and to the first stored trial, per runner
       optimize --minutes N [--rounds N]
