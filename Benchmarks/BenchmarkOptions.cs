@@ -37,6 +37,9 @@ internal sealed class BenchmarkOptions
     public long LongCount(string name, long fallback) =>
         _values.TryGetValue(name, out var value) ? Math.Max(1, long.Parse(value, CultureInfo.InvariantCulture)) : fallback;
 
+    /// <summary>The option's value as given, or <paramref name="fallback"/> when absent.</summary>
+    public string Text(string name, string fallback) => _values.GetValueOrDefault(name, fallback);
+
     /// <summary>A path made absolute from the current folder, or null when absent.</summary>
     public string? FullPath(string name) => _values.TryGetValue(name, out var value) ? Path.GetFullPath(value) : null;
 }

@@ -11,6 +11,7 @@ using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Core;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Strategies;
+using Backtesting.Grains;
 using Backtesting.Grains.Hosting;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Storage;
@@ -205,7 +206,8 @@ internal static class ClusterBench
         return allMet ? 0 : 1;
     }
 
-    internal static async Task<IHost> StartSilo(string connectionString, string runner, string data, string work, int limit = Limit)
+    internal static async Task<IHost> StartSilo(string connectionString, string runner, string data, string work, int limit = Limit,
+        Action<BacktestClusterOptions>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.AddConsole().SetMinimumLevel(LogLevel.Error);
@@ -226,6 +228,7 @@ internal static class ClusterBench
                 o.WorkDirectory = work;
                 o.MaxConcurrent = limit;
                 o.MaxConcurrentPerOwner = limit;
+                configure?.Invoke(o);
             });
         });
         var host = builder.Build();

@@ -182,7 +182,7 @@ internal static class DockerBench
     }
 
     /// <summary>DOCKER_HOST as it is, or the project's daemon and worker image through scripts/docker.sh.</summary>
-    private static async Task EnsureDocker(string root)
+    internal static async Task EnsureDocker(string root)
     {
         var info = new ProcessStartInfo("bash", ["-c", "source scripts/docker.sh && start_docker >&2 && build_worker_image >&2 && echo \"$DOCKER_HOST\""])
         {

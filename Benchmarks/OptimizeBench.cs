@@ -1,12 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Backtesting.Engine;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Core;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Optimization;
 using Backtesting.Engine.Strategies;
+using Backtesting.Engine.Data.Lean;
+using Backtesting.Grains;
+using Backtesting.Grains.Runners;
 
 namespace Backtesting.Benchmarks;
 
@@ -15,12 +19,14 @@ namespace Backtesting.Benchmarks;
 /// slowPeriod 51-250 (SMA) on SPY daily 2016-01-01..2020-12-31, run through the TrialRunner in this process and through the
 /// worker's optimize-batch as a process, against a bare engine run (BacktestRun over the same cached bars). Rounds alternate
 /// bare runs and trials so both see the same machine. Figures are printed, never asserted, each with the load average.
+/// <c>--through api</c> runs the grid as a job through the API and the cluster instead (<see cref="OptimizeThroughApi"/>);
+/// <c>--minutes N</c> runs N trials over a year of synthetic minute bars in the worker (<see cref="RunMinutes"/>).
 /// </summary>
 internal static class OptimizeBench
 {
-    public static int Run(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
-        if (BenchmarkOptions.Parse(args, "--trials", "--rounds", "--bare-runs") is not { } options)
+        if (BenchmarkOptions.Parse(args, "--trials", "--rounds", "--bare-runs", "--through", "--runner", "--batch-trials", "--docker-cpus", "--minutes") is not { } options)
         {
             return 2;
         }
@@ -28,6 +34,42 @@ internal static class OptimizeBench
         var trials = Math.Min(10_000, options.Count("--trials", 10_000));
         var rounds = options.Count("--rounds", 2);
         var bareRuns = options.Count("--bare-runs", 300);
+        if (options.Text("--minutes", "") is { Length: > 0 })
+        {
+            return RunMinutes(options.Count("--minutes", 1_000), rounds);
+        }
+
+        if (options.Text("--through", "") is { Length: > 0 } through)
+        {
+            if (through != "api")
+            {
+                Console.Error.WriteLine($"--through takes 'api', not '{through}'");
+                return 2;
+            }
+
+            var runners = options.Text("--runner", "docker,process,inProcess").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (runners.FirstOrDefault(r => r is not ("docker" or "process" or "inProcess")) is { } unknown)
+            {
+                Console.Error.WriteLine($"--runner takes docker, process and inProcess (comma-separated), not '{unknown}'");
+                return 2;
+            }
+
+            var batchSizes = options.Text("--batch-trials", new OptimizationRunOptions().BatchTrials.ToString(CultureInfo.InvariantCulture))
+                .Split(',', StringSplitOptions.RemoveEmptyEntries).Select(b => Math.Max(1, int.Parse(b, CultureInfo.InvariantCulture))).ToArray();
+            var dockerCpus = options.Text("--docker-cpus", new DockerRunnerOptions().Cpus.ToString(CultureInfo.InvariantCulture))
+                .Split(',', StringSplitOptions.RemoveEmptyEntries).Select(c => double.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+            Console.WriteLine($"optimize through the API: MovingAverageCross grid fast 1-50 x slow 51-250 (SMA), SPY daily 2016-2020, {trials:N0} trials; " +
+                              $"runners {string.Join(", ", runners)}; batches of {string.Join(" / ", batchSizes)} trials; Docker CPU limit {string.Join(" / ", dockerCpus)}; {rounds} job(s) each");
+            Console.WriteLine($"host: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  (load {Load()})");
+            var figures = await OptimizeThroughApi.RunAsync(JobJson(trials), trials, runners, batchSizes, dockerCpus, rounds);
+            Console.WriteLine();
+            foreach (var figure in figures)
+            {
+                Console.WriteLine(OptimizeThroughApi.Row(figure));
+            }
+
+            return 0;
+        }
 
         var root = RepositoryRoot.Find();
         var dataRoot = Path.Combine(root, "data", "lean");
@@ -101,7 +143,7 @@ internal static class OptimizeBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"round {round} in-process, {Environment.ProcessorCount} threads: {points.Count / parallelSeconds:F0} trials/s, {parallelSeconds:F2} s  (load {Load()})"));
 
-            var (processSeconds, rate, peakMb) = RunWorker(job, points, dataRoot);
+            var (processSeconds, rate, peakMb, _) = RunWorker(job, points, dataRoot);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"round {round} worker optimize-batch: {points.Count / processSeconds:F0} trials/s start to exit ({processSeconds:F2} s), {rate:F0} trials/s as it reports, peak {peakMb:F0} MB  (load {Load()})"));
         }
@@ -123,17 +165,95 @@ internal static class OptimizeBench
         ["slowPeriod"] = JsonSerializer.SerializeToElement(slow),
     };
 
-    private static OptimizationConfig Job() => OptimizationValidator.Parse("""
+    private const string Grid = """
         {"name":"issue 15 grid","baseConfig":{"strategyClass":"MovingAverageCross","strategyConfig":{"maType":"SMA"},
           "startDate":"2016-01-01","endDate":"2020-12-31","instruments":["SPY"],"initialBalance":100000,
           "dataConfiguration":{"resolution":"daily","adjustment":"splitDividend"},
           "executionSettings":{"fillModel":"nextBarOpen","commission":{"model":"percent","rate":0.001}}},
          "parameters":{"fastPeriod":{"min":1,"max":50,"step":1},"slowPeriod":{"min":51,"max":250,"step":1}},
          "method":"grid","objective":{"metric":"sharpeRatio","direction":"maximize"}}
-        """).Config!;
+        """;
 
-    /// <summary>Runs the points as one batch in a worker process; wall seconds, its reported rate, and its peak resident MB.</summary>
-    private static (double Seconds, double Rate, double PeakMb) RunWorker(OptimizationConfig job, IReadOnlyList<TrialPoint> points, string dataRoot)
+    // The same grid over one year of synthetic minute bars (the real benchmark's series, 2020 only): 252 sessions x 390.
+    private const string MinuteGrid = """
+        {"name":"issue 15 minute grid","baseConfig":{"strategyClass":"MovingAverageCross","strategyConfig":{"maType":"SMA"},
+          "startDate":"2020-01-01","endDate":"2020-12-31","instruments":["SPY"],"initialBalance":1000000,
+          "dataConfiguration":{"resolution":"minute","adjustment":"raw"},
+          "executionSettings":{"fillModel":"nextBarOpen","commission":{"model":"percent","rate":0.001}},
+          "riskSettings":{"positionSizing":{"mode":"fixedQuantity","quantity":100}}},
+         "parameters":{"fastPeriod":{"min":1,"max":50,"step":1},"slowPeriod":{"min":51,"max":250,"step":1}},
+         "method":"grid","objective":{"metric":"sharpeRatio","direction":"maximize"}}
+        """;
+
+    private static OptimizationConfig Job() => OptimizationValidator.Parse(Grid).Config!;
+
+    /// <summary>The grid as a request body, bounded to its first <paramref name="trials"/> points (grid order) when fewer than all.</summary>
+    private static string JobJson(int trials)
+    {
+        var job = JsonNode.Parse(Grid)!.AsObject();
+        if (trials < 10_000)
+        {
+            job["maxTrials"] = trials;
+        }
+
+        return job.ToJsonString();
+    }
+
+    /// <summary>
+    /// <c>--minutes N</c>: the first N points of the grid over one year (2020) of synthetic SPY minute bars
+    /// (<see cref="SyntheticLeanMinutes"/>, seed 42, as the real benchmark's), as one <c>worker optimize-batch</c> process
+    /// per round: trials per second, and the worker's peak resident set as its trial lines pass 100, 500, 1,000 ... trials
+    /// (VmHWM read when that line arrives), which must not grow with the trials.
+    /// </summary>
+    private static int RunMinutes(int trials, int rounds)
+    {
+        var root = RepositoryRoot.Find();
+        var temp = Path.Combine(Path.GetTempPath(), "backtesting-optimize-minutes-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var summary = SyntheticLeanMinutes.Generate(Path.Combine(root, "data", "lean"), Path.Combine(temp, "lean"),
+                new DateOnly(2020, 1, 1), new DateOnly(2020, 12, 31), seed: 42);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"generated {summary.Days} sessions, {summary.Bars:N0} minute bars ({summary.First:yyyy-MM-dd}..{summary.Last:yyyy-MM-dd}) in {clock.Elapsed.TotalSeconds:F1} s"));
+            var job = OptimizationValidator.Parse(MinuteGrid).Config!;
+            var (errors, plan) = OptimizationValidator.Validate(job, new LeanDataProvider(summary.DataRoot), StrategyCatalog.Templates, ValidationPolicy.Service,
+                DateOnly.FromDateTime(DateTime.UtcNow));
+            if (plan is null)
+            {
+                Console.Error.WriteLine(string.Join("\n", errors.Select(e => $"{e.Field}: {e.Message}")));
+                return 1;
+            }
+
+            var points = plan.CreateMethod().Propose([], [], (int)Math.Min(trials, plan.PlannedTrials));
+            var marks = new[] { 100, 500, 1_000, 2_000, 5_000, 10_000 }.Where(m => m < points.Count).Append(points.Count).ToArray();
+            Console.WriteLine($"optimize --minutes: MovingAverageCross grid (SMA), first {points.Count:N0} points in grid order (fast 1.., slow 51-250), " +
+                              $"one worker optimize-batch per round over {summary.Bars:N0} bars each");
+            Console.WriteLine($"host: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  (load {Load()})");
+            for (var round = 1; round <= rounds; round++)
+            {
+                var (seconds, rate, peakMb, atMarks) = RunWorker(job, points, summary.DataRoot, marks);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"round {round} worker optimize-batch, minute bars: {points.Count / seconds:F1} trials/s start to exit ({seconds:F1} s for {points.Count:N0}), " +
+                    $"{rate:F1} trials/s as it reports = {rate * summary.Bars / 1e6:F1}M bars/s; peak {peakMb:F0} MB  (load {Load()})"));
+                Console.WriteLine("        peak resident set by trials done: " + string.Join(", ", atMarks.Select(m =>
+                    string.Create(CultureInfo.InvariantCulture, $"{m.Trials:N0} trials {m.PeakMb:F0} MB (at {m.Seconds:F1} s)"))));
+            }
+
+            return 0;
+        }
+        finally
+        {
+            RepositoryRoot.RemoveTemp(temp);
+        }
+    }
+
+    /// <summary>
+    /// Runs the points as one batch in a worker process; wall seconds, its reported rate, its peak resident MB, and its peak
+    /// (VmHWM) and elapsed seconds as the trial line of each of <paramref name="marks"/> trials done arrives.
+    /// </summary>
+    private static (double Seconds, double Rate, double PeakMb, IReadOnlyList<(int Trials, double PeakMb, double Seconds)> Marks) RunWorker(
+        OptimizationConfig job, IReadOnlyList<TrialPoint> points, string dataRoot, IReadOnlyList<int>? marks = null)
     {
         var temp = Path.Combine(Path.GetTempPath(), "backtesting-optimize-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(temp);
@@ -158,12 +278,17 @@ internal static class OptimizeBench
             using var process = Process.Start(start)!;
             var peak = 0.0;
             var rate = 0.0;
-            var lines = 0;
+            var trialLines = 0;
+            var atMarks = new List<(int Trials, double PeakMb, double Seconds)>();
             var stderr = process.StandardError.ReadToEndAsync();
             using var sampler = new Timer(_ => peak = Math.Max(peak, PeakMb(process.Id)), null, 0, 100);
             while (process.StandardOutput.ReadLine() is { } line)
             {
-                lines++;
+                if (line.Contains("\"optimization_trial\"", StringComparison.Ordinal) && marks is not null && marks.Contains(++trialLines))
+                {
+                    atMarks.Add((trialLines, PeakMb(process.Id), clock.Elapsed.TotalSeconds));
+                }
+
                 if (line.Contains("\"optimization_batch_complete\"", StringComparison.Ordinal))
                 {
                     rate = JsonDocument.Parse(line).RootElement.GetProperty("data").GetProperty("trialsPerSecond").GetDouble();
@@ -178,7 +303,7 @@ internal static class OptimizeBench
                 throw new InvalidOperationException($"optimize-batch failed (exit {process.ExitCode}): {stderr.Result}");
             }
 
-            return (seconds, rate, peak);
+            return (seconds, rate, peak, atMarks);
         }
         finally
         {

@@ -25,6 +25,13 @@ const string Usage = """
       optimize [--trials N] [--rounds N] [--bare-runs N]
                                      the issue-15 grid (MovingAverageCross 1-50 x 51-250 on SPY daily 2016-2020) through the
                                      TrialRunner in this process and the worker's optimize-batch, against a bare engine run
+      optimize --through api [--runner docker,process,inProcess] [--batch-trials N[,N...]] [--docker-cpus C[,C...]]
+               [--trials N] [--rounds N]
+                                     the same grid as a job through POST /api/v1/optimizations on a real silo and PostgreSQL:
+                                     POST to completed with every trial stored, and to the first stored trial, per runner
+      optimize --minutes N [--rounds N]
+                                     the first N grid points over one year of synthetic minute bars in one worker
+                                     optimize-batch: trials/s and the worker's peak memory at 100, 500, 1,000 ... trials
       real [--rounds N]              ten years of synthetic LEAN minute zips, the published worker as a whole process:
                                      SMA 10/30 over 1 and 10 years with no cache, a cold cache and a warm one
       bar-cache [--rounds N]         building a ten-year bar cache entry, reading it, and reading the zips
@@ -74,7 +81,7 @@ switch (args[0])
     case "docker":
         return await DockerBench.RunAsync(rest);
     case "optimize":
-        return OptimizeBench.Run(rest);
+        return await OptimizeBench.RunAsync(rest);
     case "api":
         return await ApiBench.RunAsync(rest);
     case "robustness":
