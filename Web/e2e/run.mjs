@@ -556,6 +556,10 @@ await test('an optimization launched from the Optimize page completes, its leade
   await board.locator('th').filter({ hasText: /^Trial$/ }).click();
   await until(async () => (await trialColumn()).join() === '5,4,3,2,1,0', 'trials descending');
   await page.getByTestId('surface-heatmap').waitFor();
+  // Once completed, the robustness panel reads the job's statistics: figures, or notes saying why one is missing.
+  await page.getByTestId('robustness').waitFor({ timeout: 60_000 });
+  await until(async () => (await page.getByTestId('robustness-dsr').count()) + (await page.getByTestId('robustness-notes').count()) > 0,
+    'the robustness figures or their notes');
   await shot('21-optimization-job');
   await board.getByTestId('open-trial-3').click();
   await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);

@@ -1,6 +1,6 @@
 // One optimization job: its progress and rate (live over the hub), a sortable leaderboard read page by page from the
 // server, a heatmap of any two parameters (refreshed as trials arrive), "open as backtest" per trial, the lifecycle
-// buttons and the exports.
+// buttons, the exports and, once completed, its robustness (RobustnessPanel).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Button, Card, Descriptions, Progress, Select, Space, Table, Tag, Typography, message } from 'antd';
 import type { SorterResult } from 'antd/es/table/interface';
@@ -8,6 +8,7 @@ import type { ApiError } from '../api/client';
 import type { OptimizationLiveMessage, OptimizationStatus, Surface, TrialRow } from '../api/types';
 import { useSession } from '../session';
 import { Heatmap } from './Heatmap';
+import { RobustnessPanel } from './RobustnessPanel';
 import { METRICS, METRIC_BY_NAME, formatMetric } from './metricDefinitions';
 import { formatDuration, rememberRate } from './optimizeForm';
 
@@ -92,6 +93,7 @@ export default function OptimizationJobView({ id, onBack, onOpenBacktest }: { id
       </Card>
       <Leaderboard id={id} status={status} refresh={trialsSeen} onOpenBacktest={onOpenBacktest} />
       <SurfaceCard id={id} status={status} refresh={trialsSeen} />
+      <RobustnessPanel id={id} ended={status.status === 'completed'} />
     </Space>
   );
 }
