@@ -269,6 +269,24 @@ public class OptimizationClusterTests
     }
 
     /// <summary>A running optimize-batch worker of the job (a child process of the process runner): its pid and run folder.</summary>
+    private static void Signal(string signal, int pid) =>
+        System.Diagnostics.Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    private static bool ProcessRuns(int pid) => File.Exists($"/proc/{pid}/cmdline") && File.ReadAllText($"/proc/{pid}/cmdline").Length > 0;
+
+    /// <summary>The trials a batch's checkpoint holds (complete lines of trials-done.txt).</summary>
+    private static int TrialsDone(string output)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(output, global::Backtesting.Engine.Protocol.OptimizationFiles.TrialsDone)).Count(c => c == '\n');
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
     private static (int Pid, string Output)? FindWorker(Guid job, int? except = null)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -311,18 +329,34 @@ public class OptimizationClusterTests
         await host.Optimization(id).Submit(Submission(Job(LargeGrid)));
         var killed = -1;
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        // Killed once it has stored trials of its batch and not all of them: mid-batch, with a checkpoint behind it.
+        // Killed mid-batch, with a checkpoint behind it: some of its trials done and not most of them. The worker is
+        // frozen as soon as it is found and let run a few milliseconds at a time, so that however fast this machine
+        // runs a batch the kill lands inside it (polling alone missed batches that ran whole between two looks).
         while (killed < 0 && DateTime.UtcNow < deadline)
         {
             if (FindWorker(id) is { } worker)
             {
                 var batch = int.Parse(Path.GetFileName(worker.Output)["batch-".Length..], System.Globalization.CultureInfo.InvariantCulture);
-                var stored = (await host.Rows(id)).Count(r => r.TrialNumber / 60 == batch);
-                if (stored is > 0 and < 50)
+                Signal("STOP", worker.Pid);
+                while (killed < 0 && DateTime.UtcNow < deadline && ProcessRuns(worker.Pid))
                 {
-                    using var process = System.Diagnostics.Process.GetProcessById(worker.Pid);
-                    process.Kill();
-                    killed = batch;
+                    var checkpointed = TrialsDone(worker.Output);
+                    if (checkpointed is > 0 and < 50)
+                    {
+                        Signal("KILL", worker.Pid);
+                        killed = batch;
+                    }
+                    else if (checkpointed >= 50)
+                    {
+                        Signal("CONT", worker.Pid);
+                        break; // past the middle: try the next batch
+                    }
+                    else
+                    {
+                        Signal("CONT", worker.Pid);
+                        await Task.Delay(2);
+                        Signal("STOP", worker.Pid);
+                    }
                 }
             }
 
