@@ -41,9 +41,12 @@ export function CompareView({ initialIds = [] }: { initialIds?: string[] }) {
   const [comparison, setComparison] = useState<ComparisonResult | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
+  const [listed, setListed] = useState(false);
 
   useEffect(() => {
-    api.list({ status: 'completed', pageSize: 100 }).then((p) => setRuns(p.items), (e: Error) => setError(e.message));
+    api.list({ status: 'completed', pageSize: 100 })
+      .then((p) => setRuns(p.items), (e: Error) => setError(e.message))
+      .finally(() => setListed(true));
   }, [api]);
 
   const compare = async () => {
@@ -74,6 +77,8 @@ export function CompareView({ initialIds = [] }: { initialIds?: string[] }) {
       <Space wrap style={{ marginBottom: 12 }}>
         <Select
           mode="multiple"
+          id="compare-runs"
+          loading={!listed}
           aria-label="Runs to compare"
           placeholder="Pick two or more finished runs"
           style={{ minWidth: 420 }}
