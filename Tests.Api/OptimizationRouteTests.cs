@@ -202,7 +202,7 @@ public sealed class OptimizationRouteTests(ApiFixture fixture)
         using var xlsx = await alice.GetAsync($"{Routes}/{id}/trials/export?format=xlsx");
         Assert.Equal("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsx.Content.Headers.ContentType!.MediaType);
         var book = XlsxBook.Open(await xlsx.Content.ReadAsByteArrayAsync());
-        Assert.Equal(["Trials"], book.SheetNames);
+        Assert.Equal(["Trials", "Robustness", "Logits"], book.SheetNames);
         Assert.Equal(10, book.RowsUsed("Trials")); // the header and nine trials
         Assert.Equal(Enumerable.Range(0, 9).Select(n => (double)n), book.Column("Trials", "A").Skip(1).Select(c => c.Number));
 
@@ -357,7 +357,7 @@ public sealed class OptimizationRouteTests(ApiFixture fixture)
                      ($"{Routes}/{id}/trials?feasible=maybe", "feasible"), ($"{Routes}?status=done", "status"), ($"{Routes}?page=-1", "page"),
                      ($"{Routes}/{id}/surface?x=fastPeriod", "y"), ($"{Routes}/{id}/surface?x=bogus&y=slowPeriod", "x"),
                      ($"{Routes}/{id}/surface?x=fastPeriod&y=fastPeriod", "y"), ($"{Routes}/{id}/surface?x=fastPeriod&y=slowPeriod&metric=nope", "metric"),
-                     ($"{Routes}/{id}/trials/export?format=pdf", "format"),
+                     ($"{Routes}/{id}/trials/export?format=docx", "format"),
                  })
         {
             using var response = await alice.GetAsync(url);

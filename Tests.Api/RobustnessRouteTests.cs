@@ -267,6 +267,10 @@ public sealed class RobustnessRouteTests(ApiFixture fixture)
         Assert.Equal(pbo.Probability, wirePbo.GetProperty("probability").GetDouble());
         Assert.Equal(70, wirePbo.GetProperty("splits").GetInt32()); // C(8, 4)
         Assert.Equal(7, wirePbo.GetProperty("trialsUsed").GetInt32());
+        Assert.Equal(
+            OverfittingProbability.LogitHistogram(pbo, 20).Select(b => (b.Low, b.High, b.Count)),
+            wirePbo.GetProperty("logitHistogram").EnumerateArray().Select(b =>
+                (b.GetProperty("low").GetDouble(), b.GetProperty("high").GetDouble(), b.GetProperty("count").GetInt32())));
 
         var sharpeRatio = JsonDocument.Parse(job.Trials[best.Trial].MetricsJson!).RootElement.GetProperty("sharpeRatio").GetDouble();
         var wireLength = body.GetProperty("minimumBacktestLength");
@@ -290,6 +294,48 @@ public sealed class RobustnessRouteTests(ApiFixture fixture)
         Assert.Equal(stability.MostStable?.TrialNumber, wireStability.GetProperty("mostStable") is { ValueKind: JsonValueKind.Object } m
             ? m.GetProperty("trialNumber").GetInt32() : null);
         Assert.Equal(0, body.GetProperty("notes").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_jobs_workbook_and_pdf_carry_the_robustness_the_route_gives()
+    {
+        var (alice, aliceId, _) = await fixture.NewUserAsync("alice");
+        using var client = alice;
+        var job = await JobAsync(aliceId);
+        var body = await alice.GetFromJsonAsync<JsonElement>($"/api/v1/optimizations/{job.Id}/robustness");
+        var pbo = body.GetProperty("overfitting").GetProperty("probability").GetDouble();
+        var dsr = body.GetProperty("deflatedSharpe").GetProperty("value").GetDouble();
+        var histogram = body.GetProperty("overfitting").GetProperty("logitHistogram").EnumerateArray()
+            .Select(b => b.GetProperty("count").GetInt32()).ToList();
+
+        using var xlsx = await alice.GetAsync($"/api/v1/optimizations/{job.Id}/trials/export?format=xlsx");
+        Assert.Equal(HttpStatusCode.OK, xlsx.StatusCode);
+        var book = XlsxBook.Open(await xlsx.Content.ReadAsByteArrayAsync());
+        Assert.Equal(["Trials", "Robustness", "Logits"], book.SheetNames);
+        Assert.Equal(9, book.RowsUsed("Trials"));
+        var statistics = book.Column("Robustness", "A").Skip(1).Select(c => c.Text).ToList();
+        var values = book.Column("Robustness", "B").Skip(1).Select(c => c.Text).ToList();
+        Assert.Equal(pbo.ToString("P2", CultureInfo.InvariantCulture), values[statistics.IndexOf("Probability of overfitting (PBO)")]);
+        Assert.Equal(dsr.ToString("P2", CultureInfo.InvariantCulture), values[statistics.IndexOf("Deflated Sharpe ratio")]);
+        Assert.Equal(body.GetProperty("bestTrial").GetInt32().ToString(CultureInfo.InvariantCulture), values[statistics.IndexOf("Best trial")]);
+        Assert.Equal(histogram.Select(c => (double)c), book.Column("Logits", "C").Skip(1).Select(c => c.Number));
+
+        using var pdfResponse = await alice.GetAsync($"/api/v1/optimizations/{job.Id}/trials/export?format=pdf");
+        Assert.Equal("application/pdf", pdfResponse.Content.Headers.ContentType!.MediaType);
+        using var pdf = UglyToad.PdfPig.PdfDocument.Open(await pdfResponse.Content.ReadAsByteArrayAsync());
+        var text = string.Join(" ", pdf.GetPage(1).GetWords().Select(w => w.Text));
+        Assert.Contains("Optimization report", text, StringComparison.Ordinal);
+        foreach (var expected in new[] { "Deflated Sharpe ratio", dsr.ToString("P2", CultureInfo.InvariantCulture), "Probability of overfitting (PBO)",
+                     pbo.ToString("P2", CultureInfo.InvariantCulture), "Minimum backtest length", "Leading trials" })
+        {
+            Assert.Contains(expected, text, StringComparison.Ordinal);
+        }
+
+        // The leading trials are the feasible ones: the best is listed, the infeasible trial 3 (fast 10, slow 40) is not.
+        var best = job.Trials[body.GetProperty("bestTrial").GetInt32()];
+        Assert.Contains(string.Join(", ", JsonDocument.Parse(best.ParametersJson).RootElement.EnumerateObject().Select(p => $"{p.Name} {p.Value}")),
+            text, StringComparison.Ordinal);
+        Assert.DoesNotContain("fastPeriod 10, slowPeriod 40", text, StringComparison.Ordinal);
     }
 
     [Fact]

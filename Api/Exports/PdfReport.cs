@@ -34,7 +34,7 @@ public static class PdfReport
         var m = result.Metrics;
 
         // ---- Page 1: headline, key metrics, equity and drawdown ----
-        var page = new Canvas(builder.AddPage(PageSize.A4), regular, bold);
+        var page = new PdfCanvas(builder.AddPage(PageSize.A4), regular, bold);
         var width = page.Width - 2 * Margin;
         var y = Margin;
         page.Text(Margin, y, 16, "Backtest report", bold: true);
@@ -47,23 +47,23 @@ public static class PdfReport
 
         page.Text(Margin, y, 11, "Key metrics", bold: true);
         y += 16;
-        y = Table(page, y, width,
+        y = page.Table(Margin, y, width,
         [
-            ("Total return", Percent(m.TotalReturn)), ("Annualized return", Percent(m.AnnualizedReturn)),
-            ("Sharpe ratio", Number(m.SharpeRatio)), ("Sortino ratio", Number(m.SortinoRatio)),
-            ("Max drawdown", Percent(m.MaxDrawdown)), ("Calmar ratio", Number(m.CalmarRatio)),
-            ("Volatility", Percent(m.Volatility)), ("Win rate", Percent(m.WinRate)),
-            ("Profit factor", Number(m.ProfitFactor)), ("Total trades", m.TotalTrades.ToString(Invariant)),
-            ("Initial balance", Money(s.InitialBalance)), ("Final balance", Money(s.FinalBalance)),
-            ("VaR 95% (historical)", Percent(m.Var95Historical)), ("CVaR 95%", Percent(m.Cvar95)),
-            ("Beta", Number(m.Beta)), ($"Benchmark ({result.Benchmark.Instrument})", Percent(result.Benchmark.TotalReturn)),
+            ("Total return", PdfCanvas.Percent(m.TotalReturn)), ("Annualized return", PdfCanvas.Percent(m.AnnualizedReturn)),
+            ("Sharpe ratio", PdfCanvas.Number(m.SharpeRatio)), ("Sortino ratio", PdfCanvas.Number(m.SortinoRatio)),
+            ("Max drawdown", PdfCanvas.Percent(m.MaxDrawdown)), ("Calmar ratio", PdfCanvas.Number(m.CalmarRatio)),
+            ("Volatility", PdfCanvas.Percent(m.Volatility)), ("Win rate", PdfCanvas.Percent(m.WinRate)),
+            ("Profit factor", PdfCanvas.Number(m.ProfitFactor)), ("Total trades", m.TotalTrades.ToString(Invariant)),
+            ("Initial balance", PdfCanvas.Money(s.InitialBalance)), ("Final balance", PdfCanvas.Money(s.FinalBalance)),
+            ("VaR 95% (historical)", PdfCanvas.Percent(m.Var95Historical)), ("CVaR 95%", PdfCanvas.Percent(m.Cvar95)),
+            ("Beta", PdfCanvas.Number(m.Beta)), ($"Benchmark ({result.Benchmark.Instrument})", PdfCanvas.Percent(result.Benchmark.TotalReturn)),
         ]) + 14;
 
         page.Text(Margin, y, 11, "Equity", bold: true);
         y += ChartHeadingGap;
         var equity = Downsample.Largest(result.EquityCurve, 500, p => p.Equity);
         var benchmark = Downsample.Largest(result.Benchmark.EquityCurve, 500, p => p.Equity);
-        LineChart(page, new Area(Margin + 50, y, width - 50, 210),
+        LineChart(page, new PdfArea(Margin + 50, y, width - 50, 210),
         [
             (equity.Select(p => (p.Time.Ticks, p.Equity)).ToList(), ((byte)70, (byte)130, (byte)180), "strategy"),
             (benchmark.Select(p => (p.Date.ToDateTime(TimeOnly.MinValue).Ticks, p.Equity)).ToList(), ((byte)230, (byte)130, (byte)20), "benchmark"),
@@ -73,10 +73,10 @@ public static class PdfReport
         page.Text(Margin, y, 11, "Drawdown", bold: true);
         y += ChartHeadingGap;
         var drawdown = Downsample.Largest(result.EquityCurve, 500, p => -Math.Abs(p.Drawdown));
-        DrawdownChart(page, new Area(Margin + 50, y, width - 50, 140), drawdown.Select(p => (p.Time.Ticks, -Math.Abs(p.Drawdown))).ToList());
+        DrawdownChart(page, new PdfArea(Margin + 50, y, width - 50, 140), drawdown.Select(p => (p.Time.Ticks, -Math.Abs(p.Drawdown))).ToList());
 
         // ---- Page 2: monthly returns heatmap and trade summary ----
-        page = new Canvas(builder.AddPage(PageSize.A4), regular, bold);
+        page = new PdfCanvas(builder.AddPage(PageSize.A4), regular, bold);
         y = Margin;
         page.Text(Margin, y, 11, "Monthly returns", bold: true);
         y += 16;
@@ -87,13 +87,13 @@ public static class PdfReport
         var trades = result.Trades;
         var winners = trades.Count(t => t.Pnl > 0);
         var losers = trades.Count(t => t.Pnl < 0);
-        y = Table(page, y, width,
+        y = page.Table(Margin, y, width,
         [
             ("Closed trades", trades.Count.ToString(Invariant)), ("Winners / losers", $"{winners} / {losers}"),
-            ("Win rate", Percent(m.WinRate)), ("Expectancy", Money(m.Expectancy)),
-            ("Average win", Money(m.AverageWin)), ("Average loss", Money(m.AverageLoss)),
-            ("Best trade", trades.Count > 0 ? Money(trades.Max(t => t.Pnl)) : "n/a"), ("Worst trade", trades.Count > 0 ? Money(trades.Min(t => t.Pnl)) : "n/a"),
-            ("Total commission", Money(m.TotalCommission)), ("Open positions at the end", s.OpenPositions.ToString(Invariant)),
+            ("Win rate", PdfCanvas.Percent(m.WinRate)), ("Expectancy", PdfCanvas.Money(m.Expectancy)),
+            ("Average win", PdfCanvas.Money(m.AverageWin)), ("Average loss", PdfCanvas.Money(m.AverageLoss)),
+            ("Best trade", trades.Count > 0 ? PdfCanvas.Money(trades.Max(t => t.Pnl)) : "n/a"), ("Worst trade", trades.Count > 0 ? PdfCanvas.Money(trades.Min(t => t.Pnl)) : "n/a"),
+            ("Total commission", PdfCanvas.Money(m.TotalCommission)), ("Open positions at the end", s.OpenPositions.ToString(Invariant)),
         ]) + 14;
 
         if (result.PerInstrument.Count > 0)
@@ -110,7 +110,7 @@ public static class PdfReport
             y += 13;
             foreach (var row in result.PerInstrument.Take(30))
             {
-                string[] values = [row.Instrument, row.Trades.ToString(Invariant), Money(row.NetPnl), Percent(row.WinRate), Money(row.Commission)];
+                string[] values = [row.Instrument, row.Trades.ToString(Invariant), PdfCanvas.Money(row.NetPnl), PdfCanvas.Percent(row.WinRate), PdfCanvas.Money(row.Commission)];
                 for (var c = 0; c < values.Length; c++)
                 {
                     page.Text(Margin + c * cell, y, 9, values[c]);
@@ -123,22 +123,7 @@ public static class PdfReport
         return builder.Build();
     }
 
-    /// <summary>Label/value pairs in two columns; returns the y below the table.</summary>
-    private static double Table(Canvas page, double y, double width, (string Label, string Value)[] rows)
-    {
-        var column = width / 2;
-        for (var i = 0; i < rows.Length; i++)
-        {
-            var x = Margin + (i % 2) * column;
-            var rowY = y + (i / 2) * 13;
-            page.Text(x, rowY, 9, rows[i].Label, color: (90, 90, 90));
-            page.TextRight(x + column - 20, rowY, 9, rows[i].Value);
-        }
-
-        return y + (rows.Length + 1) / 2 * 13;
-    }
-
-    private static void LineChart(Canvas page, Area area, IReadOnlyList<(List<(long X, double Y)> Points, (byte R, byte G, byte B) Color, string Label)> series,
+    private static void LineChart(PdfCanvas page, PdfArea area, IReadOnlyList<(List<(long X, double Y)> Points, (byte R, byte G, byte B) Color, string Label)> series,
         Func<double, string> format)
     {
         page.Frame(area);
@@ -173,7 +158,7 @@ public static class PdfReport
     }
 
     /// <summary>Drawdown as a filled area under zero (a strip of triangles).</summary>
-    private static void DrawdownChart(Canvas page, Area area, List<(long X, double Y)> points)
+    private static void DrawdownChart(PdfCanvas page, PdfArea area, List<(long X, double Y)> points)
     {
         page.Frame(area);
         if (points.Count < 2)
@@ -200,7 +185,7 @@ public static class PdfReport
         page.Stroke((0, 0, 0));
     }
 
-    private static void Axes(Canvas page, Area area, double minY, double maxY, long minX, long maxX, Func<double, string> format)
+    private static void Axes(PdfCanvas page, PdfArea area, double minY, double maxY, long minX, long maxX, Func<double, string> format)
     {
         for (var i = 0; i <= 4; i++)
         {
@@ -217,7 +202,7 @@ public static class PdfReport
     }
 
     /// <summary>Years down, months across; green for gains, red for losses, deeper for larger moves.</summary>
-    private static double Heatmap(Canvas page, double top, double width, IReadOnlyList<Engine.Metrics.MonthlyReturn> monthly)
+    private static double Heatmap(PdfCanvas page, double top, double width, IReadOnlyList<Engine.Metrics.MonthlyReturn> monthly)
     {
         var cellWidth = (width - 40) / 12;
         const double CellHeight = 15;
@@ -261,124 +246,4 @@ public static class PdfReport
 
     private static byte Blend(byte channel, double strength) => (byte)Math.Round(255 - (255 - channel) * strength);
 
-    private static string Percent(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("P2", Invariant) : "n/a";
-
-    private static string Number(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("F2", Invariant) : "n/a";
-
-    private static string Money(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("N2", Invariant) : "n/a";
-
-    /// <summary>A chart's plot area in top-down page coordinates.</summary>
-    private readonly record struct Area(double Left, double Top, double Width, double Height)
-    {
-        public double Right => Left + Width;
-        public double Bottom => Top + Height;
-
-        public (double X, double Y) Map(long x, double y, long minX, long maxX, double minY, double maxY) => (
-            Left + (maxX == minX ? 0 : (double)(x - minX) / (maxX - minX) * Width),
-            Bottom - (y - minY) / (maxY - minY) * Height);
-    }
-
-    /// <summary>A page drawn in top-down coordinates (PDF's own origin is the bottom left).</summary>
-    private sealed class Canvas(PdfPageBuilder page, PdfDocumentBuilder.AddedFont regular, PdfDocumentBuilder.AddedFont bold)
-    {
-        private readonly double _height = page.PageSize.Height;
-
-        public double Width { get; } = page.PageSize.Width;
-
-        /// <summary>Text whose top is at <paramref name="top"/>.</summary>
-        public void Text(double x, double top, double size, string text, bool bold = false, (byte R, byte G, byte B)? color = null)
-        {
-            if (color is { } c)
-            {
-                page.SetTextAndFillColor(c.R, c.G, c.B);
-            }
-
-            page.AddText(text, size, new PdfPoint(x, _height - top - size), bold ? Bold : regular);
-            if (color is not null)
-            {
-                page.SetTextAndFillColor(0, 0, 0);
-            }
-        }
-
-        public void TextRight(double right, double top, double size, string text, (byte R, byte G, byte B)? color = null) =>
-            Text(right - Measure(text, size), top, size, text, color: color);
-
-        /// <summary>
-        /// Text broken into lines no wider than <paramref name="width"/>: at spaces, and inside a word only when the word
-        /// alone is wider than a line. Returns the height the lines took.
-        /// </summary>
-        public double Wrapped(double x, double top, double size, double width, string text, double lineGap)
-        {
-            var lines = new List<string>();
-            var line = "";
-            foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var candidate = line.Length == 0 ? word : line + " " + word;
-                if (Measure(candidate, size) <= width)
-                {
-                    line = candidate;
-                    continue;
-                }
-
-                if (line.Length > 0)
-                {
-                    lines.Add(line);
-                }
-
-                line = word;
-                while (Measure(line, size) > width && line.Length > 1)
-                {
-                    var fits = 1;
-                    while (fits < line.Length && Measure(line[..(fits + 1)], size) <= width)
-                    {
-                        fits++;
-                    }
-
-                    lines.Add(line[..fits]);
-                    line = line[fits..];
-                }
-            }
-
-            if (line.Length > 0)
-            {
-                lines.Add(line);
-            }
-
-            for (var i = 0; i < lines.Count; i++)
-            {
-                Text(x, top + i * size * lineGap, size, lines[i]);
-            }
-
-            return Math.Max(1, lines.Count) * size * lineGap;
-        }
-
-        private double Measure(string text, double size)
-        {
-            var letters = page.MeasureText(text, size, new PdfPoint(0, 0), regular);
-            return letters.Count > 0 ? letters[^1].EndBaseLine.X : 0;
-        }
-
-        private PdfDocumentBuilder.AddedFont Bold => bold;
-
-        public void Stroke((byte R, byte G, byte B) color) => page.SetStrokeColor(color.R, color.G, color.B);
-
-        public void Fill((byte R, byte G, byte B) color) => page.SetTextAndFillColor(color.R, color.G, color.B);
-
-        public void Line((double X, double Y) from, (double X, double Y) to, double width) =>
-            page.DrawLine(new PdfPoint(from.X, _height - from.Y), new PdfPoint(to.X, _height - to.Y), width);
-
-        public void Triangle((double X, double Y) a, (double X, double Y) b, (double X, double Y) c) =>
-            page.DrawTriangle(new PdfPoint(a.X, _height - a.Y), new PdfPoint(b.X, _height - b.Y), new PdfPoint(c.X, _height - c.Y), 0.1, fill: true);
-
-        /// <summary>A filled rectangle whose top-left corner is (x, top).</summary>
-        public void Rectangle(double x, double top, double width, double height) =>
-            page.DrawRectangle(new PdfPoint(x, _height - top - height), width, height, 0.1, fill: true);
-
-        public void Frame(Area area)
-        {
-            Stroke((200, 200, 200));
-            page.DrawRectangle(new PdfPoint(area.Left, _height - area.Bottom), area.Width, area.Height, 0.5, fill: false);
-            Stroke((0, 0, 0));
-        }
-    }
 }

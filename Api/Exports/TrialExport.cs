@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Backtesting.Api.Robustness.Contracts;
 using Backtesting.Engine.Optimization;
 using Backtesting.Storage;
 using MiniExcelLibs;
@@ -39,7 +40,11 @@ public static class TrialExport
         }
     });
 
-    public static byte[] Workbook(IReadOnlyList<string> parameters, IEnumerable<TrialRow> trials)
+    /// <summary>
+    /// The trials as the sheet Trials; with the job's robustness, also the sheet Robustness (statistic, value, about: the
+    /// rows of <see cref="OptimizationReport.StatisticRows"/>, then the notes) and the sheet Logits (the λ histogram).
+    /// </summary>
+    public static byte[] Workbook(IReadOnlyList<string> parameters, IEnumerable<TrialRow> trials, RobustnessResponse? robustness = null)
     {
         var headers = Headers(parameters).ToArray();
         var rows = trials.Select(trial =>
@@ -47,8 +52,20 @@ public static class TrialExport
             var values = Values(parameters, trial).ToArray();
             return ExcelExport.Row(headers.Select((h, i) => (h, values[i])).ToArray());
         });
+        var sheets = new Dictionary<string, object> { ["Trials"] = rows };
+        if (robustness is not null)
+        {
+            sheets["Robustness"] = OptimizationReport.StatisticRows(robustness)
+                .Select(r => ExcelExport.Row(("statistic", r.Statistic), ("value", r.Value), ("about", r.About)))
+                .Concat(robustness.Notes.Select(n => ExcelExport.Row(("statistic", "note"), ("value", (object?)null), ("about", n))))
+                .ToList();
+            sheets["Logits"] = (robustness.Overfitting?.LogitHistogram ?? [])
+                .Select(b => ExcelExport.Row(("low", b.Low), ("high", b.High), ("splits", b.Count), ("overfit", b.High <= 0)))
+                .ToList();
+        }
+
         using var buffer = new MemoryStream();
-        MiniExcel.SaveAs(buffer, new Dictionary<string, object> { ["Trials"] = rows }, excelType: ExcelType.XLSX);
+        MiniExcel.SaveAs(buffer, sheets, excelType: ExcelType.XLSX);
         return buffer.ToArray();
     }
 

@@ -5,6 +5,8 @@ using Backtesting.Api.Backtests.Contracts;
 using Backtesting.Api.Exports;
 using Backtesting.Api.Hosting;
 using Backtesting.Api.Optimizations.Contracts;
+using Backtesting.Api.Robustness;
+using Backtesting.Engine.Robustness;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Optimization;
 using Backtesting.Grains.Interfaces;
@@ -199,9 +201,23 @@ public static class OptimizationHandlers
         var parameters = planner.PlanOf(id, record.ConfigurationJson)?.Space.Dimensions.Select(d => d.Name).ToList()
             ?? trials.SelectMany(t => JsonDocument.Parse(t.ParametersJson).RootElement.EnumerateObject().Select(p => p.Name)).Distinct().ToList();
         var name = $"optimization-{id:N}-trials";
-        return query.Kind == "xlsx"
-            ? TypedResults.File(TrialExport.Workbook(parameters, trials), ExportRoutes.XlsxContentType, $"{name}.xlsx")
-            : TypedResults.File(TrialExport.Csv(parameters, trials), "text/csv", $"{name}.csv");
+        if (query.Kind == "csv")
+        {
+            return TypedResults.File(TrialExport.Csv(parameters, trials), "text/csv", $"{name}.csv");
+        }
+
+        // The workbook and the report carry the job's robustness statistics, computed as the robustness route does.
+        var robustness = await OptimizationRobustness.ComputeAsync(store, record, new CscvOptions(), context.RequestAborted);
+        if (query.Kind == "xlsx")
+        {
+            return TypedResults.File(TrialExport.Workbook(parameters, trials, robustness), ExportRoutes.XlsxContentType, $"{name}.xlsx");
+        }
+
+        var maximize = robustness.Direction != "minimize";
+        var leading = trials.Where(t => t.Feasible && t.Objective is not null)
+            .OrderBy(t => maximize ? -t.Objective!.Value : t.Objective!.Value).ThenBy(t => t.TrialNumber)
+            .Take(OptimizationReport.LeadingTrials).ToList();
+        return TypedResults.File(OptimizationReport.Render(record, robustness, leading), "application/pdf", $"optimization-{id:N}-report.pdf");
     }
 
     public static async Task<Results<Accepted<StartResponse>, NotFoundProblem, ConflictProblem, TooManyRequestsProblem>> OpenTrialAsBacktest(

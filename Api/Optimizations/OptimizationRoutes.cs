@@ -70,10 +70,13 @@ public static class OptimizationRoutes
             .WithProblemExamples(400, 404, 409);
 
         group.MapGet("/{id:guid}/trials/export", OptimizationHandlers.Export)
-            .WithSummary("Export every trial: one row per trial, its parameters and every metric as columns")
-            .WithDescription("format=csv (default) or xlsx.")
+            .WithSummary("Export the job: every trial (one row each, its parameters and every metric as columns) and its robustness")
+            .WithDescription("format=csv (default: the trials), xlsx (sheets Trials, Robustness and Logits: the robustness route's statistics " +
+                             "with the default CSCV settings) or pdf (a one-page report: the best trial, the robustness statistics with the " +
+                             "histogram of the CSCV logits, and the leading trials).")
             .Produces(200, contentType: "text/csv")
             .Produces(200, contentType: ExportRoutes.XlsxContentType)
+            .Produces(200, contentType: "application/pdf")
             .WithStandardErrors(401)
             .WithProblemExamples(400, 404);
 

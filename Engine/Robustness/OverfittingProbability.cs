@@ -217,13 +217,65 @@ public static class OverfittingProbability
         return new CscvSplit(mask, selected, bestInSample, chosen, rank, Math.Log(omega / (1 - omega)));
     }
 
+    /// <summary>
+    /// Whether a split counts towards PBO: λ ≤ 0, decided exactly on the rank (2 rank ≤ N + 1) rather than on the
+    /// rounded logarithm.
+    /// </summary>
+    public static bool Overfit(CscvSplit split, int trialsUsed) => 2 * split.Rank <= trialsUsed + 1;
+
+    /// <summary>
+    /// The histogram of the splits' logits λ in <paramref name="bins"/> (even) equal-width bins symmetric about 0 over
+    /// [−m, m], m the largest |λ| (1 when every λ is 0), so that 0 is a bin edge. Each bin is (low, high] but the first,
+    /// which also holds −m, and a split goes left of 0 exactly when it is <see cref="Overfit"/>: the left half's counts
+    /// sum to PBO × splits. A split counted left of 0 whose λ rounds above 0 (or right with λ ≤ 0) cannot occur for
+    /// N below 2^50 trials, but the side is still taken from the rank.
+    /// </summary>
+    public static IReadOnlyList<HistogramBin> LogitHistogram(CscvResult result, int bins = 20)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (bins < 2 || bins % 2 != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bins), bins, "bins must be even and at least 2, so that 0 is an edge");
+        }
+
+        var half = bins / 2;
+        var m = 0.0;
+        foreach (var split in result.Splits)
+        {
+            m = Math.Max(m, Math.Abs(split.Logit));
+        }
+
+        if (!(m > 0))
+        {
+            m = 1;
+        }
+
+        var width = m / half;
+        var counts = new int[bins];
+        foreach (var split in result.Splits)
+        {
+            var steps = Math.Abs(split.Logit) / width;
+            counts[Overfit(split, result.TrialsUsed)
+                ? Math.Clamp(half - 1 - (int)Math.Floor(steps), 0, half - 1)
+                : Math.Clamp(half + (int)Math.Ceiling(steps) - 1, half, bins - 1)] += 1;
+        }
+
+        var histogram = new HistogramBin[bins];
+        for (var b = 0; b < bins; b++)
+        {
+            histogram[b] = new HistogramBin(b == 0 ? -m : (b - half) * width, b == bins - 1 ? m : (b - half + 1) * width, counts[b]);
+        }
+
+        return histogram;
+    }
+
     private static CscvResult Summarize(int t, int given, int n, int s, CscvSplit[] splits)
     {
         int overfit = 0, losses = 0;
         double meanIs = 0, meanOos = 0;
         foreach (var split in splits)
         {
-            if (2 * split.Rank <= n + 1)
+            if (Overfit(split, n))
             {
                 overfit++;
             }

@@ -184,6 +184,65 @@ public class OverfittingProbabilityTests
         Assert.Equal(intercept, fast.DegradationIntercept!.Value, 1e-9);
     }
 
+    [Theory]
+    [InlineData(4, 24, 5, 1UL, 2)]
+    [InlineData(6, 60, 9, 3UL, 4)]
+    [InlineData(8, 83, 11, 5UL, 20)]
+    [InlineData(8, 96, 6, 6UL, 10)]
+    [InlineData(10, 140, 40, 7UL, 20)]
+    public void The_logit_histogram_puts_every_split_in_the_one_bin_holding_its_logit_and_its_left_half_is_pbo(
+        int blocks, int rows, int columns, ulong seed, int bins)
+    {
+        var m = Noise(rows, columns, seed);
+        for (var t = 0; t < rows; t++)
+        {
+            m[t, columns - 1] = m[t, 0]; // a tie, so some ranks are averages
+        }
+
+        var result = OverfittingProbability.Compute(m, new CscvOptions(Blocks: blocks));
+        var histogram = OverfittingProbability.LogitHistogram(result, bins);
+
+        Assert.Equal(bins, histogram.Count);
+        var m0 = result.Splits.Max(s => Math.Abs(s.Logit));
+        Assert.Equal(-m0, histogram[0].Low);
+        Assert.Equal(m0, histogram[^1].High);
+        Assert.Equal(0.0, histogram[bins / 2].Low, 1e-15);
+        var expected = new int[bins];
+        foreach (var split in result.Splits)
+        {
+            // The bin is found by scanning the edges: (low, high], the first bin also holding its low edge.
+            var holding = Enumerable.Range(0, bins)
+                .Where(b => (split.Logit > histogram[b].Low || (b == 0 && split.Logit == histogram[0].Low)) && split.Logit <= histogram[b].High + 1e-12)
+                .ToList();
+            Assert.NotEmpty(holding);
+            expected[holding[0]]++;
+        }
+
+        Assert.Equal(expected, histogram.Select(b => b.Count).ToArray());
+        Assert.Equal(result.Splits.Count, histogram.Sum(b => b.Count));
+        Assert.Equal(result.Probability * result.Splits.Count, histogram.Take(bins / 2).Sum(b => b.Count), 9);
+    }
+
+    [Fact]
+    public void Identical_trials_tie_at_the_median_so_every_logit_is_zero_and_sits_just_left_of_zero()
+    {
+        var m = Noise(40, 3, 11UL);
+        for (var t = 0; t < 40; t++)
+        {
+            m[t, 1] = m[t, 0];
+            m[t, 2] = m[t, 0];
+        }
+
+        var result = OverfittingProbability.Compute(m, new CscvOptions(Blocks: 4));
+        Assert.All(result.Splits, s => Assert.Equal(0.0, s.Logit));
+        Assert.Equal(1.0, result.Probability);
+        var histogram = OverfittingProbability.LogitHistogram(result, 4);
+        Assert.Equal([0, result.Splits.Count, 0, 0], histogram.Select(b => b.Count).ToArray());
+        Assert.Equal((-1.0, -0.5, 0.0, 0.5, 1.0), (histogram[0].Low, histogram[1].Low, histogram[1].High, histogram[2].High, histogram[3].High));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OverfittingProbability.LogitHistogram(result, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => OverfittingProbability.LogitHistogram(result, 0));
+    }
+
     [Fact]
     public void A_performance_function_of_the_callers_is_ranked_instead_of_the_sharpe_ratio()
     {

@@ -116,5 +116,5 @@ public sealed record TrialExportQuery([FromQuery(Name = "format")] string? Forma
     public string Kind => (Format ?? "csv").ToLowerInvariant();
 
     public ValidationError? Error() =>
-        Kind is "csv" or "xlsx" ? null : new ValidationError("format", "allowed", $"'{Format}' is not allowed: use one of csv, xlsx");
+        Kind is "csv" or "xlsx" or "pdf" ? null : new ValidationError("format", "allowed", $"'{Format}' is not allowed: use one of csv, xlsx, pdf");
 }

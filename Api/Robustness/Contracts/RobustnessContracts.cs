@@ -38,9 +38,11 @@ public sealed record DeflatedSharpeResponse(
     double Value, double Sharpe, double Skewness, double Kurtosis, int Observations, int Trials, double SharpeVariance, double ExpectedMaximumSharpe);
 
 /// <summary>PBO by CSCV and its companions (the splits themselves are left out).</summary>
+/// <param name="LogitHistogram">The splits' logits λ in equal bins symmetric about 0, which is an edge: the bins left of
+/// it hold the overfit splits, so their counts sum to <see cref="Probability"/> × <see cref="Splits"/>.</param>
 public sealed record OverfittingResponse(
     double Probability, double ProbabilityOfLoss, int Blocks, int Splits, int Observations, int TrialsGiven, int TrialsUsed,
-    double? DegradationSlope, double? DegradationIntercept);
+    double? DegradationSlope, double? DegradationIntercept, IReadOnlyList<HistogramBin> LogitHistogram);
 
 /// <summary>The minimum backtest length for the trials run and the best trial's annualized Sharpe ratio.</summary>
 /// <param name="BacktestYears">The years the best trial's daily returns cover (observations / periods a year), to compare.</param>

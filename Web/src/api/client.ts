@@ -318,6 +318,8 @@ export class ApiClient {
     return { id: raw.id };
   };
 
-  exportTrials = (id: string, format: 'csv' | 'xlsx') =>
-    this.download(`${OPTIMIZATION_BASE}/${id}/trials/export?format=${format}`, `optimization-${id}-trials.${format}`);
+  /** The job's export: csv (the trials), xlsx (the trials and the robustness sheets) or pdf (the one-page report). */
+  exportTrials = (id: string, format: 'csv' | 'xlsx' | 'pdf') =>
+    this.download(`${OPTIMIZATION_BASE}/${id}/trials/export?format=${format}`,
+      format === 'pdf' ? `optimization-${id}-report.pdf` : `optimization-${id}-trials.${format}`);
 }

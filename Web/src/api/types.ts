@@ -369,6 +369,8 @@ export interface OptimizationRobustness {
   overfitting: {
     probability: number; probabilityOfLoss: number; blocks: number; splits: number; observations: number; trialsGiven: number;
     trialsUsed: number; degradationSlope: number | null; degradationIntercept: number | null;
+    /** The splits' logits λ in bins symmetric about 0, an edge: the bins left of it hold the overfit splits. */
+    logitHistogram: HistogramBin[];
   } | null;
   minimumBacktestLength: { years: number; annualizedSharpe: number; trials: number; backtestYears: number | null } | null;
   stability: {

@@ -1,11 +1,11 @@
 // A backtest's Monte Carlo on the Charts tab: the fan of equity percentiles over time, the drawdown distribution and
 // what the paths say, each figure explained as the metric cards are (definitions: docs/robustness.md).
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Alert, Card, Col, Popover, Row, Segmented, Space, Spin, Statistic, Typography } from 'antd';
 import { InfoCircleOutlined } from '@ant-design/icons';
 import { useSession } from '../session';
 import type { MonteCarloDistribution, MonteCarloQuery, MonteCarloResult } from '../api/types';
-import { echarts } from './echarts';
+import { EChart } from './EChart';
 import { fanOption, histogramOption, pct } from './monteCarloCharts';
 
 type Choice = 'blockBootstrap' | 'resample' | 'shuffle';
@@ -21,22 +21,6 @@ const EXPLAIN: Record<Choice, string> = {
   resample: "Each path draws the closed trades' returns with replacement: the final equity varies as well as the drawdowns.",
   shuffle: "Each path plays the same trades in another order: every path ends at the same equity; only the way there (the drawdown) differs.",
 };
-
-function Chart({ option, height, testId, label }: { option: Record<string, unknown>; height: number; testId: string; label: string }) {
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!ref.current) return;
-    const chart = echarts.init(ref.current);
-    chart.setOption(option);
-    const resize = () => chart.resize();
-    window.addEventListener('resize', resize);
-    return () => {
-      window.removeEventListener('resize', resize);
-      chart.dispose();
-    };
-  }, [option]);
-  return <div ref={ref} style={{ height, width: '100%' }} role="img" aria-label={label} data-testid={testId} />;
-}
 
 function Figure({ label, value, meaning, formula, testId }: { label: string; value: string; meaning: string; formula: string; testId: string }) {
   return (
@@ -90,9 +74,9 @@ export function MonteCarloView({ result }: { result: MonteCarloResult }) {
         {' '}CAGR 5% … 95%: {range(result.cagr, (v) => pct(v))}.
       </Typography.Text>
       <Typography.Title level={5} style={{ margin: 0 }}>Equity percentiles over time</Typography.Title>
-      <Chart option={fanOption(result)} height={320} testId="montecarlo-fan" label="Monte Carlo fan chart of equity percentiles" />
+      <EChart option={fanOption(result)} height={320} testId="montecarlo-fan" label="Monte Carlo fan chart of equity percentiles" />
       <Typography.Title level={5} style={{ margin: 0 }}>Maximum drawdown over the paths</Typography.Title>
-      <Chart option={histogramOption(result.maxDrawdown.histogram, 'max drawdown')} height={240} testId="montecarlo-drawdowns"
+      <EChart option={histogramOption(result.maxDrawdown.histogram, 'max drawdown')} height={240} testId="montecarlo-drawdowns"
         label="Distribution of the maximum drawdown" />
       <Typography.Text type="secondary">
         Drawdown 5% … median … 95%: {range(result.maxDrawdown, (v) => pct(v))}. Each bar counts the paths whose deepest fall from a peak lies in its range.

@@ -54,7 +54,7 @@ export default function OptimizationJobView({ id, onBack, onOpenBacktest }: { id
   const act = (action: () => Promise<OptimizationStatus>) => action().then(setStatus, (e: ApiError) => message.error(e.message));
   const terminal = TERMINAL.has(status.status);
   const p = status.progress;
-  const download = async (format: 'csv' | 'xlsx') => {
+  const download = async (format: 'csv' | 'xlsx' | 'pdf') => {
     const { blob, fileName } = await api.exportTrials(id, format);
     const url = URL.createObjectURL(blob);
     const a = document.createElement('a');
@@ -75,6 +75,7 @@ export default function OptimizationJobView({ id, onBack, onOpenBacktest }: { id
           <Button danger disabled={terminal} onClick={() => act(() => api.cancelOptimization(id))}>Cancel</Button>
           <Button onClick={() => void download('csv')}>CSV</Button>
           <Button onClick={() => void download('xlsx')}>Excel</Button>
+          <Button onClick={() => void download('pdf')}>PDF report</Button>
         </Space>
       }>
         <Progress percent={p.trialsPlanned ? Math.floor((100 * p.trialsCompleted) / p.trialsPlanned) : 0}

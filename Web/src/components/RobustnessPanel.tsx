@@ -2,12 +2,14 @@
 // trials run, the probability of backtest overfitting by CSCV, the minimum backtest length and the stability of the
 // optimum, each explained as the metric cards are (definitions and conventions: docs/robustness.md). Read once the
 // job has ended, from GET /api/v1/optimizations/{id}/robustness.
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Alert, Card, Col, Popover, Row, Statistic, Typography } from 'antd';
 import { InfoCircleOutlined } from '@ant-design/icons';
 import type { ApiError } from '../api/client';
 import type { OptimizationRobustness } from '../api/types';
 import { useSession } from '../session';
+import { EChart } from './EChart';
+import { logitHistogramOption } from './robustnessCharts';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -17,6 +19,7 @@ export const ROBUSTNESS_EXPLAIN = {
   loss: 'Over the same splits, how often the in-sample best lost money out of sample.',
   minbtl: 'The minimum backtest length: how many years of data this many trials need before a Sharpe ratio this high stops being expected from luck alone. Compare it with the years tested.',
   plateau: 'The objective around the best trial: the mean and the worst over it and its neighbours one step away on each parameter. A plateau close to the best is a region, not a spike.',
+  logits: 'For every CSCV split, λ = ln(ω / (1 − ω)) with ω the out-of-sample rank of the trial that was best in-sample, scaled to (0, 1). Red bars (λ ≤ 0): the in-sample best fell to the lower half out of sample. Mass to the right means the selection carries over.',
   stable: 'The trial whose one-step neighbourhood has the best worst case (then the best mean): a choice that does not depend on one lucky point.',
 };
 
@@ -37,6 +40,7 @@ export function RobustnessPanel({ id, ended }: { id: string; ended: boolean }) {
   const { api } = useSession();
   const [data, setData] = useState<OptimizationRobustness | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const logits = useMemo(() => (data?.overfitting ? logitHistogramOption(data.overfitting.logitHistogram) : null), [data]);
 
   useEffect(() => {
     if (!ended) return;
@@ -70,6 +74,15 @@ export function RobustnessPanel({ id, ended }: { id: string; ended: boolean }) {
         {s?.mostStable && <Figure title="Most stable trial" value={`trial ${s.mostStable.trialNumber}`} testId="robustness-stable"
           explain={ROBUSTNESS_EXPLAIN.stable} suffix={<Typography.Text type="secondary"> worst {s.mostStable.worst.toFixed(3)}</Typography.Text>} />}
       </Row>
+      {logits && (
+        <>
+          <Typography.Text strong>
+            Logits of the in-sample best&apos;s out-of-sample rank{' '}
+            <Popover content={<div style={{ maxWidth: 360 }}>{ROBUSTNESS_EXPLAIN.logits}</div>}><InfoCircleOutlined aria-label="about the logits" /></Popover>
+          </Typography.Text>
+          <EChart option={logits} height={220} testId="robustness-logits" label="Histogram of the CSCV logits" />
+        </>
+      )}
       {data.notes.length > 0 && (
         <ul data-testid="robustness-notes">{data.notes.map((n) => <li key={n}><Typography.Text type="secondary">{n}</Typography.Text></li>)}</ul>
       )}
