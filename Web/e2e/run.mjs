@@ -565,6 +565,17 @@ await test('an optimization launched from the Optimize page completes, its leade
   await page.getByTestId('robustness').waitFor({ timeout: 60_000 });
   await until(async () => (await page.getByTestId('robustness-dsr').count()) + (await page.getByTestId('robustness-notes').count()) > 0,
     'the robustness figures or their notes');
+  // Six trials over two years of days: enough for CSCV, so its logits are drawn; the job's PDF report downloads.
+  await page.getByTestId('robustness-logits').waitFor();
+  const [report] = await Promise.all([
+    page.waitForEvent('download', { timeout: 60_000 }),
+    page.getByRole('button', { name: 'PDF report' }).click(),
+  ]);
+  const reportPath = join(OUT, `export-${report.suggestedFilename()}`);
+  await report.saveAs(reportPath);
+  const reportText = readFileSync(reportPath, 'latin1');
+  assert(report.suggestedFilename().endsWith('-report.pdf') && reportText.startsWith('%PDF') && reportText.length > 1000,
+    `the job's PDF report (${report.suggestedFilename()}) looks wrong`);
   await shot('21-optimization-job');
   await board.getByTestId('open-trial-3').click();
   await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
