@@ -114,6 +114,64 @@ public sealed class RobustnessRouteTests(ApiFixture fixture)
     };
 
     [Fact]
+    public async Task With_every_computation_slot_taken_a_statistics_route_is_a_503_with_retry_after_and_goes_through_once_one_frees()
+    {
+        var (alice, id) = await CompletedAsync();
+        using var client = alice;
+        var gate = fixture.Services.GetRequiredService<Backtesting.Api.Robustness.ComputeGate>();
+        var held = new List<IDisposable>();
+        try
+        {
+            for (var i = 0; i < gate.Slots; i++)
+            {
+                held.Add((await gate.TryEnterAsync(CancellationToken.None))!);
+            }
+
+            Assert.Equal(0, gate.Available);
+            var started = DateTime.UtcNow;
+            using (var refused = await alice.GetAsync($"{Routes}/results/{id}/montecarlo?paths=100"))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+                Assert.Equal(TimeSpan.FromSeconds(Backtesting.Api.Robustness.ComputeGateFilter.RetryAfterSeconds), refused.Headers.RetryAfter!.Delta);
+                Assert.Contains("retry shortly", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+                Assert.True(DateTime.UtcNow - started >= gate.Wait - TimeSpan.FromMilliseconds(50), "the request waited for a slot first");
+            }
+
+            // A request waiting when a slot frees takes it and is answered.
+            var waiting = alice.GetAsync($"{Routes}/results/{id}/montecarlo?paths=100");
+            await Task.Delay(200);
+            held[0].Dispose();
+            held.RemoveAt(0);
+            using var answered = await waiting;
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        }
+        finally
+        {
+            held.ForEach(h => h.Dispose());
+        }
+
+        Assert.Equal(gate.Slots, gate.Available);
+    }
+
+    [Fact]
+    public async Task The_gate_refuses_past_its_slots_after_its_wait_and_a_lease_released_twice_frees_one_slot()
+    {
+        using var gate = new Backtesting.Api.Robustness.ComputeGate(2, TimeSpan.FromMilliseconds(30));
+        var first = (await gate.TryEnterAsync(CancellationToken.None))!;
+        var second = (await gate.TryEnterAsync(CancellationToken.None))!;
+        Assert.Null((await gate.TryEnterAsync(CancellationToken.None)));
+        first.Dispose();
+        first.Dispose();
+        Assert.Equal(1, gate.Available);
+        var third = (await gate.TryEnterAsync(CancellationToken.None))!;
+        Assert.Null((await gate.TryEnterAsync(CancellationToken.None)));
+        second.Dispose();
+        third.Dispose();
+        Assert.Equal(2, gate.Available);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Backtesting.Api.Robustness.ComputeGate(0, TimeSpan.Zero));
+    }
+
+    [Fact]
     public async Task Every_bad_parameter_is_a_400_naming_its_field()
     {
         var (alice, id) = await CompletedAsync();

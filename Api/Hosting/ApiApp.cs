@@ -40,6 +40,7 @@ public static class ApiApp
         services.AddSingleton<IStrategyStore>(sp => new PostgresStrategyStore(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<BacktestAccess>();
+        services.AddSingleton<Robustness.ComputeGate>();
         services.AddSingleton<ResultsCache>();
         services.AddSingleton<IMarketDataProvider>(_ => new LeanDataProvider(Settings.DataDirectory(configuration)));
         services.AddSingleton<InstrumentDirectory>();

@@ -39,6 +39,13 @@ public sealed class ApiOptions
     /// <summary>How long an admin's dashboard cookie (POST /api/v1/admin/orleans-session) stays valid.</summary>
     public TimeSpan AdminSessionLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>Heavy statistics (Monte Carlo, an optimization's robustness and its xlsx/pdf exports) computed at once in
+    /// this process; 0 = one per processor (<c>Api/Robustness/ComputeGate.cs</c>).</summary>
+    public int RobustnessComputations { get; set; }
+
+    /// <summary>How long such a request waits for a free computation before a 503 with Retry-After.</summary>
+    public TimeSpan RobustnessWait { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// True when the host brings its own cluster client (tests run an in-process cluster); otherwise the API
     /// connects to the silos through the membership table in PostgreSQL.

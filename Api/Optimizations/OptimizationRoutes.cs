@@ -77,6 +77,8 @@ public static class OptimizationRoutes
             .Produces(200, contentType: "text/csv")
             .Produces(200, contentType: ExportRoutes.XlsxContentType)
             .Produces(200, contentType: "application/pdf")
+            .AddEndpointFilter<Robustness.ComputeGateFilter>()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithStandardErrors(401)
             .WithProblemExamples(400, 404);
 

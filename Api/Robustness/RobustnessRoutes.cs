@@ -20,6 +20,8 @@ public static class RobustnessRoutes
                              "fixes every draw. Returns the 5/25/50/75/95 percentiles of equity over time, the distributions of final return, CAGR, " +
                              "maximum drawdown and Sharpe ratio (percentiles and a histogram of `bins` bins), the probability of a loss and of a " +
                              "drawdown at least drawdownLimit deep (default 0.2). 409 unless completed; 422 when the data cannot be resampled.")
+            .AddEndpointFilter<ComputeGateFilter>()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithStandardErrors(401)
             .WithProblemExamples(400, 404, 409);
 
@@ -29,6 +31,8 @@ public static class RobustnessRoutes
             .WithDescription("The deflated Sharpe ratio of the best trial (N = the trials that ran), the probability of backtest overfitting by CSCV " +
                              "(blocks S, default 16; at most maxTrials feasible trials, default 5,000, the lowest numbers), the minimum backtest " +
                              "length, and the stability of the optimum on the job's grid. A part that cannot be computed is null and `notes` says why.")
+            .AddEndpointFilter<ComputeGateFilter>()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithStandardErrors(401)
             .WithProblemExamples(400, 404);
     }
