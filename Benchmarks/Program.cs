@@ -45,7 +45,7 @@ const string Usage = """
                                      the same backtests and optimization grid on 1, 2, 3 Silo processes (one slot each, each on its
                                      own loopback address) on one PostgreSQL: backtests/s, trials/s, the ratio to one silo, and
                                      where the time went (CPU per process, slot fill, the queue's hand-off, PostgreSQL's active time)
-      queue [--depths 100,1000,10000] [--limits 1,100] [--writes N]
+      queue [--depths 100,1000,10000] [--limits 1,100] [--writes N] [--seconds S]
                                      the queue grain's grant rate with that many entries waiting and the cost of storing its state
       api [--requests N] [--subscribers N]
                                      the API in this process on a real silo: GET /results and GET /list latency, and
