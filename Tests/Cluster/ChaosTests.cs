@@ -152,7 +152,7 @@ public class ChaosTests
             var joined = await SiloProcesses.MembershipEndpoints(connectionString, clusterId);
             Assert.NotEmpty(joined);
             Assert.All(joined, endpoint => Assert.Contains(endpoint, started));
-            // (Addresses are handed out in turn from 250, so runs of up to 250 silos never share one.)
+            // (250 addresses are handed out in turn, so up to 250 silos started in one test run never share one.)
             Assert.Equal(Math.Min(started.Count, 250), started.Select(s => s.Address).Distinct().Count());
             Assert.DoesNotContain(started, s => s.Address == "127.0.0.1");
 
