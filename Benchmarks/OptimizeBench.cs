@@ -188,7 +188,7 @@ internal static class OptimizeBench
     private static OptimizationConfig Job() => OptimizationValidator.Parse(Grid).Config!;
 
     /// <summary>The grid as a request body, bounded to its first <paramref name="trials"/> points (grid order) when fewer than all.</summary>
-    private static string JobJson(int trials)
+    internal static string JobJson(int trials)
     {
         var job = JsonNode.Parse(Grid)!.AsObject();
         if (trials < 10_000)

@@ -41,6 +41,12 @@ const string Usage = """
       montecarlo [--days N] [--paths N] [--rounds N]
                                      the backtest Monte Carlo (stationary bootstrap, trade resample and shuffle) over
                                      seeded daily returns (default 1,260 days, 10,000 paths): time per method and round
+      scale [--silos 1,2,3] [--backtests N] [--trials N] [--runner process|docker|inProcess] [--batch-trials N]
+                                     the same backtests and optimization grid on 1, 2, 3 Silo processes (one slot each, each on its
+                                     own loopback address) on one PostgreSQL: backtests/s, trials/s, the ratio to one silo, and
+                                     where the time went (CPU per process, slot fill, the queue's hand-off, PostgreSQL's active time)
+      queue [--depths 100,1000,10000] [--limits 1,100] [--writes N] [--seconds S]
+                                     the queue grain's grant rate with that many entries waiting and the cost of storing its state
       api [--requests N] [--subscribers N]
                                      the API in this process on a real silo: GET /results and GET /list latency, and
                                      SignalR fan-out to N subscribers (in a process of their own); prints one table
@@ -84,6 +90,10 @@ switch (args[0])
         return await OptimizeBench.RunAsync(rest);
     case "api":
         return await ApiBench.RunAsync(rest);
+    case "scale":
+        return await ScaleBench.RunAsync(rest);
+    case "queue":
+        return await QueueBench.RunAsync(rest);
     case "robustness":
         return RobustnessBench.Run(rest);
     case "montecarlo":

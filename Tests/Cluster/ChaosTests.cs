@@ -54,7 +54,14 @@ public class ChaosTests
             ["Backtesting__MaxConcurrentPerOwner"] = "2",
         };
         var silos = new List<SiloProcess>();
-        SiloProcess Start() => SiloProcesses.Start(connectionString, clusterId, work.Path, logs, RecoveryReminder, settings);
+        var started = new List<(string Address, int Port)>();
+        SiloProcess Start()
+        {
+            var silo = SiloProcesses.Start(connectionString, clusterId, work.Path, logs, RecoveryReminder, settings);
+            started.Add((silo.Address, silo.SiloPort));
+            return silo;
+        }
+
         for (var i = 0; i < 3; i++)
         {
             silos.Add(Start());
@@ -140,6 +147,14 @@ public class ChaosTests
                 trades.Parameters.AddWithValue("id", job.Id);
                 Assert.Equal((long)results!.Trades.Count, (long)(await trades.ExecuteScalarAsync())!);
             }
+
+            // The multi-host rehearsal: every silo that joined did so on its own loopback address, as on separate hosts.
+            var joined = await SiloProcesses.MembershipEndpoints(connectionString, clusterId);
+            Assert.NotEmpty(joined);
+            Assert.All(joined, endpoint => Assert.Contains(endpoint, started));
+            // (250 addresses are handed out in turn, so up to 250 silos started in one test run never share one.)
+            Assert.Equal(Math.Min(started.Count, 250), started.Select(s => s.Address).Distinct().Count());
+            Assert.DoesNotContain(started, s => s.Address == "127.0.0.1");
 
             // No slot is left held and nothing waits: the queue drains to zero.
             var queue = await Retry(() => client.GetGrain<IBacktestQueueGrain>(0).GetSnapshot());

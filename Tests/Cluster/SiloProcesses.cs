@@ -6,14 +6,17 @@ using Backtesting.Grains.Hosting;
 using Backtesting.Grains.Interfaces;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 using Orleans.Configuration;
 
 namespace Backtesting.Tests.Cluster;
 
-/// <summary>A Silo process of the real host, started on its own ports against a test database.</summary>
-internal sealed class SiloProcess(Process process, int siloPort, int dashboardPort, string log) : IDisposable
+/// <summary>A Silo process of the real host, started on its own loopback address and ports against a test database.</summary>
+internal sealed class SiloProcess(Process process, string address, int siloPort, int dashboardPort, string log) : IDisposable
 {
     public Process Process { get; } = process;
+    /// <summary>The address its silo and gateway endpoints listen on and advertise (127.0.0.2, 127.0.0.3, ...).</summary>
+    public string Address { get; } = address;
     public int SiloPort { get; } = siloPort;
     public int DashboardPort { get; } = dashboardPort;
     public string Log => File.Exists(log) ? File.ReadAllText(log) : "";
@@ -30,10 +33,19 @@ internal sealed class SiloProcess(Process process, int siloPort, int dashboardPo
     }
 }
 
-/// <summary>Starts Silo processes with fast failure detection and a client that connects once one has joined.</summary>
+/// <summary>
+/// Starts Silo processes with fast failure detection and a client that connects once one has joined. Each silo listens
+/// on and advertises a loopback address of its own (127.0.0.2, 127.0.0.3, ..., never 127.0.0.1), as silos on separate
+/// hosts would: nothing may rely on all silos sharing one address. Linux routes all of 127.0.0.0/8 to the loopback device.
+/// </summary>
 internal static class SiloProcesses
 {
     private static readonly HashSet<int> PortsHandedOut = [];
+    private static int _silosStarted;
+
+    /// <summary>The next silo's address: 127.0.0.2 to 127.0.0.251 in turn, always inside 127.0.0.0/8.</summary>
+    public static string NextAddress() =>
+        string.Create(CultureInfo.InvariantCulture, $"127.0.0.{2 + (Interlocked.Increment(ref _silosStarted) - 1) % 250}");
 
     /// <summary>
     /// A port free now, never handed out before in this run, and below the kernel's ephemeral range: a port the
@@ -80,6 +92,7 @@ internal static class SiloProcesses
     public static SiloProcess Start(string connectionString, string clusterId, string work, TempFolder logs, TimeSpan recoveryReminderPeriod,
         IReadOnlyDictionary<string, string>? settings = null)
     {
+        var address = NextAddress();
         var siloPort = FreePort();
         var gatewayPort = FreePort();
         var dashboardPort = FreePort();
@@ -93,6 +106,7 @@ internal static class SiloProcesses
         {
             ["ConnectionStrings__Backtesting"] = connectionString,
             ["Silo__ClusterId"] = clusterId,
+            ["Silo__AdvertisedAddress"] = address,
             ["Silo__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
             ["Silo__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
             ["Silo__DashboardPort"] = dashboardPort.ToString(CultureInfo.InvariantCulture),
@@ -120,7 +134,24 @@ internal static class SiloProcesses
             info.Environment[key] = value;
         }
 
-        return new SiloProcess(Process.Start(info)!, siloPort, dashboardPort, log);
+        return new SiloProcess(Process.Start(info)!, address, siloPort, dashboardPort, log);
+    }
+
+    /// <summary>The (address, silo port) of every row of the cluster's membership table, whatever its status.</summary>
+    public static async Task<List<(string Address, int Port)>> MembershipEndpoints(string connectionString, string clusterId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT address, port FROM orleans_membership WHERE deployment_id = @cluster", connection);
+        command.Parameters.AddWithValue("cluster", clusterId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var endpoints = new List<(string, int)>();
+        while (await reader.ReadAsync())
+        {
+            endpoints.Add((reader.GetString(0), reader.GetInt32(1)));
+        }
+
+        return endpoints;
     }
 
     /// <summary>Connects once a silo has joined (a client with no gateway listed gives up at once).</summary>
