@@ -39,7 +39,10 @@ public sealed class OptimizationBatchGrainState
 /// stores the finished trials in batches with their daily returns from trial-returns.bin, each trial once, and tells its
 /// job (one way). When the run ends, <see cref="BatchEndRule"/> decides: completed, paused, cancelled, failed, or another
 /// run over the same folder, where the worker skips the trials its checkpoint holds.
+/// <para>Placed at random over the silos: its worker runs where it lives, and the default placement would put every
+/// batch of a job on the silo of the job's grain (which activates them), so one job would use one host.</para>
 /// </summary>
+[Orleans.Placement.RandomPlacement]
 public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGrain
 {
     private readonly IPersistentState<OptimizationBatchGrainState> _state;
