@@ -46,6 +46,7 @@ public static class ApiApp
         services.AddSingleton(StrategyCatalog.Templates);
         services.AddSingleton<BacktestEventRelay>();
         services.AddSingleton(sp => new PostgresOptimizationStore(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(sp => new PostgresWalkForwardStore(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<OptimizationAccess>();
         services.AddSingleton<OptimizationPlanner>();
         services.AddSingleton<OptimizationEventRelay>();
