@@ -213,6 +213,13 @@ public sealed class WalkForwardRouteTests(ApiFixture fixture)
         }
 
         Assert.Equal(0, (await bob.GetFromJsonAsync<JsonElement>(Routes)).GetProperty("totalCount").GetInt32());
+        var paths = (await alice.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json")).GetProperty("paths");
+        foreach (var route in new[] { Routes, $"{Routes}/{{id}}", $"{Routes}/{{id}}/cancel" })
+        {
+            Assert.True(paths.TryGetProperty(route, out var operations), route);
+            Assert.All(operations.EnumerateObject(), o => Assert.True(o.Value.GetProperty("responses").TryGetProperty("401", out _), $"{route} documents 401"));
+        }
+
         foreach (var (url, field) in new[] { ($"{Routes}?status=done", "status"), ($"{Routes}?page=0", "page"), ($"{Routes}?pageSize=100000", "pageSize") })
         {
             using var response = await alice.GetAsync(url);
