@@ -6,6 +6,7 @@ using Backtesting.Api.Catalog;
 using Backtesting.Api.Exports;
 using Backtesting.Api.OpenApi;
 using Backtesting.Api.Optimizations;
+using Backtesting.Api.WalkForward;
 using Backtesting.Api.Realtime;
 using Backtesting.Api.Strategies;
 using Backtesting.Engine.Configuration;
@@ -47,8 +48,10 @@ public static class ApiApp
         services.AddSingleton(StrategyCatalog.Templates);
         services.AddSingleton<BacktestEventRelay>();
         services.AddSingleton(sp => new PostgresOptimizationStore(sp.GetRequiredService<NpgsqlDataSource>()));
+        services.AddSingleton(sp => new PostgresWalkForwardStore(sp.GetRequiredService<NpgsqlDataSource>()));
         services.AddSingleton<OptimizationAccess>();
         services.AddSingleton<OptimizationPlanner>();
+        services.AddSingleton<Backtesting.Api.WalkForward.WalkForwardAccess>();
         services.AddSingleton<OptimizationEventRelay>();
         services.AddSingleton<OptimizationSubscriptions>();
         services.AddSingleton<HubSubscriptions>();
@@ -114,6 +117,7 @@ public static class ApiApp
         app.MapBacktestingHealth();
         app.MapBacktestRoutes();
         app.MapOptimizationRoutes();
+        app.MapWalkForwardRoutes();
         app.MapQueueRoutes();
         app.MapCatalogRoutes();
         app.MapStrategyRoutes();
