@@ -124,6 +124,9 @@ internal static class OptimizeBatchCommand
 
             strategies = custom.Catalog;
             trialStrategies = custom.Trials;
+            stderr.WriteLine(custom.StaticFields.Count == 0
+                ? "optimize-batch: the custom strategy declares no static field: one load context serves every trial"
+                : $"optimize-batch: the custom strategy declares static fields ({string.Join(", ", custom.StaticFields)}): each trial loads it anew");
         }
 
         // The batch reads its data once, through the same bar cache a single run uses (only reading it for uploaded code).

@@ -7,8 +7,9 @@ namespace Backtesting.Engine.Optimization;
 /// <para>
 /// The templates are the engine's own code: every trial shares one catalog, and an exception is a bug that fails the
 /// batch. A custom (uploaded) strategy is hostile code: each trial opens a scope of its own (the worker loads the
-/// compiled assembly into a fresh collectible load context per trial, so no static field survives from one trial into
-/// the next, and disposing the scope unloads it), and an exception the strategy throws makes that trial fail with the
+/// compiled assembly into a fresh collectible load context per trial when the strategy declares any static field, so no
+/// static field survives from one trial into the next, and disposing the scope unloads it; one without static fields
+/// keeps all its state in the instance each trial creates, and shares one load), and an exception the strategy throws makes that trial fail with the
 /// reason <see cref="Fault"/> gives, while the batch goes on.
 /// </para>
 /// </summary>

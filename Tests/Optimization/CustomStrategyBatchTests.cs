@@ -175,6 +175,7 @@ public class CustomStrategyBatchTests
 
         var (code, lines, stderr) = WorkerProcess.Run(Args(temp, batch, source, temp.File("run")));
         Assert.True(code == ExitCodes.Completed, stderr);
+        Assert.Contains("declares static fields (Leaky.s_runs): each trial loads it anew", stderr, StringComparison.Ordinal);
 
         // Every line the silo would read: one trial row per trial, none of them the forged one.
         var reader = new BatchLineReader(id, 0, trials, plan.Rules);
@@ -289,5 +290,39 @@ public class CustomStrategyBatchTests
         Assert.All(errors, e => Assert.Equal("strategySource", e.GetProperty("field").GetString()));
         Assert.Contains(errors, e => e.GetProperty("rule").GetString() == SandboxRules.ForbiddenApi);
         Assert.False(File.Exists(Path.Combine(temp.File("run"), OptimizationFiles.TrialsDone)));
+    }
+
+    [Fact]
+    public void A_strategy_without_static_fields_shares_one_load_for_the_batch_and_each_trial_still_equals_its_config_run_alone()
+    {
+        using var temp = new TempFolder();
+        var id = Guid.NewGuid();
+        var source = Custom.StrategySources.SmaCross;
+        var compiled = StrategyCompiler.Compile(source);
+        var catalog = StrategyCatalog.Templates.With([compiled.Strategy!.ToDescriptor(compiled.SourceHash)]);
+        var job = Job(GridJob, ("baseConfig", Base.Replace("\"Leaky\"", "\"SmaCross\"", StringComparison.Ordinal)),
+            ("parameters", """{"fastPeriod":{"values":[5,20]},"slowPeriod":{"values":[40]}}"""));
+        var (_, plan) = OptimizationValidator.Validate(job, Lean, catalog, ValidationPolicy.Service, Today);
+        var points = plan!.CreateMethod().Propose([], [], 2);
+        var batch = new OptimizationBatch
+        {
+            OptimizationId = id.ToString(),
+            Batch = 0,
+            Config = job,
+            Trials = points.Select(p => new BatchTrial { Trial = p.Trial, Parameters = new(p.Parameters) }).ToList(),
+        };
+
+        var (code, lines, stderr) = WorkerProcess.Run(Args(temp, batch, source, temp.File("run")));
+        Assert.True(code == ExitCodes.Completed, stderr);
+        Assert.Contains("declares no static field: one load context serves every trial", stderr, StringComparison.Ordinal);
+        var reader = new BatchLineReader(id, 0, batch.Trials.ToDictionary(t => t.Trial, t => t.Parameters), plan.Rules);
+        var rows = lines.Select(reader.Read).OfType<BatchLine.Trial>().Select(t => t.Row).ToList();
+        Assert.Equal([0, 1], rows.Select(r => r.TrialNumber));
+        foreach (var (point, row) in points.Zip(rows))
+        {
+            var alone = Alone(temp, plan, point, source);
+            Assert.Equal(Canonical(alone.GetProperty("metrics")), Canonical(JsonDocument.Parse(row.MetricsJson!).RootElement));
+            Assert.Equal(alone.GetProperty("contentHash").GetString(), row.ContentHash);
+        }
     }
 }
