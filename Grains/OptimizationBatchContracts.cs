@@ -9,6 +9,8 @@ namespace Backtesting.Grains;
 /// <summary>A batch as its job creates it.</summary>
 /// <param name="BatchJson">The worker's batch.json (<c>OptimizationBatch</c>): the job and the trials to run.</param>
 /// <param name="Trials">The trial numbers of the batch, ascending.</param>
+/// <param name="StrategyId">The owner's custom strategy the job runs (null: a template); each run reads its source from the store.</param>
+/// <param name="StrategyVersion">The version the job pinned.</param>
 [GenerateSerializer, Immutable, Alias("optimization.batch-order")]
 public sealed record OptimizationBatchOrder(
     [property: Id(0)] Guid OptimizationId,
@@ -16,7 +18,9 @@ public sealed record OptimizationBatchOrder(
     [property: Id(2)] string Owner,
     [property: Id(3)] BacktestPriority Priority,
     [property: Id(4)] string BatchJson,
-    [property: Id(5)] IReadOnlyList<int> Trials);
+    [property: Id(5)] IReadOnlyList<int> Trials,
+    [property: Id(6)] Guid? StrategyId = null,
+    [property: Id(7)] int? StrategyVersion = null);
 
 /// <summary>The states of a batch.</summary>
 [GenerateSerializer, Alias("optimization.batch-state")]

@@ -27,4 +27,7 @@ public sealed partial class OptimizationBatchGrain
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Optimization batch {Id}: {Reason}")]
     private partial void LogReturnsUnreadable(Guid id, string reason);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Optimization batch {Id}: the silo stops its run: {Reason}")]
+    private partial void LogStalled(Guid id, string reason);
 }

@@ -5,6 +5,7 @@ using Backtesting.Engine.Data;
 using Backtesting.Engine.Optimization;
 using Backtesting.Engine.Protocol;
 using Backtesting.Engine.Strategies;
+using Backtesting.Grains.Admission;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Grains.Protocol;
 using Backtesting.Grains.Runners;
@@ -50,6 +51,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
     private readonly IBacktestRunner _runner;
     private readonly IMarketDataProvider _data;
     private readonly StrategyCatalog _strategies;
+    private readonly StrategyResolver _resolver;
     private readonly BacktestClusterOptions _options;
     private readonly ILocalSiloDetails _silo;
     private readonly ILogger<OptimizationBatchGrain> _log;
@@ -67,6 +69,11 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
     /// <summary>Returns read from trial-returns.bin not stored yet, by trial; and where the next read starts.</summary>
     private readonly Dictionary<int, float[]> _returns = [];
     private long _returnsOffset;
+    /// <summary>The silo's own watch over a custom strategy's run (null for templates), on <see cref="_clock"/>.</summary>
+    private SiloWatchdog? _watchdog;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    /// <summary>Why the silo's watchdog ended the run, or null.</summary>
+    private string? _stalled;
 
     public OptimizationBatchGrain(
         [PersistentState("optimization-batch", "Default")] IPersistentState<OptimizationBatchGrainState> state,
@@ -74,6 +81,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
         IBacktestRunner runner,
         IMarketDataProvider data,
         StrategyCatalog strategies,
+        IStrategyStore strategyStore,
         IOptions<BacktestClusterOptions> options,
         ILocalSiloDetails silo,
         ILogger<OptimizationBatchGrain> log)
@@ -83,6 +91,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
         _runner = runner;
         _data = data;
         _strategies = strategies;
+        _resolver = new StrategyResolver(strategies, strategyStore);
         _options = options.Value;
         _silo = silo;
         _log = log;
@@ -250,10 +259,24 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             S.Attempts++;
             S.StopAs = null;
             await MoveTo(OptimizationBatchState.Running);
+            // A custom strategy: the pinned version's source, read again for each run (on whatever silo), and its schema.
+            var strategies = _strategies;
+            string? source = null;
+            if (order.StrategyId is { } strategyId && order.StrategyVersion is { } version)
+            {
+                if (await _resolver.VersionAsync(order.Owner, strategyId, version) is not { Custom: { } stored } admitted)
+                {
+                    await End(OptimizationBatchState.Failed, $"version {version} of the job's custom strategy no longer exists");
+                    return;
+                }
+
+                (strategies, source) = (admitted.Strategies, stored.Source);
+            }
+
             var (batch, parseErrors) = OptimizationBatchValidator.Parse(order.BatchJson);
             var (errors, plan) = batch is null
                 ? (parseErrors, null)
-                : OptimizationBatchValidator.Validate(batch, _data, _strategies, DateOnly.FromDateTime(DateTime.UtcNow));
+                : OptimizationBatchValidator.Validate(batch, _data, strategies, DateOnly.FromDateTime(DateTime.UtcNow));
             if (plan is null || batch is null)
             {
                 await End(OptimizationBatchState.Failed, "the batch is invalid: " + string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")));
@@ -275,7 +298,9 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
 
             var request = new RunRequest(Id, S.Attempts, JsonSerializer.Serialize(batch.Config.BaseConfig, JsonDefaults.Options),
                 S.RunDirectory!, _data is LeanDataProvider lean ? lean.DataRoot : DataRoot.Locate(_options.DataDirectory) ?? "",
-                Resume: false, _options.CheckpointInterval, MaxLineBytes: _options.MaxProtocolLineBytes, BatchJson: order.BatchJson);
+                Resume: false, _options.CheckpointInterval, StrategySource: source, MaxLineBytes: _options.MaxProtocolLineBytes,
+                // A trial of uploaded code may run at most the stall limit: the worker records it as failed and ends its run.
+                StallTimeout: source is null ? null : _options.StallTimeout, BatchJson: order.BatchJson);
             IRunHandle run;
             try
             {
@@ -289,6 +314,10 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             }
 
             _run = run;
+            _stalled = null;
+            // The silo's own limit holds even if the worker's does not: past the worker's trial limit and a grace, silence ends the run.
+            _watchdog = source is null ? null : new SiloWatchdog(_options.StallTimeout + _options.StopGrace, _options.CompileTimeout);
+            _watchdog?.Started(_clock.Elapsed);
             var folder = run.ReattachedOutputDirectory ?? request.OutputDirectory;
             await Queue.Renew(Id, SiloName);
             // The tick renews the slot and keeps the activation alive while the run lasts (reading lines is no call).
@@ -307,9 +336,15 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
 
     private async Task OnTick(CancellationToken cancellation)
     {
-        if (_run is not null)
+        if (_run is { } run)
         {
             await Queue.Renew(Id, SiloName);
+            if (_stalled is null && _watchdog?.Check(_clock.Elapsed, TimeSpan.Zero, TimeSpan.MaxValue) is { } reason)
+            {
+                _stalled = reason;
+                LogStalled(Id, reason);
+                await run.StopAsync(_options.StopGrace);
+            }
         }
     }
 
@@ -327,6 +362,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
                 {
                     while (run.Lines.TryRead(out var line))
                     {
+                        _watchdog?.Line(_clock.Elapsed);
                         var dropped = reader.Dropped;
                         switch (reader.Read(line))
                         {
@@ -373,7 +409,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
 
             S.DroppedLines += reader.Dropped;
 
-            var end = BatchEndRule.Decide(exit.ExitCode, S.StopAs, protocolError, workerError ?? exit.Fatal, trialCount - _stored.Count,
+            var end = BatchEndRule.Decide(exit.ExitCode, S.StopAs, protocolError ?? _stalled, workerError ?? exit.Fatal, trialCount - _stored.Count,
                 S.Attempts, _options.MaxAttempts);
             if (end.Retry)
             {

@@ -16,4 +16,7 @@ public sealed partial class OptimizationGrain
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Optimization {Id}: live events are not being published ({Dropped} dropped so far)")]
     private partial void LogEventsNotPublished(Exception exception, Guid id, long dropped);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Optimization {Id} was stored but never queued (its silo went away): its submission is finished now")]
+    private partial void LogResumingSubmission(Guid id);
 }

@@ -4,6 +4,7 @@ using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Optimization;
 using Backtesting.Engine.Strategies;
+using Backtesting.Grains.Admission;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Grains.Optimization;
 using Backtesting.Grains.Supervision;
@@ -29,9 +30,12 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
     private readonly IPersistentState<OptimizationGrainState> _state;
     private readonly PostgresOptimizationStore _store;
     private readonly IMarketDataProvider _data;
-    private readonly StrategyCatalog _strategies;
+    private readonly StrategyCatalog _templates;
+    private readonly StrategyResolver _resolver;
     private readonly BacktestClusterOptions _options;
     private readonly ILogger<OptimizationGrain> _log;
+    /// <summary>The templates, plus the job's custom strategy as its stored schema describes it (no strategy code runs here).</summary>
+    private StrategyCatalog? _strategies;
     private LiveEventPublisher<OptimizationEvent>? _events;
     private OptimizationPlan? _plan;
     /// <summary>Grid and random: every trial proposed so far, rebuilt from the method when needed (a pure function of the seed).</summary>
@@ -47,13 +51,15 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
         PostgresOptimizationStore store,
         IMarketDataProvider data,
         StrategyCatalog strategies,
+        IStrategyStore strategyStore,
         IOptions<BacktestClusterOptions> options,
         ILogger<OptimizationGrain> log)
     {
         _state = state;
         _store = store;
         _data = data;
-        _strategies = strategies;
+        _templates = strategies;
+        _resolver = new StrategyResolver(strategies, strategyStore);
         _options = options.Value;
         _log = log;
     }
@@ -68,6 +74,12 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
             .GetStream<OptimizationEvent>(StreamId.Create(OptimizationStreamNames.Namespace, Id));
         _events = new LiveEventPublisher<OptimizationEvent>(e => stream.OnNextAsync(e), batch => stream.OnNextBatchAsync(batch),
             (e, dropped) => LogEventsNotPublished(e, Id, dropped));
+        if (Exists && S.StrategyId is { } strategyId && S.StrategyVersion is { } version)
+        {
+            // Null when the version is gone: the job's plan then no longer validates, and it fails saying so.
+            _strategies = (await _resolver.VersionAsync(S.Owner, strategyId, version))?.Strategies;
+        }
+
         if (Exists && !OptimizationLifecycle.IsTerminal(S.State))
         {
             // Reports sent one way to an activation that died are lost: the stored trials are the truth.
@@ -90,12 +102,18 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
             throw new IllegalOptimizationMoveException(S.State, "submit");
         }
 
-        var (errors, plan) = OptimizationValidator.Validate(submission.Config, _data, _strategies, ValidationPolicy.Service,
+        // A custom strategy is the owner's own, validated through its stored schema, its version pinned for every batch.
+        var (strategies, custom, config) = await OptimizationAdmission.ResolveAsync(_resolver, submission);
+        var (errors, plan) = OptimizationValidator.Validate(config, _data, strategies, ValidationPolicy.Service,
             DateOnly.FromDateTime(DateTime.UtcNow));
         if (errors.Count > 0 || plan is null)
         {
             throw new OptimizationValidationException(errors);
         }
+
+        _strategies = strategies;
+        S.StrategyId = custom?.StrategyId;
+        S.StrategyVersion = custom?.Version;
 
         var priority = EnumWords.TryParse<BacktestPriority>(plan.Config.Priority, out var word) ? word : BacktestPriority.Normal;
         var now = DateTime.UtcNow;
@@ -113,18 +131,47 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
         S.CreatedAt = now;
         S.UpdatedAt = now;
         S.History.Add(new OptimizationStateChange(OptimizationState.Created, now, null));
-        await _state.WriteStateAsync();
-        if (!await _store.CreateAsync(new OptimizationRecord(Id, S.Owner, S.Name, S.ConfigJson, OptimizationLifecycle.Word(S.State),
-                (int)S.Priority, S.PlannedTrials, now)))
+        // The reminder before the first durable write: a silo that dies after any write below leaves a job its reminder
+        // brings back (Admit again), never a stored job nobody resumes. A job never stored unregisters it at its first tick.
+        _recovery = await this.RegisterOrUpdateReminder(RecoveryReminder, _options.RecoveryReminderPeriod, _options.RecoveryReminderPeriod);
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch
+        {
+            _state.State = new OptimizationGrainState(); // nothing was stored: the reminder finds no job and goes away
+            _plan = null;
+            _strategies = null;
+            throw;
+        }
+
+        if (!await Admit())
         {
             throw new IllegalOptimizationMoveException(S.State, "submit");
         }
 
+        return Status();
+    }
+
+    /// <summary>
+    /// The rest of a submission once the job's state is stored as created: the optimizations row (false when the row
+    /// is there already), queued, the first batches. Submit calls it, and the recovery reminder calls it again for a job
+    /// whose silo died before it was queued (the row then may or may not be there).
+    /// </summary>
+    private async Task<bool> Admit(bool recovering = false)
+    {
+        var created = await _store.CreateAsync(new OptimizationRecord(Id, S.Owner, S.Name, S.ConfigJson!,
+            OptimizationLifecycle.Word(OptimizationState.Created), (int)S.Priority, S.PlannedTrials, S.CreatedAt));
+        if (!created && !recovering)
+        {
+            return false;
+        }
+
         await MoveTo(OptimizationState.Queued, $"{S.PlannedTrials} trial(s) planned, {S.BatchTrials} a batch");
-        _recovery = await this.RegisterOrUpdateReminder(RecoveryReminder, _options.RecoveryReminderPeriod, _options.RecoveryReminderPeriod);
         StartProgressTimer();
         await FillBatches();
-        return Status();
+        return true;
     }
 
     public Task<OptimizationStatus> GetStatus()
@@ -216,6 +263,14 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
             return; // paused batches keep their folders; Resume queues them
         }
 
+        if (S.State == OptimizationState.Created)
+        {
+            // Stored, but its silo died before the job was queued: finish the submission.
+            LogResumingSubmission(Id);
+            await Admit(recovering: true);
+            return;
+        }
+
         // A batch whose silo died restarts from its checkpoint; a queue entry lost comes back.
         foreach (var record in S.Batches.ToList())
         {
@@ -236,7 +291,9 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
     private OptimizationPlan Revalidate()
     {
         var config = JsonSerializer.Deserialize<OptimizationConfig>(S.ConfigJson!, JsonDefaults.Options)!;
-        var (errors, plan) = OptimizationValidator.Validate(config, _data, _strategies, ValidationPolicy.Service, DateOnly.FromDateTime(DateTime.UtcNow));
+        var strategies = S.StrategyId is null ? _templates
+            : _strategies ?? throw new InvalidOperationException($"the job's custom strategy (version {S.StrategyVersion}) no longer exists");
+        var (errors, plan) = OptimizationValidator.Validate(config, _data, strategies, ValidationPolicy.Service, DateOnly.FromDateTime(DateTime.UtcNow));
         return plan ?? throw new InvalidOperationException(
             "the stored job no longer validates: " + string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")));
     }

@@ -40,6 +40,9 @@ public sealed class OptimizationGrainState
     /// <summary>Time spent running (queued and paused time excluded), for the rate.</summary>
     [Id(24)] public TimeSpan RunningTime { get; set; }
     [Id(25)] public bool Deleted { get; set; }
+    /// <summary>The owner's custom strategy the job runs (pinned when it was accepted), null for a template.</summary>
+    [Id(26)] public Guid? StrategyId { get; set; }
+    [Id(27)] public int? StrategyVersion { get; set; }
 }
 
 /// <summary>A batch of the job as the job knows it: its trials (a range of numbers) and its last reported state.</summary>

@@ -487,6 +487,44 @@ public sealed class OptimizationRouteTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task A_trial_opened_as_a_backtest_reuses_the_stored_backtest_whose_content_hash_it_matches()
+    {
+        var (alice, _, _) = await fixture.NewUserAsync("alice");
+        using var client = alice;
+        // A balance of this test's own, so that no other test's backtest can be the stored one.
+        const int balance = 123_461;
+        var id = await StartAsync(alice, Job(job =>
+        {
+            job["baseConfig"]!["initialBalance"] = balance;
+            job["parameters"] = new JsonObject { ["fastPeriod"] = new JsonObject { ["values"] = new JsonArray(10) }, ["slowPeriod"] = 30 };
+        }));
+        await WaitForEndAsync(alice, id);
+        var trial = Assert.Single(await AllTrialsAsync(alice, id));
+
+        // The trial's config, run first as an ordinary backtest without the cache: stored under the trial's content hash.
+        var stored = await ApiFixture.StartAsync(alice, ApiFixture.Config(c =>
+        {
+            c["initialBalance"] = balance;
+            c["strategyConfig"] = new Dictionary<string, object> { ["maType"] = "SMA", ["fastPeriod"] = 10, ["slowPeriod"] = 30 };
+            c["useCache"] = false;
+        }));
+        Assert.Equal("completed", await ApiFixture.WaitForEndAsync(alice, stored));
+        var storedResults = await alice.GetFromJsonAsync<JsonElement>($"/api/v1/nautilus/backtest/results/{stored}");
+        Assert.Equal(trial.GetProperty("contentHash").GetString(), storedResults.GetProperty("contentHash").GetString());
+
+        using var open = await alice.PostAsync($"{Routes}/{id}/trials/0/backtest", null);
+        Assert.Equal(HttpStatusCode.Accepted, open.StatusCode);
+        var opened = (await open.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        Assert.NotEqual(stored, opened);
+        var status = await alice.GetFromJsonAsync<JsonElement>($"/api/v1/nautilus/backtest/status/{opened}");
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        Assert.True(status.GetProperty("fromCache").GetBoolean());
+        var openedResults = await alice.GetFromJsonAsync<JsonElement>($"/api/v1/nautilus/backtest/results/{opened}");
+        Assert.Equal(storedResults.GetProperty("contentHash").GetString(), openedResults.GetProperty("contentHash").GetString());
+        Assert.Equal(storedResults.GetProperty("metrics").GetRawText(), openedResults.GetProperty("metrics").GetRawText());
+    }
+
+    [Fact]
     public async Task The_live_feed_over_a_WebSocket_and_SignalR_sends_the_status_then_every_trial_once_and_ends_with_the_completion()
     {
         var (alice, _, aliceKey) = await fixture.NewUserAsync("alice");

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Backtesting.Compiler;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Optimization;
@@ -12,12 +13,17 @@ using Backtesting.Engine.Strategies;
 namespace Backtesting.Worker;
 
 /// <summary>
-/// <c>worker optimize-batch --batch batch.json --output dir [--data dir] [--bar-cache dir|off] [--bar-cache-read-only] [--stop-on-stdin-close]</c>: runs the trials of one optimization batch
+/// <c>worker optimize-batch --batch batch.json --output dir [--data dir] [--bar-cache dir|off] [--bar-cache-read-only] [--stop-on-stdin-close]
+/// [--strategy-source strategy.cs] [--trial-timeout-seconds n]</c>: runs the trials of one optimization batch
 /// back to back over market data read and adjusted once, printing an <c>optimization_trial</c> line per finished trial and
 /// <c>optimization_batch_progress</c> lines. Per trial, in this order: its daily returns are appended to
 /// trial-returns.bin, its line is printed, its number is appended to trials-done.txt (each flushed). A new run over the
 /// same folder skips the trials trials-done.txt holds, so a batch stopped by a signal (which ends it between trials)
 /// never prints a trial twice; a run killed between a trial's line and its checkpoint prints that one trial again.
+/// A custom strategy (--strategy-source) is compiled and audited once per run, then loaded into a fresh load context
+/// per trial (<see cref="CustomTrialStrategies"/>); a trial whose strategy throws is recorded as failed with the reason,
+/// and one that runs past --trial-timeout-seconds is recorded as failed and ends the run (exit code 7), since a thread
+/// stuck in a strategy cannot be stopped otherwise.
 /// </summary>
 internal static class OptimizeBatchCommand
 {
@@ -26,7 +32,8 @@ internal static class OptimizeBatchCommand
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, IMarketDataProvider? provided = null,
         CancellationToken external = default)
     {
-        string? batchPath = null, output = null, dataDirectory = null, barCache = null;
+        string? batchPath = null, output = null, dataDirectory = null, barCache = null, strategySource = null;
+        TimeSpan? trialTimeout = null;
         var barCacheReadOnly = false;
         var stopOnStdinClose = false;
         for (var i = 0; i < args.Count; i++)
@@ -48,6 +55,17 @@ internal static class OptimizeBatchCommand
                     break;
                 case "--bar-cache-read-only":
                     barCacheReadOnly = true;
+                    break;
+                case "--strategy-source":
+                    strategySource = Next();
+                    break;
+                case "--trial-timeout-seconds":
+                    trialTimeout = WorkerOptions.ParseSeconds(Next());
+                    if (trialTimeout is null)
+                    {
+                        return Usage(stderr, "--trial-timeout-seconds needs a positive number of seconds");
+                    }
+
                     break;
                 case "--stop-on-stdin-close":
                     // The process runner holds the worker's stdin open: when its silo dies, the batch stops between trials.
@@ -93,10 +111,27 @@ internal static class OptimizeBatchCommand
             return ExitCodes.Usage;
         }
 
-        // The batch reads its data once, through the same bar cache a single run uses.
-        var data = new PreloadedMarketData(provided ?? new LeanDataProvider(dataRoot, WorkerOptions.BarCacheOptions(dataRoot,
-            barCache ?? Environment.GetEnvironmentVariable(WorkerOptions.BarCacheEnvironmentVariable), barCacheReadOnly)));
+        // Compiled and audited once for the whole run; validating the batch runs none of its code (the schema the compiler read).
         var strategies = StrategyCatalog.Templates;
+        var trialStrategies = TrialStrategies.Shared(strategies);
+        if (strategySource is not null)
+        {
+            var (custom, sourceErrors) = CustomTrialStrategies.Compile(strategySource);
+            if (custom is null)
+            {
+                return Refuse(stdout, stderr, batch.OptimizationId, batch.Batch, sourceErrors);
+            }
+
+            strategies = custom.Catalog;
+            trialStrategies = custom.Trials;
+            stderr.WriteLine(custom.StaticFields.Count == 0
+                ? "optimize-batch: the custom strategy declares no static field: one load context serves every trial"
+                : $"optimize-batch: the custom strategy declares static fields ({string.Join(", ", custom.StaticFields)}): each trial loads it anew");
+        }
+
+        // The batch reads its data once, through the same bar cache a single run uses (only reading it for uploaded code).
+        var data = new PreloadedMarketData(provided ?? new LeanDataProvider(dataRoot, WorkerOptions.BarCacheOptions(dataRoot,
+            barCache ?? Environment.GetEnvironmentVariable(WorkerOptions.BarCacheEnvironmentVariable), barCacheReadOnly || strategySource is not null)));
         var (errors, plan) = OptimizationBatchValidator.Validate(batch, data, strategies, DateOnly.FromDateTime(DateTime.UtcNow));
         if (plan is null)
         {
@@ -106,7 +141,8 @@ internal static class OptimizeBatchCommand
         var writer = new LineWriter(stdout, batch.OptimizationId, batch.Batch);
         try
         {
-            return RunTrials(batch, plan, data, strategies, output, writer, stderr, external, stopOnStdinClose);
+            return RunTrials(batch, plan, data, trialStrategies, output, writer, stderr, stopOnStdinClose,
+                external.CanBeCanceled ? null : trialTimeout, external);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException)
         {
@@ -130,8 +166,9 @@ internal static class OptimizeBatchCommand
         }
     }
 
-    private static int RunTrials(OptimizationBatch batch, OptimizationPlan plan, IMarketDataProvider data, StrategyCatalog strategies,
-        string output, LineWriter writer, TextWriter stderr, CancellationToken external, bool stopOnStdinClose = false)
+    /// <param name="trialTimeout">The longest a trial may run (only a worker that owns its process can end a stuck trial).</param>
+    private static int RunTrials(OptimizationBatch batch, OptimizationPlan plan, IMarketDataProvider data, TrialStrategies strategies,
+        string output, LineWriter writer, TextWriter stderr, bool stopOnStdinClose, TimeSpan? trialTimeout, CancellationToken external)
     {
         Directory.CreateDirectory(output);
         var done = LoadCheckpoint(Path.Combine(output, OptimizationFiles.TrialsDone));
@@ -178,15 +215,10 @@ internal static class OptimizeBatchCommand
         var clock = Stopwatch.StartNew();
         var lastProgress = TimeSpan.Zero;
         var ran = 0;
-        foreach (var trial in todo)
+        // One trial is recorded at a time: by this loop, or by the watchdog for a trial that never came back.
+        var recording = new object();
+        void Record(TrialOutcome outcome)
         {
-            if (stop.IsCancellationRequested)
-            {
-                break;
-            }
-
-            // A trial runs to its end once started: a signal takes effect between trials.
-            var outcome = runner.Run(new TrialPoint(trial.Trial, trial.Parameters), CancellationToken.None);
             TrialReturns.Write(returns, outcome.Trial, outcome.DailyReturns);
             returns.Flush();
             writer.Write(OptimizationMessageTypes.Trial, new OptimizationTrialData(outcome.Trial, outcome.Parameters, outcome.Metrics,
@@ -195,6 +227,55 @@ internal static class OptimizeBatchCommand
             checkpoint.Write(outcome.Trial.ToString(CultureInfo.InvariantCulture));
             checkpoint.Write('\n');
             checkpoint.Flush();
+        }
+
+        var points = todo.ToDictionary(t => t.Trial, t => new TrialPoint(t.Trial, t.Parameters));
+        int? running = null;
+        using var watchdog = trialTimeout is { } limit ? new TrialWatchdog(limit, late =>
+        {
+            lock (recording)
+            {
+                if (running != late)
+                {
+                    return;
+                }
+
+                var reason = $"timed out: the trial ran longer than {limit.TotalSeconds:0.###} s (Backtesting:StallTimeout)";
+                Record(TrialRunner.Failed(points[late], reason));
+                writer.Write(OptimizationMessageTypes.BatchError, new BacktestErrorData(ErrorTypes.Timeout, $"trial {late} {reason}",
+                    new BacktestErrorDetails(null, null, null, true)));
+                writer.Flush();
+                stderr.WriteLine($"optimize-batch: trial {late} ran longer than {limit.TotalSeconds:0.###} s; recorded as failed, the run ends");
+                stderr.Flush();
+                Environment.Exit(ExitCodes.TimedOut);
+            }
+        }) : null;
+
+        // A first sign of life once compiled and loaded, before any trial (the silo watches for silence).
+        writer.Write(OptimizationMessageTypes.BatchProgress, Progress(skipped, batch.Trials.Count, skipped, 0, clock.Elapsed));
+        writer.Flush();
+        foreach (var trial in todo)
+        {
+            if (stop.IsCancellationRequested)
+            {
+                break;
+            }
+
+            // A trial runs to its end once started: a signal takes effect between trials.
+            lock (recording)
+            {
+                running = trial.Trial;
+            }
+
+            watchdog?.Begin(trial.Trial);
+            var outcome = runner.Run(points[trial.Trial], CancellationToken.None);
+            lock (recording)
+            {
+                running = null;
+                watchdog?.End();
+                Record(outcome);
+            }
+
             ran++;
             if (clock.Elapsed - lastProgress >= ProgressInterval)
             {

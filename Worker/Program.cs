@@ -363,7 +363,7 @@ namespace Backtesting.Worker
         }
 
         /// <summary>A custom strategy's exception with the line of its source it came from, when it came from there.</summary>
-        private static string DescribeStrategyFault(Exception e)
+        internal static string DescribeStrategyFault(Exception e)
         {
             var frame = new System.Diagnostics.StackTrace(e, fNeedFileInfo: true).GetFrames()
                 .FirstOrDefault(f => f.GetFileName() == StrategyCompiler.FileName);

@@ -149,7 +149,7 @@ public static class OptimizationHandlers
             return OptimizationProblems.NotFound(id);
         }
 
-        if (planner.PlanOf(id, record.ConfigurationJson) is not { } plan)
+        if (await planner.PlanOfAsync(record, context.RequestAborted) is not { } plan)
         {
             return OptimizationProblems.Unplannable(id);
         }
@@ -198,7 +198,7 @@ public static class OptimizationHandlers
         }
 
         // The columns are the space's parameters in its order; a job that no longer plans keeps the names its trials hold.
-        var parameters = planner.PlanOf(id, record.ConfigurationJson)?.Space.Dimensions.Select(d => d.Name).ToList()
+        var parameters = (await planner.PlanOfAsync(record, context.RequestAborted))?.Space.Dimensions.Select(d => d.Name).ToList()
             ?? trials.SelectMany(t => JsonDocument.Parse(t.ParametersJson).RootElement.EnumerateObject().Select(p => p.Name)).Distinct().ToList();
         var name = $"optimization-{id:N}-trials";
         if (query.Kind == "csv")
@@ -240,18 +240,19 @@ public static class OptimizationHandlers
             return OptimizationProblems.Infeasible(id, trial, row.InfeasibleReason);
         }
 
-        if (planner.PlanOf(id, record.ConfigurationJson) is not { } plan)
+        if (await planner.PlanOfAsync(record, context.RequestAborted) is not { } plan)
         {
             return OptimizationProblems.Unplannable(id);
         }
 
-        // Exactly the config the trial ran: the base config with the trial's parameters over its strategyConfig.
+        // Exactly the config the trial ran: the base config with the trial's parameters over its strategyConfig, and the
+        // custom strategy version the job pinned. A backtest of the same content hash stored before is reused (the result cache).
         var parameters = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(row.ParametersJson, JsonDefaults.Options)!;
         var config = plan.TrialConfig(parameters);
         var priority = EnumWords.TryParse<BacktestPriority>(plan.Config.Priority, out var word) ? word : BacktestPriority.Normal;
         var user = context.User.ApiUser();
         var (backtestId, status, refused) = await BacktestHandlers.WithinStartLimitAsync(context, keys, options.Value,
-            newId => client.GetGrain<IBacktestGrain>(newId).Submit(new BacktestSubmission(config, user.UserId, priority, UseCache: true, null)));
+            newId => client.GetGrain<IBacktestGrain>(newId).Submit(new BacktestSubmission(config, user.UserId, priority, UseCache: true, plan.Config.StrategyVersion)));
         return refused is not null ? refused : BacktestHandlers.Started(backtestId, status!);
     }
 

@@ -29,6 +29,11 @@ public sealed record OptimizationConfig
     public long Seed { get; init; }
     /// <summary>low | normal | high | urgent, as a backtest's.</summary>
     public string Priority { get; init; } = "normal";
+    /// <summary>
+    /// The version of the owner's custom strategy (baseConfig.strategyClass) the job runs, as a backtest's start request
+    /// pins one; null: the latest, which the cluster pins here when it accepts the job. Templates have none.
+    /// </summary>
+    public int? StrategyVersion { get; init; }
 }
 
 public sealed record ObjectiveSettings

@@ -7,30 +7,53 @@ namespace Backtesting.Engine.Optimization;
 /// <summary>
 /// Runs one trial through the same code path as a backtest (<see cref="BacktestRun"/>, what the worker runs), over data
 /// shared read-only by every trial of the batch (<see cref="PreloadedMarketData"/>): a trial's metrics and content hash
-/// are those of its config run alone. Each trial gets its own strategy, engine, portfolio and data cursors; nothing it
-/// can change outlives it. Safe to call from several threads at once.
+/// are those of its config run alone. Each trial gets its own strategy, engine, portfolio and data cursors, and with a
+/// custom strategy its own load context (<see cref="TrialStrategies"/>); nothing it can change outlives it. A custom
+/// strategy that throws (in its rules or its run) fails that trial only, with the reason. Safe to call from several
+/// threads at once.
 /// </summary>
-public sealed class TrialRunner(OptimizationPlan plan, IMarketDataProvider data, StrategyCatalog strategies)
+public sealed class TrialRunner(OptimizationPlan plan, IMarketDataProvider data, TrialStrategies strategies)
 {
+    public TrialRunner(OptimizationPlan plan, IMarketDataProvider data, StrategyCatalog strategies)
+        : this(plan, data, TrialStrategies.Shared(strategies))
+    {
+    }
+
     public OptimizationPlan Plan => plan;
 
     public TrialOutcome Run(TrialPoint point, CancellationToken cancellation = default)
     {
+        TrialStrategyScope? scope = null;
+        try
+        {
+            // Opening may run the strategy's constructor (a custom strategy is created once as it loads): the trial's too.
+            scope = strategies.Open();
+            return Run(point, scope.Catalog, cancellation);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException) && strategies.Fault(e) is { } reason)
+        {
+            // Hostile code threw (its data is preloaded, so the fault is the strategy's): this trial failed, the batch goes on.
+            return Failed(point, reason);
+        }
+        finally
+        {
+            scope?.Dispose();
+        }
+    }
+
+    private TrialOutcome Run(TrialPoint point, StrategyCatalog catalog, CancellationToken cancellation)
+    {
         var strategyConfig = plan.StrategyConfig(point.Parameters);
-        var broken = StrategyErrors.Rules(plan.Strategy, strategyConfig, plan.BaseSpec.Config.AccountType);
+        // The catalog's own descriptor: a custom strategy's rules run in this trial's load context, as a backtest's do.
+        var descriptor = catalog.TryGet(plan.Strategy.Name, out var own) ? own : plan.Strategy;
+        var broken = StrategyErrors.Rules(descriptor, strategyConfig, plan.BaseSpec.Config.AccountType);
         if (broken.Count > 0)
         {
-            return new TrialOutcome
-            {
-                Trial = point.Trial,
-                Parameters = point.Parameters,
-                Feasible = false,
-                InfeasibleReason = "strategy rule: " + string.Join("; ", broken.Select(e => e.Message)),
-            };
+            return Failed(point, "strategy rule: " + string.Join("; ", broken.Select(e => e.Message)));
         }
 
         var spec = plan.BaseSpec with { Config = plan.BaseSpec.Config with { StrategyConfig = strategyConfig } };
-        var result = new BacktestRun(spec, data, strategies).Execute(cancellation: cancellation);
+        var result = new BacktestRun(spec, data, catalog).Execute(cancellation: cancellation);
         if (result.Partial)
         {
             throw new OperationCanceledException("the trial was stopped before the end of its data", cancellation);
@@ -56,6 +79,15 @@ public sealed class TrialRunner(OptimizationPlan plan, IMarketDataProvider data,
             DailyReturns = returns,
         };
     }
+
+    /// <summary>A trial that did not run to its end: infeasible, no metrics, the reason.</summary>
+    public static TrialOutcome Failed(TrialPoint point, string reason) => new()
+    {
+        Trial = point.Trial,
+        Parameters = point.Parameters,
+        Feasible = false,
+        InfeasibleReason = reason,
+    };
 }
 
 /// <summary>What a search found: every finished trial in trial order, the best, and whether the target stopped it.</summary>

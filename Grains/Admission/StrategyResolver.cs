@@ -17,12 +17,16 @@ public sealed record AdmittedStrategies(StrategyCatalog Strategies, StrategyVers
 public sealed class StrategyResolver(StrategyCatalog templates, IStrategyStore store)
 {
     /// <exception cref="BacktestValidationException">A version pinned where it cannot be, or one that does not exist.</exception>
-    public async Task<AdmittedStrategies> ResolveAsync(BacktestSubmission submission)
+    public Task<AdmittedStrategies> ResolveAsync(BacktestSubmission submission) =>
+        ResolveAsync(submission.Owner, submission.Config.StrategyClass, submission.StrategyVersion);
+
+    /// <summary>The same rule for any request that names a strategy and may pin a version (an optimization job too).</summary>
+    /// <exception cref="BacktestValidationException">A version pinned where it cannot be, or one that does not exist.</exception>
+    public async Task<AdmittedStrategies> ResolveAsync(string owner, string? name, int? pinned)
     {
-        var name = submission.Config.StrategyClass;
         if (string.IsNullOrWhiteSpace(name) || templates.TryGet(name, out _))
         {
-            if (submission.StrategyVersion is not null)
+            if (pinned is not null)
             {
                 throw new BacktestValidationException([new ValidationError("strategyVersion", "customOnly",
                     "strategyVersion pins a version of a custom strategy; templates have no versions")]);
@@ -31,25 +35,40 @@ public sealed class StrategyResolver(StrategyCatalog templates, IStrategyStore s
             return new AdmittedStrategies(templates, null);
         }
 
-        if (ConfigValidator.StrategyVersion(submission.StrategyVersion) is { } versionError)
+        if (ConfigValidator.StrategyVersion(pinned) is { } versionError)
         {
             throw new BacktestValidationException([versionError]);
         }
 
-        var version = await store.GetByNameAsync(submission.Owner, name, submission.StrategyVersion);
+        var version = await store.GetByNameAsync(owner, name, pinned);
         if (version is null)
         {
-            if (submission.StrategyVersion is { } pinned && await store.GetByNameAsync(submission.Owner, name) is { } latest)
+            if (pinned is { } number && await store.GetByNameAsync(owner, name) is { } latest)
             {
                 throw new BacktestValidationException([new ValidationError("strategyVersion", "unknown",
-                    $"strategy '{name}' has no version {pinned} (latest: {latest.Version})")]);
+                    $"strategy '{name}' has no version {number} (latest: {latest.Version})")]);
             }
 
             return new AdmittedStrategies(templates, null); // the validator reports the unknown strategyClass
         }
 
+        return new AdmittedStrategies(With(templates, version), version);
+    }
+
+    /// <summary>
+    /// The templates plus one stored version, described by the schema its compile read (no strategy code runs): what a
+    /// host that holds a version (a running job, a batch) validates against. Another owner's version is never found.
+    /// </summary>
+    public async Task<AdmittedStrategies?> VersionAsync(string owner, Guid strategyId, int version)
+    {
+        var stored = await store.GetAsync(owner, strategyId, version);
+        return stored is null ? null : new AdmittedStrategies(With(templates, stored), stored);
+    }
+
+    private static StrategyCatalog With(StrategyCatalog templates, StrategyVersion version)
+    {
         var schema = JsonSerializer.Deserialize<Compiler.StrategySchema>(version.SchemaJson, JsonDefaults.Options)
             ?? throw new InvalidOperationException($"strategy {version.StrategyId} version {version.Version} has no schema");
-        return new AdmittedStrategies(templates.With([schema.ToDescriptor(version.ContentHash)]), version);
+        return templates.With([schema.ToDescriptor(version.ContentHash)]);
     }
 }

@@ -42,10 +42,22 @@ internal static class RunChannels
         string Inside(string file) => inContainer ? outputDirectory.TrimEnd('/') + "/" + file : Path.Combine(outputDirectory, file);
         if (request.BatchJson is not null)
         {
-            // A batch resumes by itself from the checkpoint files of its folder; the silo's watchdog has no stall limit
-            // to give it (a trial prints nothing until it ends).
-            return ["optimize-batch", "--batch", Inside(OptimizationFiles.Batch), "--output", outputDirectory, "--data",
+            // A batch resumes by itself from the checkpoint files of its folder. A custom strategy's batch compiles its
+            // source once, and a trial of it that runs past the stall limit is recorded as failed and ends the run.
+            List<string> batch = ["optimize-batch", "--batch", Inside(OptimizationFiles.Batch), "--output", outputDirectory, "--data",
                 dataDirectory ?? request.DataDirectory];
+            if (request.StrategySource is not null)
+            {
+                batch.AddRange(["--strategy-source", Inside(WorkerFiles.StrategySource)]);
+            }
+
+            if (request.StallTimeout is { } trialLimit)
+            {
+                batch.AddRange(["--trial-timeout-seconds",
+                    Math.Max(1, Math.Ceiling(trialLimit.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            }
+
+            return batch;
         }
 
         var args = new List<string>

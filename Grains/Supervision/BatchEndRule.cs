@@ -18,13 +18,16 @@ public sealed record BatchEnd(OptimizationBatchState? Next, string? Error = null
 /// never stored (their lines were missed: printed while no silo read them, or dropped), the batch runs again from an
 /// empty checkpoint, and what was stored already is not stored again; a batch that keeps missing them fails. Any other
 /// end (a killed or crashed worker, a stop nobody asked for) runs the batch again in the same folder, from its
-/// checkpoint, so no finished trial runs twice. Runs are bounded by the cluster's attempts.
+/// checkpoint, so no finished trial runs twice. A custom strategy's trial that ran past its limit was recorded as failed
+/// by the worker, which then ended its run (<see cref="ExitCodes.TimedOut"/>: a stuck thread cannot be stopped otherwise):
+/// the batch runs again from its checkpoint, past that trial, so each timed-out trial costs one run. Runs are bounded
+/// by the cluster's attempts.
 /// </summary>
 public static class BatchEndRule
 {
     /// <param name="exitCode">The worker's exit code (<see cref="ExitCodes"/>; 137 and the like for a kill).</param>
     /// <param name="stopAs">The state the job asked the batch to stop in (paused, cancelled), or null.</param>
-    /// <param name="protocolError">Why the silo ended the run for its output (a line past the limit), or null.</param>
+    /// <param name="protocolError">Why the silo ended the run (a line past the limit, silence past its watchdog's limit), or null.</param>
     /// <param name="workerError">The error the worker reported, or null.</param>
     /// <param name="missingTrials">Trials of the batch not stored after the run.</param>
     /// <param name="attempts">Runs of the batch so far, this one included.</param>
@@ -47,6 +50,14 @@ public static class BatchEndRule
         if (stopAs is { } asked)
         {
             return new BatchEnd(asked);
+        }
+
+        if (exitCode == ExitCodes.TimedOut)
+        {
+            return attempts < maxAttempts
+                ? new BatchEnd(null)
+                : new BatchEnd(OptimizationBatchState.Failed,
+                    $"{workerError ?? "a trial timed out"}: the strategy's trials timed out in {attempts} runs of the batch");
         }
 
         if (exitCode != ExitCodes.Stopped && ExitCodes.All.Contains(exitCode))

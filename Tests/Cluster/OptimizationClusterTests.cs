@@ -479,4 +479,41 @@ public class OptimizationClusterTests
         Assert.Equal(OptimizationState.Cancelled, (await host.Optimization(id).Cancel()).State);
         await host.WaitForFreeSlots();
     }
+
+    [Fact]
+    public async Task A_job_stored_as_created_whose_submission_broke_off_before_its_row_is_finished_by_its_reminder()
+    {
+        await using var host = await Start();
+        await using var db = Npgsql.NpgsqlDataSource.Create(host.ConnectionString);
+        // The job's row cannot be written: its submission breaks off after the grain stored the job as created, as a silo
+        // dying at that moment would leave it.
+        await using (var trigger = db.CreateCommand("""
+            CREATE FUNCTION refuse_doomed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.name = 'doomed' THEN RAISE EXCEPTION 'the silo went away'; END IF; RETURN NEW; END $$;
+            CREATE TRIGGER refuse_doomed BEFORE INSERT ON optimizations FOR EACH ROW EXECUTE FUNCTION refuse_doomed();
+            """))
+        {
+            await trigger.ExecuteNonQueryAsync();
+        }
+
+        var job = Job(SmallGrid, ("name", "\"doomed\""));
+        var id = Guid.NewGuid();
+        await Assert.ThrowsAnyAsync<Exception>(() => host.Optimization(id).Submit(Submission(job)));
+        Assert.Null(await host.Store().GetAsync(id));
+        Assert.Equal(OptimizationState.Created, (await host.Optimization(id).GetStatus()).State);
+
+        await using (var drop = db.CreateCommand("DROP TRIGGER refuse_doomed ON optimizations"))
+        {
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        // The reminder registered before the first write brings the job back: queued, run, every trial stored once.
+        var done = await host.WaitForJob(id, s => s.IsTerminal);
+        Assert.Equal(OptimizationState.Completed, done.State);
+        Assert.Equal([OptimizationState.Created, OptimizationState.Queued, OptimizationState.Running, OptimizationState.Completed],
+            done.History.Select(h => h.State));
+        Assert.Equal(Enumerable.Range(0, 12), (await host.Rows(id)).Select(r => r.TrialNumber));
+        Assert.Equal(LifecycleWords.Completed, (await host.Store().GetAsync(id))!.Status);
+        await host.WaitForFreeSlots();
+    }
 }

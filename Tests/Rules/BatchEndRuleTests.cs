@@ -16,7 +16,8 @@ public class BatchEndRuleTests
 
     public static TheoryData<int> EveryCode() => new(ExitCodes.All.Concat(DeathCodes));
 
-    public static TheoryData<int> WorkerEnds() => new(ExitCodes.All.Where(c => c is not (ExitCodes.Completed or ExitCodes.Stopped)));
+    /// <summary>Every end the worker chooses but completing, stopping and a trial's timeout (a custom strategy's trial it recorded as failed).</summary>
+    public static TheoryData<int> WorkerEnds() => new(ExitCodes.All.Where(c => c is not (ExitCodes.Completed or ExitCodes.Stopped or ExitCodes.TimedOut)));
 
     public static TheoryData<int> Unfinished() => new(DeathCodes.Append(ExitCodes.Stopped));
 
@@ -100,5 +101,22 @@ public class BatchEndRuleTests
             Assert.Equal(new BatchEnd(OptimizationBatchState.Failed, "a line past the limit"),
                 BatchEndRule.Decide(code, asked, "a line past the limit", "worker error", 0, 1, MaxAttempts));
         }
+    }
+
+    [Fact]
+    public void A_trial_timeout_runs_the_batch_again_from_its_checkpoint_until_the_last_attempt_then_fails_naming_the_timeout()
+    {
+        for (var attempts = 1; attempts < MaxAttempts; attempts++)
+        {
+            Assert.Equal(new BatchEnd(null), BatchEndRule.Decide(ExitCodes.TimedOut, null, null, "trial 4 timed out", 2, attempts, MaxAttempts));
+        }
+
+        var last = BatchEndRule.Decide(ExitCodes.TimedOut, null, null, "trial 4 timed out", 2, MaxAttempts, MaxAttempts);
+        Assert.Equal(OptimizationBatchState.Failed, last.Next);
+        Assert.Contains("trial 4 timed out", last.Error, StringComparison.Ordinal);
+        Assert.Contains($"{MaxAttempts} runs", last.Error, StringComparison.Ordinal);
+        // A stop the job asked for still wins, and the silo's own watchdog (a protocol end) fails at once.
+        Assert.Equal(new BatchEnd(OptimizationBatchState.Paused), BatchEndRule.Decide(ExitCodes.TimedOut, OptimizationBatchState.Paused, null, null, 2, 1, MaxAttempts));
+        Assert.Equal(new BatchEnd(OptimizationBatchState.Failed, "stalled"), BatchEndRule.Decide(137, null, "stalled", null, 2, 1, MaxAttempts));
     }
 }
