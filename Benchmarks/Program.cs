@@ -41,6 +41,7 @@ const string Usage = """
       montecarlo [--days N] [--paths N] [--rounds N]
                                      the backtest Monte Carlo (stationary bootstrap, trade resample and shuffle) over
                                      seeded daily returns (default 1,260 days, 10,000 paths): time per method and round
+    """ + Backtesting.Benchmarks.Chaos.ChaosOptions.Usage + """
       api [--requests N] [--subscribers N]
                                      the API in this process on a real silo: GET /results and GET /list latency, and
                                      SignalR fan-out to N subscribers (in a process of their own); prints one table
@@ -82,6 +83,8 @@ switch (args[0])
         return await DockerBench.RunAsync(rest);
     case "optimize":
         return await OptimizeBench.RunAsync(rest);
+    case "chaos":
+        return await Backtesting.Benchmarks.Chaos.ChaosBench.RunAsync(rest);
     case "api":
         return await ApiBench.RunAsync(rest);
     case "robustness":
