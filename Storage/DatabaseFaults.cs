@@ -9,7 +9,8 @@ namespace Backtesting.Storage;
 /// crash shutdown), starting or recovering (<c>57P03</c>), or out of connections (<c>53300</c>), and any SQLSTATE of class
 /// <c>08</c> (connection exception). After a restart every pooled connection is dead and the first command on each fails
 /// this way; Npgsql does not drop them by itself, so whoever meets one clears the pool (<see cref="NpgsqlDataSource.Clear"/>).
-/// The exception is looked through (inner and aggregated exceptions), since callers wrap it.
+/// The exception is looked through (inner and aggregated exceptions), since callers wrap it (a grain's storage error arrives
+/// as an OrleansException around the Npgsql one).
 /// </summary>
 public static class DatabaseFaults
 {
@@ -22,8 +23,8 @@ public static class DatabaseFaults
         {
             switch (exception)
             {
-                case PostgresException postgres:
-                    return postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || UnavailableStates.Contains(postgres.SqlState);
+                case PostgresException postgres when State(postgres) is { } state:
+                    return state.StartsWith("08", StringComparison.Ordinal) || UnavailableStates.Contains(state);
                 case NpgsqlException { IsTransient: true }:
                     return true;
                 case AggregateException aggregate:
@@ -36,5 +37,20 @@ public static class DatabaseFaults
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The SQLSTATE; for an exception that crossed a grain call (Orleans rebuilds it from its message and inner exception,
+    /// not its properties) read from the message, which Npgsql starts with the state ("57P01: terminating connection ...").
+    /// </summary>
+    private static string? State(PostgresException postgres)
+    {
+        if (postgres.SqlState is { Length: 5 } state)
+        {
+            return state;
+        }
+
+        var message = postgres.Message;
+        return message.Length > 6 && message[5] == ':' && message[..5].All(char.IsAsciiLetterOrDigit) ? message[..5] : null;
     }
 }
