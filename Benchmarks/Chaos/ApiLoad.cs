@@ -29,7 +29,7 @@ internal sealed class ApiLoad(Uri api, IReadOnlyDictionary<string, string> keys)
 
     public int Reconnects;
 
-    public void StartPolling(int clients, TimeSpan pause, Func<(Guid Id, string Owner)?> pick)
+    public void StartPolling(int clients, TimeSpan pause, Func<string, Guid?> pick)
     {
         var owners = keys.Keys.ToArray();
         for (var c = 0; c < clients; c++)
@@ -45,7 +45,8 @@ internal sealed class ApiLoad(Uri api, IReadOnlyDictionary<string, string> keys)
                 var turn = 0;
                 while (!_stop.IsCancellationRequested)
                 {
-                    var route = turn++ % 2 == 0 && pick() is { } backtest ? $"{Routes}/status/{backtest.Id}" : $"{Routes}/list?pageSize=20";
+                    // A backtest of the client's own owner: another owner's is a 404 by design.
+                    var route = turn++ % 2 == 0 && pick(owner) is { } backtest ? $"{Routes}/status/{backtest}" : $"{Routes}/list?pageSize=20";
                     await Ask(client, route, route.Contains("/status/", StringComparison.Ordinal) ? "status" : "list");
                     await Delay(pause);
                 }

@@ -26,7 +26,9 @@ internal static partial class ChaosBench
             {
                 await Task.Delay(options.KillEvery);
                 var victim = silos[_random.Next(silos.Count)];
-                var running = await Running(r => r.Silo?.Contains(string.Create(CultureInfo.InvariantCulture, $":{victim.SiloPort}:"), StringComparison.Ordinal) == true);
+                // The queue names a run's silo by its parsable address, 127.0.0.1:<port>@<generation>.
+                var address = string.Create(CultureInfo.InvariantCulture, $":{victim.SiloPort}@");
+                var running = await Running(r => r.Silo?.Contains(address, StringComparison.Ordinal) == true);
                 await Fault("silo kill -9", running, () => ChaosHarness.KillAndReplace(silos, victim, startSilo));
                 if (k == options.Kills / 4)
                 {

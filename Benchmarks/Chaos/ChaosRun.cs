@@ -36,11 +36,9 @@ internal static partial class ChaosBench
             var submitted = clock.Elapsed;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  submitted {_backtests.Count} backtests and {_jobs.Count} jobs through the API in {submitted.TotalSeconds:F1} s"));
-            _load.StartPolling(options.Clients, options.PollEvery, () =>
-            {
-                var pick = _backtests[Random.Shared.Next(_backtests.Count)];
-                return (pick.Id, pick.Owner);
-            });
+            var byOwner = _backtests.GroupBy(b => b.Owner).ToDictionary(g => g.Key, g => g.Select(b => b.Id).ToArray());
+            _load.StartPolling(options.Clients, options.PollEvery, owner =>
+                byOwner.TryGetValue(owner, out var ids) ? ids[Random.Shared.Next(ids.Length)] : null);
             await _load.StartSubscribers(options.Subscribers, [.. _backtests.Select(b => (b.Id, b.Owner))]);
             using var watching = new CancellationTokenSource();
             var watcher = Task.Run(() => Watch(watching.Token));
@@ -53,8 +51,11 @@ internal static partial class ChaosBench
             var rate = doneAtLastFault / Math.Max(1, lastFault.TotalSeconds);
             var trialRate = trialsAtLastFault / Math.Max(1, lastFault.TotalSeconds);
             var remainingTrials = (_jobs.Sum(j => j.Trials) - trialsAtLastFault);
-            var bound = options.DrainSlack + TimeSpan.FromSeconds((remaining > 0 ? remaining / Math.Max(rate, 0.01) : 0)
-                + (remainingTrials > 0 ? remainingTrials / Math.Max(trialRate, 0.1) : 0));
+            // The work left at the run's own rate; a kind of work with no rate yet (no trial stored) is priced at the other's:
+            // one backtest's slot time for each trial batch's worth is unknown, so its share counts as the backtests' time again.
+            var backtestSeconds = remaining > 0 ? remaining / Math.Max(rate, 0.01) : 0;
+            var trialSeconds = remainingTrials <= 0 ? 0 : trialRate > 0 ? remainingTrials / trialRate : Math.Max(backtestSeconds, lastFault.TotalSeconds);
+            var bound = options.DrainSlack + TimeSpan.FromSeconds(backtestSeconds + trialSeconds);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  faults stopped at {lastFault.TotalSeconds:F0} s with {remaining} backtests and {remainingTrials} trials left; drain bound {bound.TotalSeconds:F0} s " +
                 $"({options.DrainSlack.TotalSeconds:F0} s + the rest at the run's own rate)"));
