@@ -47,6 +47,7 @@ const string Usage = """
                                      where the time went (CPU per process, slot fill, the queue's hand-off, PostgreSQL's active time)
       queue [--depths 100,1000,10000] [--limits 1,100] [--writes N] [--seconds S]
                                      the queue grain's grant rate with that many entries waiting and the cost of storing its state
+    """ + Backtesting.Benchmarks.Chaos.ChaosOptions.Usage + """
       api [--requests N] [--subscribers N]
                                      the API in this process on a real silo: GET /results and GET /list latency, and
                                      SignalR fan-out to N subscribers (in a process of their own); prints one table
@@ -88,6 +89,8 @@ switch (args[0])
         return await DockerBench.RunAsync(rest);
     case "optimize":
         return await OptimizeBench.RunAsync(rest);
+    case "chaos":
+        return await Backtesting.Benchmarks.Chaos.ChaosBench.RunAsync(rest);
     case "api":
         return await ApiBench.RunAsync(rest);
     case "scale":

@@ -29,17 +29,28 @@ public static class Problems
     /// condition, so 503 with Retry-After rather than a 500.
     /// </summary>
     public static IResult ClusterUnavailable() =>
-        new ClusterUnavailableResult(Results.Problem(statusCode: 503, title: "Service unavailable",
+        new UnavailableResult(Results.Problem(statusCode: 503, title: "Service unavailable",
             detail: "the backtest cluster is not reachable right now; retry shortly"));
+
+    /// <summary>
+    /// PostgreSQL is unreachable or restarting (<see cref="Backtesting.Storage.DatabaseFaults"/>): temporary too, so 503
+    /// with the same Retry-After, never 500.
+    /// </summary>
+    public static IResult DatabaseUnavailable() =>
+        new UnavailableResult(Results.Problem(statusCode: 503, title: "Service unavailable",
+            detail: "the database is not reachable right now; retry shortly"));
 
     public static bool IsClusterUnavailable(Exception e) =>
         e is Orleans.Runtime.Messaging.ConnectionFailedException or SiloUnavailableException or OrleansMessageRejectionException;
 
-    private sealed class ClusterUnavailableResult(IResult problem) : IResult
+    /// <summary>The seconds a client is told to wait (Retry-After) when a service the API needs is away for now.</summary>
+    public const int RetryAfterSeconds = 2;
+
+    private sealed class UnavailableResult(IResult problem) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext)
         {
-            httpContext.Response.Headers.RetryAfter = "2";
+            httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return problem.ExecuteAsync(httpContext);
         }
     }

@@ -105,6 +105,8 @@ public static class ApiApp
         app.UseStatusCodePages();
         app.UseMiddleware<SecurityHeaders>();
         app.UseMiddleware<RequestLogging>();
+        // Before anything that reads PostgreSQL (the key lookup of authentication included).
+        app.UseMiddleware<DatabaseUnavailable>();
         app.UseDashboard();
         app.UseWebSockets();
         app.UseCors();

@@ -77,19 +77,14 @@ public class ChaosTests
             var client = clientHost.Services.GetRequiredService<IClusterClient>();
             foreach (var job in jobs)
             {
-                await Retry(() => Submit(client, job.Id, ClusterTests.Submission(job.Json, job.Priority, job.Owner)));
+                await ChaosHarness.Retry(() => ChaosHarness.Submit(client, job.Id, ClusterTests.Submission(job.Json, job.Priority, job.Owner)));
             }
 
             var killed = 0;
             for (; killed < kills; killed++)
             {
                 await Task.Delay(KillInterval);
-                var victim = silos[random.Next(silos.Count)];
-                victim.Process.Kill(entireProcessTree: false);
-                await victim.Process.WaitForExitAsync();
-                silos.Remove(victim);
-                victim.Dispose();
-                silos.Add(Start());
+                await ChaosHarness.KillAndReplace(silos, silos[random.Next(silos.Count)], Start);
                 // PostgreSQL goes down twice while silos die: once cleanly, once as a crash it recovers from.
                 if (killed == kills / 3)
                 {
@@ -140,7 +135,7 @@ public class ChaosTests
                 var status = statuses[job.Id];
                 Assert.True(status.State == BacktestState.Completed, $"{job.Id} ({job.Owner}) ended {status.State}: {status.Error?.ErrorMessage}");
                 Assert.Single(status.History, h => Lifecycle.IsTerminal(h.State));
-                var results = await Retry(() => client.GetGrain<IBacktestGrain>(job.Id).GetResults());
+                var results = await ChaosHarness.Retry(() => client.GetGrain<IBacktestGrain>(job.Id).GetResults());
                 ClusterTests.AssertSameResult(expected[job.Json], results!);
                 Assert.Equal("completed", (await store.GetAsync(job.Id))!.Status);
                 await using var trades = new NpgsqlCommand("SELECT count(*) FROM backtest_trades WHERE backtest_id = @id", connection);
@@ -157,18 +152,18 @@ public class ChaosTests
             Assert.DoesNotContain(started, s => s.Address == "127.0.0.1");
 
             // No slot is left held and nothing waits: the queue drains to zero.
-            var queue = await Retry(() => client.GetGrain<IBacktestQueueGrain>(0).GetSnapshot());
+            var queue = await ChaosHarness.Retry(() => client.GetGrain<IBacktestQueueGrain>(0).GetSnapshot());
             Assert.Empty(queue.Running);
             Assert.Empty(queue.Queued);
 
             // No worker of this run is left: a worker orphaned by its silo's death finishes or stops by itself.
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-            while (WorkersUnder(work.Path).Count > 0 && DateTime.UtcNow < deadline)
+            while (ChaosHarness.WorkersUnder(work.Path).Count > 0 && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(500);
             }
 
-            Assert.Empty(WorkersUnder(work.Path));
+            Assert.Empty(ChaosHarness.WorkersUnder(work.Path));
         }
         finally
         {
@@ -179,72 +174,5 @@ public class ChaosTests
                 silo.Dispose();
             }
         }
-    }
-
-    private static async Task Submit(IClusterClient client, Guid id, BacktestSubmission submission)
-    {
-        try
-        {
-            await client.GetGrain<IBacktestGrain>(id).Submit(submission);
-        }
-        catch (IllegalTransitionException e) when (e.Current != BacktestState.Created)
-        {
-            // Accepted by an earlier try whose answer was lost with its silo.
-        }
-    }
-
-    private static Task Retry(Func<Task> call) => Retry(async () =>
-    {
-        await call();
-        return true;
-    });
-
-    /// <summary>Calls again while the cluster is still settling after a kill (a dead silo not yet declared dead).</summary>
-    private static async Task<T> Retry<T>(Func<Task<T>> call)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (true)
-        {
-            try
-            {
-                return await call().WaitAsync(TimeSpan.FromSeconds(15));
-            }
-            catch (Exception e) when (e is not (IllegalTransitionException or KeyNotFoundException or Xunit.Sdk.XunitException) && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(500);
-            }
-        }
-    }
-
-    /// <summary>Processes whose command line names the given folder: the workers this run's silos started.</summary>
-    private static List<int> WorkersUnder(string folder)
-    {
-        var found = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-                if (commandLine.Contains(folder, StringComparison.Ordinal) && !commandLine.Contains("Backtesting.Silo", StringComparison.Ordinal))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (IOException)
-            {
-                // Gone meanwhile.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // Not ours.
-            }
-        }
-
-        return found;
     }
 }
