@@ -51,4 +51,11 @@ public sealed partial class BacktestGrain
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning,
         Message = "Backtest {Id}: releasing its run failed; the backtest ends all the same (a leftover container or process is the reaper's)")]
     private partial void LogRunReleaseFailed(Exception exception, Guid id);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning,
+        Message = "Backtest {Id}: the database went away during its supervision; the run ends and starts again once the database answers")]
+    private partial void LogSupervisionInterruptedByDatabase(Exception exception, Guid id);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Backtest {Id}: restarting its interrupted run failed; trying again")]
+    private partial void LogRecoveryRetryFailed(Exception exception, Guid id);
 }

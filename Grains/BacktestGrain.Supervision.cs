@@ -7,6 +7,7 @@ using Backtesting.Grains.Interfaces;
 using Backtesting.Grains.Protocol;
 using Backtesting.Grains.Runners;
 using Backtesting.Grains.Supervision;
+using Backtesting.Storage;
 
 namespace Backtesting.Grains;
 
@@ -207,6 +208,17 @@ public sealed partial class BacktestGrain
                 new BacktestErrorDetails(null, S.Progress?.Progress.CurrentDate, null, false));
             await Publish(MessageTypes.Error, S.Error);
             await Finish(BacktestState.Failed, e.Message);
+        }
+        catch (Exception e) when (!_detached && DatabaseFaults.IsUnavailable(e))
+        {
+            // PostgreSQL went away under the supervision (a restart met on a pooled connection): not the run's fault,
+            // so never a reason to fail it. This run ends; the state stays active with no run attached, and the run is
+            // started again as a lost one once the database answers (a retry every few seconds, the reminder behind it).
+            _runEnding = true;
+            LogSupervisionInterruptedByDatabase(e, Id);
+            await EndRun(run);
+            S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = "database unavailable" };
+            RecoverSoon();
         }
         catch (Exception e) when (!_detached)
         {
@@ -436,6 +448,32 @@ public sealed partial class BacktestGrain
     /// Lets go of the run. A runner that fails to clean up (a daemon gone, a run whose end was a fault) is logged
     /// and otherwise ignored: the backtest still reaches its terminal state, which is what its caller goes on to do.
     /// </summary>
+    /// <summary>
+    /// Tries <see cref="RecoverLostRun"/> every <see cref="RecoveryRetryPeriod"/> until the backtest has a run again or
+    /// has ended: after the database went away mid-run, the first tries fail while it is still down.
+    /// </summary>
+    private void RecoverSoon()
+    {
+        _recoverSoon ??= this.RegisterGrainTimer(async () =>
+        {
+            if (!Lifecycle.IsActive(S.State) || HasRun || S.Deleted)
+            {
+                _recoverSoon?.Dispose();
+                _recoverSoon = null;
+                return;
+            }
+
+            try
+            {
+                await RecoverLostRun();
+            }
+            catch (Exception e)
+            {
+                LogRecoveryRetryFailed(e, Id);
+            }
+        }, new GrainTimerCreationOptions(RecoveryRetryPeriod, RecoveryRetryPeriod) { KeepAlive = true });
+    }
+
     private async Task EndRun(IRunHandle run)
     {
         AccumulateRunningTime();

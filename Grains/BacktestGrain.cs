@@ -93,6 +93,11 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
     /// <summary>A run exists, is being started, or is being wound up (results saved, a retry decided).</summary>
     private bool HasRun => Run is not null || _attemptStarting || _runEnding;
 
+    /// <summary>How often a run interrupted by the database going away is tried again (<c>RecoverSoon</c>).</summary>
+    private static readonly TimeSpan RecoveryRetryPeriod = TimeSpan.FromSeconds(3);
+
+    private IGrainTimer? _recoverSoon;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var stream = this.GetStreamProvider(StreamNames.Provider)

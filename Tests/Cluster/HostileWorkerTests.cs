@@ -143,6 +143,42 @@ public sealed class HostileWorkerTests
         await host.WaitForFreeSlots();
     }
 
+    [Theory]
+    [InlineData("57P01")] // admin_shutdown: the server restarted under a pooled connection
+    [InlineData("08006")] // connection_failure
+    public async Task A_run_whose_supervision_meets_the_database_going_away_is_started_again_and_completes_with_the_same_results(string sqlState)
+    {
+        // The first start ends in the fault a dead pooled connection raises; the next runs for real.
+        var runner = new ScriptedRunner((_, _) => [], realRun: true,
+            faultOfStart: start => start == 1 ? new Npgsql.PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", sqlState) : null);
+        var (status, host) = await Run(runner);
+        await using (host)
+        {
+            Assert.True(status.State == BacktestState.Completed, $"{status.State}: {status.Error?.ErrorMessage}");
+            Assert.Equal(2, runner.Starts);
+            Assert.Equal("database unavailable", status.Attempts[0].Outcome);
+            Assert.Null(status.Error);
+            // The same results as the same configuration run alone.
+            ClusterTests.AssertSameResult(ClusterTests.Direct(ClusterTests.Daily), (await host.Backtest(status.Id).GetResults())!);
+            await host.WaitForFreeSlots();
+        }
+    }
+
+    [Fact]
+    public async Task A_supervision_fault_that_is_not_the_database_still_fails_the_run_once()
+    {
+        var runner = new ScriptedRunner((request, _) => [Progress(request.BacktestId)],
+            faultOfStart: _ => new Npgsql.PostgresException("duplicate key value violates unique constraint", "ERROR", "ERROR", "23505"));
+        var (status, host) = await Run(runner);
+        await using (host)
+        {
+            Assert.Equal(BacktestState.Failed, status.State);
+            Assert.Equal(1, runner.Starts);
+            Assert.Contains("duplicate key", status.Error!.ErrorMessage, StringComparison.Ordinal);
+            await host.WaitForFreeSlots();
+        }
+    }
+
     [Fact]
     public async Task A_backtest_cancelled_while_queued_is_announced_with_one_cancelled_completion()
     {
@@ -318,7 +354,7 @@ public sealed class HostileWorkerTests
     /// hands on the real in-process run's lines and exit, exits with the given code, or stays silent until stopped.
     /// </summary>
     private sealed class ScriptedRunner(Func<RunRequest, string, IReadOnlyList<string>> script, bool realRun = false, int exitCode = 1,
-        bool silentUntilStopped = false, string? exitFault = null) : IBacktestRunner
+        bool silentUntilStopped = false, string? exitFault = null, Func<int, Exception?>? faultOfStart = null) : IBacktestRunner
     {
         private IBacktestRunner? _real;
         private int _starts;
@@ -340,12 +376,14 @@ public sealed class HostileWorkerTests
 
         public async Task<IRunHandle> StartAsync(RunRequest request, CancellationToken cancellation)
         {
-            Interlocked.Increment(ref _starts);
+            var start = Interlocked.Increment(ref _starts);
             LastRequest = request;
             Directory.CreateDirectory(request.OutputDirectory);
             var lines = script(request, request.OutputDirectory);
-            var inner = realRun ? await _real!.StartAsync(request, cancellation) : null;
-            return new Handle(this, lines, inner);
+            // A start given a fault ends with it instead of running (the real run is not started for it).
+            var fault = faultOfStart?.Invoke(start) ?? (exitFault is null ? null : new InvalidOperationException(exitFault));
+            var inner = realRun && fault is null ? await _real!.StartAsync(request, cancellation) : null;
+            return new Handle(this, lines, inner, fault);
         }
 
         private sealed class Handle : IRunHandle
@@ -355,7 +393,7 @@ public sealed class HostileWorkerTests
             private readonly ScriptedRunner _runner;
             private readonly IRunHandle? _inner;
 
-            public Handle(ScriptedRunner runner, IReadOnlyList<string> script, IRunHandle? inner)
+            public Handle(ScriptedRunner runner, IReadOnlyList<string> script, IRunHandle? inner, Exception? fault)
             {
                 _runner = runner;
                 _inner = inner;
@@ -380,10 +418,10 @@ public sealed class HostileWorkerTests
                     {
                         exit = await _stopped.Task;
                     }
-                    else if (runner.ExitFault is { } fault)
+                    else if (fault is not null)
                     {
                         _lines.Writer.TryComplete();
-                        throw new InvalidOperationException(fault);
+                        throw fault;
                     }
                     else
                     {
