@@ -32,6 +32,8 @@ const METHODS = ['grid', 'random', 'tpe'];
 const OPS = ['>=', '<=', '>', '<'];
 const metricOptions = METRICS.map((m) => ({ value: m.name, label: m.label }));
 
+export type OptimizeFormValues = Values;
+
 export function OptimizePage({ strategies, instruments, onOpen }: {
   strategies: StrategyTemplate[];
   instruments: InstrumentInfo[];
@@ -47,13 +49,15 @@ export function OptimizePage({ strategies, instruments, onOpen }: {
   );
 }
 
-export function OptimizeForm({ strategies, instruments, options, onOpen, walkForward = false }: {
+export function OptimizeForm({ strategies, instruments, options, onOpen, walkForward = false, initial }: {
   strategies: StrategyTemplate[];
   instruments: InstrumentInfo[];
   options: ConfigurationOptions;
   onOpen(id: string): void;
   /** Adds the windows' settings and starts a walk-forward analysis instead of an optimization. */
   walkForward?: boolean;
+  /** Values to start from instead of the defaults (e.g. a date range and instruments). */
+  initial?: Partial<Values>;
 }) {
   const { api } = useSession();
   const [form] = Form.useForm<Values>();
@@ -130,7 +134,8 @@ export function OptimizeForm({ strategies, instruments, options, onOpen, walkFor
   const initialValues = useMemo(() => ({
     ...defaultSettings(options), strategyConfig: {}, instruments: [], dateRange: null, name: '', method: 'grid', maxTrials: null, seed: 42,
     objectiveMetric: 'sharpeRatio', direction: 'maximize', constraints: [], parameters: {}, walkForward: { ...DEFAULT_WALK_FORWARD },
-  }) as unknown as Values, [options]);
+    ...initial,
+  }) as unknown as Values, [options, initial]);
 
   return (
     <Card title={walkForward ? 'New walk-forward analysis' : 'New optimization'} size="small" data-testid={walkForward ? 'walkforward-form' : 'optimize-form'}>

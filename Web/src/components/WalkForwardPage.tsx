@@ -5,21 +5,22 @@ import { Card, Space, Spin, Table, Tag, Typography } from 'antd';
 import type { InstrumentInfo, StrategyTemplate, WalkForwardListItem } from '../api/types';
 import { useSession } from '../session';
 import { useServedOptions } from './configuration/servedOptions';
-import { OptimizeForm } from './OptimizePage';
+import { OptimizeForm, type OptimizeFormValues } from './OptimizePage';
 
 const STATE_COLORS: Record<string, string> = {
   queued: 'default', running: 'processing', completed: 'success', cancelled: 'default', failed: 'error',
 };
 
-export function WalkForwardPage({ strategies, instruments, onOpen }: {
+export function WalkForwardPage({ strategies, instruments, onOpen, initial }: {
   strategies: StrategyTemplate[];
   instruments: InstrumentInfo[];
   onOpen(id: string): void;
+  initial?: Partial<OptimizeFormValues>;
 }) {
   const options = useServedOptions();
   return (
     <Space direction="vertical" style={{ width: '100%' }}>
-      {options ? <OptimizeForm walkForward strategies={strategies} instruments={instruments} options={options} onOpen={onOpen} />
+      {options ? <OptimizeForm walkForward initial={initial} strategies={strategies} instruments={instruments} options={options} onOpen={onOpen} />
         : <Card title="New walk-forward analysis" size="small"><Spin /></Card>}
       <WalkForwardList onOpen={onOpen} />
     </Space>
