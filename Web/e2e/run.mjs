@@ -42,6 +42,8 @@ const EXPECTED = {
   "the server's validation messages appear on the fields": [400],
   // The planned count is asked as the form fills in: an unfinished job is a 400 until it is complete.
   'an optimization launched from the Optimize page completes, its leaderboard sorts and a trial opens as a backtest': [400],
+  // The same form asks /plan for the trials per window while it is filled in.
+  'a walk-forward analysis launched from the Walk-forward page completes with its windows, stitched curve and efficiency': [400],
 };
 
 // WEB_E2E_ONLY=<part of a name>: run the sign-in and the tests whose names contain it (while working on one).
@@ -580,6 +582,48 @@ await test('an optimization launched from the Optimize page completes, its leade
   await board.getByTestId('open-trial-3').click();
   await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
   await until(async () => (await shownState()) === 'completed', 'the trial opened as a backtest to complete');
+});
+
+await test('a walk-forward analysis launched from the Walk-forward page completes with its windows, stitched curve and efficiency', async () => {
+  await page.goto(`${BASE}/#/walkforward`);
+  await page.getByTestId('walkforward-form').waitFor();
+  await chooseOption('#field-strategyClass', 'MovingAverageCross');
+  await page.locator('#opt-fastPeriod-mode').waitFor();
+  await addTag('#field-instruments', 'SPY.ARCA');
+  // Three years typed in: 1y in sample and 6m out of sample stepping 6m make four windows.
+  await page.locator('#field-dateRange').click();
+  await page.locator('#field-dateRange').fill('2018-01-02');
+  await page.keyboard.press('Enter');
+  await page.locator('#field-dateRange-end').click();
+  await page.locator('#field-dateRange-end').fill('2020-12-31');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Escape');
+  await until(async () => (await page.locator('#field-dateRange').inputValue()) === '2018-01-02'
+    && (await page.locator('#field-dateRange-end').inputValue()) === '2020-12-31', 'the typed date range');
+  await page.locator('#field-wf-inSample').fill('1y');
+  await page.locator('#field-wf-outOfSample').fill('6m');
+  // A tiny grid per window: fastPeriod 5, 10, 15 by slowPeriod 30, 40.
+  await page.locator('#opt-fastPeriod-min').fill('5');
+  await page.locator('#opt-fastPeriod-max').fill('15');
+  await page.locator('#opt-fastPeriod-step').fill('5');
+  await chooseOption('#opt-slowPeriod-mode', 'list');
+  await page.locator('#opt-slowPeriod-list').fill('30, 40');
+  await until(async () => (await page.getByTestId('planned-trials').innerText()).includes('Trials: 6'), 'the planned count of 6 per window', 30_000);
+  await shot('22-walkforward-form');
+  await page.getByTestId('launch-walkforward').click();
+  await page.waitForURL(/#\/walkforward\/[0-9a-f-]{36}$/);
+  await until(async () => (await page.getByTestId('walkforward-state').innerText()) === 'completed', 'the walk-forward analysis to complete', 300_000, 1000);
+  await until(async () => (await page.getByTestId('walkforward-windows-done').innerText()) === '4 / 4', 'four windows done');
+  await page.getByTestId('walkforward-timeline-chart').waitFor();
+  const states = await page.getByTestId('walkforward-window-state').allInnerTexts();
+  assert(states.length === 4 && states.every((s) => s === 'completed' || s === 'noFeasibleTrial'), `window states: ${states.join(', ')}`);
+  await page.getByTestId('walkforward-equity').waitFor();
+  const efficiency = await page.getByTestId('walkforward-efficiency').innerText();
+  assert(efficiency === '—' || Number.isFinite(Number(efficiency)), `the efficiency shows ${efficiency}`);
+  await page.getByTestId('walkforward-drift').waitFor();
+  await page.getByTestId('walkforward-window-metrics').waitFor();
+  figures.push(`walk-forward: 4 windows, efficiency ${efficiency}, t-statistic ${await page.getByTestId('walkforward-tstat').innerText()}`);
+  await shot('23-walkforward-job');
 });
 
 await test('no console errors during the browser tests', async () => {

@@ -5,11 +5,13 @@ import type {
   BacktestConfig, BacktestResults, BacktestState, BacktestStatus, ChartPoint, CompileDiagnostic, ComparisonResult, ConfigurationOptions,
   ExportFormat, InstrumentInfo, MonteCarloQuery, MonteCarloResult, OptimizationJob, OptimizationListItem, OptimizationRobustness,
   OptimizationStatus, Page, Priority, QueueEntry, StrategyDeleted, StrategyTemplate, StrategyVersion, Surface, Trade, TrialRow,
+  WalkForwardJob, WalkForwardListItem, WalkForwardStart, WalkForwardStatus,
   ValidationErrorItem,
 } from './types';
 
 export const BACKTEST_BASE = '/api/v1/nautilus/backtest';
 export const OPTIMIZATION_BASE = '/api/v1/optimizations';
+export const WALKFORWARD_BASE = '/api/v1/walkforward';
 
 export interface TrialQuery {
   /** [-]metric, [-]objective or [-]trial; none: best objective first. */
@@ -322,4 +324,21 @@ export class ApiClient {
   exportTrials = (id: string, format: 'csv' | 'xlsx' | 'pdf') =>
     this.download(`${OPTIMIZATION_BASE}/${id}/trials/export?format=${format}`,
       format === 'pdf' ? `optimization-${id}-report.pdf` : `optimization-${id}-trials.${format}`);
+
+  // ---- Walk-forward analyses (Api/WalkForward/WalkForwardRoutes.cs) ----
+
+  /** Starts an analysis, or throws an ApiError naming every field (and window) it breaks; nothing is stored then. */
+  startWalkForward = (job: WalkForwardJob): Promise<WalkForwardStart> => this.request('POST', WALKFORWARD_BASE, job);
+
+  walkForwards = async (query: { status?: string; page?: number; pageSize?: number } = {}): Promise<Page<WalkForwardListItem>> => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+    const raw = await this.request<{ items: WalkForwardListItem[]; totalCount: number; page: number; pageSize: number }>(
+      'GET', `${WALKFORWARD_BASE}?${params}`);
+    return { items: raw.items, total: raw.totalCount, page: raw.page, pageSize: raw.pageSize };
+  };
+
+  walkForward = (id: string): Promise<WalkForwardStatus> => this.request('GET', `${WALKFORWARD_BASE}/${id}`);
+
+  cancelWalkForward = (id: string) => this.request<WalkForwardStatus>('POST', `${WALKFORWARD_BASE}/${id}/cancel`);
 }

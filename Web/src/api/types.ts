@@ -485,3 +485,84 @@ export type OptimizationLiveMessage =
   | { type: 'optimization_trials'; optimizationId: string; timestamp: string; data: { trials: TrialRow[] } }
   | { type: 'optimization_complete'; optimizationId: string; timestamp: string;
       data: { status: OptimizationState; progress: OptimizationProgress; best: OptimizationBest | null; errorMessage: string | null } };
+
+/** The windows of a walk-forward analysis: lengths like "1y", "6m", "2w", "30d"; step defaults to outOfSample. */
+export interface WalkForwardSettings {
+  inSample: string;
+  outOfSample: string;
+  step?: string | null;
+  anchored: boolean;
+}
+
+/** The body of POST /api/v1/walkforward: an optimization whose base config spans the whole analysis, plus its windows. */
+export interface WalkForwardJob extends OptimizationJob {
+  validation: WalkForwardSettings;
+}
+
+export interface WalkForwardStart { id: string; status: string; windowsPlanned: number; statusUrl: string }
+
+export interface WalkForwardListItem {
+  id: string;
+  name: string | null;
+  status: OptimizationState;
+  windowsPlanned: number;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+/** A window's state word: optimizing in sample, running out of sample, done, or skipped for want of a feasible trial. */
+export type WalkForwardWindowState = 'optimizing' | 'outOfSample' | 'completed' | 'noFeasibleTrial';
+
+export interface WalkForwardWindow {
+  index: number;
+  inSampleStart: string;
+  inSampleEnd: string;
+  outOfSampleStart: string;
+  outOfSampleEnd: string;
+  truncated: boolean;
+  state: WalkForwardWindowState;
+  optimizationId: string;
+  backtestId: string | null;
+  bestTrial: number | null;
+  parameters: Record<string, unknown> | null;
+  inSampleMetrics: Record<string, number | null> | null;
+  outOfSampleMetrics: Record<string, number | null> | null;
+}
+
+export interface ParameterDrift {
+  parameter: string;
+  values: unknown[];
+  changes: number;
+  distinct: number;
+  mean: number | null;
+  standardDeviation: number | null;
+  meanAbsoluteChange: number | null;
+}
+
+export interface WalkForwardSummary {
+  stitchedEquity: { date: string; equity: number }[];
+  stitchedReturns: number[];
+  metrics: Record<string, number | null>;
+  efficiency: number | null;
+  tStatistic: number | null;
+  drift: ParameterDrift[];
+}
+
+export interface WalkForwardStatus {
+  id: string;
+  name: string;
+  status: OptimizationState;
+  strategy: string;
+  method: OptimizationMethod;
+  objective: { metric: string; direction: Direction };
+  validation: { inSample: string; outOfSample: string; step: string; anchored: boolean };
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  errorMessage: string | null;
+  windows: WalkForwardWindow[];
+  summary: WalkForwardSummary | null;
+  history: unknown[];
+  config: WalkForwardJob;
+}

@@ -15,14 +15,17 @@ const RunDetail = lazy(() => import('./RunDetail'));
 const CompareView = lazy(() => import('./CompareView').then((m) => ({ default: m.CompareView })));
 const OptimizePage = lazy(() => import('./OptimizePage').then((m) => ({ default: m.OptimizePage })));
 const OptimizationJobView = lazy(() => import('./OptimizationJobView'));
+const WalkForwardPage = lazy(() => import('./WalkForwardPage').then((m) => ({ default: m.WalkForwardPage })));
+const WalkForwardJobView = lazy(() => import('./WalkForwardJobView'));
 
-type Route = { page: 'new' | 'queue' | 'runs' | 'compare' | 'optimize' } | { page: 'run' | 'optimization'; id: string };
+type Route = { page: 'new' | 'queue' | 'runs' | 'compare' | 'optimize' | 'walkforward' } | { page: 'run' | 'optimization' | 'walkforwardJob'; id: string };
 
 function parseHash(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/');
   if (parts[0] === 'runs' && parts[1]) return { page: 'run', id: parts[1] };
   if (parts[0] === 'optimize' && parts[1]) return { page: 'optimization', id: parts[1] };
-  if (parts[0] === 'queue' || parts[0] === 'runs' || parts[0] === 'compare' || parts[0] === 'optimize') return { page: parts[0] };
+  if (parts[0] === 'walkforward' && parts[1]) return { page: 'walkforwardJob', id: parts[1] };
+  if (parts[0] === 'queue' || parts[0] === 'runs' || parts[0] === 'compare' || parts[0] === 'optimize' || parts[0] === 'walkforward') return { page: parts[0] };
   return { page: 'new' };
 }
 
@@ -72,7 +75,7 @@ export function BacktestRunner() {
     go(`/runs/${id}`);
   };
 
-  const selected = route.page === 'run' ? 'runs' : route.page === 'optimization' ? 'optimize' : route.page;
+  const selected = route.page === 'run' ? 'runs' : route.page === 'optimization' ? 'optimize' : route.page === 'walkforwardJob' ? 'walkforward' : route.page;
   const phaseText = PHASE_TEXT[phase];
 
   return (
@@ -91,6 +94,7 @@ export function BacktestRunner() {
             { key: 'runs', label: 'Runs' },
             { key: 'compare', label: 'Compare' },
             { key: 'optimize', label: 'Optimize' },
+            { key: 'walkforward', label: 'Walk-forward' },
           ]}
         />
         <Space>
@@ -123,6 +127,10 @@ export function BacktestRunner() {
           {route.page === 'optimization' && (
             <OptimizationJobView key={route.id} id={route.id} onBack={() => go('/optimize')} onOpenBacktest={(id) => go(`/runs/${id}`)} />
           )}
+          {route.page === 'walkforward' && (
+            <WalkForwardPage strategies={strategies} instruments={instruments} onOpen={(id) => go(`/walkforward/${id}`)} />
+          )}
+          {route.page === 'walkforwardJob' && <WalkForwardJobView key={route.id} id={route.id} onBack={() => go('/walkforward')} />}
         </Suspense>
       </Layout.Content>
     </Layout>

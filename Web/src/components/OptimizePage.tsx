@@ -1,10 +1,11 @@
 // The Optimize page: a job over one backtest. The backtest's pieces are the backtest form's (strategy, data, capital and
 // settings: ./configuration, configForm); per strategy parameter the trader picks fixed, range or list (optimizeForm);
 // then the method, budget, objective and constraints. The planned trial count comes from the server (/plan) as the
-// form changes, with a time estimate at the rate a finished job measured. Below, the trader's jobs.
+// form changes, with a time estimate at the rate a finished job measured. Below, the trader's jobs. The same form, with
+// the windows' settings added (walkForward), starts a walk-forward analysis (WalkForwardPage).
 import { useEffect, useMemo, useState } from 'react';
 import {
-  Button, Card, Col, Collapse, Form, Input, InputNumber, Row, Select, Space, Spin, Table, Tag, Typography, message,
+  Button, Card, Col, Collapse, Form, Input, InputNumber, Row, Select, Space, Spin, Switch, Table, Tag, Typography, message,
 } from 'antd';
 import type { ApiError } from '../api/client';
 import type { ConfigurationOptions, InstrumentInfo, OptimizationListItem, ParameterSchema, StrategyTemplate } from '../api/types';
@@ -23,12 +24,15 @@ import { METRICS } from './metricDefinitions';
 import {
   baseConfigOf, defaultChoice, estimateSeconds, formatDuration, optimizeFieldFor, rangeable, rememberedRate, toJob, type OptimizeValues,
 } from './optimizeForm';
+import { DEFAULT_WALK_FORWARD, toWalkForwardJob, walkForwardFieldFor, type WalkForwardValues } from './walkForward';
 
-type Values = FormValues & OptimizeValues;
+type Values = FormValues & OptimizeValues & { walkForward?: WalkForwardValues };
 
 const METHODS = ['grid', 'random', 'tpe'];
 const OPS = ['>=', '<=', '>', '<'];
 const metricOptions = METRICS.map((m) => ({ value: m.name, label: m.label }));
+
+export type OptimizeFormValues = Values;
 
 export function OptimizePage({ strategies, instruments, onOpen }: {
   strategies: StrategyTemplate[];
@@ -45,11 +49,15 @@ export function OptimizePage({ strategies, instruments, onOpen }: {
   );
 }
 
-function OptimizeForm({ strategies, instruments, options, onOpen }: {
+export function OptimizeForm({ strategies, instruments, options, onOpen, walkForward = false, initial }: {
   strategies: StrategyTemplate[];
   instruments: InstrumentInfo[];
   options: ConfigurationOptions;
   onOpen(id: string): void;
+  /** Adds the windows' settings and starts a walk-forward analysis instead of an optimization. */
+  walkForward?: boolean;
+  /** Values to start from instead of the defaults (e.g. a date range and instruments). */
+  initial?: Partial<Values>;
 }) {
   const { api } = useSession();
   const [form] = Form.useForm<Values>();
@@ -71,7 +79,7 @@ function OptimizeForm({ strategies, instruments, options, onOpen }: {
   }, [strategies, form]);
 
   const job = () => {
-    const values = form.getFieldsValue(true) as Values;
+    const { walkForward: _windows, ...values } = form.getFieldsValue(true) as Values;
     return toJob(values, baseConfigOf(values, strategy), strategy?.parameters ?? [], values.priority);
   };
 
@@ -95,7 +103,7 @@ function OptimizeForm({ strategies, instruments, options, onOpen }: {
     const items: ServerError[] = e.validationErrors?.length ? e.validationErrors : [{ field: '', message: e.message }];
     setErrors(items);
     form.setFields(items.flatMap((item) => {
-      const name = optimizeFieldFor(item.field)
+      const name = (walkForward ? walkForwardFieldFor(item.field) : optimizeFieldFor(item.field))
         ?? (item.field.startsWith('baseConfig.') ? formNameFor(item.field.slice('baseConfig.'.length)) : null);
       return name ? [{ name, errors: [item.message] }] : [];
     }));
@@ -104,9 +112,16 @@ function OptimizeForm({ strategies, instruments, options, onOpen }: {
   const launch = async () => {
     setSubmitting(true);
     try {
-      const started = await api.startOptimization(job());
-      message.success(`Optimization started: ${started.trialsPlanned} trials`);
-      onOpen(started.id);
+      if (walkForward) {
+        const windows = (form.getFieldsValue(true) as Values).walkForward;
+        const started = await api.startWalkForward(toWalkForwardJob(job(), windows));
+        message.success(`Walk-forward analysis started: ${started.windowsPlanned} windows`);
+        onOpen(started.id);
+      } else {
+        const started = await api.startOptimization(job());
+        message.success(`Optimization started: ${started.trialsPlanned} trials`);
+        onOpen(started.id);
+      }
     } catch (e) {
       showErrors(e as ApiError);
     } finally {
@@ -118,13 +133,14 @@ function OptimizeForm({ strategies, instruments, options, onOpen }: {
   const estimate = planned !== null ? estimateSeconds(planned, rate) : null;
   const initialValues = useMemo(() => ({
     ...defaultSettings(options), strategyConfig: {}, instruments: [], dateRange: null, name: '', method: 'grid', maxTrials: null, seed: 42,
-    objectiveMetric: 'sharpeRatio', direction: 'maximize', constraints: [], parameters: {},
-  }) as unknown as Values, [options]);
+    objectiveMetric: 'sharpeRatio', direction: 'maximize', constraints: [], parameters: {}, walkForward: { ...DEFAULT_WALK_FORWARD },
+    ...initial,
+  }) as unknown as Values, [options, initial]);
 
   return (
-    <Card title="New optimization" size="small" data-testid="optimize-form">
+    <Card title={walkForward ? 'New walk-forward analysis' : 'New optimization'} size="small" data-testid={walkForward ? 'walkforward-form' : 'optimize-form'}>
       <Form<Values> form={form} layout="vertical" initialValues={initialValues} onFinish={launch}
-        onValuesChange={() => setVersion((v) => v + 1)} aria-label="Optimization" requiredMark>
+        onValuesChange={() => setVersion((v) => v + 1)} aria-label={walkForward ? 'Walk-forward analysis' : 'Optimization'} requiredMark>
         <ServerErrors errors={errors} />
         <Row gutter={16}>
           <Col xs={24} md={8}>
@@ -204,21 +220,50 @@ function OptimizeForm({ strategies, instruments, options, onOpen }: {
           )}
         </Form.List>
 
+        {walkForward && <WindowSettings />}
+
         <Space wrap align="center">
           <Form.Item name="priority" label="Priority" htmlFor="field-priority" style={{ marginBottom: 0 }}>
             <Select id="field-priority" aria-label="Priority" style={{ width: 140 }} options={selectOptions(options.priorities)} />
           </Form.Item>
           <Typography.Text data-testid="planned-trials" style={{ marginTop: 30, display: 'inline-block' }}>
-            {planned === null ? 'Trials: —' : `Trials: ${planned.toLocaleString()}`}
+            {walkForward && 'Per window: '}{planned === null ? 'Trials: —' : `Trials: ${planned.toLocaleString()}`}
             {planned !== null && (estimate !== null
               ? ` · about ${formatDuration(estimate)} at ${rate!.toFixed(1)} trials/s (the last finished job's rate)`
               : ' · time unknown until a job of this strategy has run')}
           </Typography.Text>
           <Button type="primary" htmlType="submit" loading={submitting} disabled={planned === null} style={{ marginTop: 30 }}
-            data-testid="launch-optimization">Launch optimization</Button>
+            data-testid={walkForward ? 'launch-walkforward' : 'launch-optimization'}>{walkForward ? 'Launch walk-forward' : 'Launch optimization'}</Button>
         </Space>
       </Form>
     </Card>
+  );
+}
+
+/** The walk-forward windows: in-sample, out-of-sample and step lengths ("1y", "6m", "2w", "30d") and whether anchored. */
+function WindowSettings() {
+  const length = (name: keyof WalkForwardValues, label: string, extra?: string) => (
+    <Col xs={12} md={5}>
+      <Form.Item name={['walkForward', name]} label={label} htmlFor={`field-wf-${name}`} extra={extra}>
+        <Input id={`field-wf-${name}`} aria-label={label} placeholder={name === 'step' ? 'out-of-sample length' : undefined} />
+      </Form.Item>
+    </Col>
+  );
+  return (
+    <>
+      <Typography.Title level={5}>Windows</Typography.Title>
+      <Row gutter={16} data-testid="walkforward-windows-settings">
+        {length('inSample', 'In sample', 'e.g. 1y, 6m, 2w, 30d')}
+        {length('outOfSample', 'Out of sample')}
+        {length('step', 'Step', 'empty: the out-of-sample length')}
+        <Col xs={12} md={5}>
+          <Form.Item name={['walkForward', 'anchored']} label="Anchored" valuePropName="checked" htmlFor="field-wf-anchored"
+            extra="in sample always from the start">
+            <Switch id="field-wf-anchored" aria-label="Anchored" />
+          </Form.Item>
+        </Col>
+      </Row>
+    </>
   );
 }
 
