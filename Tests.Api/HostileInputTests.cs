@@ -169,7 +169,7 @@ public sealed class HostileInputTests(ApiFixture fixture)
                 {
                     tried++;
                     using var response = await SendAsync(client, route.Method, route.Path, body, "application/json");
-                    var problem = await AssertRefusedAsync(response, $"{route.Method} {route.Path} with {body[..Math.Min(body.Length, 200)]}");
+                    var problem = await AssertRefusedAsync(response, $"{route.Method} {route.Path} with {(body.Length <= 600 ? body : body[..200] + " ... " + body[^300..])}");
                     if (response.StatusCode == HttpStatusCode.BadRequest)
                     {
                         Assert.True(problem.TryGetProperty("errors", out var errors) && errors.EnumerateObject().Any(),
@@ -370,7 +370,9 @@ public sealed class HostileInputTests(ApiFixture fixture)
             }
 
             var numbers = kind == JsonValueKind.Number ? new[] { "1e308", "-1e308", "1e999", "-1", "0", "99999999999999999999999", "\"NaN\"", "\"Infinity\"" } : [];
-            foreach (var text in replacements.Select(r => JsonSerializer.Serialize(r)).Concat(numbers).Concat(["{}", "[]", "true"]))
+            // A boolean's other value is a legal choice, not a hostile one: a boolean gets what no boolean field accepts.
+            string[] shapes = kind is JsonValueKind.True or JsonValueKind.False ? ["{}", "[]", "\"true\"", "1", "null"] : ["{}", "[]", "true"];
+            foreach (var text in replacements.Select(r => JsonSerializer.Serialize(r)).Concat(numbers).Concat(shapes))
             {
                 var copy = example.DeepClone();
                 var target = Locate(copy, example, parent);
