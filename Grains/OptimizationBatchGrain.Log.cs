@@ -30,4 +30,15 @@ public sealed partial class OptimizationBatchGrain
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Optimization batch {Id}: the silo stops its run: {Reason}")]
     private partial void LogStalled(Guid id, string reason);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning,
+        Message = "Optimization batch {Id}: {Pending} trial(s) not stored yet, the database is away ({Reason}); tried again shortly")]
+    private partial void LogTrialsNotStoredYet(Guid id, int pending, string reason);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning,
+        Message = "Optimization batch {Id}: the database went away while its run was wound up; taken up again once it answers")]
+    private partial void LogSupervisionInterruptedByDatabase(Exception exception, Guid id);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Optimization batch {Id}: taking it up again failed; tried again shortly")]
+    private partial void LogRecoveryRetryFailed(Exception exception, Guid id);
 }

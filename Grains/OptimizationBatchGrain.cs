@@ -74,6 +74,13 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     /// <summary>Why the silo's watchdog ended the run, or null.</summary>
     private string? _stalled;
+    /// <summary>Retries the batch's recovery while PostgreSQL is away (<see cref="RecoverSoon"/>).</summary>
+    private IGrainTimer? _recoverSoon;
+    /// <summary>No write of trials is tried before this time: the last one met the database away.</summary>
+    private TimeSpan _saveRetryAt;
+
+    /// <summary>How often work interrupted by the database going away is tried again.</summary>
+    private static readonly TimeSpan DatabaseRetryPeriod = TimeSpan.FromSeconds(3);
 
     public OptimizationBatchGrain(
         [PersistentState("optimization-batch", "Default")] IPersistentState<OptimizationBatchGrainState> state,
@@ -153,7 +160,16 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
 
         if (!HasRun)
         {
-            await StartRun();
+            try
+            {
+                await StartRun();
+            }
+            catch (Exception e) when (DatabaseFaults.IsUnavailable(e))
+            {
+                // The slot is this batch's; its run starts once the database answers.
+                LogSupervisionInterruptedByDatabase(e, Id);
+                RecoverSoon();
+            }
         }
     }
 
@@ -253,12 +269,24 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
     private async Task StartRun()
     {
         _starting = true;
+        var counted = false;
         try
         {
             var order = S.Order!;
+            var stopAs = S.StopAs;
             S.Attempts++;
             S.StopAs = null;
-            await MoveTo(OptimizationBatchState.Running);
+            try
+            {
+                await MoveTo(OptimizationBatchState.Running);
+                counted = true;
+            }
+            catch
+            {
+                (S.Attempts, S.StopAs) = (S.Attempts - 1, stopAs);
+                throw;
+            }
+
             // A custom strategy: the pinned version's source, read again for each run (on whatever silo), and its schema.
             var strategies = _strategies;
             string? source = null;
@@ -328,6 +356,12 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             });
             _supervision = Supervise(run, folder, new BatchLineReader(order.OptimizationId, order.Batch, trials, plan.Rules), trials.Count);
         }
+        catch (Exception e) when (counted && _run is null && DatabaseFaults.IsUnavailable(e))
+        {
+            // The database went away before the run started: not a run of the batch (the next start counts).
+            S.Attempts--;
+            throw;
+        }
         finally
         {
             _starting = false;
@@ -377,16 +411,16 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
                                 break;
                         }
 
-                        if (_pending.Count >= _options.Optimization.SaveTrials)
+                        if (_pending.Count >= _options.Optimization.SaveTrials && _clock.Elapsed >= _saveRetryAt)
                         {
-                            await Save(folder);
+                            await SaveWhileRunning(folder);
                             sinceSave.Restart();
                         }
                     }
 
-                    if (sinceSave.Elapsed >= _options.Optimization.SaveInterval)
+                    if (sinceSave.Elapsed >= _options.Optimization.SaveInterval && _clock.Elapsed >= _saveRetryAt)
                     {
-                        await Save(folder);
+                        await SaveWhileRunning(folder);
                         sinceSave.Restart();
                     }
                 }
@@ -399,7 +433,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             }
 
             var exit = await run.Exit;
-            await Save(folder);
+            await SaveOnceTheDatabaseAnswers(folder);
             await run.DisposeAsync();
             _run = null;
             if (S.Order is null || _detached)
@@ -431,6 +465,20 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             _run = null;
             await run.DisposeAsync();
         }
+        catch (Exception e) when (DatabaseFaults.IsUnavailable(e))
+        {
+            // PostgreSQL went away while the run was wound up (its state or the queue's could not be written): not the
+            // batch's fault, so never a reason to fail its job. The state stays as last stored (running), the run's
+            // trials are stored, and the batch is taken up again as a lost run once the database answers: every trial
+            // stored, it completes without running anything again.
+            LogSupervisionInterruptedByDatabase(e, Id);
+            _run = null;
+            await run.DisposeAsync();
+            if (S.Order is not null && !_detached)
+            {
+                RecoverSoon();
+            }
+        }
         catch (Exception e)
         {
             LogSupervisionFailed(e, Id);
@@ -441,6 +489,91 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
                 await End(OptimizationBatchState.Failed, $"supervising the batch failed: {e.GetBaseException().Message}");
             }
         }
+    }
+
+    /// <summary>A write of trials while the worker runs: with the database away they stay pending and are written later.</summary>
+    private async Task SaveWhileRunning(string folder)
+    {
+        try
+        {
+            await Save(folder);
+        }
+        catch (Exception e) when (DatabaseFaults.IsUnavailable(e))
+        {
+            LogTrialsNotStoredYet(Id, _pending.Count, e.GetBaseException().Message);
+            _saveRetryAt = _clock.Elapsed + DatabaseRetryPeriod;
+        }
+    }
+
+    /// <summary>The write after the run's end: the trials it finished are not lost to a database restart, so it is tried until it holds.</summary>
+    private async Task SaveOnceTheDatabaseAnswers(string folder)
+    {
+        while (true)
+        {
+            try
+            {
+                await Save(folder);
+                return;
+            }
+            catch (Exception e) when (DatabaseFaults.IsUnavailable(e) && S.Order is not null && !_detached)
+            {
+                LogTrialsNotStoredYet(Id, _pending.Count, e.GetBaseException().Message);
+                await Task.Delay(DatabaseRetryPeriod);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes up a batch whose supervision the database interrupted, every few seconds until it holds: a state still running
+    /// starts its run again (<see cref="Ensure"/>), a granted one that could not start starts, an ended one gives its slot
+    /// back. The job's reminder is the safety net.
+    /// </summary>
+    private void RecoverSoon()
+    {
+        _recoverSoon ??= this.RegisterGrainTimer(async () =>
+        {
+            if (S.Order is null || HasRun || _detached)
+            {
+                StopRecovering();
+                return;
+            }
+
+            try
+            {
+                switch (S.State)
+                {
+                    case OptimizationBatchState.Running:
+                        await Ensure();
+                        break;
+                    case OptimizationBatchState.Queued:
+                        // Granted a slot it could not start on: started while the slot is still its own (else it waits in the queue).
+                        if (await Queue.Renew(Id, SiloName))
+                        {
+                            await StartRun();
+                        }
+
+                        break;
+                    default:
+                        await Queue.Release(Id);
+                        break;
+                }
+
+                if (HasRun || S.State != OptimizationBatchState.Running)
+                {
+                    StopRecovering();
+                }
+            }
+            catch (Exception e)
+            {
+                LogRecoveryRetryFailed(e, Id);
+            }
+        }, new GrainTimerCreationOptions(DatabaseRetryPeriod, DatabaseRetryPeriod) { KeepAlive = true });
+    }
+
+    private void StopRecovering()
+    {
+        _recoverSoon?.Dispose();
+        _recoverSoon = null;
     }
 
     /// <summary>
@@ -456,9 +589,14 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
         }
 
         ReadReturns(folder);
-        var rows = _pending.Select(row => row with { DailyReturns = _returns.Remove(row.TrialNumber, out var r) ? r : null }).ToList();
+        var rows = _pending.Select(row => row with { DailyReturns = _returns.TryGetValue(row.TrialNumber, out var r) ? r : null }).ToList();
         await _store.SaveTrialsAsync(S.Order!.OptimizationId, rows);
         _pending.Clear();
+        foreach (var row in rows)
+        {
+            _returns.Remove(row.TrialNumber);
+        }
+
         _stored.UnionWith(rows.Select(r => r.TrialNumber));
         if (_detached)
         {
@@ -505,11 +643,11 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
 
     private async Task End(OptimizationBatchState state, string? error)
     {
+        _tick?.Dispose();
+        _tick = null;
         S.Error = error;
         await MoveTo(state);
         await Queue.Release(Id);
-        _tick?.Dispose();
-        _tick = null;
         if (state is OptimizationBatchState.Completed or OptimizationBatchState.Cancelled)
         {
             DeleteRunDirectory();
@@ -518,9 +656,20 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
 
     private async Task MoveTo(OptimizationBatchState state, bool tell = true)
     {
+        var (before, version) = (S.State, S.Version);
         S.State = state;
         S.Version++;
-        await _state.WriteStateAsync();
+        try
+        {
+            await _state.WriteStateAsync();
+        }
+        catch
+        {
+            // Not stored, so not so: the state in memory stays the one stored (a database away is retried from it).
+            (S.State, S.Version) = (before, version);
+            throw;
+        }
+
         if (tell && S.Order is not null)
         {
             Job.OnBatchChanged(Report()).Ignore();

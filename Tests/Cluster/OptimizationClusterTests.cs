@@ -480,6 +480,114 @@ public class OptimizationClusterTests
         await host.WaitForFreeSlots();
     }
 
+    [Theory]
+    [InlineData("57P01")] // admin_shutdown: the server restarted under a pooled connection
+    [InlineData("08006")] // connection_failure
+    public async Task A_batch_that_cannot_store_its_trials_while_the_database_is_away_goes_on_once_it_answers_and_stores_each_trial_once(string sqlState)
+    {
+        await using var host = await Start();
+        await using var db = Npgsql.NpgsqlDataSource.Create(host.ConnectionString);
+        // Every write of trials fails as a database going away makes it fail, and counts the attempt in a sequence (which a
+        // rolled-back statement does not undo), until the test drops the trigger.
+        await using (var trigger = db.CreateCommand($$"""
+            CREATE SEQUENCE trial_write_faults;
+            CREATE FUNCTION refuse_trials() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM nextval('trial_write_faults'); RAISE EXCEPTION 'terminating connection' USING ERRCODE = '{{sqlState}}'; END $$;
+            CREATE TRIGGER refuse_trials BEFORE INSERT ON optimization_trials FOR EACH STATEMENT EXECUTE FUNCTION refuse_trials();
+            """))
+        {
+            await trigger.ExecuteNonQueryAsync();
+        }
+
+        var job = Job(SmallGrid);
+        var id = Guid.NewGuid();
+        await host.Optimization(id).Submit(Submission(job));
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        long faults;
+        do
+        {
+            await Task.Delay(100);
+            await using var read = db.CreateCommand("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM trial_write_faults");
+            faults = (long)(await read.ExecuteScalarAsync())!;
+        }
+        while (faults < 3 && DateTime.UtcNow < deadline);
+
+        Assert.True(faults >= 3, $"the trials' writes were tried {faults} time(s) while the database was away");
+        var during = await host.Optimization(id).GetStatus();
+        Assert.False(during.IsTerminal, $"the job ended {during.State} while the database was away: {during.ErrorMessage}");
+
+        await using (var drop = db.CreateCommand("DROP TRIGGER refuse_trials ON optimization_trials"))
+        {
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        var done = await host.WaitForJob(id, s => s.IsTerminal);
+        Assert.True(done.State == OptimizationState.Completed, $"{done.State}: {done.ErrorMessage}");
+        var rows = await host.Rows(id);
+        Assert.Equal(Enumerable.Range(0, 12), rows.Select(r => r.TrialNumber));
+        foreach (var (row, trial) in rows.Zip(Direct(job, batchSize: 5).Trials))
+        {
+            Assert.Equal(trial.ContentHash, row.ContentHash);
+            Assert.Equal(MetricsJson(trial), JsonSerializer.Serialize(Metrics(row.MetricsJson!), JsonDefaults.Options));
+        }
+
+        Assert.Equal(LifecycleWords.Completed, (await host.Store().GetAsync(id))!.Status);
+        await host.WaitForFreeSlots();
+    }
+
+    [Fact]
+    public async Task Batches_whose_state_cannot_be_written_while_the_database_is_away_start_and_end_once_it_answers()
+    {
+        await using var host = await Start("process", batchTrials: 60, configure: o => o.Optimization.BatchesInFlight = 1);
+        await using var db = Npgsql.NpgsqlDataSource.Create(host.ConnectionString);
+        var job = Job(LargeGrid);
+        var id = Guid.NewGuid();
+        await host.Optimization(id).Submit(Submission(job));
+        await host.WaitForJob(id, s => s.Progress.TrialsCompleted > 0, TimeSpan.FromMinutes(2));
+        // From now on a batch's state cannot be written (its end, the next batch's start), as with the database away,
+        // and each refusal is counted in a sequence (which a rolled-back statement does not undo).
+        await using (var trigger = db.CreateCommand("""
+            CREATE SEQUENCE batch_state_faults;
+            CREATE FUNCTION refuse_batch_state() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM nextval('batch_state_faults'); RAISE EXCEPTION 'terminating connection' USING ERRCODE = '57P01'; END $$;
+            CREATE TRIGGER refuse_batch_state BEFORE INSERT OR UPDATE ON orleans_storage FOR EACH ROW
+                WHEN (NEW.grain_type ILIKE '%batch%') EXECUTE FUNCTION refuse_batch_state();
+            """))
+        {
+            await trigger.ExecuteNonQueryAsync();
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        long faults;
+        do
+        {
+            await Task.Delay(100);
+            await using var read = db.CreateCommand("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM batch_state_faults");
+            faults = (long)(await read.ExecuteScalarAsync())!;
+        }
+        while (faults < 3 && DateTime.UtcNow < deadline);
+
+        Assert.True(faults >= 3, $"a batch's state was written {faults} time(s) while the database was away");
+        var during = await host.Optimization(id).GetStatus();
+        Assert.False(during.IsTerminal, $"the job ended {during.State} while the database was away: {during.ErrorMessage}");
+
+        await using (var drop = db.CreateCommand("DROP TRIGGER refuse_batch_state ON orleans_storage"))
+        {
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        var done = await host.WaitForJob(id, s => s.IsTerminal, TimeSpan.FromMinutes(4));
+        Assert.True(done.State == OptimizationState.Completed, $"{done.State}: {done.ErrorMessage}");
+        var rows = await host.Rows(id);
+        Assert.Equal(Enumerable.Range(0, 240), rows.Select(r => r.TrialNumber));
+        foreach (var (row, trial) in rows.Zip(Direct(job, batchSize: 60).Trials))
+        {
+            Assert.Equal(trial.ContentHash, row.ContentHash);
+        }
+
+        await host.WaitForFreeSlots();
+    }
+
     [Fact]
     public async Task A_job_stored_as_created_whose_submission_broke_off_before_its_row_is_finished_by_its_reminder()
     {
