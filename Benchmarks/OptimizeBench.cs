@@ -26,7 +26,7 @@ internal static class OptimizeBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        if (BenchmarkOptions.Parse(args, "--trials", "--rounds", "--bare-runs", "--through", "--runner", "--batch-trials", "--docker-cpus", "--minutes") is not { } options)
+        if (BenchmarkOptions.Parse(args, "--trials", "--rounds", "--bare-runs", "--through", "--runner", "--batch-trials", "--batch-cpus", "--minutes") is not { } options)
         {
             return 2;
         }
@@ -54,14 +54,16 @@ internal static class OptimizeBench
                 return 2;
             }
 
-            var batchSizes = options.Text("--batch-trials", new OptimizationRunOptions().BatchTrials.ToString(CultureInfo.InvariantCulture))
-                .Split(',', StringSplitOptions.RemoveEmptyEntries).Select(b => Math.Max(1, int.Parse(b, CultureInfo.InvariantCulture))).ToArray();
-            var dockerCpus = options.Text("--docker-cpus", new DockerRunnerOptions().Cpus.ToString(CultureInfo.InvariantCulture))
-                .Split(',', StringSplitOptions.RemoveEmptyEntries).Select(c => double.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+            // "auto": the setting left unset, so the silo's defaults decide (the batch sizing rule, the batch's CPU grant).
+            var batchSizes = options.Text("--batch-trials", "auto").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(b => b == "auto" ? (int?)null : Math.Max(1, int.Parse(b, CultureInfo.InvariantCulture))).ToArray();
+            var batchCpus = options.Text("--batch-cpus", "auto").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(c => c == "auto" ? (double?)null : double.Parse(c, CultureInfo.InvariantCulture)).ToArray();
             Console.WriteLine($"optimize through the API: MovingAverageCross grid fast 1-50 x slow 51-250 (SMA), SPY daily 2016-2020, {trials:N0} trials; " +
-                              $"runners {string.Join(", ", runners)}; batches of {string.Join(" / ", batchSizes)} trials; Docker CPU limit {string.Join(" / ", dockerCpus)}; {rounds} job(s) each");
+                              $"runners {string.Join(", ", runners)}; batches of {string.Join(" / ", batchSizes.Select(b => b?.ToString(CultureInfo.InvariantCulture) ?? "auto"))} trials; " +
+                              $"a batch's CPU grant {string.Join(" / ", batchCpus.Select(c => c?.ToString(CultureInfo.InvariantCulture) ?? "auto"))}; {rounds} job(s) each");
             Console.WriteLine($"host: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  (load {Load()})");
-            var figures = await OptimizeThroughApi.RunAsync(JobJson(trials), trials, runners, batchSizes, dockerCpus, rounds);
+            var figures = await OptimizeThroughApi.RunAsync(JobJson(trials), trials, runners, batchSizes, batchCpus, rounds);
             Console.WriteLine();
             foreach (var figure in figures)
             {

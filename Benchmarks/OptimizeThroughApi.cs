@@ -25,16 +25,19 @@ internal static class OptimizeThroughApi
 {
     private const string Prefix = "/api/v1/optimizations";
 
-    public sealed record JobFigures(string Runner, int BatchTrials, double? DockerCpus, int Round, int Trials, double FirstStoredSeconds, double CompletedSeconds,
-        double GrainTrialsPerSecond, int Batches, string Load);
+    /// <param name="BatchTrials">The setting Backtesting:Optimization:BatchTrials; null: unset (the sizing rule).</param>
+    /// <param name="BatchCpus">The setting Backtesting:Optimization:BatchCpus; null: unset (its default).</param>
+    public sealed record JobFigures(string Runner, int? BatchTrials, double? BatchCpus, int Round, int Trials, double FirstStoredSeconds, double CompletedSeconds,
+        double GrainTrialsPerSecond, int Batches, string Sizing, string Load);
 
     /// <summary>
-    /// Runs <paramref name="rounds"/> jobs per runner and batch size and prints each. The batch size is a silo setting
-    /// (Backtesting:Optimization:BatchTrials), so each size has a silo, database and API of its own, all started before the
-    /// first job; within a round the sizes take turns, so each sees the same machine.
+    /// Runs <paramref name="rounds"/> jobs per runner and setting and prints each. The batch size and a batch's CPU grant are
+    /// silo settings (Backtesting:Optimization:BatchTrials, BatchCpus; null leaves one unset), so each pair has a silo,
+    /// database and API of its own, all started before the first job; within a round the pairs take turns, so each sees the
+    /// same machine.
     /// </summary>
     public static async Task<IReadOnlyList<JobFigures>> RunAsync(string jobJson, int plannedTrials, IReadOnlyList<string> runners,
-        IReadOnlyList<int> batchSizes, IReadOnlyList<double> dockerCpus, int rounds)
+        IReadOnlyList<int?> batchSizes, IReadOnlyList<double?> batchCpus, int rounds)
     {
         var root = RepositoryRoot.Find();
         var data = Path.Combine(root, "data", "lean");
@@ -52,8 +55,8 @@ internal static class OptimizeThroughApi
             {
                 foreach (var batchTrials in batchSizes)
                 {
-                    // The container's CPU limit (Backtesting:Docker:Cpus) matters to the Docker runner only.
-                    foreach (var cpus in runner == "docker" ? dockerCpus.Select(c => (double?)c) : [null])
+                    // A batch's container CPU grant matters to the Docker runner only.
+                    foreach (var cpus in runner == "docker" ? batchCpus : [null])
                     {
                         stacks.Add(await Stack.StartAsync(server, runner, data, batchTrials, cpus, rounds));
                     }
@@ -64,7 +67,7 @@ internal static class OptimizeThroughApi
                     foreach (var stack in stacks)
                     {
                         using var http = stack.Client(round);
-                        var job = await RunJob(http, jobJson, plannedTrials, runner, stack.BatchTrials, stack.DockerCpus, round);
+                        var job = await RunJob(http, jobJson, plannedTrials, runner, stack.BatchTrials, stack.BatchCpus, round);
                         figures.Add(job);
                         Console.WriteLine(Row(job));
                     }
@@ -92,23 +95,23 @@ internal static class OptimizeThroughApi
         private Microsoft.AspNetCore.Builder.WebApplication? _api;
         private int _port;
 
-        private Stack(string server, string database, string work, int batchTrials, double? dockerCpus)
+        private Stack(string server, string database, string work, int? batchTrials, double? batchCpus)
         {
-            DockerCpus = dockerCpus;
+            BatchCpus = batchCpus;
             _server = server;
             _database = database;
             _work = work;
             BatchTrials = batchTrials;
         }
 
-        public int BatchTrials { get; }
+        public int? BatchTrials { get; }
 
-        public double? DockerCpus { get; }
+        public double? BatchCpus { get; }
 
-        public static async Task<Stack> StartAsync(string server, string runner, string data, int batchTrials, double? dockerCpus, int rounds)
+        public static async Task<Stack> StartAsync(string server, string runner, string data, int? batchTrials, double? batchCpus, int rounds)
         {
             var stack = new Stack(server, "optbench_" + Guid.NewGuid().ToString("N"),
-                Path.Combine(Path.GetTempPath(), "backtesting-optimize-api-" + Guid.NewGuid().ToString("N")), batchTrials, dockerCpus);
+                Path.Combine(Path.GetTempPath(), "backtesting-optimize-api-" + Guid.NewGuid().ToString("N")), batchTrials, batchCpus);
             try
             {
                 await ClusterBench.Execute(server, $"CREATE DATABASE \"{stack._database}\"");
@@ -125,10 +128,14 @@ internal static class OptimizeThroughApi
 
                 stack._silo = await ClusterBench.StartSilo(connectionString, runner, data, stack._work, configure: o =>
                 {
-                    o.Optimization.BatchTrials = batchTrials;
-                    if (dockerCpus is { } cpus)
+                    if (batchTrials is { } size)
                     {
-                        o.Docker.Cpus = cpus;
+                        o.Optimization.BatchTrials = size;
+                    }
+
+                    if (batchCpus is { } cpus)
+                    {
+                        o.Optimization.BatchCpus = cpus;
                     }
                 });
                 stack._port = ClusterBench.FreePort();
@@ -181,11 +188,11 @@ internal static class OptimizeThroughApi
     }
 
     public static string Row(JobFigures f) => string.Create(CultureInfo.InvariantCulture,
-        $"round {f.Round} through the API, {f.Runner,-9} runner{(f.DockerCpus is { } c ? $" ({c:G} CPU)" : "")}, batches of {f.BatchTrials,6:N0}: {f.CompletedSeconds,6:F2} s POST -> completed with " +
+        $"round {f.Round} through the API, {f.Runner,-9} runner, BatchTrials {f.BatchTrials?.ToString(CultureInfo.InvariantCulture) ?? "auto",5} BatchCpus {f.BatchCpus?.ToString(CultureInfo.InvariantCulture) ?? "auto",4} ({f.Sizing}): {f.CompletedSeconds,6:F2} s POST -> completed with " +
         $"{f.Trials:N0} trials stored = {f.Trials / f.CompletedSeconds,5:F0} trials/s; first trial stored after {f.FirstStoredSeconds:F2} s; " +
         $"{f.Batches} batches; the job's own rate {f.GrainTrialsPerSecond:F0} trials/s of running time  (load {f.Load})");
 
-    private static async Task<JobFigures> RunJob(HttpClient http, string jobJson, int plannedTrials, string runner, int batchTrials, double? dockerCpus,
+    private static async Task<JobFigures> RunJob(HttpClient http, string jobJson, int plannedTrials, string runner, int? batchTrials, double? batchCpus,
         int round)
     {
         var clock = Stopwatch.StartNew();
@@ -227,8 +234,11 @@ internal static class OptimizeThroughApi
 
         var progress = status.GetProperty("progress");
         var batches = status.GetProperty("batches");
-        return new JobFigures(runner, batchTrials, dockerCpus, round, stored, firstStored, completed, progress.GetProperty("trialsPerSecond").GetDouble(),
-            batches.GetProperty("total").GetInt32(), load);
+        // What the job chose: the history's queued entry says "N trial(s) planned, M a batch[, C CPU(s) each]".
+        var sizing = status.GetProperty("history").EnumerateArray().Select(h => h.TryGetProperty("detail", out var d) ? d.GetString() : null)
+            .FirstOrDefault(d => d is not null && d.Contains(" a batch", StringComparison.Ordinal)) ?? "?";
+        return new JobFigures(runner, batchTrials, batchCpus, round, stored, firstStored, completed, progress.GetProperty("trialsPerSecond").GetDouble(),
+            batches.GetProperty("total").GetInt32(), sizing, load);
     }
 
     /// <summary>The stored trials of the job as its trials page counts them (one item asked for).</summary>

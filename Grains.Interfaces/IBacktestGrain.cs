@@ -124,6 +124,13 @@ public interface IBacktestQueueGrain : IGrainWithIntegerKey
     [Alias("renew")]
     Task<bool> Renew(Guid backtestId, string silo);
 
+    /// <summary>
+    /// The slots an entry of <paramref name="owner"/> enqueued now would find free: under both the cluster-wide and the
+    /// owner's limit, after every entry already waiting (0 when none). A hint for sizing work, not a reservation.
+    /// </summary>
+    [Alias("free-slots")]
+    Task<int> FreeSlots(string owner);
+
     /// <summary>Frees the slot (every terminal state calls it; calling it twice is harmless).</summary>
     [Alias("release")]
     Task Release(Guid backtestId);

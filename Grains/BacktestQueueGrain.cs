@@ -113,6 +113,13 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
             new QueueLimits(_options.MaxConcurrent, _options.MaxConcurrentPerOwner)));
     }
 
+    public Task<int> FreeSlots(string owner)
+    {
+        var cluster = _options.MaxConcurrent - S.Running.Count - S.Queued.Count;
+        var own = _options.MaxConcurrentPerOwner - S.Running.Count(r => r.Owner == owner) - S.Queued.Count(q => q.Owner == owner);
+        return Task.FromResult(Math.Max(0, Math.Min(cluster, own)));
+    }
+
     public async Task<bool> Renew(Guid backtestId, string silo)
     {
         var index = S.Running.FindIndex(r => r.BacktestId == backtestId);

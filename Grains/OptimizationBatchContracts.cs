@@ -11,6 +11,7 @@ namespace Backtesting.Grains;
 /// <param name="Trials">The trial numbers of the batch, ascending.</param>
 /// <param name="StrategyId">The owner's custom strategy the job runs (null: a template); each run reads its source from the store.</param>
 /// <param name="StrategyVersion">The version the job pinned.</param>
+/// <param name="Cpus">The CPU cores the batch's container may use (<see cref="Optimization.BatchShape"/>); null: the runner's own limit.</param>
 [GenerateSerializer, Immutable, Alias("optimization.batch-order")]
 public sealed record OptimizationBatchOrder(
     [property: Id(0)] Guid OptimizationId,
@@ -20,7 +21,8 @@ public sealed record OptimizationBatchOrder(
     [property: Id(4)] string BatchJson,
     [property: Id(5)] IReadOnlyList<int> Trials,
     [property: Id(6)] Guid? StrategyId = null,
-    [property: Id(7)] int? StrategyVersion = null);
+    [property: Id(7)] int? StrategyVersion = null,
+    [property: Id(8)] double? Cpus = null);
 
 /// <summary>The states of a batch.</summary>
 [GenerateSerializer, Alias("optimization.batch-state")]

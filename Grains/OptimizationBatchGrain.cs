@@ -328,7 +328,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
                 S.RunDirectory!, _data is LeanDataProvider lean ? lean.DataRoot : DataRoot.Locate(_options.DataDirectory) ?? "",
                 Resume: false, _options.CheckpointInterval, StrategySource: source, MaxLineBytes: _options.MaxProtocolLineBytes,
                 // A trial of uploaded code may run at most the stall limit: the worker records it as failed and ends its run.
-                StallTimeout: source is null ? null : _options.StallTimeout, BatchJson: order.BatchJson);
+                StallTimeout: source is null ? null : _options.StallTimeout, BatchJson: order.BatchJson, Cpus: order.Cpus);
             IRunHandle run;
             try
             {

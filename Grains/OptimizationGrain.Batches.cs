@@ -141,7 +141,8 @@ public sealed partial class OptimizationGrain
             Trials = points.Select(p => new BatchTrial { Trial = p.Trial, Parameters = new Dictionary<string, JsonElement>(p.Parameters) }).ToList(),
         };
         return Batch(record.Number).Start(new OptimizationBatchOrder(Id, record.Number, S.Owner, S.Priority,
-            JsonSerializer.Serialize(batch, JsonDefaults.Options), points.Select(p => p.Trial).ToList(), S.StrategyId, S.StrategyVersion));
+            JsonSerializer.Serialize(batch, JsonDefaults.Options), points.Select(p => p.Trial).ToList(), S.StrategyId, S.StrategyVersion,
+            S.BatchCpus));
     }
 
     /// <summary>The next trials of the job's method.</summary>

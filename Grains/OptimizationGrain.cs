@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
@@ -127,7 +128,11 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
         S.ObjectiveMetric = plan.Config.Objective.Metric;
         S.ObjectiveDirection = plan.Config.Objective.Direction;
         S.PlannedTrials = checked((int)plan.PlannedTrials);
-        S.BatchTrials = Math.Max(1, plan.Method == SearchMethodKind.Tpe ? _options.Optimization.TpeBatchTrials : _options.Optimization.BatchTrials);
+        // Sized once, from the plan's estimated work and the slots the owner has free now: a job keeps its batches.
+        var shape = BatchSizing.Of(new BatchJob(plan.Method, plan.PlannedTrials, TrialWork.PointsPerTrial(plan, _data.Calendar)),
+            await GrainFactory.GetGrain<IBacktestQueueGrain>(0).FreeSlots(submission.Owner), _options.Optimization);
+        S.BatchTrials = shape.Trials;
+        S.BatchCpus = shape.Cpus;
         S.CreatedAt = now;
         S.UpdatedAt = now;
         S.History.Add(new OptimizationStateChange(OptimizationState.Created, now, null));
@@ -168,7 +173,7 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
             return false;
         }
 
-        await MoveTo(OptimizationState.Queued, $"{S.PlannedTrials} trial(s) planned, {S.BatchTrials} a batch");
+        await MoveTo(OptimizationState.Queued, $"{S.PlannedTrials} trial(s) planned, {S.BatchTrials} a batch{(S.BatchCpus is { } cpus ? $", {cpus.ToString(CultureInfo.InvariantCulture)} CPU(s) each" : "")}");
         StartProgressTimer();
         await FillBatches();
         return true;

@@ -17,7 +17,7 @@ public sealed class OptimizationGrainState
     [Id(7)] public string ObjectiveMetric { get; set; } = "";
     [Id(8)] public string ObjectiveDirection { get; set; } = "";
     [Id(9)] public int PlannedTrials { get; set; }
-    /// <summary>Trials per batch, fixed when the job was submitted (TPE's proposals depend on it).</summary>
+    /// <summary>Trials per batch, fixed when the job was submitted (<see cref="Optimization.BatchSizing"/>; TPE's proposals depend on it).</summary>
     [Id(10)] public int BatchTrials { get; set; }
     [Id(11)] public DateTime CreatedAt { get; set; }
     [Id(12)] public DateTime UpdatedAt { get; set; }
@@ -43,6 +43,8 @@ public sealed class OptimizationGrainState
     /// <summary>The owner's custom strategy the job runs (pinned when it was accepted), null for a template.</summary>
     [Id(26)] public Guid? StrategyId { get; set; }
     [Id(27)] public int? StrategyVersion { get; set; }
+    /// <summary>The CPU cores each batch's container may use, fixed with <see cref="BatchTrials"/>; null: the runner's own limit.</summary>
+    [Id(28)] public double? BatchCpus { get; set; }
 }
 
 /// <summary>A batch of the job as the job knows it: its trials (a range of numbers) and its last reported state.</summary>

@@ -4,12 +4,29 @@ namespace Backtesting.Grains;
 public sealed class OptimizationRunOptions
 {
     /// <summary>
-    /// Trials per batch of a grid or random job: one worker run, one slot of the queue. A worker's start and data load
-    /// cost about what a few thousand daily-bar trials do (docs/benchmarks.md, "The optimization benchmark": 570-755
-    /// trials/s start to exit against 689-951 as it reports, over 10,000 trials), so a batch is large enough to amortize
-    /// them and still gives its slot back every few seconds; a pause takes effect within one trial whatever the size.
+    /// A fixed number of trials per batch of a grid or random job; null (the default): sized per job by
+    /// <see cref="Optimization.BatchSizing"/> from the plan's estimated work and the owner's free slots.
     /// </summary>
-    public int BatchTrials { get; set; } = 2000;
+    public int? BatchTrials { get; set; }
+
+    /// <summary>
+    /// The most estimated work one batch of a grid or random job is given (on one core): a batch holds a slot of the queue
+    /// for that long, so it bounds how long a backtest waits behind it and what a lost run costs.
+    /// </summary>
+    public TimeSpan MaxBatchWork { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The least estimated work a batch is split down to when the owner has slots free: below it, a second worker's start
+    /// and cold code cost more than the parallel run saves (docs/benchmarks.md, "Batch sizing").
+    /// </summary>
+    public TimeSpan MinBatchWork { get; set; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>
+    /// The CPU cores a batch's container may use (Docker); null: the runner's own limit (Backtesting:Docker:Cpus). A batch
+    /// runs its trials on one thread, but the JIT's background compiles and the GC run beside it; under contention the
+    /// kernel shares the cores between containers by weight, not by this limit (docs/benchmarks.md, "Batch sizing").
+    /// </summary>
+    public double? BatchCpus { get; set; } = 2.0;
 
     /// <summary>
     /// Trials per batch of a TPE job. TPE proposes each batch from every trial finished before it, so smaller batches

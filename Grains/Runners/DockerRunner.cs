@@ -129,7 +129,8 @@ public sealed partial class DockerRunner : IBacktestRunner, IDisposable
             },
             request.MemoryLimitBytes ?? _options.MemoryBytes,
             OnHost(request.DataDirectory, _options.DataDirectoryOnHost, null),
-            OnHost(request.OutputDirectory, _options.WorkDirectoryOnHost, WorkDirectory));
+            OnHost(request.OutputDirectory, _options.WorkDirectoryOnHost, WorkDirectory),
+            request.Cpus);
 
     private static string OnHost(string path, string hostRoot, string? siloRoot)
     {

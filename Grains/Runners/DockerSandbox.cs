@@ -52,8 +52,12 @@ public static class DockerSandbox
 
     /// <summary>The container for one worker command. Bind sources are paths as the daemon's host sees them.</summary>
     /// <param name="memoryBytes">The memory limit; swap is not allowed on top of it.</param>
+    /// <param name="cpus">
+    /// The CPU limit in cores; null: <see cref="DockerRunnerOptions.Cpus"/>. At most this host's cores (the daemon refuses
+    /// a limit above its own).
+    /// </param>
     public static CreateContainerParameters Container(DockerRunnerOptions options, string name, IList<string> command,
-        IDictionary<string, string> labels, long memoryBytes, string dataOnHost, string outputOnHost)
+        IDictionary<string, string> labels, long memoryBytes, string dataOnHost, string outputOnHost, double? cpus = null)
     {
         string[] barCache = string.IsNullOrEmpty(options.BarCacheDirectoryOnHost) ? [] : [$"{options.BarCacheDirectoryOnHost}:{BarCacheMount}:ro"];
         var user = ContainerUser.Parse(options.User);
@@ -88,7 +92,7 @@ public static class DockerSandbox
                 SecurityOpt = ["no-new-privileges"],
                 Memory = memoryBytes,
                 MemorySwap = memoryBytes, // no swap: over the limit is an OOM kill, which the grain answers with more memory
-                NanoCPUs = (long)(options.Cpus * 1_000_000_000),
+                NanoCPUs = (long)((cpus is { } limit ? Math.Min(limit, System.Environment.ProcessorCount) : options.Cpus) * 1_000_000_000),
                 // Per container (its cgroup): a fork bomb stops here. RLIMIT_NPROC is not used, since the kernel counts
                 // it per uid across the whole host, so every worker container shares it.
                 PidsLimit = options.PidsLimit,

@@ -20,6 +20,7 @@ namespace Backtesting.Grains.Runners;
 /// <see cref="ConfigJson"/> is then the job's base config (what the Docker runner's bar cache is built for), and
 /// <see cref="BacktestId"/> the batch's id (what names and labels its container).
 /// </param>
+/// <param name="Cpus">The CPU cores the run may use where the runner enforces a limit (Docker); null: the runner's own.</param>
 public sealed record RunRequest(
     Guid BacktestId,
     int Attempt,
@@ -33,7 +34,8 @@ public sealed record RunRequest(
     int MaxLineBytes = Protocol.WorkerLineReader.DefaultMaxLineBytes,
     TimeSpan? Timeout = null,
     TimeSpan? StallTimeout = null,
-    string? BatchJson = null);
+    string? BatchJson = null,
+    double? Cpus = null);
 
 /// <summary>A runner was asked to run a custom strategy it may not run; the message says what to change.</summary>
 public sealed class CustomStrategyRefusedException(string message) : InvalidOperationException(message);

@@ -29,7 +29,7 @@ public class CustomOptimizationClusterTests
         });
 
     /// <summary>Stores the source as the owner's next version, as an upload that compiled does.</summary>
-    private static async Task<StrategyVersion> Upload(TestClusterHost host, string owner, string source)
+    internal static async Task<StrategyVersion> Upload(TestClusterHost host, string owner, string source)
     {
         var compiled = StrategyCompiler.Compile(source);
         Assert.True(compiled.Ok, string.Join("\n", compiled.Diagnostics));
@@ -38,7 +38,7 @@ public class CustomOptimizationClusterTests
             JsonSerializer.Serialize(compiled.Strategy, JsonDefaults.Options));
     }
 
-    private static string CustomJob(string parameters) => OptimizationClusterHost.SmallGrid
+    internal static string CustomJob(string parameters) => OptimizationClusterHost.SmallGrid
         .Replace("\"strategyClass\":\"MovingAverageCross\"", "\"strategyClass\":\"SmaCross\"", StringComparison.Ordinal)
         .Replace("""{"fastPeriod":{"min":5,"max":20,"step":5},"slowPeriod":{"min":60,"max":100,"step":20}}""", parameters, StringComparison.Ordinal);
 

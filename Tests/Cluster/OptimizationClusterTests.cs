@@ -624,4 +624,39 @@ public class OptimizationClusterTests
         Assert.Equal(LifecycleWords.Completed, (await host.Store().GetAsync(id))!.Status);
         await host.WaitForFreeSlots();
     }
+
+    [Theory]
+    [InlineData("maximize")]
+    [InlineData("minimize")]
+    public async Task Under_equal_objectives_the_best_so_far_and_the_final_best_are_the_lowest_feasible_trial_across_a_pause(string direction)
+    {
+        // tradingDays is the same for every trial that runs (the same dates), so every feasible trial ties. Trials 0-20 break
+        // the strategy's rule (fast 90 over slow 50-90) and are infeasible; batches of 7 run two at a time and finish in any order.
+        await using var host = await Start(batchTrials: 7);
+        var job = Job(LargeGrid,
+            ("parameters", """{"fastPeriod":{"values":[90,80,70,60,4,8,12,16,20,24,28,32,36,40]},"slowPeriod":{"min":50,"max":160,"step":2}}"""),
+            ("objective", $$"""{"metric":"tradingDays","direction":"{{direction}}"}"""));
+        var id = Guid.NewGuid();
+        await host.Optimization(id).Submit(Submission(job));
+        await host.WaitForJob(id, s => s.Progress.TrialsFeasible >= 1);
+
+        // Paused: the best so far is the lowest feasible trial among those stored, once the last reports are in.
+        await host.Optimization(id).Pause();
+        var stored = await host.Rows(id);
+        var lowest = stored.Where(r => r.Feasible).Min(r => r.TrialNumber);
+        Assert.All(stored.Where(r => r.Feasible), r => Assert.Equal(stored.First(f => f.TrialNumber == lowest).Objective, r.Objective));
+        var paused = await host.WaitForJob(id, s => s.Progress.TrialsCompleted == stored.Count, TimeSpan.FromSeconds(30));
+        Assert.Equal(lowest, paused.Best?.Trial);
+
+        await host.Optimization(id).Resume();
+        var done = await host.WaitForJob(id, s => s.IsTerminal, TimeSpan.FromMinutes(4));
+        Assert.Equal(OptimizationState.Completed, done.State);
+        var rows = await host.Rows(id);
+        Assert.Equal(14 * 56, rows.Count);
+        Assert.Equal(Enumerable.Range(0, 21), rows.Where(r => !r.Feasible).Select(r => r.TrialNumber));
+        Assert.Single(rows.Where(r => r.Feasible).Select(r => r.Objective).Distinct());
+        Assert.Equal(21, done.Best?.Trial);
+        Assert.Equal(21, Direct(job, batchSize: 7).Best?.Trial);
+        await host.WaitForFreeSlots();
+    }
 }

@@ -55,4 +55,88 @@ public class DockerOptimizationTests
             Assert.Empty(containers);
         }
     }
+
+    [DockerFact]
+    public async Task A_custom_strategy_job_runs_its_batches_in_sandboxed_containers_and_each_trial_equals_that_version_run_alone_as_a_backtest()
+    {
+        await using var host = await TestClusterHost.StartAsync(1, o =>
+        {
+            o.Runner = "docker";
+            o.Docker = DockerTestEnvironment.Options();
+            o.Optimization.BatchTrials = 2;
+        });
+        var v1 = await CustomOptimizationClusterTests.Upload(host, "alice", Custom.StrategySources.SmaCross);
+        var parameters = """{"fastPeriod":{"values":[10,20,30]},"slowPeriod":{"values":[60]}}""";
+        var job = Job(CustomOptimizationClusterTests.CustomJob(parameters));
+        var id = Guid.NewGuid();
+        await host.Optimization(id).Submit(Submission(job));
+
+        // Its batches run as containers of the worker image labelled with the batch's id, under the runner's sandbox.
+        using var client = DockerTestEnvironment.Client();
+        var seen = new HashSet<string>();
+        OptimizationStatus done;
+        while (!(done = await host.Optimization(id).GetStatus()).IsTerminal)
+        {
+            for (var batch = 0; batch < 2; batch++)
+            {
+                foreach (var container in await BatchContainers(client, id, batch))
+                {
+                    ContainerInspectResponse inspect;
+                    try
+                    {
+                        inspect = await client.Containers.InspectContainerAsync(container.ID);
+                    }
+                    catch (global::Docker.DotNet.DockerContainerNotFoundException)
+                    {
+                        continue; // removed between the listing and the look
+                    }
+
+                    Assert.Equal("none", inspect.HostConfig!.NetworkMode);
+                    Assert.True(inspect.HostConfig.ReadonlyRootfs);
+                    Assert.Equal(DockerTestEnvironment.Options().Image, inspect.Config!.Image);
+                    Assert.Contains("optimize-batch", inspect.Config.Cmd);
+                    Assert.Contains("--strategy-source", inspect.Config.Cmd);
+                    seen.Add(container.ID);
+                }
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.True(done.State == OptimizationState.Completed, done.ErrorMessage);
+        Assert.NotEmpty(seen);
+        var rows = await host.Rows(id);
+        Assert.Equal([0, 1, 2], rows.Select(r => r.TrialNumber));
+        var plan = Optimization.OptimizationFixtures.Plan(Job(SmallGrid, ("parameters", parameters)));
+        foreach (var row in rows)
+        {
+            Assert.True(row.Feasible, row.InfeasibleReason);
+            var config = plan.TrialConfig(JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(row.ParametersJson, JsonDefaults.Options)!)
+                with { StrategyClass = "SmaCross" };
+            var backtest = Guid.NewGuid();
+            await host.Backtest(backtest).Submit(new BacktestSubmission(config, "alice", UseCache: false, StrategyVersion: v1.Version));
+            var status = await host.WaitFor(backtest, s => s.IsTerminal, TimeSpan.FromMinutes(3));
+            Assert.True(status.State == BacktestState.Completed, status.Error?.ErrorMessage);
+            var result = (await host.Backtest(backtest).GetResults())!;
+            Assert.Equal(JsonSerializer.Serialize(result.Metrics, JsonDefaults.Options),
+                JsonSerializer.Serialize(JsonSerializer.Deserialize<PerformanceMetrics>(row.MetricsJson!, JsonDefaults.Options), JsonDefaults.Options));
+            Assert.Equal(result.ContentHash, row.ContentHash);
+            Assert.Equal(result.Trades.Count, row.TotalTrades);
+        }
+
+        for (var batch = 0; batch < 2; batch++)
+        {
+            Assert.Empty(await BatchContainers(client, id, batch));
+        }
+    }
+
+    private static Task<IList<ContainerListResponse>> BatchContainers(global::Docker.DotNet.DockerClient client, Guid job, int batch) =>
+        client.Containers.ListContainersAsync(new ContainersListParameters
+        {
+            All = true,
+            Filters = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"{DockerRunner.BacktestLabel}={OptimizationBatchIds.Of(job, batch)}"] = true },
+            },
+        });
 }

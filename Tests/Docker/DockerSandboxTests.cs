@@ -7,12 +7,18 @@ using Docker.DotNet.Models;
 
 namespace Backtesting.Tests.Docker;
 
-/// <summary>The sandbox, seen from inside a container the runner configures, with the worker image's own probe.</summary>
+/// <summary>
+/// The sandbox, seen from inside a container the runner configures (for a backtest and for an optimization batch), with
+/// the worker image's own probe: .NET code that tries what a strategy escaped from the compiler's sandbox would try.
+/// </summary>
 [Collection("cluster")]
 public class DockerSandboxTests
 {
-    [DockerFact]
-    public async Task A_worker_container_can_neither_open_a_connection_nor_write_outside_its_output_folder()
+    public static TheoryData<string> Kinds => RunKinds.All;
+
+    [DockerTheory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_worker_container_can_neither_open_a_connection_nor_write_outside_its_output_folder(string kind)
     {
         using var output = new TempFolder();
         // Something the host can reach on a non-loopback address: from a container with a network, this would answer.
@@ -31,7 +37,7 @@ public class DockerSandboxTests
         }
 
         using var runner = DockerTestEnvironment.Runner("sandbox-test");
-        var request = new RunRequest(Guid.NewGuid(), 1, "{}", output.Path, TestPaths.LeanData, false, TimeSpan.FromSeconds(5));
+        var request = RunKinds.Request(kind, output.Path);
         DockerTestEnvironment.PrepareFolder(output.Path); // as the runner opens an attempt's folder
         var parameters = runner.ContainerFor(request,
         [
@@ -83,5 +89,26 @@ public class DockerSandboxTests
         {
             await runner.RemoveAsync(container.ID, CancellationToken.None);
         }
+    }
+
+    [Fact]
+    public void A_batchs_container_is_a_backtests_container_but_for_its_name_labels_command_and_cpu_grant()
+    {
+        using var runner = new DockerRunner(new DockerRunnerOptions { Endpoint = "unix:///nonexistent/docker.sock" }, "sandbox-test",
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<DockerRunner>.Instance);
+        using var output = new TempFolder();
+        var backtest = runner.ContainerFor(RunKinds.Request(RunKinds.Backtest, output.Path), ["run"]);
+        var batchRequest = RunKinds.Request(RunKinds.Batch, output.Path);
+        var batch = runner.ContainerFor(batchRequest, ["run"]);
+
+        // The grant asked for, within this host's cores (the daemon refuses more); a backtest keeps the runner's own limit.
+        Assert.Equal((long)(new DockerRunnerOptions().Cpus * 1e9), backtest.HostConfig!.NanoCPUs);
+        Assert.Equal((long)(Math.Min(batchRequest.Cpus!.Value, Environment.ProcessorCount) * 1e9), batch.HostConfig!.NanoCPUs);
+
+        // Everything else of the sandbox is the same, field by field.
+        batch.HostConfig.NanoCPUs = backtest.HostConfig.NanoCPUs;
+        batch.Name = backtest.Name;
+        batch.Labels = backtest.Labels;
+        Assert.Equal(JsonSerializer.Serialize(backtest), JsonSerializer.Serialize(batch));
     }
 }

@@ -10,7 +10,8 @@ namespace Backtesting.Tests.Docker;
 /// The sandbox as an attacker who has already escaped the .NET sandbox finds it: a shell (busybox) runs in a
 /// container built by the runner's own code (<see cref="DockerRunner.ContainerFor"/>, only the image and the
 /// command swapped for the probe's), tries what hostile code would try, and reports what happened. The probes
-/// run once for the class; each test states one thing they showed.
+/// run once per kind of run (a backtest, and an optimization batch of a custom strategy, whose container is made for its
+/// own request and CPU grant); each test states one thing they showed, for each kind.
 /// </summary>
 [Collection("cluster")]
 [SupportedOSPlatform("linux")]
@@ -63,22 +64,30 @@ public class SandboxProbeTests
     private static readonly HashSet<string> HostMounts =
         ["/", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", DockerSandbox.DataMount, DockerSandbox.OutputMount];
 
-    private static readonly Lazy<Task<Probe>> Report = new(() => Run(Probes));
+    public static TheoryData<string> Kinds => RunKinds.All;
 
-    [DockerFact]
-    public async Task Code_in_a_worker_container_runs_as_the_configured_non_root_user()
+    private static readonly Dictionary<string, Lazy<Task<Probe>>> Reports = new()
     {
-        var probe = await Report.Value;
+        [RunKinds.Backtest] = new(() => Run(Probes, RunKinds.Backtest)),
+        [RunKinds.Batch] = new(() => Run(Probes, RunKinds.Batch)),
+    };
+
+    [DockerTheory]
+    [MemberData(nameof(Kinds))]
+    public async Task Code_in_a_worker_container_runs_as_the_configured_non_root_user(string kind)
+    {
+        var probe = await Reports[kind].Value;
         var user = ContainerUser.Parse(new DockerRunnerOptions().User);
         Assert.Equal(user.Uid.ToString(CultureInfo.InvariantCulture), probe["uid"]);
         Assert.Equal(user.Gid.ToString(CultureInfo.InvariantCulture), probe["gid"]);
         Assert.Equal(user.Gid.ToString(CultureInfo.InvariantCulture), probe["groups"]);
     }
 
-    [DockerFact]
-    public async Task Code_in_a_worker_container_holds_no_capability_and_cannot_gain_privileges()
+    [DockerTheory]
+    [MemberData(nameof(Kinds))]
+    public async Task Code_in_a_worker_container_holds_no_capability_and_cannot_gain_privileges(string kind)
     {
-        var probe = await Report.Value;
+        var probe = await Reports[kind].Value;
         foreach (var set in new[] { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" })
         {
             Assert.Equal("0000000000000000", probe[set]);
@@ -92,10 +101,11 @@ public class SandboxProbeTests
         }
     }
 
-    [DockerFact]
-    public async Task Code_in_a_worker_container_can_write_only_its_output_folder_and_tmp()
+    [DockerTheory]
+    [MemberData(nameof(Kinds))]
+    public async Task Code_in_a_worker_container_can_write_only_its_output_folder_and_tmp(string kind)
     {
-        var probe = await Report.Value;
+        var probe = await Reports[kind].Value;
         foreach (var dir in new[] { "/", "/etc", "/app", "/usr", DockerSandbox.DataMount })
         {
             Assert.True(probe[$"write:{dir}"] == "refused", $"{dir} was writable");
@@ -108,20 +118,22 @@ public class SandboxProbeTests
         Assert.Equal("ok", probe["setuid-bit"]);
     }
 
-    [DockerFact]
-    public async Task Tmp_in_a_worker_container_is_size_limited_and_cannot_run_programs()
+    [DockerTheory]
+    [MemberData(nameof(Kinds))]
+    public async Task Tmp_in_a_worker_container_is_size_limited_and_cannot_run_programs(string kind)
     {
-        var probe = await Report.Value;
+        var probe = await Reports[kind].Value;
         var limit = TmpfsBytes(new DockerRunnerOptions().TmpfsSize);
         var filled = long.Parse(probe["tmp-filled-bytes"], CultureInfo.InvariantCulture);
         Assert.InRange(filled, 1, limit); // 256 MB were asked for
         Assert.Equal("refused", probe["exec:/tmp"]);
     }
 
-    [DockerFact]
-    public async Task A_worker_container_sees_no_host_folder_but_the_data_and_its_own_output()
+    [DockerTheory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_worker_container_sees_no_host_folder_but_the_data_and_its_own_output(string kind)
     {
-        var probe = await Report.Value;
+        var probe = await Reports[kind].Value;
         var mounts = probe.All("mount:");
         Assert.Contains(DockerSandbox.DataMount, mounts.Keys);
         Assert.Contains(DockerSandbox.OutputMount, mounts.Keys);
@@ -140,35 +152,39 @@ public class SandboxProbeTests
         Assert.Equal("0", probe["kcore-bytes"]); // the kernel's memory is masked
     }
 
-    [DockerFact]
-    public async Task The_environment_of_a_worker_container_holds_only_the_allowed_variables()
+    [DockerTheory]
+    [MemberData(nameof(Kinds))]
+    public async Task The_environment_of_a_worker_container_holds_only_the_allowed_variables(string kind)
     {
-        var probe = await Report.Value;
+        var probe = await Reports[kind].Value;
         Assert.Equal(DockerSandbox.VisibleEnvironment.OrderBy(v => v.Key), probe.All("env:").OrderBy(v => v.Key));
     }
 
-    [DockerFact]
-    public async Task A_worker_container_has_no_network_interface_but_loopback_and_a_bounded_number_of_files()
+    [DockerTheory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_worker_container_has_no_network_interface_but_loopback_and_a_bounded_number_of_files(string kind)
     {
-        var probe = await Report.Value;
+        var probe = await Reports[kind].Value;
         Assert.Equal("lo", probe["interfaces"].Trim());
         Assert.Equal(DockerSandbox.OpenFilesLimit.ToString(CultureInfo.InvariantCulture), probe["nofile"]);
     }
 
-    [DockerFact]
-    public async Task A_fork_bomb_in_a_worker_container_stops_at_the_pids_limit()
+    [DockerTheory]
+    [MemberData(nameof(Kinds))]
+    public async Task A_fork_bomb_in_a_worker_container_stops_at_the_pids_limit(string kind)
     {
-        var probe = await Run(ForkBomb);
+        var probe = await Run(ForkBomb, kind);
         var forks = long.Parse(probe["forks"], CultureInfo.InvariantCulture);
         Assert.InRange(forks, 1, new DockerRunnerOptions().PidsLimit);
         Assert.False(probe.Has("unbounded"));
         Assert.Contains("fork", probe.Stderr, StringComparison.Ordinal);
     }
 
-    [DockerFact]
-    public async Task The_attempt_folder_is_owned_by_the_container_user_and_closed_to_everyone_else()
+    [DockerTheory]
+    [MemberData(nameof(Kinds))]
+    public async Task The_attempt_folder_is_owned_by_the_container_user_and_closed_to_everyone_else(string kind)
     {
-        var probe = await Report.Value;
+        var probe = await Reports[kind].Value;
         var user = ContainerUser.Parse(new DockerRunnerOptions().User);
         Assert.Equal(AttemptFolder.FolderMode, probe.FolderMode);
         Assert.Equal((user.Uid, user.Gid), probe.FolderOwner);
@@ -194,15 +210,14 @@ public class SandboxProbeTests
             _ => throw new FormatException($"unexpected tmpfs size {size}"),
         };
 
-    /// <summary>Runs a busybox shell script in a container made by the runner's own code, with a fresh attempt folder.</summary>
-    private static async Task<Probe> Run(string script)
+    /// <summary>Runs a busybox shell script in a container made by the runner's own code for a run of that kind, with a fresh attempt folder.</summary>
+    private static async Task<Probe> Run(string script, string kind)
     {
         using var temp = new TempFolder();
         var output = Path.Combine(temp.Path, "attempt-1");
         using var runner = DockerTestEnvironment.Runner("sandbox-probe");
         DockerTestEnvironment.PrepareFolder(output); // as the runner opens an attempt's folder
-        var parameters = runner.ContainerFor(new RunRequest(Guid.NewGuid(), 1, "{}", output, TestPaths.LeanData, false, TimeSpan.FromSeconds(5)),
-            ["sh", "-c", script]);
+        var parameters = runner.ContainerFor(RunKinds.Request(kind, output), ["sh", "-c", script]);
         parameters.Image = DockerTestEnvironment.ProbeImage;
         parameters.Entrypoint = [Busybox];
 

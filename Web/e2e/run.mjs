@@ -550,7 +550,12 @@ await test('an optimization launched from the Optimize page completes, its leade
   await page.locator('#opt-slowPeriod-list').fill('30, 40');
   await until(async () => (await page.getByTestId('planned-trials').innerText()).includes('Trials: 6'), 'the planned count of 6 from /plan', 30_000);
   await shot('20-optimize-form');
+  const posted = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/optimizations');
   await page.getByTestId('launch-optimization').click();
+  // A template has no versions: the job pins none (a custom strategy's carries the version its form was built from).
+  const body = (await posted).postDataJSON();
+  assert(body.baseConfig.strategyClass === 'MovingAverageCross' && !('strategyVersion' in body),
+    `the posted job names the template and no version: ${JSON.stringify(body).slice(0, 300)}`);
   await page.waitForURL(/#\/optimize\/[0-9a-f-]{36}$/);
   await until(async () => (await page.getByTestId('optimization-state').innerText()) === 'completed', 'the optimization to complete', 180_000);
   await until(async () => (await page.getByTestId('trials-completed').innerText()).includes('6 / 6'), 'six trials done');

@@ -408,6 +408,8 @@ export interface OptimizationJob {
   target: number | null;
   seed: number;
   priority: Priority;
+  /** A custom strategy's version to run (the one whose schema the form showed); absent for a template. */
+  strategyVersion?: number;
 }
 
 export type OptimizationState = 'created' | 'queued' | 'running' | 'paused' | 'completed' | 'cancelled' | 'failed';

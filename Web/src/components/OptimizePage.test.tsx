@@ -1,13 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import { render, screen, waitFor } from '@testing-library/react';
+import { cleanup, render, screen, waitFor } from '@testing-library/react';
 import type { ApiClient } from '../api/client';
 import type { LiveHub } from '../live/hub';
-import type { OptimizationJob } from '../api/types';
+import type { OptimizationJob, StrategyTemplate } from '../api/types';
 import { SessionValueProvider } from '../session';
 import { INSTRUMENTS, STRATEGIES } from '../test/fixtures';
 import { OptimizePage } from './OptimizePage';
 
-function renderPage(plan: (job: OptimizationJob) => Promise<number>) {
+function renderPage(plan: (job: OptimizationJob) => Promise<number>, strategies: StrategyTemplate[] = STRATEGIES) {
   const api = {
     planOptimization: vi.fn(plan),
     startOptimization: vi.fn(),
@@ -15,7 +15,7 @@ function renderPage(plan: (job: OptimizationJob) => Promise<number>) {
   } as unknown as ApiClient;
   render(
     <SessionValueProvider value={{ api, hub: {} as LiveHub, signOut: vi.fn() }}>
-      <OptimizePage strategies={STRATEGIES} instruments={INSTRUMENTS} onOpen={vi.fn()} />
+      <OptimizePage strategies={strategies} instruments={INSTRUMENTS} onOpen={vi.fn()} />
     </SessionValueProvider>,
   );
   return api;
@@ -45,5 +45,21 @@ describe('OptimizePage: the planned count comes from the server', () => {
     await screen.findByText('at least one instrument', {}, { timeout: 5000 });
     expect(screen.getByTestId('planned-trials')).toHaveTextContent('Trials: —');
     expect(screen.getByTestId('launch-optimization')).toBeDisabled();
+  });
+
+  it('pins a custom strategy to the version whose schema built the form, and a template to none', async () => {
+    const custom: StrategyTemplate = { ...STRATEGIES[0], name: 'SmaCross', kind: 'custom', version: 3 };
+    const api = renderPage(async () => 12, [custom, ...STRATEGIES]);
+    await waitFor(() => expect(screen.getByTestId('planned-trials')).toHaveTextContent('Trials: 12'), { timeout: 5000 });
+    const job = vi.mocked(api.planOptimization).mock.calls.at(-1)![0];
+    expect(job.baseConfig.strategyClass).toBe('SmaCross');
+    expect(job.strategyVersion).toBe(3);
+
+    cleanup();
+    const templates = renderPage(async () => 12);
+    await waitFor(() => expect(vi.mocked(templates.planOptimization)).toHaveBeenCalled(), { timeout: 5000 });
+    const templateJob = vi.mocked(templates.planOptimization).mock.calls.at(-1)![0];
+    expect(templateJob.baseConfig.strategyClass).toBe('MovingAverageCross');
+    expect('strategyVersion' in templateJob).toBe(false);
   });
 });

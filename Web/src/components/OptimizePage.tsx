@@ -80,7 +80,8 @@ export function OptimizeForm({ strategies, instruments, options, onOpen, walkFor
 
   const job = () => {
     const { walkForward: _windows, ...values } = form.getFieldsValue(true) as Values;
-    return toJob(values, baseConfigOf(values, strategy), strategy?.parameters ?? [], values.priority);
+    return toJob(values, baseConfigOf(values, strategy), strategy?.parameters ?? [], values.priority,
+      strategy?.kind === 'custom' ? strategy.version : null);
   };
 
   // The planned count follows the form (debounced); its errors are shown as the start's would be.

@@ -105,6 +105,17 @@ describe('the job', () => {
     expect(job.seed).toBe(7);
   });
 
+  it('pins a custom strategy\'s version when given one, and sends no version for a template', () => {
+    for (const version of [1, 2, 17]) {
+      expect(toJob(values({}), base, MA, 'normal', version).strategyVersion).toBe(version);
+    }
+    for (const none of [null, undefined]) {
+      const job = toJob(values({}), base, MA, 'normal', none);
+      expect('strategyVersion' in job).toBe(false);
+      expect(JSON.parse(JSON.stringify(job))).not.toHaveProperty('strategyVersion');
+    }
+  });
+
   it('drops unfinished constraint rows', () => {
     const job = toJob(values({}, { constraints: [{ metric: '', op: '>=', value: 1 }, { metric: 'totalTrades', op: '>', value: 10 }] }), base, MA, 'normal');
     expect(job.constraints).toEqual([{ metric: 'totalTrades', op: '>', value: 10 }]);

@@ -98,7 +98,8 @@ export function baseConfigOf(values: FormValues & OptimizeValues, strategy: Stra
 }
 
 /** The job the form posts (to /plan and to start): the base config with the strategy's parameters as chosen. */
-export function toJob(values: OptimizeValues, baseConfig: BacktestConfig, schema: ParameterSchema[], priority: Priority): OptimizationJob {
+export function toJob(values: OptimizeValues, baseConfig: BacktestConfig, schema: ParameterSchema[], priority: Priority,
+  strategyVersion?: number | null): OptimizationJob {
   const parameters: Record<string, ParameterSpec> = {};
   for (const p of schema) {
     const choice = values.parameters?.[p.name];
@@ -120,6 +121,8 @@ export function toJob(values: OptimizeValues, baseConfig: BacktestConfig, schema
     target: null,
     seed: Number(values.seed ?? 0),
     priority,
+    // A custom strategy is pinned to the version whose schema built the form, as the server would pin its latest.
+    ...(typeof strategyVersion === 'number' ? { strategyVersion } : {}),
   };
 }
 
