@@ -151,7 +151,9 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             return;
         }
 
-        if (!HasRun)
+        // A grant may come again (the queue announces one no silo took up once more) or late: only a slot the queue
+        // says is this batch's may start a run.
+        if (!HasRun && await Queue.Renew(Id, SiloName))
         {
             await StartRun();
         }
@@ -306,6 +308,16 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             {
                 run = await _runner.StartAsync(request, CancellationToken.None);
             }
+            catch (RunnerInterruptedException e)
+            {
+                // The runner's daemon is restarting: not the batch's fault. This attempt never ran and does not count; the
+                // batch stays running with no run and starts again once the runner answers (a try every few seconds).
+                LogRunnerInterrupted(Id, order.OptimizationId, e.Message);
+                S.Attempts--;
+                await _state.WriteStateAsync();
+                RetrySoon();
+                return;
+            }
             catch (Exception e) when (e is RunnerUnavailableException or CustomStrategyRefusedException)
             {
                 LogRunnerUnavailable(Id, order.OptimizationId, e.Message);
@@ -332,6 +344,34 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
         {
             _starting = false;
         }
+    }
+
+    /// <summary>How often a batch whose run could not start for now (<see cref="RunnerInterruptedException"/>) tries again.</summary>
+    private static readonly TimeSpan RetryPeriod = TimeSpan.FromSeconds(3);
+
+    private IGrainTimer? _retrySoon;
+
+    /// <summary>Runs <see cref="Ensure"/> every <see cref="RetryPeriod"/> until the batch has a run again or is no longer running.</summary>
+    private void RetrySoon()
+    {
+        _retrySoon ??= this.RegisterGrainTimer(async () =>
+        {
+            if (HasRun || S.Order is null || S.State != OptimizationBatchState.Running)
+            {
+                _retrySoon?.Dispose();
+                _retrySoon = null;
+                return;
+            }
+
+            try
+            {
+                await Ensure();
+            }
+            catch (Exception e)
+            {
+                LogRetryFailed(e, Id);
+            }
+        }, new GrainTimerCreationOptions(RetryPeriod, RetryPeriod) { KeepAlive = true });
     }
 
     private async Task OnTick(CancellationToken cancellation)
