@@ -30,4 +30,10 @@ public sealed partial class OptimizationBatchGrain
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Optimization batch {Id}: the silo stops its run: {Reason}")]
     private partial void LogStalled(Guid id, string reason);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Optimization batch {Id} of job {JobId}: its run could not start for now ({Reason}); trying again shortly")]
+    private partial void LogRunnerInterrupted(Guid id, Guid jobId, string reason);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Optimization batch {Id}: starting its interrupted run again failed; trying again")]
+    private partial void LogRetryFailed(Exception exception, Guid id);
 }
