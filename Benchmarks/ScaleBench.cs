@@ -5,6 +5,7 @@ using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Optimization;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Storage;
+using Backtesting.Tests.Cluster;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
@@ -110,7 +111,7 @@ internal static class ScaleBench
         var work = Path.Combine(Path.GetTempPath(), "backtesting-scale-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(work);
         var clusterId = "scale-" + Guid.NewGuid().ToString("N")[..8];
-        var hosts = new List<SiloHost>();
+        var hosts = new List<SiloProcess>();
         IHost? client = null;
         try
         {
@@ -134,7 +135,7 @@ internal static class ScaleBench
             }
 
             Console.WriteLine($"{silos} silo(s) on {string.Join(", ", hosts.Select(h => h.Address))}: starting ...");
-            client = await SiloHosts.ConnectAsync(connectionString, clusterId, silos, hosts);
+            client = await SiloProcesses.ConnectClient(connectionString, clusterId, activeSilos: silos, hosts);
             var cluster = client.Services.GetRequiredService<IClusterClient>();
 
             // Warm-up, not measured: two backtests a slot, so every silo's paths (and its first worker) have run once.
@@ -171,7 +172,7 @@ internal static class ScaleBench
     /// Runs <paramref name="work"/> (which returns its span in seconds and the (start, end) of every run that held a slot)
     /// while sampling the queue every 100 ms, and reads CPU and PostgreSQL's active time around it.
     /// </summary>
-    private static async Task<Phase> Measure(IClusterClient cluster, IReadOnlyList<SiloHost> hosts, int? postmaster, string connectionString,
+    private static async Task<Phase> Measure(IClusterClient cluster, IReadOnlyList<SiloProcess> hosts, int? postmaster, string connectionString,
         string database, string name, int silos, int items, Func<Task<(double Seconds, List<(DateTime Start, DateTime End)> Runs)>> work)
     {
         var pids = hosts.Select(h => h.Process.Id).ToArray();

@@ -58,4 +58,7 @@ public sealed partial class BacktestGrain
 
     [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Backtest {Id}: restarting its interrupted run failed; trying again")]
     private partial void LogRecoveryRetryFailed(Exception exception, Guid id);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Backtest {Id}: its run could not start for now ({Reason}); trying again shortly")]
+    private partial void LogRunnerInterrupted(Guid id, string reason);
 }

@@ -81,6 +81,16 @@ public sealed partial class BacktestGrain
         {
             run = attempt.Run = await _runner.StartAsync(request, CancellationToken.None);
         }
+        catch (RunnerInterruptedException e)
+        {
+            // The runner's daemon is restarting: not the run's fault, so never a reason to fail it. The state stays active
+            // with no run, and the run is started again as a lost one once the runner answers (a try every few seconds).
+            LogRunnerInterrupted(Id, e.Message);
+            S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = RunEndRule.RunnerInterruptedOutcome };
+            await _writer.Save();
+            RecoverSoon();
+            return;
+        }
         catch (RunnerUnavailableException e)
         {
             // Nothing can run here until an operator acts (a daemon to start, an image to build): fail at once.
@@ -117,7 +127,6 @@ public sealed partial class BacktestGrain
             S.Attempts[^1] = started;
             await _writer.Save();
         }
-        await Queue.Renew(Id, SiloName); // the queue learns at once which silo runs it
         attempt.RunningSince = Stopwatch.StartNew();
         attempt.Watchdog.Started(_clock.Elapsed);
         _writer.CheckpointKnown(checkpoint);
@@ -217,7 +226,7 @@ public sealed partial class BacktestGrain
             _runEnding = true;
             LogSupervisionInterruptedByDatabase(e, Id);
             await EndRun(run);
-            S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = "database unavailable" };
+            S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = RunEndRule.DatabaseUnavailableOutcome };
             RecoverSoon();
         }
         catch (Exception e) when (!_detached)

@@ -299,22 +299,22 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
             return;
         }
 
-        if (S.State == BacktestState.Queued)
+        if (S.State != BacktestState.Queued && !Lifecycle.IsActive(S.State))
         {
-            await StartAttempt(null);
+            // Cancelled while waiting: the slot is not needed.
+            await Queue.Release(Id);
+            return;
         }
-        else if (!Lifecycle.IsActive(S.State) || HasRun)
+
+        // Already running here: the slot is not needed twice. And a grant may come again (the queue announces one no
+        // silo took up once more) or late: only a slot the queue says is this backtest's may start a run, and taking it
+        // up tells the queue at once which silo runs it.
+        if (HasRun || !await Queue.Renew(Id, SiloName))
         {
-            // Cancelled while waiting, or already running here: the slot is not needed twice.
-            if (!Lifecycle.IsActive(S.State))
-            {
-                await Queue.Release(Id);
-            }
+            return;
         }
-        else
-        {
-            await StartAttempt("restarted after its run was lost");
-        }
+
+        await StartAttempt(S.State == BacktestState.Queued ? null : "restarted after its run was lost");
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => RecoverLostRun();

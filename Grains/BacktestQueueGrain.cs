@@ -10,6 +10,11 @@ public sealed class QueueState
     [Id(0)] public List<QueueItem> Queued { get; set; } = new();
     [Id(1)] public List<RunningEntry> Running { get; set; } = new();
     [Id(2)] public long NextSequence { get; set; }
+    /// <summary>
+    /// The place in the line (sequence, priority) of every item granted a slot and not ended yet, kept so that an item
+    /// whose slot was lost comes back to it (<see cref="QueueBook"/>).
+    /// </summary>
+    [Id(3)] public List<QueueItem> Places { get; set; } = new();
 }
 
 [GenerateSerializer, Immutable, Alias("queue.item")]
@@ -22,11 +27,12 @@ public sealed record QueueItem(
     [property: Id(5)] QueueItemKind Kind = QueueItemKind.Backtest);
 
 /// <summary>
-/// The cluster's queue: one activation (key 0), its state in PostgreSQL so a silo restart loses no entry.
-/// Higher priority first, first-in-first-out within a priority; a cluster-wide and a per-owner limit on
-/// running backtests. A granted slot is a lease the backtest renews while it runs (paused runs keep renewing,
-/// so they keep their slot and can resume at once); a lease not renewed in time is reclaimed, so a backtest
-/// that vanished with its silo never holds a slot for good. Its items are backtests and optimization batches
+/// The cluster's queue: one activation (key 0), its state in PostgreSQL so a silo restart loses no entry. The rule
+/// (priority, then first in first out, a place kept while a lost slot comes back, the cluster-wide and per-owner limits,
+/// leases) is <see cref="QueueBook"/>'s; this grain stores the state and announces the grants. A granted slot is a lease
+/// the backtest renews while it runs (paused runs keep renewing, so they keep their slot and can resume at once); a
+/// lease not renewed in time is reclaimed, so a backtest that vanished with its silo never holds a slot for good. A
+/// grant no silo took up is announced again on the timer. Its items are backtests and optimization batches
 /// (<see cref="QueueItemKind"/>) under the same priorities and limits: a batch takes one slot like a backtest.
 /// </summary>
 /// <remarks>
@@ -56,12 +62,16 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
     }
 
     private QueueState S => _live;
+    /// <summary>The rule, on the live state.</summary>
+    private QueueBook Book { get; set; } = new(new QueueState());
+    private TimeSpan TimerPeriod => _options.LeaseDuration / 4;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _live = Copy(_state.State);
-        // Reclaims expired leases and fills free slots even when nobody calls.
-        this.RegisterGrainTimer(Schedule, new GrainTimerCreationOptions(_options.LeaseDuration / 4, _options.LeaseDuration / 4));
+        Book = new QueueBook(_live);
+        // Reclaims expired leases, fills free slots and announces grants again even when nobody calls.
+        this.RegisterGrainTimer(OnTimer, new GrainTimerCreationOptions(TimerPeriod, TimerPeriod));
         return Task.CompletedTask;
     }
 
@@ -70,34 +80,37 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
 
     public async Task Enqueue(Guid id, string owner, BacktestPriority priority, QueueItemKind kind)
     {
-        if (S.Queued.Any(q => q.BacktestId == id) || S.Running.Any(r => r.BacktestId == id))
+        switch (Book.Enqueue(id, owner, priority, kind, DateTime.UtcNow))
         {
-            // Already here, though perhaps not stored yet: the caller may rely on it only once it is.
-            await Persist(changed: false);
-            return;
+            case EnqueueOutcome.Added:
+                await Schedule(changed: true);
+                break;
+            case EnqueueOutcome.HoldsSlot:
+                // It asks for a slot it holds: the grant never reached it. Announced again once the grant is stored.
+                await Persist(changed: false);
+                await Announce(id, kind);
+                break;
+            default:
+                // Already here, though perhaps not stored yet: the caller may rely on it only once it is.
+                await Persist(changed: false);
+                break;
         }
-
-        S.Queued.Add(new QueueItem(id, owner, priority, S.NextSequence++, DateTime.UtcNow, kind));
-        await Schedule(changed: true);
     }
 
     public async Task<bool> ChangePriority(Guid backtestId, BacktestPriority priority)
     {
-        var index = S.Queued.FindIndex(q => q.BacktestId == backtestId);
-        if (index < 0)
+        if (!Book.ChangePriority(backtestId, priority))
         {
             return false;
         }
 
-        // A changed priority joins the back of its new priority's line: FIFO within a priority stays fair.
-        S.Queued[index] = S.Queued[index] with { Priority = priority, Sequence = S.NextSequence++ };
         await Schedule(changed: true);
         return true;
     }
 
     public async Task<bool> Remove(Guid backtestId)
     {
-        var removed = S.Queued.RemoveAll(q => q.BacktestId == backtestId) > 0;
+        var removed = Book.Remove(backtestId);
         if (removed)
         {
             await Persist(changed: true);
@@ -108,9 +121,8 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
 
     public Task<QueueSnapshot> GetSnapshot()
     {
-        var ordered = Ordered().Select((q, i) => new QueueEntry(q.BacktestId, q.Owner, q.Priority, q.Sequence, q.EnqueuedAt, i + 1, q.Kind)).ToList();
-        return Task.FromResult(new QueueSnapshot(ordered, S.Running.ToList(),
-            new QueueLimits(_options.MaxConcurrent, _options.MaxConcurrentPerOwner)));
+        var ordered = Book.Ordered().Select((q, i) => new QueueEntry(q.BacktestId, q.Owner, q.Priority, q.Sequence, q.EnqueuedAt, i + 1, q.Kind)).ToList();
+        return Task.FromResult(new QueueSnapshot(ordered, S.Running.ToList(), Limits));
     }
 
     public Task<int> FreeSlots(string owner)
@@ -122,21 +134,15 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
 
     public async Task<bool> Renew(Guid backtestId, string silo)
     {
-        var index = S.Running.FindIndex(r => r.BacktestId == backtestId);
-        if (index < 0)
-        {
-            return false;
-        }
-
         // Leases live in memory between writes: after a queue failover the persisted expiry is older, which only
-        // makes reclaiming earlier, never later. Persist only when the lease is more than half used, or when the run
-        // moved to another silo: which silo holds a run decides which runs come back when a silo dies
-        // (LostSiloRecovery), so it must survive a failover of the queue itself.
-        var entry = S.Running[index];
-        S.Running[index] = entry with { LeaseExpiresAt = DateTime.UtcNow + _options.LeaseDuration, Silo = silo };
-        if (entry.LeaseExpiresAt - DateTime.UtcNow < _options.LeaseDuration / 2 || !string.Equals(entry.Silo, silo, StringComparison.Ordinal))
+        // makes reclaiming earlier, never later.
+        switch (Book.Renew(backtestId, silo, DateTime.UtcNow, _options.LeaseDuration))
         {
-            await Persist(changed: true);
+            case null:
+                return false;
+            case true:
+                await Persist(changed: true);
+                break;
         }
 
         return true;
@@ -144,48 +150,48 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
 
     public async Task Release(Guid backtestId)
     {
-        var changed = S.Running.RemoveAll(r => r.BacktestId == backtestId) + S.Queued.RemoveAll(q => q.BacktestId == backtestId);
         // The freed slot is granted in the same write.
-        await Schedule(changed > 0);
+        await Schedule(Book.Release(backtestId));
     }
 
-    private IEnumerable<QueueItem> Ordered() =>
-        S.Queued.OrderByDescending(q => q.Priority).ThenBy(q => q.Sequence);
-
-    private Task Schedule(CancellationToken cancellation) => Schedule(changed: false);
+    private QueueLimits Limits => new(_options.MaxConcurrent, _options.MaxConcurrentPerOwner);
 
     /// <summary>
-    /// Reclaims expired leases, then grants free slots in priority order within the per-owner limit, and stores
-    /// the result (with <paramref name="changed"/>: the caller's own change) before telling the granted backtests.
+    /// The timer: besides reclaiming and granting, announces again the grants no silo has taken up for a timer period
+    /// (a grant is a one-way call, lost when the silo of its receiver dies at that moment).
+    /// </summary>
+    private async Task OnTimer(CancellationToken cancellation)
+    {
+        await Schedule(changed: false);
+        foreach (var entry in Book.Unacknowledged(DateTime.UtcNow, TimerPeriod))
+        {
+            await Announce(entry.BacktestId, entry.Kind);
+        }
+    }
+
+    /// <summary>
+    /// Reclaims expired leases, then grants free slots by <see cref="QueueBook.Grant"/>, and stores the result (with
+    /// <paramref name="changed"/>: the caller's own change) before telling the granted items.
     /// </summary>
     private async Task Schedule(bool changed)
     {
         var now = DateTime.UtcNow;
-        changed |= S.Running.RemoveAll(r => r.LeaseExpiresAt < now) > 0;
-        var granted = new List<QueueItem>();
-        while (S.Running.Count < _options.MaxConcurrent)
-        {
-            var next = Ordered().FirstOrDefault(q => S.Running.Count(r => r.Owner == q.Owner) < _options.MaxConcurrentPerOwner);
-            if (next is null)
-            {
-                break;
-            }
-
-            S.Queued.Remove(next);
-            S.Running.Add(new RunningEntry(next.BacktestId, next.Owner, next.Priority, now, now + _options.LeaseDuration, Kind: next.Kind));
-            granted.Add(next);
-            changed = true;
-        }
+        changed |= Book.Reclaim(now) > 0;
+        var granted = Book.Grant(now, Limits, _options.LeaseDuration);
+        changed |= granted.Count > 0;
 
         // Persist the grants before telling anyone, so a crash cannot hand out a slot twice.
         await Persist(changed);
         foreach (var item in granted)
         {
-            await (item.Kind == QueueItemKind.OptimizationBatch
-                ? GrainFactory.GetGrain<IOptimizationBatchGrain>(item.BacktestId).OnSlotGranted()
-                : GrainFactory.GetGrain<IBacktestGrain>(item.BacktestId).OnSlotGranted());
+            await Announce(item.BacktestId, item.Kind);
         }
     }
+
+    /// <summary>Tells an item it holds a slot (a one-way call: it returns at once).</summary>
+    private Task Announce(Guid id, QueueItemKind kind) => kind == QueueItemKind.OptimizationBatch
+        ? GrainFactory.GetGrain<IOptimizationBatchGrain>(id).OnSlotGranted()
+        : GrainFactory.GetGrain<IBacktestGrain>(id).OnSlotGranted();
 
     /// <summary>
     /// Returns once a write that includes every change made so far has finished (with <paramref name="changed"/>
@@ -238,5 +244,6 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
         Queued = state.Queued.ToList(),
         Running = state.Running.ToList(),
         NextSequence = state.NextSequence,
+        Places = state.Places.ToList(),
     };
 }

@@ -41,4 +41,7 @@ public sealed partial class OptimizationBatchGrain
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Optimization batch {Id}: taking it up again failed; tried again shortly")]
     private partial void LogRecoveryRetryFailed(Exception exception, Guid id);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Optimization batch {Id} of job {JobId}: its run could not start for now ({Reason}); trying again shortly")]
+    private partial void LogRunnerInterrupted(Guid id, Guid jobId, string reason);
 }

@@ -74,7 +74,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     /// <summary>Why the silo's watchdog ended the run, or null.</summary>
     private string? _stalled;
-    /// <summary>Retries the batch's recovery while PostgreSQL is away (<see cref="RecoverSoon"/>).</summary>
+    /// <summary>Retries the batch's recovery while PostgreSQL or the runner is away (<see cref="RecoverSoon"/>).</summary>
     private IGrainTimer? _recoverSoon;
     /// <summary>No write of trials is tried before this time: the last one met the database away.</summary>
     private TimeSpan _saveRetryAt;
@@ -158,7 +158,9 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             return;
         }
 
-        if (!HasRun)
+        // A grant may come again (the queue announces one no silo took up once more) or late: only a slot the queue
+        // says is this batch's may start a run.
+        if (!HasRun && await Queue.Renew(Id, SiloName))
         {
             try
             {
@@ -333,6 +335,17 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             try
             {
                 run = await _runner.StartAsync(request, CancellationToken.None);
+            }
+            catch (RunnerInterruptedException e)
+            {
+                // The runner's daemon is restarting: not the batch's fault. This attempt never ran and does not count; the
+                // batch stays running with no run and starts again once the runner answers (a try every few seconds).
+                LogRunnerInterrupted(Id, order.OptimizationId, e.Message);
+                S.Attempts--;
+                counted = false;
+                RecoverSoon();
+                await _state.WriteStateAsync();
+                return;
             }
             catch (Exception e) when (e is RunnerUnavailableException or CustomStrategyRefusedException)
             {
@@ -524,7 +537,8 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
     }
 
     /// <summary>
-    /// Takes up a batch whose supervision the database interrupted, every few seconds until it holds: a state still running
+    /// Takes up a batch whose supervision the database interrupted, or whose run could not start while the runner's daemon
+    /// restarted (<see cref="RunnerInterruptedException"/>), every few seconds until it holds: a state still running
     /// starts its run again (<see cref="Ensure"/>), a granted one that could not start starts, an ended one gives its slot
     /// back. The job's reminder is the safety net.
     /// </summary>

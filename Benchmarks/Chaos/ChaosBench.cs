@@ -100,9 +100,6 @@ internal static partial class ChaosBench
         }
     }
 
-    /// <summary>One backtest of the burst: its id, owner, priority, config, and where it stands in its owner's and priority's submissions.</summary>
-    internal sealed record Submitted(Guid Id, string Owner, BacktestPriority Priority, string Json, int Order);
-
     /// <summary>A fault as it happened: its kind, when it began and ended, and the backtests it hit.</summary>
     internal sealed record Fault(string Kind, DateTime Began, DateTime Ended, IReadOnlyList<Guid> Affected)
     {

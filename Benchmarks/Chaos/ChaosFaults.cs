@@ -37,7 +37,7 @@ internal static partial class ChaosBench
 
                 if (k == options.Kills / 2 && options.Runner == "docker")
                 {
-                    await Fault("docker daemon restart", await Running(_ => true), () => RestartDocker(root));
+                    await Fault("docker daemon restart", await Running(_ => true), () => ChaosHarness.RestartDocker(root));
                 }
 
                 if (k == 3 * options.Kills / 4)
@@ -110,21 +110,6 @@ internal static partial class ChaosBench
             }
         }
 
-        /// <summary>The checkout's daemon stopped (scripts/docker.sh's stop_docker) and, once its process is gone, started again.</summary>
-        private static async Task RestartDocker(string root)
-        {
-            var pidFile = Path.Combine(root, ".state", "docker", "dockerd.pid");
-            var pid = File.Exists(pidFile) ? File.ReadAllText(pidFile).Trim() : "";
-            await Bash(root, "source scripts/docker.sh && stop_docker >&2");
-            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-            while (pid.Length > 0 && Directory.Exists($"/proc/{pid}") && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(200);
-            }
-
-            await Bash(root, "source scripts/docker.sh && start_docker >&2");
-        }
-
         /// <summary>kill -9 of one random worker: a container (docker kill) or, with the process runner, a worker process.</summary>
         private async Task KillWorker()
         {
@@ -132,16 +117,16 @@ internal static partial class ChaosBench
             Guid? hit = null;
             if (options.Runner == "docker")
             {
-                var containers = (await Docker("ps", "-q", "--filter", $"label={DockerRunner.BacktestLabel}")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                var containers = (await ChaosHarness.Docker("ps", "-q", "--filter", $"label={DockerRunner.BacktestLabel}")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
                 if (containers.Length == 0)
                 {
                     return;
                 }
 
                 var container = containers[_random.Next(containers.Length)];
-                var label = (await Docker("inspect", "-f", $"{{{{index .Config.Labels \"{DockerRunner.BacktestLabel}\"}}}}", container)).Trim();
+                var label = (await ChaosHarness.Docker("inspect", "-f", $"{{{{index .Config.Labels \"{DockerRunner.BacktestLabel}\"}}}}", container)).Trim();
                 hit = Guid.TryParse(label, out var id) ? id : null;
-                await Docker("kill", container);
+                await ChaosHarness.Docker("kill", container);
             }
             else
             {
@@ -169,27 +154,6 @@ internal static partial class ChaosBench
         }
 
         private string _work = "";
-
-        private static async Task<string> Docker(params string[] arguments)
-        {
-            var info = new ProcessStartInfo("docker", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var process = Process.Start(info)!;
-            var output = await process.StandardOutput.ReadToEndAsync();
-            await process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            return output;
-        }
-
-        private static async Task Bash(string root, string script)
-        {
-            var info = new ProcessStartInfo("bash", ["-c", script]) { WorkingDirectory = root };
-            using var process = Process.Start(info)!;
-            await process.WaitForExitAsync();
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"'{script}' exited {process.ExitCode}");
-            }
-        }
     }
 
     /// <summary>A configuration run on the engine in this process, with no fault: what the cluster's stored result must equal.</summary>

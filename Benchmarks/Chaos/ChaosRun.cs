@@ -13,7 +13,7 @@ internal static partial class ChaosBench
     /// <summary>One chaos run: the load, the faults, the drain, then the checks and the figures.</summary>
     private sealed partial class Run(ChaosOptions options, IClusterClient client, Uri api, IReadOnlyDictionary<string, string> keys) : IAsyncDisposable
     {
-        private readonly List<Submitted> _backtests = [];
+        private readonly List<ChaosBacktest> _backtests = [];
         private readonly List<(Guid Id, int Trials)> _jobs = [];
         private readonly List<Fault> _faults = [];
         private readonly ConcurrentDictionary<Guid, BacktestStatus> _ended = new();
@@ -91,7 +91,7 @@ internal static partial class ChaosBench
             await _load.StopPolling();
 
             var checks = new ChaosChecks(client, connectionString, work, options.Runner == "docker");
-            var passed = await checks.All(_backtests, _jobs, _ended, references, _leaks, _load, _faults, drained <= bound ? null :
+            var passed = await checks.All(_backtests, _jobs, references, _leaks, _load, drained <= bound ? null :
                 $"drained in {drained.TotalSeconds:F0} s, over the bound of {bound.TotalSeconds:F0} s");
 
             var totalTrials = _jobs.Sum(j => j.Trials);
@@ -126,7 +126,7 @@ internal static partial class ChaosBench
                 .Select(i => (Index: i, Owner: Owners[i % Owners.Length], Priority: (BacktestPriority)(i * 7 / 3 % 4), Json: Daily(i % 40)))
                 .ToList();
             var orders = new ConcurrentDictionary<(string, BacktestPriority), int>();
-            var accepted = new ConcurrentBag<Submitted>();
+            var accepted = new ConcurrentBag<ChaosBacktest>();
             await Task.WhenAll(Owners.Select(owner => Task.Run(async () =>
             {
                 using var http = Http(api, keys[owner]);
@@ -137,7 +137,7 @@ internal static partial class ChaosBench
                     body["useCache"] = JsonSerializer.SerializeToElement(false);
                     var answer = await Post(http, "/api/v1/nautilus/backtest/start", JsonSerializer.Serialize(body));
                     var order = orders.AddOrUpdate((owner, item.Priority), 0, (_, n) => n + 1);
-                    accepted.Add(new Submitted(answer.GetProperty("id").GetGuid(), owner, item.Priority, item.Json, order));
+                    accepted.Add(new ChaosBacktest(answer.GetProperty("id").GetGuid(), owner, item.Priority, item.Json, order));
                 }
             })));
             _backtests.AddRange(accepted.OrderBy(b => b.Owner, StringComparer.Ordinal).ThenBy(b => b.Priority).ThenBy(b => b.Order));

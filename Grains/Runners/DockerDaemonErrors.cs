@@ -7,7 +7,7 @@ namespace Backtesting.Grains.Runners;
 /// How the Docker runner tells and words a daemon that cannot serve it, written once for runs, compiles, the silo's
 /// start-up check and the orphan reaper: the daemon does not answer, or the worker image is not in it.
 /// </summary>
-internal static class DockerDaemonErrors
+public static class DockerDaemonErrors
 {
     /// <summary>Errors that mean the daemon itself cannot be reached (as opposed to a request it refused).</summary>
     public static bool IsUnreachable(Exception e) =>
@@ -27,6 +27,16 @@ internal static class DockerDaemonErrors
 
     /// <summary>The daemon is not there: nothing can run until an operator starts it.</summary>
     public static RunnerUnavailableException DaemonUnavailable(Uri endpoint, Exception e) => new(Unreachable(endpoint, e), e);
+
+    /// <summary>
+    /// The daemon does not answer now but did <paramref name="sinceAnswered"/> ago (null: never for this silo): within
+    /// <paramref name="grace"/> it is restarting and the run is tried again (<see cref="RunnerInterruptedException"/>);
+    /// otherwise nothing can run until an operator starts it (<see cref="RunnerUnavailableException"/>).
+    /// </summary>
+    public static Exception Unanswered(Uri endpoint, Exception e, TimeSpan? sinceAnswered, TimeSpan grace) =>
+        sinceAnswered is { } since && since < grace
+            ? new RunnerInterruptedException($"{Unreachable(endpoint, e)} (it answered {since.TotalSeconds:F0} s ago: restarting?)", e)
+            : DaemonUnavailable(endpoint, e);
 
     /// <summary>The daemon answers but has no worker image: nothing can run until an operator builds it.</summary>
     public static RunnerUnavailableException ImageMissing(string image, Uri endpoint, Exception e) =>

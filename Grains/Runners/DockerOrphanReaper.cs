@@ -6,7 +6,8 @@ namespace Backtesting.Grains.Runners;
 /// <summary>
 /// At silo start, finds the containers of this service by label. Those of a backtest that is finished or gone are
 /// removed; those of a backtest still active are left to it: its grain reattaches to a running one (see
-/// <see cref="DockerRunner"/>) when its recovery reminder restarts the run, and removes a stopped one.
+/// <see cref="DockerRunner"/>) when its recovery reminder restarts the run, and removes a stopped one. The same for an
+/// optimization batch's container (labelled <see cref="DockerRunner.BatchKind"/>): kept while its batch has work to do.
 /// </summary>
 public sealed partial class DockerOrphanReaper(IBacktestRunner runner, IGrainFactory grains, ILogger<DockerOrphanReaper> log)
     : ILifecycleParticipant<ISiloLifecycle>
@@ -59,7 +60,11 @@ public sealed partial class DockerOrphanReaper(IBacktestRunner runner, IGrainFac
             bool active;
             try
             {
-                active = !(await grains.GetGrain<IBacktestGrain>(id).GetStatus()).IsTerminal;
+                // A batch's container is its batch's while the batch has work to do: asking it to ensure its run also
+                // brings back one whose silo died (it reattaches to the container).
+                active = container.Labels.TryGetValue(DockerRunner.KindLabel, out var kind) && kind == DockerRunner.BatchKind
+                    ? (await grains.GetGrain<IOptimizationBatchGrain>(id).Ensure()).State is OptimizationBatchState.Queued or OptimizationBatchState.Running
+                    : !(await grains.GetGrain<IBacktestGrain>(id).GetStatus()).IsTerminal;
             }
             catch (KeyNotFoundException)
             {

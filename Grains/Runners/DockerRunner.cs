@@ -18,11 +18,16 @@ public sealed partial class DockerRunner : IBacktestRunner, IDisposable
     public const string BacktestLabel = "backtesting.backtest-id";
     public const string AttemptLabel = "backtesting.attempt";
     public const string ServiceLabel = "backtesting.service-id";
+    /// <summary>What a container runs: <see cref="BatchKind"/> for an optimization batch; a backtest's carries none.</summary>
+    public const string KindLabel = "backtesting.kind";
+    public const string BatchKind = "optimization-batch";
 
     private readonly DockerClient _client;
     private readonly DockerRunnerOptions _options;
     private readonly ContainerUser _user;
     private readonly ILogger _log;
+    /// <summary>When the daemon last answered this runner (<see cref="Environment.TickCount64"/>; 0: never).</summary>
+    private long _answeredAt;
 
     public DockerRunner(DockerRunnerOptions options, string serviceId, ILogger<DockerRunner> log)
     {
@@ -63,6 +68,7 @@ public sealed partial class DockerRunner : IBacktestRunner, IDisposable
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             timeout.CancelAfter(_options.DaemonTimeout);
             await _client.System.PingAsync(timeout.Token).ConfigureAwait(false);
+            Answered();
             return null;
         }
         catch (Exception e) when (DockerDaemonErrors.IsUnreachable(e))
@@ -100,16 +106,30 @@ public sealed partial class DockerRunner : IBacktestRunner, IDisposable
             var created = await _client.Containers.CreateContainerAsync(parameters, cancellation).ConfigureAwait(false);
             var handle = new DockerContainerHandle(_client, created.ID, request.OutputDirectory, reattached: false, _log);
             await _client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellation).ConfigureAwait(false);
+            Answered();
             handle.Follow(since: null, request.MaxLineBytes);
             return handle;
         }
         catch (DockerImageNotFoundException e)
         {
+            Answered();
             throw DockerDaemonErrors.ImageMissing(_options.Image, Endpoint, e);
         }
         catch (Exception e) when (DockerDaemonErrors.IsUnreachable(e))
         {
-            throw DockerDaemonErrors.DaemonUnavailable(Endpoint, e);
+            throw DockerDaemonErrors.Unanswered(Endpoint, e, SinceAnswered, _options.DaemonRestartGrace);
+        }
+    }
+
+    private void Answered() => Interlocked.Exchange(ref _answeredAt, Environment.TickCount64);
+
+    /// <summary>How long ago the daemon last answered; null when it never did.</summary>
+    private TimeSpan? SinceAnswered
+    {
+        get
+        {
+            var at = Interlocked.Read(ref _answeredAt);
+            return at > 0 ? TimeSpan.FromMilliseconds(Environment.TickCount64 - at) : null;
         }
     }
 
@@ -126,6 +146,7 @@ public sealed partial class DockerRunner : IBacktestRunner, IDisposable
                 [BacktestLabel] = request.BacktestId.ToString(),
                 [AttemptLabel] = request.Attempt.ToString(CultureInfo.InvariantCulture),
                 [ServiceLabel] = ServiceId,
+                [KindLabel] = request.BatchJson is null ? "backtest" : BatchKind,
             },
             request.MemoryLimitBytes ?? _options.MemoryBytes,
             OnHost(request.DataDirectory, _options.DataDirectoryOnHost, null),

@@ -56,6 +56,13 @@ public sealed class DockerRunnerOptions
     /// <summary>How long a request to the daemon may take before it counts as unreachable.</summary>
     public TimeSpan DaemonTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A daemon that answered this silo less than this long ago and does not answer now is restarting: a run that cannot
+    /// start is tried again shortly instead of failing (<see cref="DockerDaemonErrors.Unreachable(Uri, Exception)"/>). One
+    /// that never answered, or not for this long, is unavailable and the run fails at once.
+    /// </summary>
+    public TimeSpan DaemonRestartGrace { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The default first memory limit: 512 MiB.</summary>
     public const long DefaultMemoryBytes = 512 * ByteSize.MiB;
 

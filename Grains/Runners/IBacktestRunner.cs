@@ -138,3 +138,9 @@ public sealed record CompileOutput(int ExitCode, string Stdout, string Stderr, b
 
 /// <summary>The runner cannot start runs at all (e.g. the Docker daemon is unreachable): retrying will not help.</summary>
 public sealed class RunnerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The runner cannot start a run for now, though it could a moment ago (the Docker daemon is restarting): the run is tried
+/// again shortly, and the backtest does not fail for it.
+/// </summary>
+public sealed class RunnerInterruptedException(string message, Exception? inner = null) : Exception(message, inner);

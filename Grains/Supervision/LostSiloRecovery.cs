@@ -112,9 +112,12 @@ public sealed partial class LostSiloRecovery(IClusterMembershipService membershi
         return string.Equals(first, self, StringComparison.Ordinal);
     }
 
-    /// <summary>The runs (backtests and optimization batches) whose slot was last renewed from one of the dead silos, in the queue's order.</summary>
+    /// <summary>
+    /// The runs (backtests and optimization batches) whose slot was last renewed from one of the dead silos, and the slots
+    /// granted but not taken up by any silo yet (their grant may have died with it; asking them is harmless), in the queue's order.
+    /// </summary>
     public static IReadOnlyList<RunningEntry> LostOn(IReadOnlyList<RunningEntry> running, IReadOnlySet<string> deadSilos) =>
-        [.. running.Where(r => r.Silo is { } s && deadSilos.Contains(s))];
+        [.. running.Where(r => r.Silo is null || deadSilos.Contains(r.Silo))];
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Silos {Silos} were declared dead; recovering the {Count} runs they held")]
     private static partial void LogRecovering(ILogger logger, string silos, int count);

@@ -58,6 +58,21 @@ public static class RunEndRule
     /// <summary>The outcome of an attempt killed for using more memory than its limit.</summary>
     public const string OutOfMemoryOutcome = "out of memory";
 
+    /// <summary>The outcome of an attempt whose supervision the database's going away ended (its run is started again).</summary>
+    public const string DatabaseUnavailableOutcome = "database unavailable";
+
+    /// <summary>The outcome of an attempt that could not start because the runner's daemon was restarting (started again).</summary>
+    public const string RunnerInterruptedOutcome = "runner unreachable for now";
+
+    /// <summary>
+    /// Whether an attempt counts against <see cref="RunEndFacts.MaxAttempts"/>: one whose worker died (it has an exit code),
+    /// other than of memory, and one lost with its silo (it never ended: a run that takes its silo down with it must not
+    /// come back for ever). An attempt the database or the runner's daemon interrupted before or around its worker (an
+    /// end with no exit code) is the cluster's fault, not the run's, and does not.
+    /// </summary>
+    public static bool CountsAgainstLimit(RunAttempt attempt) =>
+        attempt.Outcome != OutOfMemoryOutcome && (attempt.ExitCode is not null || attempt.EndedAt is null);
+
     /// <summary>The ended attempt's outcome, as its record shows it.</summary>
     public static string Outcome(RunExit exit) => exit.ExitCode switch
     {
@@ -131,7 +146,7 @@ public static class RunEndRule
                 SyncCheckpoint: true);
         }
 
-        if (facts.Attempts.Count(a => a.Outcome != OutOfMemoryOutcome) < facts.MaxAttempts)
+        if (facts.Attempts.Count(CountsAgainstLimit) < facts.MaxAttempts)
         {
             return new RunEndDecision.Retry($"attempt {attempts} {outcome}; retrying from the checkpoint");
         }

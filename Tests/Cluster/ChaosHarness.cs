@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Backtesting.Grains.Interfaces;
 
@@ -5,8 +6,9 @@ namespace Backtesting.Tests.Cluster;
 
 /// <summary>
 /// What the chaos test and the chaos benchmark (<c>Benchmarks -- chaos</c>, which compiles this file in) share beside
-/// <see cref="SiloProcesses"/> and <see cref="OwnPostgres"/>: calls retried while the cluster settles after a kill, an
-/// idempotent submit, the worker processes a run's silos left, and the kill-9-and-replace of a silo.
+/// <see cref="SiloProcesses"/>, <see cref="OwnPostgres"/> and <see cref="ChaosInvariants"/>: calls retried while the cluster
+/// settles after a kill, an idempotent submit, the worker processes a run's silos left, the kill-9-and-replace of a silo, and
+/// the Docker daemon's restart.
 /// </summary>
 internal static class ChaosHarness
 {
@@ -56,6 +58,52 @@ internal static class ChaosHarness
         var replacement = start();
         silos.Add(replacement);
         return replacement;
+    }
+
+    /// <summary>Runs the docker command line (against DOCKER_HOST) and returns its output.</summary>
+    public static async Task<string> Docker(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("docker", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return await output;
+    }
+
+    /// <summary>
+    /// Restarts the Docker daemon this checkout started (scripts/docker.sh: stop_docker, then, once its process is gone,
+    /// start_docker on the same socket), running the script from <paramref name="root"/>.
+    /// </summary>
+    public static async Task RestartDocker(string root)
+    {
+        var pidFile = DockerPidFile(root);
+        var pid = File.Exists(pidFile) ? (await File.ReadAllTextAsync(pidFile)).Trim() : "";
+        await Bash(root, "source scripts/docker.sh && stop_docker >&2");
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (pid.Length > 0 && Directory.Exists($"/proc/{pid}") && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        await StartDocker(root);
+    }
+
+    /// <summary>Starts this checkout's Docker daemon (scripts/docker.sh's start_docker: nothing to do when it answers).</summary>
+    public static Task StartDocker(string root) => Bash(root, "source scripts/docker.sh && start_docker >&2");
+
+    /// <summary>Where scripts/docker.sh keeps the pid of the daemon it started for the checkout at <paramref name="root"/>.</summary>
+    public static string DockerPidFile(string root) => Path.Combine(root, ".state", "docker", "dockerd.pid");
+
+    private static async Task Bash(string root, string script)
+    {
+        var info = new ProcessStartInfo("bash", ["-c", script]) { WorkingDirectory = root };
+        using var process = Process.Start(info)!;
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"'{script}' exited {process.ExitCode}");
+        }
     }
 
     /// <summary>Processes whose command line names the given folder: the workers this run's silos started.</summary>

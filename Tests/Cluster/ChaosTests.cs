@@ -24,10 +24,10 @@ public class ChaosTests
     /// <summary>How long the cluster may take to finish everything once the faults stop (the remaining work included).</summary>
     private static readonly TimeSpan DrainBound = TimeSpan.FromMinutes(4);
 
-    private static int Setting(string name, int fallback) =>
+    internal static int Setting(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
 
-    private static string Daily(int i) => """
+    internal static string Daily(int i) => """
         {"strategyClass":"MovingAverageCross","strategyConfig":{"fastPeriod":FAST,"slowPeriod":SLOW},
          "startDate":"2015-01-01","endDate":"2019-12-31","instruments":["SPY"],"initialBalance":100000,
          "executionSettings":{"commission":{"model":"percent","rate":0.001}},

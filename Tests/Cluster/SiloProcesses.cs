@@ -6,6 +6,7 @@ using Backtesting.Grains.Hosting;
 using Backtesting.Grains.Interfaces;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.Configuration;
 
@@ -89,27 +90,16 @@ internal static class SiloProcesses
         throw new InvalidOperationException($"no free port below the ephemeral range ({ephemeralStart})");
     }
 
+    /// <summary>
+    /// A silo for the tests and the chaos run: the Silo built beside this program, on the next loopback address, with fast
+    /// failure detection, the process runner, short checkpoint and supervision periods and the given recovery reminder
+    /// (<paramref name="settings"/> override any of them).
+    /// </summary>
     public static SiloProcess Start(string connectionString, string clusterId, string work, TempFolder logs, TimeSpan recoveryReminderPeriod,
         IReadOnlyDictionary<string, string>? settings = null)
     {
-        var address = NextAddress();
-        var siloPort = FreePort();
-        var gatewayPort = FreePort();
-        var dashboardPort = FreePort();
-        var log = logs.File($"silo-{siloPort}.log");
-        var info = new ProcessStartInfo("bash", ["-c", $"exec dotnet \"{Path.Combine(AppContext.BaseDirectory, "Backtesting.Silo.dll")}\" > \"{log}\" 2>&1"])
-        {
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
         var environment = new Dictionary<string, string>
         {
-            ["ConnectionStrings__Backtesting"] = connectionString,
-            ["Silo__ClusterId"] = clusterId,
-            ["Silo__AdvertisedAddress"] = address,
-            ["Silo__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
-            ["Silo__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
-            ["Silo__DashboardPort"] = dashboardPort.ToString(CultureInfo.InvariantCulture),
             ["Silo__Membership__ProbeTimeout"] = "00:00:01",
             ["Silo__Membership__NumMissedProbesLimit"] = "2",
             ["Silo__Membership__NumVotesForDeathDeclaration"] = "1",
@@ -122,9 +112,44 @@ internal static class SiloProcesses
             ["Backtesting__CheckpointInterval"] = "00:00:00.2",
             ["Backtesting__SupervisionTick"] = "00:00:00.5",
             ["Backtesting__RecoveryReminderPeriod"] = recoveryReminderPeriod.ToString("c", CultureInfo.InvariantCulture),
-            ["Logging__LogLevel__Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        return Launch(Path.Combine(AppContext.BaseDirectory, "Backtesting.Silo.dll"), NextAddress(), connectionString, clusterId, logs.Path, environment);
+    }
+
+    /// <summary>
+    /// The one place a Silo process is started: <c>dotnet <paramref name="dll"/></c> in the dll's folder, its output in a
+    /// log of its own in <paramref name="logFolder"/>, listening on and advertising <paramref name="address"/> with free
+    /// silo, gateway and dashboard ports, logging warnings and above; <paramref name="settings"/> are added to (or
+    /// override) its environment.
+    /// </summary>
+    public static SiloProcess Launch(string dll, string address, string connectionString, string clusterId, string logFolder,
+        IReadOnlyDictionary<string, string> settings)
+    {
+        var siloPort = FreePort();
+        var gatewayPort = FreePort();
+        var dashboardPort = FreePort();
+        var log = Path.Combine(logFolder, $"silo-{address}-{siloPort}.log");
+        var info = new ProcessStartInfo("bash", ["-c", $"exec dotnet \"{dll}\" > \"{log}\" 2>&1"])
+        {
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        var environment = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Backtesting"] = connectionString,
+            ["Silo__ClusterId"] = clusterId,
+            ["Silo__AdvertisedAddress"] = address,
+            ["Silo__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture),
+            ["Silo__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            ["Silo__DashboardPort"] = dashboardPort.ToString(CultureInfo.InvariantCulture),
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings)
         {
             environment[key] = value;
         }
@@ -134,7 +159,7 @@ internal static class SiloProcesses
             info.Environment[key] = value;
         }
 
-        return new SiloProcess(Process.Start(info)!, address, siloPort, dashboardPort, log);
+        return new SiloProcess(Process.Start(info) ?? throw new InvalidOperationException("could not start bash"), address, siloPort, dashboardPort, log);
     }
 
     /// <summary>The (address, silo port) of every row of the cluster's membership table, whatever its status.</summary>
@@ -154,16 +179,32 @@ internal static class SiloProcesses
         return endpoints;
     }
 
-    /// <summary>Connects once a silo has joined (a client with no gateway listed gives up at once).</summary>
-    public static async Task<IHost> ConnectClient(string connectionString, string clusterId)
+    /// <summary>
+    /// A client of the cluster, connected once a silo has joined (a client with no gateway listed gives up at once) and,
+    /// with <paramref name="activeSilos"/>, once that many silos are active in its membership table (the logs of
+    /// <paramref name="silos"/> are shown if they never are). It logs errors only.
+    /// </summary>
+    public static async Task<IHost> ConnectClient(string connectionString, string clusterId, int activeSilos = 0,
+        IReadOnlyList<SiloProcess>? silos = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(activeSilos > 0 ? 3 : 2);
         while (true)
         {
             var host = BuildClient(connectionString, clusterId);
             try
             {
                 await host.StartAsync();
+                var management = host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
+                while (activeSilos > 0 && (await management.GetHosts(onlyActive: true)).Count < activeSilos)
+                {
+                    if (DateTime.UtcNow > deadline)
+                    {
+                        throw new TimeoutException($"{activeSilos} silos did not join in time:\n" + string.Join("\n", (silos ?? []).Select(h => h.Log)));
+                    }
+
+                    await Task.Delay(500);
+                }
+
                 return host;
             }
             catch (SiloUnavailableException) when (DateTime.UtcNow < deadline)
@@ -177,12 +218,13 @@ internal static class SiloProcesses
     private static IHost BuildClient(string connectionString, string clusterId)
     {
         var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Error);
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = clusterId;
-                o.ServiceId = "backtesting";
+                o.ServiceId = ClusterIdentity.DefaultServiceId;
             });
             client.UseAdoNetClustering(o =>
             {

@@ -130,13 +130,61 @@ public class DockerOptimizationTests
         }
     }
 
-    private static Task<IList<ContainerListResponse>> BatchContainers(global::Docker.DotNet.DockerClient client, Guid job, int batch) =>
+
+    /// <summary>
+    /// A silo that starts reaps its service's containers that no active run can use. A batch's container is its batch's,
+    /// not a backtest's: it was once taken for an orphan (no backtest has the batch's id) and removed under the running
+    /// batch at every silo start, costing the batch an attempt each time. Now it is kept while the batch runs, and a
+    /// container of a batch that does not exist is still removed.
+    /// </summary>
+    [DockerFact]
+    public async Task The_reaper_of_a_starting_silo_leaves_a_running_batch_its_container_and_removes_a_stray_batch_container()
+    {
+        await using var host = await TestClusterHost.StartAsync(1, o =>
+        {
+            o.Runner = "docker";
+            o.Docker = DockerTestEnvironment.Options();
+            o.Optimization.BatchTrials = 240;
+        });
+        using var runner = DockerTestEnvironment.Runner(host.Cluster.Options.ServiceId);
+        using var output = new TempFolder();
+        using var client = DockerTestEnvironment.Client();
+        var stray = Guid.NewGuid();
+        await client.Containers.CreateContainerAsync(runner.ContainerFor(
+            new RunRequest(stray, 1, "{}", output.Path, TestPaths.LeanData, false, TimeSpan.FromSeconds(5), BatchJson: "{}"), ["strategies"]));
+
+        var id = Guid.NewGuid();
+        await host.Optimization(id).Submit(Submission(Job(LargeGrid)));
+        var batch = OptimizationBatchIds.Of(id, 0);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        IList<ContainerListResponse> running;
+        while ((running = await Containers(client, batch)).Count == 0 || running[0].State != "running")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the batch's container never ran");
+            await Task.Delay(50);
+        }
+
+        var (removed, _) = await new DockerOrphanReaper(runner, host.Client,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<DockerOrphanReaper>.Instance).ReapAsync(CancellationToken.None);
+
+        Assert.Empty(await Containers(client, stray));
+        Assert.Equal(1, removed);
+        var done = await host.WaitForJob(id, s => s.IsTerminal, TimeSpan.FromMinutes(4));
+        Assert.True(done.State == OptimizationState.Completed, done.ErrorMessage);
+        Assert.Equal(Enumerable.Range(0, 240), (await host.Rows(id)).Select(r => r.TrialNumber));
+        Assert.Equal(1, (await host.Client.GetGrain<IOptimizationBatchGrain>(batch).Ensure()).Attempts);
+    }
+
+    private static Task<IList<ContainerListResponse>> Containers(global::Docker.DotNet.DockerClient client, Guid id) =>
         client.Containers.ListContainersAsync(new ContainersListParameters
         {
             All = true,
             Filters = new Dictionary<string, IDictionary<string, bool>>
             {
-                ["label"] = new Dictionary<string, bool> { [$"{DockerRunner.BacktestLabel}={OptimizationBatchIds.Of(job, batch)}"] = true },
+                ["label"] = new Dictionary<string, bool> { [$"{DockerRunner.BacktestLabel}={id}"] = true },
             },
         });
+
+    private static Task<IList<ContainerListResponse>> BatchContainers(global::Docker.DotNet.DockerClient client, Guid job, int batch) =>
+        Containers(client, OptimizationBatchIds.Of(job, batch));
 }

@@ -129,6 +129,30 @@ public class RunEndRuleTests
         Assert.Equal(new Fail(ErrorTypes.Execution, $"the run died (exit code {code}) on 3 attempts", SyncCheckpoint: true),
             Decide(new RunExit(code), attempts: [Attempt(1), Attempt(2), Attempt(3)]));
 
+    /// <summary>
+    /// Attempts the cluster ended before or around the worker (the database away, the runner's daemon restarting: an end
+    /// with no exit code) never use up the backtest's attempts, however many there were; lost with a silo (never ended)
+    /// and deaths do; out-of-memory retries do not.
+    /// </summary>
+    [Theory, MemberData(nameof(Deaths))]
+    public void Only_deaths_of_the_worker_and_runs_lost_with_their_silo_use_up_the_attempts(int code)
+    {
+        var interrupted = new[] { RunEndRule.DatabaseUnavailableOutcome, RunEndRule.RunnerInterruptedOutcome }
+            .Select((outcome, i) => new RunAttempt(i + 1, "docker", DateTime.UnixEpoch, DateTime.UnixEpoch, null, outcome, 0, "silo", null))
+            .ToList();
+        var lost = new RunAttempt(1, "docker", DateTime.UnixEpoch, null, null, null, 0, "silo", null);
+        Assert.All(interrupted, a => Assert.False(RunEndRule.CountsAgainstLimit(a)));
+        Assert.True(RunEndRule.CountsAgainstLimit(lost));
+        Assert.True(RunEndRule.CountsAgainstLimit(Attempt(1)));
+        Assert.False(RunEndRule.CountsAgainstLimit(Attempt(1, RunEndRule.OutOfMemoryOutcome)));
+
+        // Ten interruptions, then two deaths (the second the one being decided): retried, as after two deaths alone.
+        var many = Enumerable.Range(0, 5).SelectMany(_ => interrupted).Append(Attempt(11)).Append(Attempt(12)).ToList();
+        Assert.IsType<Retry>(Decide(new RunExit(code), attempts: many));
+        // Two runs lost with their silos and a death: the attempts are used up.
+        Assert.IsType<Fail>(Decide(new RunExit(code), attempts: [lost, lost with { Number = 2 }, Attempt(3)]));
+    }
+
     [Fact]
     public void A_stop_nobody_asked_for_is_a_death_and_retried() =>
         Assert.Equal(new Retry("attempt 1 stopped with partial results; retrying from the checkpoint"), Decide(new RunExit(ExitCodes.Stopped)));
