@@ -85,9 +85,18 @@ public class WalkForwardInSampleTests
             node[name] = value?.DeepClone();
         }
 
+        var ran = 0;
         foreach (var strategy in StrategyCatalog.Templates.All)
         {
+            if (strategy.MaxInstruments < node["instruments"]!.AsArray().Count)
+            {
+                continue;
+            }
+
             node["strategyClass"] = strategy.Name;
+            // Every parameter at its schema's default (required ones too).
+            node["strategyConfig"] = new System.Text.Json.Nodes.JsonObject(strategy.Parameters.Where(p => p.Default is not null)
+                .Select(p => KeyValuePair.Create(p.Name, System.Text.Json.JsonSerializer.SerializeToNode(p.Default))));
             var config = ConfigValidator.Parse(node.ToJsonString()).Config!;
             var validation = ConfigValidator.Validate(config, OptimizationFixtures.Lean, StrategyCatalog.Templates, ValidationPolicy.Local, OptimizationFixtures.Today);
             Assert.True(validation.IsValid, $"{strategy.Name} {change}: " + string.Join("; ", validation.Errors.Select(e => e.Message)));
@@ -97,6 +106,9 @@ public class WalkForwardInSampleTests
             Assert.NotEmpty(days);
             Assert.Equal(result.DailyEquity.Select(d => d.Date), days);
             Assert.Equal(result.DailyReturns.Count, days.Count);
+            ran++;
         }
+
+        Assert.True(ran >= 2, $"only {ran} templates take {change}");
     }
 }
