@@ -161,6 +161,19 @@ public interface IClusterStatusGrain : IGrainWithIntegerKey
     Task<ClusterStatus> GetStatus();
 }
 
+/// <summary>The deployment settings clients must know to offer what the cluster admits.</summary>
+/// <param name="MaxDurationYears">The longest date range admitted, in calendar years; null for no limit (Backtesting:MaxDurationYears).</param>
+[GenerateSerializer, Immutable, Alias("cluster.settings")]
+public sealed record ClusterSettings([property: Id(0)] int? MaxDurationYears);
+
+/// <summary>The one place a client (the API) reads the cluster's settings, so it never keeps a copy that could disagree.</summary>
+[Alias("cluster.settings-grain")]
+public interface IClusterSettingsGrain : IGrainWithIntegerKey
+{
+    [Alias("get")]
+    Task<ClusterSettings> Get();
+}
+
 /// <summary>Cross-run analysis of stored backtests.</summary>
 [Alias("comparison.grain")]
 public interface IComparisonGrain : IGrainWithStringKey

@@ -1,4 +1,7 @@
+using System.Globalization;
+using Backtesting.Engine.Configuration;
 using Backtesting.Grains.Runners;
+using Microsoft.Extensions.Options;
 
 namespace Backtesting.Grains;
 
@@ -71,6 +74,31 @@ public sealed class BacktestClusterOptions
     /// <summary>Optimization jobs: trials per batch, batches in flight, how often trials are stored and progress published.</summary>
     public OptimizationRunOptions Optimization { get; set; } = new();
 
+    /// <summary>
+    /// The longest date range the cluster admits (Backtesting:MaxDurationYears): a backtest's, an optimization's base
+    /// config's and a walk-forward's whole span, in calendar years (1 to 200), or <c>none</c> for no limit; read by
+    /// <see cref="ValidationPolicy.FromSetting"/>, checked when the silo starts (<see cref="BacktestClusterOptionsValidator"/>).
+    /// Every silo of a cluster must have the same value; the API asks the cluster for it (<see cref="ClusterSettingsGrain"/>).
+    /// </summary>
+    public string MaxDurationYears { get; set; } = ValidationPolicy.DefaultMaxDurationYears.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The admission rules of <see cref="MaxDurationYears"/> (a method, so that binding the section never reads it); a silo
+    /// whose setting is not one does not start (<see cref="BacktestClusterOptionsValidator"/>).
+    /// </summary>
+    public ValidationPolicy AdmissionPolicy() => ValidationPolicy.FromSetting(MaxDurationYears) is { Policy: { } policy } ? policy
+        : throw new InvalidOperationException(ValidationPolicy.FromSetting(MaxDurationYears).Error);
+
     public TimeSpan TimeoutFor(int instrumentCount) =>
         instrumentCount >= ManyInstrumentsThreshold ? LongTimeout : StandardTimeout;
+}
+
+/// <summary>Stops a silo whose settings cannot mean anything (<see cref="BacktestClusterOptions.MaxDurationYears"/>) at start-up, naming the setting.</summary>
+public sealed class BacktestClusterOptionsValidator : IValidateOptions<BacktestClusterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BacktestClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return ValidationPolicy.FromSetting(options.MaxDurationYears).Error is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
+    }
 }

@@ -125,7 +125,7 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
         }
 
         var (strategies, custom) = await _strategyResolver.ResolveAsync(submission);
-        var validation = ConfigValidator.Validate(submission.Config, _data, strategies, ValidationPolicy.Service,
+        var validation = ConfigValidator.Validate(submission.Config, _data, strategies, _options.AdmissionPolicy(),
             DateOnly.FromDateTime(DateTime.UtcNow));
         if (!validation.IsValid)
         {

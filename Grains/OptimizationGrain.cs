@@ -105,7 +105,7 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
 
         // A custom strategy is the owner's own, validated through its stored schema, its version pinned for every batch.
         var (strategies, custom, config) = await OptimizationAdmission.ResolveAsync(_resolver, submission);
-        var (errors, plan) = OptimizationValidator.Validate(config, _data, strategies, ValidationPolicy.Service,
+        var (errors, plan) = OptimizationValidator.Validate(config, _data, strategies, _options.AdmissionPolicy(),
             DateOnly.FromDateTime(DateTime.UtcNow));
         if (errors.Count > 0 || plan is null)
         {
@@ -292,13 +292,17 @@ public sealed partial class OptimizationGrain : Grain, IOptimizationGrain, IOpti
 
     private OptimizationPlan Plan => _plan ??= Revalidate();
 
-    /// <summary>The stored job's plan, validated again (a recovered activation); a job that no longer validates cannot go on.</summary>
+    /// <summary>
+    /// The stored job's plan, validated again (a recovered activation); a job that no longer validates cannot go on. Its
+    /// dates were judged against the cluster's maximum duration when it was admitted and are not judged again, so a limit
+    /// lowered since then does not fail a job already running.
+    /// </summary>
     private OptimizationPlan Revalidate()
     {
         var config = JsonSerializer.Deserialize<OptimizationConfig>(S.ConfigJson!, JsonDefaults.Options)!;
         var strategies = S.StrategyId is null ? _templates
             : _strategies ?? throw new InvalidOperationException($"the job's custom strategy (version {S.StrategyVersion}) no longer exists");
-        var (errors, plan) = OptimizationValidator.Validate(config, _data, strategies, ValidationPolicy.Service, DateOnly.FromDateTime(DateTime.UtcNow));
+        var (errors, plan) = OptimizationValidator.Validate(config, _data, strategies, ValidationPolicy.Local, DateOnly.FromDateTime(DateTime.UtcNow));
         return plan ?? throw new InvalidOperationException(
             "the stored job no longer validates: " + string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")));
     }

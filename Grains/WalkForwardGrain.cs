@@ -82,7 +82,7 @@ public sealed partial class WalkForwardGrain : Grain, IWalkForwardGrain, IRemind
             throw new IllegalOptimizationMoveException(S.State, "submit");
         }
 
-        var (errors, plan) = WalkForwardJobRules.Validate(submission.Job, _data, _strategies, ValidationPolicy.Service,
+        var (errors, plan) = WalkForwardJobRules.Validate(submission.Job, _data, _strategies, _options.AdmissionPolicy(),
             DateOnly.FromDateTime(DateTime.UtcNow));
         if (errors.Count > 0 || plan is null)
         {
@@ -337,9 +337,10 @@ public sealed partial class WalkForwardGrain : Grain, IWalkForwardGrain, IRemind
 
     // ---- Shared ---------------------------------------------------------------------------------------
 
+    /// <summary>The accepted job's plan made again; its span was judged against the maximum duration at admission, not again.</summary>
     private OptimizationPlan Plan()
     {
-        var (errors, plan) = OptimizationValidator.Validate(Job.Optimization, _data, _strategies, ValidationPolicy.Service,
+        var (errors, plan) = OptimizationValidator.Validate(Job.Optimization, _data, _strategies, ValidationPolicy.Local,
             DateOnly.FromDateTime(DateTime.UtcNow), new OptimizationLimits(long.MaxValue));
         return plan ?? throw new InvalidOperationException(
             "the stored job no longer validates: " + string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")));

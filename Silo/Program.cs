@@ -6,6 +6,7 @@ using Backtesting.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -50,7 +51,17 @@ builder.WebHost.UseUrls($"http://127.0.0.1:{dashboardPort}");
 
 var host = builder.Build();
 host.MapOrleansDashboard("/dashboard");
-await host.StartAsync();
+try
+{
+    await host.StartAsync();
+}
+catch (OptionsValidationException e)
+{
+    // A setting that cannot mean anything (Backtesting:MaxDurationYears=0, ...) stops the silo before it joins, saying which.
+    Console.Error.WriteLine("silo not started: " + string.Join("; ", e.Failures));
+    return 2;
+}
+
 Console.WriteLine($"silo up: {advertisedAddress}:{siloPort}, gateway {gatewayPort}, " +
                   $"dashboard http://127.0.0.1:{dashboardPort}/dashboard");
 
@@ -62,3 +73,4 @@ if (orleans["Demo"] is { Length: > 0 } demo)
 }
 
 await host.WaitForShutdownAsync();
+return 0;

@@ -132,4 +132,18 @@ public sealed class ConfigurationOptionsTests(ApiFixture fixture)
             Assert.Equal(config, set(config, word));
         }
     }
+
+    [Fact]
+    public async Task The_longest_range_is_the_clusters_and_the_default_when_its_silos_set_none()
+    {
+        var options = await OptionsAsync();
+        Assert.Equal(ValidationPolicy.DefaultMaxDurationYears, options.GetProperty("maxDurationYears").GetInt32());
+        // What the served value admits is what validation admits: the start plus that many years, and not a day more.
+        var start = new DateOnly(2015, 3, 2);
+        var last = start.AddYears(options.GetProperty("maxDurationYears").GetInt32());
+        BacktestConfig Until(DateOnly end) => Valid with { StartDate = "2015-03-02", EndDate = end.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) };
+        Assert.True(ConfigValidator.Validate(Until(last), Data, StrategyCatalog.Templates, ValidationPolicy.Service, new DateOnly(2026, 11, 24)).IsValid);
+        Assert.Contains(ConfigValidator.Validate(Until(last.AddDays(1)), Data, StrategyCatalog.Templates, ValidationPolicy.Service, new DateOnly(2026, 11, 24)).Errors,
+            e => (e.Field, e.Rule) == ("endDate", "maxDuration"));
+    }
 }

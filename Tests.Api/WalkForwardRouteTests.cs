@@ -125,6 +125,8 @@ public sealed class WalkForwardRouteTests(ApiFixture fixture)
         Assert.True(summary.TryGetProperty("efficiency", out _));
         Assert.Equal(JsonValueKind.Number, summary.GetProperty("tStatistic").ValueKind);
 
+        await AssertInSampleCurves(alice, id, windows, stitched);
+
         var list = await alice.GetFromJsonAsync<JsonElement>(Routes);
         Assert.Equal(1, list.GetProperty("totalCount").GetInt32());
         var item = list.GetProperty("items")[0];
@@ -134,6 +136,88 @@ public sealed class WalkForwardRouteTests(ApiFixture fixture)
         using var cancel = await alice.PostAsync($"{Routes}/{id}/cancel", null);
         Assert.Equal(HttpStatusCode.Conflict, cancel.StatusCode);
         Assert.Equal("completed", (await cancel.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("currentState").GetString());
+    }
+
+    /// <summary>
+    /// The in-sample curves against independent computations: each window's chosen trial's returns read here from
+    /// PostgreSQL and compounded here, ending at the stitched equity before the window's out of sample; their days those
+    /// of the same configuration run alone as a backtest over the in-sample dates, whose own daily equity, compounded,
+    /// agrees within float32 precision.
+    /// </summary>
+    private async Task AssertInSampleCurves(HttpClient client, Guid id, List<JsonElement> windows, List<JsonElement> stitched)
+    {
+        var answer = await client.GetFromJsonAsync<JsonElement>($"{Routes}/{id}/insample");
+        Assert.Equal(id, answer.GetProperty("id").GetGuid());
+        Assert.Contains("rebased to end at the stitched out-of-sample equity", answer.GetProperty("scaling").GetString(), StringComparison.Ordinal);
+        Assert.Empty(answer.GetProperty("notes").EnumerateArray());
+        var curves = answer.GetProperty("windows").EnumerateArray().ToList();
+        Assert.Equal(windows.Count, curves.Count);
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(fixture.Cluster.ConnectionString);
+        var optimizations = new PostgresOptimizationStore(dataSource);
+        var data = new Backtesting.Engine.Data.LeanDataProvider(TestPaths.LeanData);
+        foreach (var (window, curve) in windows.Zip(curves))
+        {
+            var optimizationId = window.GetProperty("optimizationId").GetGuid();
+            var trial = window.GetProperty("bestTrial").GetInt32();
+            Assert.Equal((window.GetProperty("index").GetInt32(), optimizationId, trial),
+                (curve.GetProperty("index").GetInt32(), curve.GetProperty("optimizationId").GetGuid(), curve.GetProperty("trial").GetInt32()));
+            var outOfSampleStart = window.GetProperty("outOfSampleStart").GetString()!;
+            var anchor = 100_000.0;
+            foreach (var point in stitched.Where(p => string.CompareOrdinal(p.GetProperty("date").GetString(), outOfSampleStart) < 0))
+            {
+                anchor = point.GetProperty("equity").GetDouble();
+            }
+
+            Assert.Equal(anchor, curve.GetProperty("anchor").GetDouble());
+            var points = curve.GetProperty("equity").EnumerateArray().ToList();
+
+            // The values: the stored float32 returns compounded here in double, scaled to end at the anchor.
+            var row = (await optimizations.TrialAsync(optimizationId, trial))!;
+            var returns = row.DailyReturns!;
+            Assert.Equal(returns.Length, points.Count);
+            var growth = new double[returns.Length];
+            var g = 1.0;
+            for (var i = 0; i < returns.Length; i++)
+            {
+                growth[i] = g *= 1 + (double)returns[i];
+            }
+
+            for (var i = 0; i < points.Count; i++)
+            {
+                Assert.Equal(anchor * growth[i] / growth[^1], points[i].GetProperty("equity").GetDouble(), anchor * 1e-12);
+            }
+
+            Assert.Equal(anchor, points[^1].GetProperty("equity").GetDouble(), anchor * 1e-12);
+
+            // The days and the shape: the trial's configuration run alone as a backtest over the in-sample dates.
+            var optimization = await client.GetFromJsonAsync<JsonElement>($"/api/v1/optimizations/{optimizationId}");
+            var config = Backtesting.Engine.Configuration.ConfigValidator.Parse(optimization.GetProperty("config").GetProperty("baseConfig").GetRawText()).Config!;
+            var parameters = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(row.ParametersJson)!;
+            var strategyConfig = new Dictionary<string, JsonElement>(config.StrategyConfig);
+            foreach (var (name, value) in parameters)
+            {
+                strategyConfig[name] = value;
+            }
+
+            config = config with { StrategyConfig = strategyConfig };
+            Assert.Equal(window.GetProperty("inSampleStart").GetString(), config.StartDate);
+            var validation = Backtesting.Engine.Configuration.ConfigValidator.Validate(config, data, Backtesting.Engine.Strategies.StrategyCatalog.Templates,
+                Backtesting.Engine.Configuration.ValidationPolicy.Local, new DateOnly(2026, 11, 24));
+            Assert.True(validation.IsValid, string.Join("; ", validation.Errors.Select(e => e.Message)));
+            var alone = new Backtesting.Engine.Core.BacktestRun(validation.Spec!, data, Backtesting.Engine.Strategies.StrategyCatalog.Templates).Execute();
+            Assert.Equal(alone.DailyEquity.Select(d => $"{d.Date:yyyy-MM-dd}"), points.Select(p => p.GetProperty("date").GetString()));
+            var initial = alone.Summary.InitialBalance;
+            var final = alone.DailyEquity[^1].Equity;
+            for (var i = 0; i < points.Count; i++)
+            {
+                // Compounded float32 returns drift from the run's own equity by about 6e-8 relative a day at most.
+                var expected = anchor * (alone.DailyEquity[i].Equity / initial) / (final / initial);
+                Assert.Equal(expected, points[i].GetProperty("equity").GetDouble(), expected * 1e-7 * (points.Count + 1));
+            }
+        }
+
+        // The same answer again (kept), and the JSON in the same order.
+        Assert.Equal(answer.GetRawText(), (await client.GetFromJsonAsync<JsonElement>($"{Routes}/{id}/insample")).GetRawText());
     }
 
     public static TheoryData<string, string, string> BrokenJobs => new()
@@ -199,12 +283,15 @@ public sealed class WalkForwardRouteTests(ApiFixture fixture)
         var (bob, _, _) = await fixture.NewUserAsync("bob");
         using var a = alice;
         using var b = bob;
-        using var started = await alice.PostAsync(Routes, Body(Job()));
+        // 468 trials a window, so that the job is still running when it is cancelled below (the 9-trial job of the other
+        // tests completed within this test's requests on a loaded machine).
+        using var started = await alice.PostAsync(Routes, Body(Job(j => j["parameters"] = JsonNode.Parse(
+            """{"fastPeriod":{"min":2,"max":40,"step":1},"slowPeriod":{"min":50,"max":160,"step":10}}"""))));
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         foreach (var job in new[] { id, Guid.NewGuid() })
         {
-            foreach (var (method, url) in new[] { (HttpMethod.Get, $"{Routes}/{job}"), (HttpMethod.Post, $"{Routes}/{job}/cancel") })
+            foreach (var (method, url) in new[] { (HttpMethod.Get, $"{Routes}/{job}"), (HttpMethod.Post, $"{Routes}/{job}/cancel"), (HttpMethod.Get, $"{Routes}/{job}/insample") })
             {
                 using var response = await bob.SendAsync(new HttpRequestMessage(method, url));
                 Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{method} {url}: {(int)response.StatusCode}");
@@ -214,7 +301,7 @@ public sealed class WalkForwardRouteTests(ApiFixture fixture)
 
         Assert.Equal(0, (await bob.GetFromJsonAsync<JsonElement>(Routes)).GetProperty("totalCount").GetInt32());
         var paths = (await alice.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json")).GetProperty("paths");
-        foreach (var route in new[] { Routes, $"{Routes}/{{id}}", $"{Routes}/{{id}}/cancel" })
+        foreach (var route in new[] { Routes, $"{Routes}/{{id}}", $"{Routes}/{{id}}/cancel", $"{Routes}/{{id}}/insample" })
         {
             Assert.True(paths.TryGetProperty(route, out var operations), route);
             Assert.All(operations.EnumerateObject(), o => Assert.True(o.Value.GetProperty("responses").TryGetProperty("401", out _), $"{route} documents 401"));
@@ -232,6 +319,10 @@ public sealed class WalkForwardRouteTests(ApiFixture fixture)
         var cancelled = await cancel.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(cancel.StatusCode == HttpStatusCode.OK, cancelled.ToString());
         Assert.Equal("cancelled", cancelled.GetProperty("status").GetString());
+        // A job that did not complete has no stitched curve to draw in-sample curves against.
+        using var noCurves = await alice.GetAsync($"{Routes}/{id}/insample");
+        Assert.Equal(HttpStatusCode.Conflict, noCurves.StatusCode);
+        Assert.Equal("cancelled", (await noCurves.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("currentState").GetString());
         foreach (var window in cancelled.GetProperty("windows").EnumerateArray())
         {
             var optimization = await alice.GetFromJsonAsync<JsonElement>($"/api/v1/optimizations/{window.GetProperty("optimizationId").GetGuid()}");

@@ -52,6 +52,7 @@ public static class ApiApp
         services.AddSingleton<OptimizationAccess>();
         services.AddSingleton<OptimizationPlanner>();
         services.AddSingleton<Backtesting.Api.WalkForward.WalkForwardAccess>();
+        services.AddSingleton<Backtesting.Api.WalkForward.WalkForwardInSampleCurves>();
         services.AddSingleton<OptimizationEventRelay>();
         services.AddSingleton<OptimizationSubscriptions>();
         services.AddSingleton<HubSubscriptions>();

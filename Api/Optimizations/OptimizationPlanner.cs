@@ -59,8 +59,8 @@ public sealed class OptimizationPlanner(IMarketDataProvider data, StrategyCatalo
             : strategies.With([schema.ToDescriptor(stored.ContentHash)]);
     }
 
-    /// <summary>The job was accepted under the cluster's cap on trials: that cap is not checked again here.</summary>
+    /// <summary>The job was accepted under the cluster's caps on trials and on its dates' span: neither is checked again here.</summary>
     private (IReadOnlyList<ValidationError> Errors, OptimizationPlan? Plan) Validate(OptimizationConfig config, StrategyCatalog catalog) =>
-        OptimizationValidator.Validate(config, data, catalog, ValidationPolicy.Service, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime),
+        OptimizationValidator.Validate(config, data, catalog, ValidationPolicy.Local, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime),
             new OptimizationLimits(long.MaxValue));
 }

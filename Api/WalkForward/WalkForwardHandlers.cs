@@ -72,6 +72,25 @@ public static class WalkForwardHandlers
         return TypedResults.Ok(WalkForwardStatusResponse.From(status, summary));
     }
 
+    /// <summary>Every window's in-sample curve beside the stitched one; 409 until the job completed (the stitched curve anchors them).</summary>
+    public static async Task<Results<Ok<WalkForwardInSampleResponse>, NotFoundProblem, ConflictProblem>> InSample(Guid id, HttpContext context,
+        WalkForwardAccess access, WalkForwardInSampleCurves curves)
+    {
+        if (await access.FindAsync(id, context.User.ApiUser(), context.RequestAborted) is not { } record)
+        {
+            return NotFound(id);
+        }
+
+        if (record.ResultJson is null)
+        {
+            return new ConflictProblem(Results.Problem(statusCode: 409, title: "Conflict",
+                detail: $"walk-forward {id} is {record.Status}: its in-sample curves are drawn against the stitched curve of a completed job",
+                extensions: new Dictionary<string, object?> { ["walkForwardId"] = id, ["currentState"] = record.Status }));
+        }
+
+        return TypedResults.Ok(await curves.OfAsync(record, context.RequestAborted));
+    }
+
     public static async Task<Results<Ok<WalkForwardStatusResponse>, NotFoundProblem>> Cancel(Guid id, HttpContext context, IClusterClient client,
         WalkForwardAccess access)
     {

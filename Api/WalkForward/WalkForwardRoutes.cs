@@ -58,6 +58,13 @@ public static class WalkForwardRoutes
             .WithStandardErrors(401)
             .WithProblemExamples(404);
 
+        group.MapGet("/{id:guid}/insample", WalkForwardHandlers.InSample)
+            .WithSummary("A completed walk-forward analysis's in-sample curves: per window, the chosen trial's stored daily returns compounded " +
+                         "and rebased to end where the stitched out-of-sample curve begins that window's out-of-sample part (docs/robustness.md)")
+            .AddEndpointFilter<Robustness.ComputeGateFilter>()
+            .WithStandardErrors(401, 409)
+            .WithProblemExamples(404);
+
         group.MapPost("/{id:guid}/cancel", WalkForwardHandlers.Cancel)
             .WithSummary("Cancel a walk-forward analysis and its children that still run")
             .WithStandardErrors(401, 409)

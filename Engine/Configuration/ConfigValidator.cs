@@ -7,18 +7,6 @@ using Backtesting.Engine.Strategies;
 
 namespace Backtesting.Engine.Configuration;
 
-/// <summary>Limits that depend on who runs the backtest rather than on what is valid.</summary>
-/// <param name="MaxDurationYears">Longest date range accepted in calendar years (end on or before start plus this
-/// many years); null for no limit.</param>
-public sealed record ValidationPolicy(int? MaxDurationYears)
-{
-    /// <summary>The cluster's admission rules (the seed's): at most 5 years per backtest.</summary>
-    public static ValidationPolicy Service { get; } = new(5);
-
-    /// <summary>A worker run on one's own machine: no duration cap, every other rule the same.</summary>
-    public static ValidationPolicy Local { get; } = new((int?)null);
-}
-
 /// <summary>The outcome of validation: every error at once, or the typed spec to run.</summary>
 public sealed record ValidationOutcome(IReadOnlyList<ValidationError> Errors, BacktestSpec? Spec)
 {
@@ -202,7 +190,8 @@ public static partial class ConfigValidator
             else if (policy.MaxDurationYears is { } maxYears && e > s.AddYears(maxYears))
             {
                 Add("endDate", "maxDuration",
-                    $"the backtest cannot span more than {maxYears} years (endDate at most {s.AddYears(maxYears):yyyy-MM-dd}); it spans {days} days");
+                    $"the backtest cannot span more than {maxYears} {(maxYears == 1 ? "year" : "years")}, the cluster's limit " +
+                    $"(endDate at most {s.AddYears(maxYears):yyyy-MM-dd}); it spans {days} days");
             }
 
             if (s > today)

@@ -86,6 +86,31 @@ public sealed class BacktestRun
         }
 
         var strategy = descriptor.Create(_spec.Config.StrategyConfig);
+        using var merged = OpenData();
+        var engine = new BacktestEngine(_spec, strategy, merged, _data.FxRates, options, observer);
+        var outcome = engine.Run(cancellation);
+        return ResultPackager.Package(_spec, _data, _filtered, outcome, ContentHash());
+    }
+
+    /// <summary>
+    /// The days of the run's daily equity (and so of its daily returns), in order, without running its strategy: the
+    /// engine over the same data with a strategy that never acts. Which days close depends on the data alone (the
+    /// instruments, the benchmark, the resolution, the session and quality filters, the dates), never on the orders.
+    /// </summary>
+    public IReadOnlyList<DateOnly> TradingDays(CancellationToken cancellation = default)
+    {
+        using var merged = OpenData();
+        var outcome = new BacktestEngine(_spec, new IdleStrategy(), merged, _data.FxRates).Run(cancellation);
+        return outcome.DailyEquity.Select(d => d.Date).ToList();
+    }
+
+    /// <summary>A strategy that never acts: what <see cref="TradingDays"/> runs.</summary>
+    private sealed class IdleStrategy : Strategy;
+
+    /// <summary>Every instrument's data (the benchmark's too), quality filtered, merged by time: what the engine reads.</summary>
+    private MarketDataMerger OpenData()
+    {
+        _filtered.Clear();
         var all = InstrumentsWithBenchmark();
         var sources = new List<IMarketDataSource>();
         for (var i = 0; i < all.Count; i++)
@@ -106,9 +131,6 @@ public sealed class BacktestRun
             sources.Add(filtered);
         }
 
-        using var merged = new MarketDataMerger(sources);
-        var engine = new BacktestEngine(_spec, strategy, merged, _data.FxRates, options, observer);
-        var outcome = engine.Run(cancellation);
-        return ResultPackager.Package(_spec, _data, _filtered, outcome, ContentHash());
+        return new MarketDataMerger(sources);
     }
 }

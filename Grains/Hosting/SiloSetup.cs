@@ -60,6 +60,10 @@ public static partial class SiloSetup
             options.Configure(configure);
         }
 
+        // A setting that cannot mean anything stops the silo as it starts, naming the setting (not the first job it would refuse).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BacktestClusterOptions>, BacktestClusterOptionsValidator>());
+        options.ValidateOnStart();
+
         // One data source (one pool) for the silo's stores, created and disposed by the container.
         services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(connectionString));
         services.AddSingleton<IBacktestStore>(sp => new PostgresBacktestStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));

@@ -43,7 +43,7 @@ const EXPECTED = {
   // The planned count is asked as the form fills in: an unfinished job is a 400 until it is complete.
   'an optimization launched from the Optimize page completes, its leaderboard sorts and a trial opens as a backtest': [400],
   // The same form asks /plan for the trials per window while it is filled in.
-  'a walk-forward analysis launched from the Walk-forward page completes with its windows, stitched curve and efficiency': [400],
+  'a walk-forward analysis launched from the Walk-forward page completes with its windows, stitched curve, in-sample curves and efficiency': [400],
 };
 
 // WEB_E2E_ONLY=<part of a name>: run the sign-in and the tests whose names contain it (while working on one).
@@ -589,7 +589,7 @@ await test('an optimization launched from the Optimize page completes, its leade
   await until(async () => (await shownState()) === 'completed', 'the trial opened as a backtest to complete');
 });
 
-await test('a walk-forward analysis launched from the Walk-forward page completes with its windows, stitched curve and efficiency', async () => {
+await test('a walk-forward analysis launched from the Walk-forward page completes with its windows, stitched curve, in-sample curves and efficiency', async () => {
   await page.goto(`${BASE}/#/walkforward`);
   await page.getByTestId('walkforward-form').waitFor();
   await chooseOption('#field-strategyClass', 'MovingAverageCross');
@@ -623,11 +623,23 @@ await test('a walk-forward analysis launched from the Walk-forward page complete
   const states = await page.getByTestId('walkforward-window-state').allInnerTexts();
   assert(states.length === 4 && states.every((s) => s === 'completed' || s === 'noFeasibleTrial'), `window states: ${states.join(', ')}`);
   await page.getByTestId('walkforward-equity').waitFor();
+  // The in-sample curves join the stitched one: one dashed line per window that chose a trial, about a year of daily
+  // points each (1y in sample), in window order, each ending before its window's out of sample begins.
+  await page.getByTestId('walkforward-insample-caption').waitFor({ timeout: 60_000 });
+  const lines = JSON.parse(await page.getByTestId('walkforward-equity-lines').getAttribute('data-lines'));
+  const inSampleLines = lines.filter((l) => l.window !== null);
+  const chosen = states.filter((s) => s === 'completed').length;
+  assert(lines[0].name === 'Out of sample (stitched)' && lines[0].points > 0, `the stitched line: ${JSON.stringify(lines[0])}`);
+  assert(inSampleLines.length === chosen && chosen > 0, `${inSampleLines.length} in-sample lines for ${chosen} windows that chose a trial`);
+  assert(inSampleLines.every((l) => l.name === 'In sample (chosen trial, rebased)' && l.points > 200 && l.points < 260 && l.first < l.last),
+    `in-sample lines: ${JSON.stringify(inSampleLines)}`);
+  assert(inSampleLines.every((l, i) => i === 0 || l.window > inSampleLines[i - 1].window), 'in-sample lines in window order');
+  if (inSampleLines[0].window === 0) assert(inSampleLines[0].last <= '2019-01-01', `window 1's in-sample line ends ${inSampleLines[0].last}`);
   const efficiency = await page.getByTestId('walkforward-efficiency').innerText();
   assert(efficiency === '—' || Number.isFinite(Number(efficiency)), `the efficiency shows ${efficiency}`);
   await page.getByTestId('walkforward-drift').waitFor();
   await page.getByTestId('walkforward-window-metrics').waitFor();
-  figures.push(`walk-forward: 4 windows, efficiency ${efficiency}, t-statistic ${await page.getByTestId('walkforward-tstat').innerText()}`);
+  figures.push(`walk-forward: 4 windows, ${inSampleLines.length} in-sample curves, efficiency ${efficiency}, t-statistic ${await page.getByTestId('walkforward-tstat').innerText()}`);
   await shot('23-walkforward-job');
 });
 

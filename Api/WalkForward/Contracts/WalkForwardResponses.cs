@@ -51,3 +51,27 @@ public sealed record WalkForwardStatusResponse(
             config.RootElement.Clone());
     }
 }
+
+/// <summary>
+/// What <c>GET /walkforward/{id}/insample</c> answers for a completed job: per window that chose a trial, its in-sample
+/// equity curve (the trial's stored daily returns compounded, rebased as <see cref="Scaling"/> says); a window whose
+/// curve cannot be made is left out and named in <see cref="Notes"/>.
+/// </summary>
+public sealed record WalkForwardInSampleResponse(Guid Id, string Scaling, IReadOnlyList<WalkForwardInSampleWindow> Windows, IReadOnlyList<string> Notes)
+{
+    public const string ScalingText =
+        "each window's in-sample curve compounds its chosen trial's daily returns and is rebased to end at the stitched out-of-sample " +
+        "equity where that window's out-of-sample part begins (the job's initial balance before any stitched day): " +
+        "equity(d_k) = anchor * G_k / G_n, G_k the growth (1 + r_1)...(1 + r_k)";
+}
+
+/// <summary>One window's in-sample curve: its chosen trial, its dates, the anchor it ends at, one point per day of the in-sample run.</summary>
+public sealed record WalkForwardInSampleWindow(
+    int Index,
+    Guid OptimizationId,
+    int Trial,
+    DateOnly InSampleStart,
+    DateOnly InSampleEnd,
+    DateOnly OutOfSampleStart,
+    double Anchor,
+    IReadOnlyList<Engine.Results.DailyEquity> Equity);

@@ -5,7 +5,7 @@ import type {
   BacktestConfig, BacktestResults, BacktestState, BacktestStatus, ChartPoint, CompileDiagnostic, ComparisonResult, ConfigurationOptions,
   ExportFormat, InstrumentInfo, MonteCarloQuery, MonteCarloResult, OptimizationJob, OptimizationListItem, OptimizationRobustness,
   OptimizationStatus, Page, Priority, QueueEntry, StrategyDeleted, StrategyTemplate, StrategyVersion, Surface, Trade, TrialRow,
-  WalkForwardJob, WalkForwardListItem, WalkForwardStart, WalkForwardStatus,
+  WalkForwardInSample, WalkForwardJob, WalkForwardListItem, WalkForwardStart, WalkForwardStatus,
   ValidationErrorItem,
 } from './types';
 
@@ -339,6 +339,9 @@ export class ApiClient {
   };
 
   walkForward = (id: string): Promise<WalkForwardStatus> => this.request('GET', `${WALKFORWARD_BASE}/${id}`);
+
+  /** A completed analysis's in-sample curves, rebased onto its stitched curve (409 before it completed). */
+  walkForwardInSample = (id: string): Promise<WalkForwardInSample> => this.request('GET', `${WALKFORWARD_BASE}/${id}/insample`);
 
   cancelWalkForward = (id: string) => this.request<WalkForwardStatus>('POST', `${WALKFORWARD_BASE}/${id}/cancel`);
 }

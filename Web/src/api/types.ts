@@ -67,6 +67,11 @@ export interface ConfigurationOptions {
   priorities: Priority[];
   defaults: BacktestConfig;
   defaultPriority: Priority;
+  /**
+   * The longest date range the cluster admits, in calendar years (endDate at most startDate plus this many years), for a
+   * backtest, an optimization's base config and a walk-forward's whole span; null for no limit (a deployment setting).
+   */
+  maxDurationYears: number | null;
 }
 
 /** One strategy parameter (Engine/Strategies/Parameters.cs ParameterSchema). */
@@ -539,6 +544,27 @@ export interface ParameterDrift {
   mean: number | null;
   standardDeviation: number | null;
   meanAbsoluteChange: number | null;
+}
+
+/** One window's in-sample curve (GET /walkforward/{id}/insample): its chosen trial's returns, rebased to end at `anchor`. */
+export interface WalkForwardInSampleWindow {
+  index: number;
+  optimizationId: string;
+  trial: number;
+  inSampleStart: string;
+  inSampleEnd: string;
+  outOfSampleStart: string;
+  /** The stitched out-of-sample equity where this window's out-of-sample part begins: where its in-sample curve ends. */
+  anchor: number;
+  equity: { date: string; equity: number }[];
+}
+
+/** A completed analysis's in-sample curves, the scaling in words, and why a window has none. */
+export interface WalkForwardInSample {
+  id: string;
+  scaling: string;
+  windows: WalkForwardInSampleWindow[];
+  notes: string[];
 }
 
 export interface WalkForwardSummary {

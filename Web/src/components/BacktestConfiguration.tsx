@@ -69,7 +69,8 @@ function ConfigurationForm({ strategies, instruments, onSubmit, initial, options
       >
         <ServerErrors errors={serverErrors.serverErrors} />
         <StrategySection strategies={strategies} strategy={strategy} strategyClass={strategyClass} presets={presets} />
-        <DataSection instruments={instruments} defaultResolution={options.defaults.dataConfiguration.resolution} />
+        <DataSection instruments={instruments} defaultResolution={options.defaults.dataConfiguration.resolution}
+          maxDurationYears={options.maxDurationYears} />
         <CapitalSection instruments={instruments} options={options} />
 
         <Collapse

@@ -3,9 +3,9 @@
 // then the method, budget, objective and constraints. The planned trial count comes from the server (/plan) as the
 // form changes, with a time estimate at the rate a finished job measured. Below, the trader's jobs. The same form, with
 // the windows' settings added (walkForward), starts a walk-forward analysis (WalkForwardPage).
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import {
-  Button, Card, Col, Collapse, Form, Input, InputNumber, Row, Select, Space, Spin, Switch, Table, Tag, Typography, message,
+  Button, Card, Col, Collapse, Form, Input, InputNumber, Row, Select, Space, Spin, Switch, Tag, Typography, message,
 } from 'antd';
 import type { ApiError } from '../api/client';
 import type { ConfigurationOptions, InstrumentInfo, OptimizationListItem, ParameterSchema, StrategyTemplate } from '../api/types';
@@ -25,6 +25,8 @@ import {
   baseConfigOf, defaultChoice, estimateSeconds, formatDuration, optimizeFieldFor, rangeable, rememberedRate, toJob, type OptimizeValues,
 } from './optimizeForm';
 import { DEFAULT_WALK_FORWARD, toWalkForwardJob, walkForwardFieldFor, type WalkForwardValues } from './walkForward';
+import { PolledListCard } from './PolledListCard';
+import { usePolledList } from './usePolledList';
 
 type Values = FormValues & OptimizeValues & { walkForward?: WalkForwardValues };
 
@@ -154,7 +156,8 @@ export function OptimizeForm({ strategies, instruments, options, onOpen, walkFor
             </Form.Item>
           </Col>
         </Row>
-        <DataSection instruments={instruments} defaultResolution={options.defaults.dataConfiguration.resolution} />
+        <DataSection instruments={instruments} defaultResolution={options.defaults.dataConfiguration.resolution}
+          maxDurationYears={options.maxDurationYears} />
         <CapitalSection instruments={instruments} options={options} />
         <Collapse size="small" style={{ marginBottom: 16 }} items={[
           { key: 'data', label: 'Data settings', forceRender: true, children: <DataSettings options={options} /> },
@@ -313,22 +316,9 @@ const STATE_COLORS: Record<string, string> = {
 /** The trader's jobs, newest first. */
 function OptimizationList({ onOpen }: { onOpen(id: string): void }) {
   const { api } = useSession();
-  const [page, setPage] = useState(1);
-  const [data, setData] = useState<{ items: OptimizationListItem[]; total: number }>({ items: [], total: 0 });
-  useEffect(() => {
-    let live = true;
-    const load = () => api.optimizations({ page, pageSize: 10 }).then((p) => live && setData(p), () => undefined);
-    void load();
-    const timer = setInterval(load, 5000);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [api, page]);
+  const list = usePolledList(useCallback((page: number, pageSize: number) => api.optimizations({ page, pageSize }), [api]));
   return (
-    <Card title="Optimizations" size="small" data-testid="optimization-list">
-      <Table<OptimizationListItem> size="small" rowKey="id" dataSource={data.items}
-        pagination={{ current: page, pageSize: 10, total: data.total, onChange: setPage }}
+    <PolledListCard<OptimizationListItem> title="Optimizations" testId="optimization-list" list={list}
         columns={[
           { title: 'Name', dataIndex: 'name', render: (name: string | null, row) =>
             <Typography.Link onClick={() => onOpen(row.id)} data-testid={`optimization-open-${row.id}`}>{name || row.id.slice(0, 8)}</Typography.Link> },
@@ -339,6 +329,5 @@ function OptimizationList({ onOpen }: { onOpen(id: string): void }) {
           { title: 'Best', dataIndex: 'bestObjective', render: (v: number | null) => (v === null ? '—' : v.toFixed(4)) },
           { title: 'Created', dataIndex: 'createdAt', render: (v: string) => new Date(v).toLocaleString() },
         ]} />
-    </Card>
   );
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import type { ApiClient } from '../api/client';
 import type { LiveHub } from '../live/hub';
-import type { WalkForwardStatus, WalkForwardWindow } from '../api/types';
+import type { WalkForwardInSample, WalkForwardStatus, WalkForwardWindow } from '../api/types';
 import { SessionValueProvider } from '../session';
 import WalkForwardJobView from './WalkForwardJobView';
 
@@ -50,6 +50,13 @@ function completed(): WalkForwardStatus {
   };
 }
 
+// Window 0's in-sample curve (2018-01-02 to 2019-01-01), rebased by the server to end at 100,000 where its out of sample begins.
+const IN_SAMPLE: WalkForwardInSample = {
+  id: 'wf1', scaling: 'rebased', notes: ['window 1: no trial'],
+  windows: [{ index: 0, optimizationId: 'o0', trial: 3, inSampleStart: '2018-01-02', inSampleEnd: '2019-01-01', outOfSampleStart: '2019-01-02',
+    anchor: 100000, equity: [{ date: '2018-01-02', equity: 95000 }, { date: '2018-12-31', equity: 100000 }] }],
+};
+
 function renderView(api: Partial<ApiClient>) {
   render(
     <SessionValueProvider value={{ api: api as ApiClient, hub: {} as LiveHub, signOut: vi.fn() }}>
@@ -68,7 +75,8 @@ describe('WalkForwardJobView', () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const statuses = [running(), running(), completed()];
     const walkForward = vi.fn(async () => statuses[Math.min(walkForward.mock.calls.length - 1, statuses.length - 1)]);
-    renderView({ walkForward });
+    const walkForwardInSample = vi.fn(async () => IN_SAMPLE);
+    renderView({ walkForward, walkForwardInSample });
     await screen.findByTestId('walkforward-timeline');
     expect(screen.getByTestId('walkforward-state')).toHaveTextContent('running');
     expect(screen.getByTestId('walkforward-windows-done')).toHaveTextContent('1 / 2');
@@ -91,10 +99,26 @@ describe('WalkForwardJobView', () => {
     await act(async () => { await vi.advanceTimersByTimeAsync(6000); });
     expect(walkForward).toHaveBeenCalledTimes(3);
 
-    // The stitched curve is drawn from the summary's points; the timeline has one bar per window on each span.
-    const curve = drawn.filter((d) => d.element.dataset.testid === 'walkforward-equity').at(-1)!.option as { series: { data: number[] }[]; xAxis: { data: string[] } };
-    expect(curve.series[0].data).toEqual([100000, 101000, 100500]);
-    expect(curve.xAxis.data).toEqual(['2019-01-02', '2019-01-03', '2019-01-04']);
+    // The stitched curve is drawn from the summary's points, then the in-sample curves read once the job completed, on one
+    // date axis with a legend telling them apart; the timeline has one bar per window on each span.
+    await waitFor(() => expect(screen.getByTestId('walkforward-insample-caption')).toHaveTextContent('The in-sample curve of 1 window'));
+    expect(walkForwardInSample).toHaveBeenCalledTimes(1);
+    expect(walkForwardInSample).toHaveBeenCalledWith('wf1');
+    expect(screen.getByTestId('walkforward-insample-note')).toHaveTextContent('window 1: no trial');
+    type Line = { name: string; data: [string, number][]; lineStyle: { type?: string } };
+    const curve = drawn.filter((d) => d.element.dataset.testid === 'walkforward-equity').at(-1)!.option as
+      { series: Line[]; xAxis: { type: string }; legend: { data: string[] } };
+    expect(curve.xAxis.type).toBe('time');
+    expect(curve.legend.data).toEqual(['Out of sample (stitched)', 'In sample (chosen trial, rebased)']);
+    expect(curve.series.map((s) => s.name)).toEqual(['Out of sample (stitched)', 'In sample (chosen trial, rebased)']);
+    expect(curve.series[0].data).toEqual([['2019-01-02', 100000], ['2019-01-03', 101000], ['2019-01-04', 100500]]);
+    expect(curve.series[1].data).toEqual([['2018-01-02', 95000], ['2018-12-31', 100000]]);
+    expect(curve.series[0].lineStyle.type).toBeUndefined();
+    expect(curve.series[1].lineStyle.type).toBe('dashed');
+    expect(JSON.parse(screen.getByTestId('walkforward-equity-lines').dataset.lines!)).toEqual([
+      { name: 'Out of sample (stitched)', window: null, points: 3, first: '2019-01-02', last: '2019-01-04' },
+      { name: 'In sample (chosen trial, rebased)', window: 0, points: 2, first: '2018-01-02', last: '2018-12-31' },
+    ]);
     const timeline = drawn.filter((d) => d.element.dataset.testid === 'walkforward-timeline-chart').at(-1)!.option as { series: { name: string; data: number[] }[] };
     expect(timeline.series.map((s) => s.name)).toEqual(['lead', 'In sample', 'gap', 'Out of sample']);
     expect(timeline.series.every((s) => s.data.length === 2)).toBe(true);
@@ -114,9 +138,19 @@ describe('WalkForwardJobView', () => {
     expect(screen.getByTestId('walkforward-cancel')).toBeDisabled();
   });
 
-  it('says so when the analysis completed without a feasible window', async () => {
-    renderView({ walkForward: vi.fn(async () => ({ ...completed(), summary: null })) });
+  it('says so when the analysis completed without a feasible window, and asks for no in-sample curves', async () => {
+    const walkForwardInSample = vi.fn(async () => IN_SAMPLE);
+    renderView({ walkForward: vi.fn(async () => ({ ...completed(), summary: null })), walkForwardInSample });
     await screen.findByTestId('walkforward-no-summary');
     expect(screen.queryByTestId('walkforward-equity')).toBeNull();
+    expect(walkForwardInSample).not.toHaveBeenCalled();
+  });
+
+  it('draws the stitched curve alone and says why when the in-sample curves cannot be read', async () => {
+    renderView({ walkForward: vi.fn(async () => completed()), walkForwardInSample: vi.fn(async () => { throw new Error('busy (503)'); }) });
+    await waitFor(() => expect(screen.getByTestId('walkforward-insample-error')).toHaveTextContent('In-sample curves: busy (503)'));
+    const curve = drawn.filter((d) => d.element.dataset.testid === 'walkforward-equity').at(-1)!.option as { series: { name: string }[] };
+    expect(curve.series.map((s) => s.name)).toEqual(['Out of sample (stitched)']);
+    expect(screen.queryByTestId('walkforward-insample-caption')).toBeNull();
   });
 });

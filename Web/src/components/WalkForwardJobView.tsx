@@ -1,16 +1,18 @@
 // One walk-forward analysis: its state and windows' progress (the status read every 2 s until it ends), a cancel
 // button, the windows on a timeline (in-sample and out-of-sample spans on one date axis, with each window's choice and
-// state), and once completed the stitched out-of-sample curve, the efficiency, the t-statistic, the parameter drift
-// and each window's metrics in and out of sample. The pure parts are in ./walkForward.
+// state), and once completed the stitched out-of-sample curve with every window's in-sample curve (read once from
+// /insample), the efficiency, the t-statistic, the parameter drift and each window's metrics in and out of sample. The
+// pure parts are in ./walkForward.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Button, Card, Descriptions, Progress, Space, Table, Tag, Typography, message } from 'antd';
 import type { ApiError } from '../api/client';
-import type { ParameterDrift, WalkForwardStatus } from '../api/types';
+import type { ParameterDrift, WalkForwardInSample, WalkForwardStatus } from '../api/types';
 import { useSession } from '../session';
 import { EChart } from './EChart';
 import { METRIC_BY_NAME, formatMetric } from './metricDefinitions';
 import {
-  dateOfDay, searchedParameters, timelineBars, timelineRows, windowMetricRows, windowsProgress, type TimelineRow, type WindowMetricRow,
+  IN_SAMPLE_SERIES, STITCHED_SERIES, dateOfDay, equityLines, searchedParameters, timelineBars, timelineRows, windowMetricRows, windowsProgress,
+  type TimelineRow, type WindowMetricRow,
 } from './walkForward';
 
 const TERMINAL = new Set(['completed', 'cancelled', 'failed']);
@@ -37,6 +39,18 @@ export default function WalkForwardJobView({ id, onBack }: { id: string; onBack(
     const timer = setInterval(() => void load(), POLL_MS);
     return () => clearInterval(timer);
   }, [load, ended]);
+  // The in-sample curves exist once the stitched curve does: read them once then.
+  const [inSample, setInSample] = useState<WalkForwardInSample | null>(null);
+  const [inSampleError, setInSampleError] = useState<string | null>(null);
+  const stitched = status?.status === 'completed' && !!status.summary;
+  useEffect(() => {
+    if (!stitched) return;
+    let live = true;
+    api.walkForwardInSample(id).then((c) => live && setInSample(c), (e: ApiError) => live && setInSampleError(e.message));
+    return () => {
+      live = false;
+    };
+  }, [api, id, stitched]);
 
   if (error) return <Card size="small"><Typography.Text type="danger">{error}</Typography.Text> <Button onClick={onBack}>Back</Button></Card>;
   if (!status) return <Card size="small" loading />;
@@ -75,7 +89,9 @@ export default function WalkForwardJobView({ id, onBack }: { id: string; onBack(
               { key: 't', label: 't-statistic', children: <span data-testid="walkforward-tstat">{number(summary.tStatistic)}</span> },
               ...WINDOW_METRICS.map((m) => ({ key: m, label: METRIC_BY_NAME.get(m)?.label ?? m, children: metricText(m, summary.metrics?.[m]) })),
             ]} />
-            <StitchedCurve points={summary.stitchedEquity} />
+            <EquityCurves points={summary.stitchedEquity} inSample={inSample} />
+            {inSampleError && <Typography.Text type="warning" data-testid="walkforward-insample-error">In-sample curves: {inSampleError}</Typography.Text>}
+            {inSample?.notes.map((n) => <div key={n}><Typography.Text type="secondary" data-testid="walkforward-insample-note">{n}</Typography.Text></div>)}
           </Card>
           <DriftTable drift={summary.drift} />
         </>
@@ -131,16 +147,39 @@ function Timeline({ rows }: { rows: TimelineRow[] }) {
   );
 }
 
-function StitchedCurve({ points }: { points: { date: string; equity: number }[] }) {
+/** The stitched out-of-sample curve (solid) and each window's in-sample curve (dashed, one legend entry) on one date axis. */
+function EquityCurves({ points, inSample }: { points: { date: string; equity: number }[]; inSample: WalkForwardInSample | null }) {
+  const lines = useMemo(() => equityLines(points, inSample), [points, inSample]);
   const option = useMemo(() => ({
     animation: false,
-    grid: { left: 70, right: 24, top: 16, bottom: 28 },
+    grid: { left: 70, right: 24, top: 32, bottom: 28 },
+    legend: { data: [STITCHED_SERIES, IN_SAMPLE_SERIES], top: 0 },
     tooltip: { trigger: 'axis' },
-    xAxis: { type: 'category', data: points.map((p) => p.date.slice(0, 10)) },
+    xAxis: { type: 'time' },
     yAxis: { type: 'value', scale: true },
-    series: [{ name: 'Equity', type: 'line', showSymbol: false, data: points.map((p) => p.equity) }],
-  }), [points]);
-  return <EChart option={option} height={260} testId="walkforward-equity" label="Stitched out-of-sample equity" />;
+    series: lines.map((line) => ({
+      name: line.name, type: 'line', showSymbol: false, data: line.data,
+      ...(line.window === null
+        ? { lineStyle: { width: 2, color: '#389e0d' }, itemStyle: { color: '#389e0d' }, z: 3 }
+        : { lineStyle: { width: 1, type: 'dashed', color: '#4096ff' }, itemStyle: { color: '#4096ff' }, z: 2 }),
+    })),
+  }), [lines]);
+  // What is drawn, for the browser tests (the chart itself is a canvas): each line's name, window, points and end dates.
+  const drawnLines = JSON.stringify(lines.map((l) => ({ name: l.name, window: l.window, points: l.data.length, first: l.data[0]?.[0] ?? null,
+    last: l.data.at(-1)?.[0] ?? null })));
+  const windows = lines.length - 1;
+  return (
+    <div data-testid="walkforward-equity-lines" data-lines={drawnLines}>
+      <EChart option={option} height={300} testId="walkforward-equity"
+        label="Stitched out-of-sample equity with each window's in-sample equity, rebased to meet it" />
+      {inSample && (
+        <Typography.Text type="secondary" data-testid="walkforward-insample-caption">
+          {windows === 1 ? 'The in-sample curve of 1 window' : `The in-sample curves of ${windows} windows`} (dashed): the chosen trial's
+          daily returns, each rebased to end where the stitched curve begins that window's out-of-sample part.
+        </Typography.Text>
+      )}
+    </div>
+  );
 }
 
 function DriftTable({ drift }: { drift: ParameterDrift[] }) {

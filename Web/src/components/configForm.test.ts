@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import dayjs from 'dayjs';
-import { availableEnd, defaultSettings, formNameFor, parameterDefaults, presetRange, toConfig } from './configForm';
+import { availableEnd, defaultSettings, durationLimitText, formNameFor, latestEnd, parameterDefaults, presetRange, toConfig } from './configForm';
 import { INSTRUMENTS, STRATEGIES } from '../test/fixtures';
 
 describe('configForm', () => {
@@ -34,5 +34,23 @@ describe('configForm', () => {
     const [from, to] = presetRange(availableEnd(INSTRUMENTS, ['SPY.ARCA'], 'daily'), 12);
     expect(from.format('YYYY-MM-DD')).toBe('2020-03-31');
     expect(to.format('YYYY-MM-DD')).toBe('2021-03-31');
+  });
+});
+
+describe('the cluster\'s longest range, as served', () => {
+  it('ends on the start plus the served years, 29 February plus one year on 28 February as the server counts', () => {
+    for (const years of [1, 2, 5, 8]) {
+      expect(latestEnd(dayjs('2010-01-04'), years)!.format('YYYY-MM-DD')).toBe(`${2010 + years}-01-04`);
+    }
+    expect(latestEnd(dayjs('2012-02-29'), 1)!.format('YYYY-MM-DD')).toBe('2013-02-28');
+    expect(latestEnd(dayjs('2012-02-29'), 2)!.format('YYYY-MM-DD')).toBe('2014-02-28');
+    expect(latestEnd(dayjs('2012-02-29'), 4)!.format('YYYY-MM-DD')).toBe('2016-02-29');
+    expect(latestEnd(dayjs('2012-02-29'), null)).toBeNull();
+  });
+
+  it('says the served limit in the date range\'s help, or that there is none', () => {
+    expect(durationLimitText(8)).toBe('The cluster admits at most 8 years: the end on or before the start plus 8 years.');
+    expect(durationLimitText(1)).toBe('The cluster admits at most 1 year: the end on or before the start plus 1 year.');
+    expect(durationLimitText(null)).toBe('The cluster sets no limit on the range.');
   });
 });

@@ -71,6 +71,21 @@ export function availabilityOf(instrument: InstrumentInfo | undefined, resolutio
   return a[resolution] ?? a[`${resolution}/bars`] ?? a[`${resolution}/ticks`] ?? null;
 }
 
+/**
+ * The last end date the cluster admits for a start date: the start plus the served number of calendar years (29 February
+ * plus one year is 28 February, as the server counts); null when the cluster has no limit.
+ */
+export function latestEnd(start: Dayjs, maxDurationYears: number | null): Dayjs | null {
+  return maxDurationYears === null ? null : start.add(maxDurationYears, 'year');
+}
+
+/** What the date range's help says about the cluster's limit. */
+export function durationLimitText(maxDurationYears: number | null): string {
+  if (maxDurationYears === null) return 'The cluster sets no limit on the range.';
+  const years = `${maxDurationYears} ${maxDurationYears === 1 ? 'year' : 'years'}`;
+  return `The cluster admits at most ${years}: the end on or before the start plus ${years}.`;
+}
+
 export const PRESETS: { label: string; months: number }[] = [
   { label: '1M', months: 1 },
   { label: '3M', months: 3 },

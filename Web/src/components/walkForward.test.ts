@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { OptimizationJob, WalkForwardStatus, WalkForwardWindow } from '../api/types';
+import type { OptimizationJob, WalkForwardInSample, WalkForwardStatus, WalkForwardWindow } from '../api/types';
 import {
-  DEFAULT_WALK_FORWARD, dateOfDay, dayNumber, parametersText, timelineBars, timelineRows, toWalkForwardJob, walkForwardFieldFor,
-  windowMetricRows, windowsProgress,
+  DEFAULT_WALK_FORWARD, IN_SAMPLE_SERIES, STITCHED_SERIES, dateOfDay, dayNumber, equityLines, parametersText, timelineBars, timelineRows,
+  toWalkForwardJob, walkForwardFieldFor, windowMetricRows, windowsProgress,
 } from './walkForward';
 
 const JOB = {
@@ -117,5 +117,33 @@ describe('parametersText and windowMetricRows', () => {
       { index: 1, metric: 'sharpeRatio', inSample: 1.5, outOfSample: null },
       { index: 1, metric: 'totalReturn', inSample: null, outOfSample: null },
     ]);
+  });
+});
+
+describe('equityLines', () => {
+  const stitched = [{ date: '2019-07-01T00:00:00', equity: 100000 }, { date: '2019-07-02', equity: 100500 }];
+  const curve = (index: number, dates: string[], values: number[]) => ({
+    index, optimizationId: `o${index}`, trial: index + 1, inSampleStart: dates[0], inSampleEnd: dates[dates.length - 1],
+    outOfSampleStart: '2019-07-01', anchor: values[values.length - 1], equity: dates.map((date, i) => ({ date, equity: values[i] })),
+  });
+
+  it('gives the stitched curve alone when there are no in-sample curves (yet)', () => {
+    expect(equityLines(stitched, null)).toEqual([{ name: STITCHED_SERIES, window: null, data: [['2019-07-01', 100000], ['2019-07-02', 100500]] }]);
+    expect(equityLines([], { id: 'x', scaling: '', windows: [], notes: [] })).toEqual([{ name: STITCHED_SERIES, window: null, data: [] }]);
+  });
+
+  it('puts every window\'s in-sample curve after the stitched one, in window order, all under one legend name, points as served', () => {
+    const inSample: WalkForwardInSample = {
+      id: 'x', scaling: '', notes: [],
+      // Out of order as a server could list them; overlapping dates, as rolling windows have.
+      windows: [curve(2, ['2019-01-02', '2019-06-28'], [99000, 100500]), curve(0, ['2018-01-02', '2018-12-31'], [90000, 100000]),
+        curve(1, ['2018-07-02', '2019-01-02'], [97000, 101000.25])],
+    };
+    const lines = equityLines(stitched, inSample);
+    expect(lines.map((l) => [l.name, l.window])).toEqual([[STITCHED_SERIES, null], [IN_SAMPLE_SERIES, 0], [IN_SAMPLE_SERIES, 1], [IN_SAMPLE_SERIES, 2]]);
+    expect(lines[2].data).toEqual([['2018-07-02', 97000], ['2019-01-02', 101000.25]]);
+    // Each in-sample line ends at its anchor: where the stitched curve stood when its window's out of sample began.
+    for (const w of inSample.windows) expect(lines.find((l) => l.window === w.index)!.data.at(-1)![1]).toBe(w.anchor);
+    expect(STITCHED_SERIES).not.toBe(IN_SAMPLE_SERIES);
   });
 });

@@ -1,7 +1,7 @@
 // The walk-forward page's pure parts: the windows' settings the form holds and what it posts, the server's field paths
 // as the form's names, and a status turned into the timeline's rows and the per-window metrics table. The server
 // validates the windows (Engine/Robustness/WalkForwardPlanner); nothing here re-implements its rules.
-import type { OptimizationJob, WalkForwardJob, WalkForwardStatus, WalkForwardWindowState } from '../api/types';
+import type { OptimizationJob, WalkForwardInSample, WalkForwardJob, WalkForwardStatus, WalkForwardWindowState } from '../api/types';
 import { optimizeFieldFor } from './optimizeForm';
 
 /** The windows' settings as the form holds them: lengths as typed ("1y", "6m"); an empty step means "the out-of-sample length". */
@@ -115,3 +115,27 @@ export function timelineBars(rows: TimelineRow[]): { lead: number[]; inSample: n
 
 /** A day number as yyyy-mm-dd (the inverse of dayNumber). */
 export const dateOfDay = (day: number) => new Date(day * 86_400_000).toISOString().slice(0, 10);
+
+/** The equity chart's legend entries: the stitched curve, and one entry for every window's in-sample curve. */
+export const STITCHED_SERIES = 'Out of sample (stitched)';
+export const IN_SAMPLE_SERIES = 'In sample (chosen trial, rebased)';
+
+/** One line of the equity chart: [yyyy-mm-dd, equity] points; `window` is the window's index for an in-sample line. */
+export interface EquityLine {
+  name: string;
+  window: number | null;
+  data: [string, number][];
+}
+
+/**
+ * The equity chart's lines on one date axis: the stitched out-of-sample curve first, then each window's in-sample curve
+ * in window order, all under one legend entry (the server rebased each to end where the stitched curve begins that
+ * window's out-of-sample part, so the lines meet there).
+ */
+export function equityLines(stitched: { date: string; equity: number }[], inSample: WalkForwardInSample | null): EquityLine[] {
+  const points = (equity: { date: string; equity: number }[]): [string, number][] => equity.map((p) => [p.date.slice(0, 10), p.equity]);
+  return [
+    { name: STITCHED_SERIES, window: null, data: points(stitched) },
+    ...[...(inSample?.windows ?? [])].sort((a, b) => a.index - b.index).map((w) => ({ name: IN_SAMPLE_SERIES, window: w.index, data: points(w.equity) })),
+  ];
+}

@@ -79,4 +79,5 @@ export const CONFIGURATION_OPTIONS: ConfigurationOptions = {
     benchmark: null,
   },
   defaultPriority: 'normal',
+  maxDurationYears: 5,
 };

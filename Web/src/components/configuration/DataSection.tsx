@@ -1,13 +1,21 @@
 // What the backtest reads: the date range (with presets that end at the last date with data for the chosen
-// instruments), the venues and the instruments (each showing the data available at the chosen resolution).
+// instruments, and the cluster's longest range as served), the venues and the instruments (each showing the data
+// available at the chosen resolution).
 import { useMemo } from 'react';
 import { Button, Col, DatePicker, Form, Row, Select, Space, Typography } from 'antd';
 import dayjs from 'dayjs';
 import type { InstrumentInfo } from '../../api/types';
-import { DATE_FORMAT, PRESETS, availabilityOf, availableEnd, presetRange, type FormValues } from '../configForm';
+import {
+  DATE_FORMAT, PRESETS, availabilityOf, availableEnd, durationLimitText, latestEnd, presetRange, type FormValues,
+} from '../configForm';
 import { options } from './fields';
 
-export function DataSection({ instruments, defaultResolution }: { instruments: InstrumentInfo[]; defaultResolution: string }) {
+export function DataSection({ instruments, defaultResolution, maxDurationYears }: {
+  instruments: InstrumentInfo[];
+  defaultResolution: string;
+  /** The cluster's longest range in years, as served (null: no limit); the server still judges every range. */
+  maxDurationYears: number | null;
+}) {
   const form = Form.useFormInstance<FormValues>();
   const chosenVenues = Form.useWatch('venues', form) ?? [];
   const chosenInstruments = Form.useWatch('instruments', form) ?? [];
@@ -53,7 +61,7 @@ export function DataSection({ instruments, defaultResolution }: { instruments: I
         <Col xs={24} md={10}>
           <Form.Item name="dateRange" label="Date range" htmlFor="field-dateRange"
             rules={[{ required: true, message: 'choose a start and an end date' }]}
-            extra={`Presets end at ${dataEnd.format(DATE_FORMAT)}, the last date with ${resolution} data for the chosen instruments.`}>
+            extra={`Presets end at ${dataEnd.format(DATE_FORMAT)}, the last date with ${resolution} data for the chosen instruments. ${durationLimitText(maxDurationYears)}`}>
             <DatePicker.RangePicker
               id={{ start: 'field-dateRange', end: 'field-dateRange-end' }}
               aria-label="Date range"
@@ -61,7 +69,7 @@ export function DataSection({ instruments, defaultResolution }: { instruments: I
               allowEmpty={[false, false]}
               format={DATE_FORMAT}
               presets={PRESETS.map((p) => ({ label: p.label, value: presetRange(dataEnd, p.months) }))}
-              disabledDate={(d) => d.isAfter(dayjs(), 'day')}
+              disabledDate={(d, info) => d.isAfter(dayjs(), 'day') || beyondLimit(d, info?.from, maxDurationYears)}
             />
           </Form.Item>
           <Space size={4} style={{ marginTop: -12, marginBottom: 12 }} role="group" aria-label="Date range presets">
@@ -93,4 +101,13 @@ export function DataSection({ instruments, defaultResolution }: { instruments: I
       </Row>
     </>
   );
+}
+
+/** Once one end of the range is picked, the days the other end cannot take: more than the limit away from it. */
+function beyondLimit(day: dayjs.Dayjs, from: dayjs.Dayjs | undefined, maxDurationYears: number | null): boolean {
+  if (!from) return false;
+  const later = day.isAfter(from, 'day');
+  const [start, end] = later ? [from, day] : [day, from];
+  const last = latestEnd(start, maxDurationYears);
+  return last !== null && end.isAfter(last, 'day');
 }

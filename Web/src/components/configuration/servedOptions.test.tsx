@@ -19,6 +19,7 @@ const SERVED: ConfigurationOptions = {
     riskSettings: { ...CONFIGURATION_OPTIONS.defaults.riskSettings, maxLeverage: 2 },
   },
   defaultPriority: 'high',
+  maxDurationYears: 8,
 };
 
 const ready = {
@@ -65,6 +66,17 @@ describe('BacktestConfiguration: the settings are offered as the API serves them
     });
     expect(onSubmit).toHaveBeenCalledWith(expect.anything(), 'high');
     expect(sent).toMatchObject({ initialBalance: 250_000, baseCurrency: 'SEK', accountType: 'margin', riskSettings: { maxLeverage: 2 }, benchmark: null });
+  });
+
+  it("tells the cluster's longest range as served, or that it has none", async () => {
+    setServedOptions(SERVED);
+    const { unmount } = render(<BacktestConfiguration strategies={STRATEGIES} instruments={INSTRUMENTS} onSubmit={vi.fn()} initial={ready} />);
+    const help = () => field('Date range').closest('.ant-form-item')!;
+    await waitFor(() => expect(help()).toHaveTextContent('The cluster admits at most 8 years: the end on or before the start plus 8 years.'));
+    unmount();
+    setServedOptions({ ...SERVED, maxDurationYears: null });
+    render(<BacktestConfiguration strategies={STRATEGIES} instruments={INSTRUMENTS} onSubmit={vi.fn()} initial={ready} />);
+    await waitFor(() => expect(help()).toHaveTextContent('The cluster sets no limit on the range.'));
   });
 
   it('shows a spinner in place of the form until the API has answered', async () => {
