@@ -1,8 +1,11 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Metrics;
+using Backtesting.Engine.Protocol;
 using Backtesting.Engine.Results;
 
 namespace Backtesting.Worker;
@@ -30,18 +33,21 @@ public static class ResultsWriter
 
     private const int FlushAt = BlockBytes / 10 * 9;
 
+    // The project's serializer settings that shape bytes: its encoder and its indentation.
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = JsonDefaults.Options.Encoder,
+        Indented = JsonDefaults.Options.WriteIndented,
+        SkipValidation = true,
+    };
+
     public static void Write(string path, BacktestResult result)
     {
         var temporary = path + ".tmp";
         // No FileStream buffer of its own: the writer's block is the buffer, written straight through.
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0))
         {
-            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions
-            {
-                Encoder = JsonDefaults.Options.Encoder,
-                Indented = JsonDefaults.Options.WriteIndented,
-                SkipValidation = true,
-            }))
+            using (var writer = new Utf8JsonWriter(stream, WriterOptions))
             {
                 new Document(writer).Write(result);
                 writer.Flush();
@@ -51,6 +57,29 @@ public static class ResultsWriter
         }
 
         File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// A <c>backtest_trade</c> protocol line, as <c>JsonSerializer.Serialize(new BacktestMessage&lt;TradeBatchData&gt;(...))</c>
+    /// writes it: the trades are written as in results.json, by the same code.
+    /// </summary>
+    public static string TradeLine(string backtestId, DateTime timestamp, IReadOnlyList<Trade> trades)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256 + (trades.Count * 384));
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteString(N.MessageType, MessageTypes.Trade);
+            writer.WriteString(N.BacktestId, backtestId);
+            writer.WriteString(N.Timestamp, timestamp);
+            writer.WritePropertyName(N.Data);
+            writer.WriteStartObject();
+            new Document(writer).Trades(N.BatchTrades, trades);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     /// <summary>The property name of a result type's member as the project's serializer writes it.</summary>
@@ -151,7 +180,7 @@ public static class ResultsWriter
             w.WriteEndObject();
         }
 
-        private void Trades(JsonEncodedText name, IReadOnlyList<Trade> items)
+        public void Trades(JsonEncodedText name, IReadOnlyList<Trade> items)
         {
             StartList(name);
             for (var i = 0; i < items.Count; i++)
@@ -440,6 +469,12 @@ public static class ResultsWriter
         public static readonly JsonEncodedText Infinity = JsonEncodedText.Encode("Infinity");
         public static readonly JsonEncodedText NegativeInfinity = JsonEncodedText.Encode("-Infinity");
         public static readonly JsonEncodedText[] Sides = Enum.GetNames<TradeSide>().Select(Name).ToArray();
+
+        public static readonly JsonEncodedText MessageType = Name(nameof(BacktestMessage<TradeBatchData>.Type));
+        public static readonly JsonEncodedText BacktestId = Name(nameof(BacktestMessage<TradeBatchData>.BacktestId));
+        public static readonly JsonEncodedText Timestamp = Name(nameof(BacktestMessage<TradeBatchData>.Timestamp));
+        public static readonly JsonEncodedText Data = Name(nameof(BacktestMessage<TradeBatchData>.Data));
+        public static readonly JsonEncodedText BatchTrades = Name(nameof(TradeBatchData.Trades));
 
         public static readonly JsonEncodedText EngineVersion = Name(nameof(BacktestResult.EngineVersion));
         public static readonly JsonEncodedText ContentHash = Name(nameof(BacktestResult.ContentHash));
