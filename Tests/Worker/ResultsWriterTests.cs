@@ -100,7 +100,7 @@ public sealed class ResultsWriterTests : IDisposable
     [Fact]
     public void A_trade_line_is_the_serializer_s_line()
     {
-        var result = Run(Config("MovingAverageCross", """{"fastPeriod":2,"slowPeriod":3}""", "\"SPY\",\"QQQ\"", "2019-01-01", "2019-03-31"));
+        var result = Run(Config("MovingAverageCross", """{"fastPeriod":2,"slowPeriod":3}""", "\"SPY\",\"QQQ\"", "2019-01-01", "2019-12-31"));
         var stamp = new DateTime(2026, 12, 6, 20, 30, 1, 123, DateTimeKind.Utc).AddTicks(4567);
         Assert.True(result.Trades.Count > 10, $"only {result.Trades.Count} trades");
 
