@@ -196,7 +196,8 @@ public sealed class ProgressReporter : IBacktestObserver
     {
         if (_trades.Count > 0)
         {
-            WriteLine(MessageTypes.Trade, new TradeBatchData(_trades.ToArray()));
+            // Written by hand, as results.json's trades are: the serializer's reflection would cost more than the line.
+            _out.WriteLine(ResultsWriter.TradeLine(_backtestId, DateTime.UtcNow, _trades));
             _trades.Clear();
         }
 

@@ -22,6 +22,7 @@ public sealed class BacktestRun
     private readonly IMarketDataProvider _data;
     private readonly StrategyCatalog _strategies;
     private readonly List<QualityFilteredSource> _filtered = new();
+    private string? _contentHash;
 
     public BacktestRun(BacktestSpec spec, IMarketDataProvider data, StrategyCatalog strategies)
     {
@@ -34,7 +35,11 @@ public sealed class BacktestRun
     /// SHA-256 of the normalized config, the data used, the engine version and a custom strategy's source: equal
     /// hashes, equal results.
     /// </summary>
-    public string ContentHash()
+    /// <remarks>Computed once per run (the worker asks before the run for its checkpoints, the result after it): the
+    /// config is serialized and every instrument's data version looked up once.</remarks>
+    public string ContentHash() => _contentHash ??= ComputeContentHash();
+
+    private string ComputeContentHash()
     {
         var builder = new StringBuilder();
         builder.Append(JsonSerializer.Serialize(_spec.Config, JsonDefaults.Options)).Append('\n');

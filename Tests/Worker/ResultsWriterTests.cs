@@ -98,6 +98,21 @@ public sealed class ResultsWriterTests : IDisposable
     }
 
     [Fact]
+    public void A_trade_line_is_the_serializer_s_line()
+    {
+        var result = Run(Config("MovingAverageCross", """{"fastPeriod":2,"slowPeriod":3}""", "\"SPY\",\"QQQ\"", "2019-01-01", "2019-12-31"));
+        var stamp = new DateTime(2026, 12, 6, 20, 30, 1, 123, DateTimeKind.Utc).AddTicks(4567);
+        Assert.True(result.Trades.Count > 10, $"only {result.Trades.Count} trades");
+
+        foreach (var trades in new IReadOnlyList<Trade>[] { result.Trades, result.Trades.Take(1).ToList(), [] })
+        {
+            var expected = JsonSerializer.Serialize(new BacktestMessage<TradeBatchData>(MessageTypes.Trade, "bt-\u00e9\"1", stamp,
+                new TradeBatchData(trades)), JsonDefaults.Options);
+            Assert.Equal(expected, ResultsWriter.TradeLine("bt-\u00e9\"1", stamp, trades));
+        }
+    }
+
+    [Fact]
     public void A_run_without_trades_is_the_same_bytes()
     {
         // The slow average never fills in ten days: no order, no fill, no trade, empty lists written as [].
