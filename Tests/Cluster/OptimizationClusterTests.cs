@@ -653,7 +653,15 @@ public class OptimizationClusterTests
         Assert.Equal(OptimizationState.Completed, done.State);
         var rows = await host.Rows(id);
         Assert.Equal(14 * 56, rows.Count);
-        Assert.Equal(Enumerable.Range(0, 21), rows.Where(r => !r.Feasible).Select(r => r.TrialNumber));
+        // Infeasible exactly where fast >= slow (the strategy's rule), read from each row's own parameters; the first 21 are.
+        var broken = rows.Where(r =>
+        {
+            using var p = JsonDocument.Parse(r.ParametersJson);
+            return p.RootElement.GetProperty("fastPeriod").GetInt32() >= p.RootElement.GetProperty("slowPeriod").GetInt32();
+        }).Select(r => r.TrialNumber).ToList();
+        Assert.Equal(broken, rows.Where(r => !r.Feasible).Select(r => r.TrialNumber));
+        Assert.Equal(Enumerable.Range(0, 21), broken.Take(21));
+        Assert.Equal(21, rows.Where(r => r.Feasible).Min(r => r.TrialNumber));
         Assert.Single(rows.Where(r => r.Feasible).Select(r => r.Objective).Distinct());
         Assert.Equal(21, done.Best?.Trial);
         Assert.Equal(21, Direct(job, batchSize: 7).Best?.Trial);
