@@ -249,7 +249,7 @@ public sealed class WalkForwardRouteTests(ApiFixture fixture)
             case "step in another unit": validation["step"] = "26w"; break;
             case "step shorter than out of sample": validation["step"] = "3m"; break;
             case "in sample longer than the span": validation["inSample"] = "3y"; break;
-            case "too many windows": validation["inSample"] = "1d"; validation["outOfSample"] = "1d"; break;
+            case "too many windows": validation["inSample"] = "1d"; validation["outOfSample"] = "2d"; break;
             case "unknown validation field": validation["bogus"] = true; break;
             case "in-sample length a number": validation["inSample"] = 1; break;
             case "unknown method": job["method"] = "annealing"; break;

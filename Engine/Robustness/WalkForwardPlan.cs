@@ -96,7 +96,8 @@ public sealed record WalkForwardWindow(
 /// Cuts a span into walk-forward windows. With S the span's first date, in-sample length L, step P, out-of-sample
 /// length O and B = S + L: window i's out-of-sample part starts at B + i·P and ends the day before B + i·P + O, or at
 /// the span's end (both counted from B in one calendar step); its in-sample part ends the day before that start and
-/// begins at S when anchored, else at S + i·P. Windows go on while the out-of-sample start lies within the span. The
+/// begins at S when anchored, else at S + i·P. Windows go on while the out-of-sample start lies before the span's last day
+/// (an out-of-sample part is a backtest, whose end must come after its start, so a last part of one day is no window). The
 /// step must be in the out-of-sample length's unit and at least as long, so out-of-sample parts never overlap and each
 /// day of the stitched out-of-sample curve belongs to exactly one window (a longer step leaves gaps between them).
 /// </summary>
@@ -128,6 +129,12 @@ public static class WalkForwardPlanner
             }
         }
 
+        if (outOfSample is { Unit: CalendarUnit.Days, Count: < 2 } tooShort)
+        {
+            errors.Add(new ValidationError($"{field}.outOfSample", "tooShort",
+                $"an out-of-sample part of {tooShort} cannot run: each is a backtest, whose end must come after its start (at least 2d)"));
+        }
+
         if (end < start)
         {
             errors.Add(new ValidationError(field, "span", $"the span ends ({end:yyyy-MM-dd}) before it starts ({start:yyyy-MM-dd})"));
@@ -144,7 +151,7 @@ public static class WalkForwardPlanner
             for (var i = 0; ; i++)
             {
                 var oosStart = OutOfSampleStart(start, l, p, i);
-                if (oosStart > end)
+                if (oosStart >= end)
                 {
                     break;
                 }
@@ -168,7 +175,7 @@ public static class WalkForwardPlanner
         if (windows.Count == 0)
         {
             errors.Add(new ValidationError(field, "noWindow",
-                $"the span {start:yyyy-MM-dd}..{end:yyyy-MM-dd} does not hold the in-sample length {l} and one day after it"));
+                $"the span {start:yyyy-MM-dd}..{end:yyyy-MM-dd} does not hold the in-sample length {l} and two days after it"));
         }
 
         return errors.Count > 0 ? ([], errors) : (windows, errors);

@@ -83,7 +83,7 @@ public class WalkForwardTests
         (string L, string O, string? P)[] lengths =
         [
             ("1y", "3m", null), ("1y", "1m", null), ("6m", "1m", "2m"), ("2y", "6m", "6m"), ("90d", "30d", null),
-            ("10w", "2w", "3w"), ("1y", "2w", null), ("3m", "10d", "15d"), ("13m", "1y", null), ("1d", "1d", null),
+            ("10w", "2w", "3w"), ("1y", "2w", null), ("3m", "10d", "15d"), ("13m", "1y", null), ("1d", "2d", null),
         ];
         foreach (var origin in origins)
         {
@@ -124,7 +124,8 @@ public class WalkForwardTests
                 : first.AddDays(i * p.Count * (p.Unit == CalendarUnit.Weeks ? 7 : 1)), w.OutOfSampleStart);
             Assert.Equal(w.OutOfSampleStart.AddDays(-1), w.InSampleEnd);
             Assert.Equal(anchored ? start : p.After(start, i), w.InSampleStart);
-            Assert.True(w.InSampleStart <= w.InSampleEnd && w.OutOfSampleStart <= w.OutOfSampleEnd && w.OutOfSampleEnd <= end);
+            // An out-of-sample part is a backtest: its end comes after its start.
+            Assert.True(w.InSampleStart <= w.InSampleEnd && w.OutOfSampleStart < w.OutOfSampleEnd && w.OutOfSampleEnd <= end);
             Assert.Equal(w.OutOfSampleEnd == end && w.Truncated, w.Truncated);
             if (i > 0)
             {
@@ -146,22 +147,49 @@ public class WalkForwardTests
         var next = p.Unit == CalendarUnit.Months ? first.AddMonths(windows.Count * p.Count)
             : p.Unit == CalendarUnit.Years ? first.AddYears(windows.Count * p.Count)
             : first.AddDays(windows.Count * p.Count * (p.Unit == CalendarUnit.Weeks ? 7 : 1));
-        Assert.True(next > end, "a further window would still start within the span");
+        Assert.True(next >= end, "a further window would still start before the span's last day");
         if (p == o)
         {
-            Assert.Equal(end, windows[^1].OutOfSampleEnd);
+            // They tile the span, but for a last day on which a further window would start (one day is no backtest).
+            Assert.Equal(next == end ? end.AddDays(-1) : end, windows[^1].OutOfSampleEnd);
         }
+    }
+
+    [Theory]
+    [InlineData("2020-01-01", "1y", "3m", "2021-04-01")] // the second window would start on the last day
+    [InlineData("2020-01-31", "1m", "1m", "2020-03-29")] // month ends: counted from 2020-02-29, the second would start on 2020-03-29
+    [InlineData("2020-01-01", "2w", "1w", "2020-01-22")]
+    public void A_window_that_would_start_on_the_span_s_last_day_is_not_planned(string origin, string inSample, string outOfSample, string last)
+    {
+        var (start, end) = (D(origin), D(last));
+        var (windows, errors) = WalkForwardPlanner.Plan(start, end, new WalkForwardSettings(inSample, outOfSample));
+        Assert.Empty(errors);
+        Assert.All(windows, w => Assert.True(w.OutOfSampleStart < w.OutOfSampleEnd, $"window {w.Index} is {w.OutOfSampleStart}..{w.OutOfSampleEnd}"));
+        Assert.Equal(end.AddDays(-1), windows[^1].OutOfSampleEnd);
+        // One day more and that window is planned, two days long.
+        var (longer, _) = WalkForwardPlanner.Plan(start, end.AddDays(1), new WalkForwardSettings(inSample, outOfSample));
+        Assert.Equal(windows.Count + 1, longer.Count);
+        Assert.Equal((end, end.AddDays(1)), (longer[^1].OutOfSampleStart, longer[^1].OutOfSampleEnd));
+    }
+
+    [Fact]
+    public void A_span_one_day_past_the_in_sample_length_holds_no_window()
+    {
+        var (windows, errors) = WalkForwardPlanner.Plan(D("2020-01-01"), D("2021-01-01"), new WalkForwardSettings("1y", "3m"));
+        Assert.Empty(windows);
+        Assert.Equal(("validation", "noWindow"), (errors.Single().Field, errors.Single().Rule));
     }
 
     [Theory]
     [InlineData("1x", "3m", null, "validation.inSample", "period")]
     [InlineData(null, "3m", null, "validation.inSample", "required")]
     [InlineData("1y", "0m", null, "validation.outOfSample", "period")]
+    [InlineData("1y", "1d", null, "validation.outOfSample", "tooShort")]
     [InlineData("1y", "3m", "1y", "validation.step", "stepUnit")]
     [InlineData("1y", "3m", "2m", "validation.step", "stepTooShort")]
     [InlineData("1y", "3m", "3", "validation.step", "period")]
     [InlineData("5y", "3m", null, "validation", "noWindow")]
-    [InlineData("1y", "1d", null, "validation", "tooManyWindows")]
+    [InlineData("1y", "2d", null, "validation", "tooManyWindows")]
     public void Each_rule_names_its_field(string? inSample, string? outOfSample, string? step, string field, string rule)
     {
         var (windows, errors) = WalkForwardPlanner.Plan(D("2016-01-01"), D("2020-12-31"), new WalkForwardSettings(inSample!, outOfSample!, step));
