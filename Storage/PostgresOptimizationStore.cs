@@ -61,6 +61,8 @@ public sealed record SurfaceCell(string X, string Y, double? Best, int Trials, i
 /// </summary>
 public sealed class PostgresOptimizationStore(NpgsqlDataSource dataSource)
 {
+    private readonly JobTable jobs = new(dataSource, "optimizations", "optimization_id");
+
     /// <summary>Stores a new job; false when a job with this id exists already (nothing is changed then).</summary>
     public async Task<bool> CreateAsync(OptimizationRecord record, CancellationToken cancellationToken = default)
     {
@@ -89,69 +91,17 @@ public sealed class PostgresOptimizationStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>A page of jobs, newest first; only <paramref name="owner"/>'s when given, only those in <paramref name="status"/> when given.</summary>
-    public async Task<(IReadOnlyList<OptimizationRecord> Items, int TotalCount)> ListAsync(string? owner, string? status, int page, int pageSize,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-        await using var command = dataSource.CreateCommand($"""
-            SELECT {RecordColumns}, count(*) OVER () FROM optimizations
-             WHERE (@owner::text IS NULL OR owner = @owner) AND (@status::text IS NULL OR status = @status)
-             ORDER BY created_at DESC, optimization_id
-             LIMIT @limit OFFSET @offset
-            """);
-        command.Parameters.AddWithValue("owner", NpgsqlDbType.Text, DbValue(owner));
-        command.Parameters.AddWithValue("status", NpgsqlDbType.Text, DbValue(status));
-        command.Parameters.AddWithValue("limit", pageSize);
-        command.Parameters.AddWithValue("offset", (long)(page - 1) * pageSize);
-        var items = new List<OptimizationRecord>();
-        var total = 0;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            items.Add(ReadRecord(reader));
-            total = (int)reader.GetInt64(11);
-        }
+    public Task<(IReadOnlyList<OptimizationRecord> Items, int TotalCount)> ListAsync(string? owner, string? status, int page, int pageSize,
+        CancellationToken cancellationToken = default) =>
+        jobs.ListAsync(RecordColumns, ReadRecord, owner, status, page, pageSize, cancellationToken);
 
-        if (items.Count == 0 && page > 1)
-        {
-            // Past the last page: the count still answers.
-            await using var count = dataSource.CreateCommand("""
-                SELECT count(*) FROM optimizations WHERE (@owner::text IS NULL OR owner = @owner) AND (@status::text IS NULL OR status = @status)
-                """);
-            count.Parameters.AddWithValue("owner", NpgsqlDbType.Text, DbValue(owner));
-            count.Parameters.AddWithValue("status", NpgsqlDbType.Text, DbValue(status));
-            total = (int)(long)(await count.ExecuteScalarAsync(cancellationToken))!;
-        }
-
-        return (items, total);
-    }
-
-    /// <summary>Moves a job to a status; the start and end times are kept once set. False when there is no such job.</summary>
-    public async Task<bool> SetStatusAsync(Guid id, string status, string? errorMessage = null, DateTime? startedAt = null, DateTime? completedAt = null,
-        CancellationToken cancellationToken = default)
-    {
-        await using var command = dataSource.CreateCommand("""
-            UPDATE optimizations
-               SET status = @status, error_message = @error,
-                   started_at = COALESCE(started_at, @started), completed_at = COALESCE(@completed, completed_at)
-             WHERE optimization_id = @id
-            """);
-        command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("status", status);
-        command.Parameters.AddWithValue("error", NpgsqlDbType.Text, DbValue(errorMessage));
-        command.Parameters.AddWithValue("started", NpgsqlDbType.TimestampTz, DbValue(Utc(startedAt)));
-        command.Parameters.AddWithValue("completed", NpgsqlDbType.TimestampTz, DbValue(Utc(completedAt)));
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+    /// <inheritdoc cref="JobTable.SetStatusAsync"/>
+    public Task<bool> SetStatusAsync(Guid id, string status, string? errorMessage = null, DateTime? startedAt = null, DateTime? completedAt = null,
+        CancellationToken cancellationToken = default) =>
+        jobs.SetStatusAsync(id, status, errorMessage, startedAt, completedAt, cancellationToken);
 
     /// <summary>Deletes a job and its trials; false when there is no such job.</summary>
-    public async Task<bool> DeleteAsync(Guid id, CancellationToken cancellationToken = default)
-    {
-        await using var command = dataSource.CreateCommand("DELETE FROM optimizations WHERE optimization_id = @id");
-        command.Parameters.AddWithValue("id", id);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+    public Task<bool> DeleteAsync(Guid id, CancellationToken cancellationToken = default) => jobs.DeleteAsync(id, cancellationToken);
 
     /// <summary>
     /// Stores a batch of trials in one statement; a trial already stored for this job is left as it is. Returns how

@@ -1,5 +1,4 @@
 using Npgsql;
-using NpgsqlTypes;
 using static Backtesting.Storage.NpgsqlValues;
 
 namespace Backtesting.Storage;
@@ -23,6 +22,8 @@ public sealed record WalkForwardRecord(
 /// <summary>Walk-forward jobs in PostgreSQL: created once, moved by their grain, their result written once.</summary>
 public sealed class PostgresWalkForwardStore(NpgsqlDataSource dataSource)
 {
+    private readonly JobTable jobs = new(dataSource, "walkforwards", "walkforward_id");
+
     /// <summary>Stores a new job; false when a job with this id exists already (nothing is changed then).</summary>
     public async Task<bool> CreateAsync(WalkForwardRecord record, CancellationToken cancellationToken = default)
     {
@@ -50,53 +51,14 @@ public sealed class PostgresWalkForwardStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>A page of jobs (without their results), newest first; only <paramref name="owner"/>'s when given, only in <paramref name="status"/> when given.</summary>
-    public async Task<(IReadOnlyList<WalkForwardRecord> Items, int TotalCount)> ListAsync(string? owner, string? status, int page, int pageSize,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-        const string Filter = "(@owner::text IS NULL OR owner = @owner) AND (@status::text IS NULL OR status = @status)";
-        await using var command = dataSource.CreateCommand($"""
-            SELECT {Columns} FROM walkforwards WHERE {Filter}
-             ORDER BY created_at DESC, walkforward_id
-             LIMIT @limit OFFSET @offset
-            """);
-        command.Parameters.AddWithValue("owner", NpgsqlDbType.Text, DbValue(owner));
-        command.Parameters.AddWithValue("status", NpgsqlDbType.Text, DbValue(status));
-        command.Parameters.AddWithValue("limit", pageSize);
-        command.Parameters.AddWithValue("offset", (long)(page - 1) * pageSize);
-        var items = new List<WalkForwardRecord>();
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                items.Add(Read(reader));
-            }
-        }
+    public Task<(IReadOnlyList<WalkForwardRecord> Items, int TotalCount)> ListAsync(string? owner, string? status, int page, int pageSize,
+        CancellationToken cancellationToken = default) =>
+        jobs.ListAsync(Columns, Read, owner, status, page, pageSize, cancellationToken);
 
-        await using var count = dataSource.CreateCommand($"SELECT count(*) FROM walkforwards WHERE {Filter}");
-        count.Parameters.AddWithValue("owner", NpgsqlDbType.Text, DbValue(owner));
-        count.Parameters.AddWithValue("status", NpgsqlDbType.Text, DbValue(status));
-        return (items, (int)(long)(await count.ExecuteScalarAsync(cancellationToken))!);
-    }
-
-    /// <summary>Moves a job to a status; the start and end times are kept once set. False when there is no such job.</summary>
-    public async Task<bool> SetStatusAsync(Guid id, string status, string? errorMessage = null, DateTime? startedAt = null, DateTime? completedAt = null,
-        CancellationToken cancellationToken = default)
-    {
-        await using var command = dataSource.CreateCommand("""
-            UPDATE walkforwards
-               SET status = @status, error_message = @error,
-                   started_at = COALESCE(started_at, @started), completed_at = COALESCE(@completed, completed_at)
-             WHERE walkforward_id = @id
-            """);
-        command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("status", status);
-        command.Parameters.AddWithValue("error", NpgsqlDbType.Text, DbValue(errorMessage));
-        command.Parameters.AddWithValue("started", NpgsqlDbType.TimestampTz, DbValue(Utc(startedAt)));
-        command.Parameters.AddWithValue("completed", NpgsqlDbType.TimestampTz, DbValue(Utc(completedAt)));
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+    /// <inheritdoc cref="JobTable.SetStatusAsync"/>
+    public Task<bool> SetStatusAsync(Guid id, string status, string? errorMessage = null, DateTime? startedAt = null, DateTime? completedAt = null,
+        CancellationToken cancellationToken = default) =>
+        jobs.SetStatusAsync(id, status, errorMessage, startedAt, completedAt, cancellationToken);
 
     /// <summary>Stores the job's result (the same document again is harmless: the grain writes it before it completes, and may write it again after a restart).</summary>
     public async Task SetResultAsync(Guid id, string resultJson, CancellationToken cancellationToken = default)

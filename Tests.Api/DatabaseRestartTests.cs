@@ -194,28 +194,7 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
     private async Task<IHost> StartSiloAsync()
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = ["--Logging:LogLevel:Default=Critical"] });
-        var siloPort = SiloProcesses.FreePort();
-        var gatewayPort = SiloProcesses.FreePort();
-        builder.UseOrleans(silo =>
-        {
-            silo.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = _clusterId;
-                o.ServiceId = ClusterIdentity.DefaultServiceId;
-            });
-            silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
-            silo.AddBacktestingCluster(_connectionString, o =>
-            {
-                o.Runner = "inProcess";
-                o.DataDirectory = TestPaths.LeanData;
-                o.WorkDirectory = _work;
-                o.SupervisionTick = TimeSpan.FromMilliseconds(500);
-                o.CheckpointInterval = TimeSpan.FromMilliseconds(200);
-                o.RecoveryReminderPeriod = TimeSpan.FromSeconds(2);
-            });
-            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
-            silo.Services.AddSingleton<IBacktestRunner>(sp => new InProcessRunner(sp.GetRequiredService<IMarketDataProvider>()));
-        });
+        builder.UseOrleans(silo => QuickSilo.Configure(silo, _clusterId, _connectionString, _work));
         var host = builder.Build();
         await host.StartAsync();
         return host;

@@ -40,7 +40,7 @@ public sealed class OwnClusterTests : IAsyncLifetime
     private readonly string _clusterId = "reconnect-" + Guid.NewGuid().ToString("N")[..8];
     private readonly string _work = Path.Combine(Path.GetTempPath(), "backtesting-reconnect-" + Guid.NewGuid().ToString("N"));
     private string _connectionString = "";
-    private readonly int _dashboardPort = FreePort();
+    private readonly int _dashboardPort = SiloProcesses.FreePort();
     private WebApplication? _silo;
     private WebApplication? _api;
     private Uri _base = null!;
@@ -63,7 +63,7 @@ public sealed class OwnClusterTests : IAsyncLifetime
     /// <summary>An API instance on this test's database and cluster, on a port of its own.</summary>
     private async Task<(WebApplication Api, Uri Base)> StartApiAsync(params string[] more)
     {
-        var port = FreePort();
+        var port = SiloProcesses.FreePort();
         var api = ApiApp.Build(
         [
             $"--ConnectionStrings:Backtesting={_connectionString}", $"--Silo:ClusterId={_clusterId}", $"--Api:Urls=http://127.0.0.1:{port}",
@@ -317,30 +317,11 @@ public sealed class OwnClusterTests : IAsyncLifetime
     private async Task<WebApplication> StartSiloAsync()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ["--Logging:LogLevel:Default=Error"] });
-        var siloPort = FreePort();
-        var gatewayPort = FreePort();
         builder.UseOrleans(silo =>
         {
-            silo.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = _clusterId;
-                o.ServiceId = ClusterIdentity.DefaultServiceId;
-            });
-            silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort, listenOnAnyHostAddress: false);
-            silo.AddBacktestingCluster(_connectionString, o =>
-            {
-                o.Runner = "inProcess";
-                o.DataDirectory = TestPaths.LeanData;
-                o.WorkDirectory = _work;
-                o.SupervisionTick = TimeSpan.FromMilliseconds(500);
-                o.CheckpointInterval = TimeSpan.FromMilliseconds(200);
-                o.RecoveryReminderPeriod = TimeSpan.FromSeconds(2);
-            });
-            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
-            silo.AddDashboard();
             // Paced like the API fixture's runs, so the run lasts long enough to be paused and resumed.
-            silo.Services.AddSingleton<IBacktestRunner>(sp => new PacedRunner(new InProcessRunner(sp.GetRequiredService<IMarketDataProvider>()),
-                _ => true, TimeSpan.FromMilliseconds(15)));
+            QuickSilo.Configure(silo, _clusterId, _connectionString, _work, runner => new PacedRunner(runner, _ => true, TimeSpan.FromMilliseconds(15)));
+            silo.AddDashboard();
         });
         // Orleans' dashboard on loopback, as the Silo serves it.
         builder.WebHost.UseUrls($"http://127.0.0.1:{_dashboardPort}");
@@ -372,11 +353,4 @@ public sealed class OwnClusterTests : IAsyncLifetime
 
     private static Task<JsonElement?> Receive(ClientWebSocket socket, CancellationToken cancellationToken) =>
         RealtimeTests.ReceiveOrClose(socket, cancellationToken);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
