@@ -3,7 +3,6 @@ using Backtesting.Engine.Data;
 using Backtesting.Grains.Hosting;
 using Backtesting.Grains.Runners;
 using Backtesting.Grains.Interfaces;
-using Backtesting.Tests;
 using Backtesting.Tests.Cluster;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
@@ -12,8 +11,8 @@ namespace Backtesting.Tests.Api;
 
 /// <summary>
 /// The silo the Tests.Api classes with a cluster of their own start in their process: on loopback ports of its own,
-/// the in-process runner over the test data (or the runner a test wraps around it), and supervision, checkpoints and recovery reminders fast enough that a
-/// restart is seen within a test. A test adds what it needs beyond (the dashboard).
+/// the in-process runner over the test data (or the runner a test wraps around it), and the quick options of every test silo
+/// (<see cref="TestClusterHost.QuickOptions"/>). A test adds what it needs beyond (the dashboard).
 /// </summary>
 internal static class QuickSilo
 {
@@ -26,15 +25,7 @@ internal static class QuickSilo
             o.ServiceId = ClusterIdentity.DefaultServiceId;
         });
         silo.ConfigureEndpoints(IPAddress.Loopback, SiloProcesses.FreePort(), SiloProcesses.FreePort(), listenOnAnyHostAddress: false);
-        silo.AddBacktestingCluster(connectionString, o =>
-        {
-            o.Runner = "inProcess";
-            o.DataDirectory = TestPaths.LeanData;
-            o.WorkDirectory = work;
-            o.SupervisionTick = TimeSpan.FromMilliseconds(500);
-            o.CheckpointInterval = TimeSpan.FromMilliseconds(200);
-            o.RecoveryReminderPeriod = TimeSpan.FromSeconds(2);
-        });
+        silo.AddBacktestingCluster(connectionString, o => TestClusterHost.QuickOptions(o, work));
         silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
         silo.Services.AddSingleton<IBacktestRunner>(sp =>
         {

@@ -40,12 +40,7 @@ public sealed class TestClusterHost : IAsyncDisposable
         {
             silo.AddBacktestingCluster(connectionString, o =>
             {
-                o.Runner = "inProcess";
-                o.DataDirectory = TestPaths.LeanData;
-                o.WorkDirectory = work;
-                o.SupervisionTick = TimeSpan.FromMilliseconds(500);
-                o.CheckpointInterval = TimeSpan.FromMilliseconds(200);
-                o.RecoveryReminderPeriod = TimeSpan.FromSeconds(2);
+                QuickOptions(o, work);
                 configure?.Invoke(o);
             }, adoNetClustering: false);
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
@@ -59,6 +54,20 @@ public sealed class TestClusterHost : IAsyncDisposable
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return new TestClusterHost(cluster, connectionString);
+    }
+
+    /// <summary>
+    /// The options of a silo a test starts: the in-process runner over the test data, and supervision, checkpoints and
+    /// recovery reminders fast enough that a fault is seen and recovered within a test.
+    /// </summary>
+    public static void QuickOptions(BacktestClusterOptions options, string work)
+    {
+        options.Runner = "inProcess";
+        options.DataDirectory = TestPaths.LeanData;
+        options.WorkDirectory = work;
+        options.SupervisionTick = TimeSpan.FromMilliseconds(500);
+        options.CheckpointInterval = TimeSpan.FromMilliseconds(200);
+        options.RecoveryReminderPeriod = TimeSpan.FromSeconds(2);
     }
 
     public IBacktestGrain Backtest(Guid id) => Client.GetGrain<IBacktestGrain>(id);
