@@ -32,6 +32,9 @@ const string Usage = """
       optimize --minutes N [--rounds N]
                                      the first N grid points over one year of synthetic minute bars in one worker
                                      optimize-batch: trials/s and the worker's peak memory at 100, 500, 1,000 ... trials
+      precompile [--batches N] [--trials-per-batch N] [--rounds N]
+                                     a custom strategy's job of N worker batches: each compiling its source (before) against
+                                     one compile-only run whose assembly every batch verifies and loads (after): worker CPU, wall
       real [--rounds N]              ten years of synthetic LEAN minute zips, the published worker as a whole process:
                                      SMA 10/30 over 1 and 10 years with no cache, a cold cache and a warm one
       bar-cache [--rounds N]         building a ten-year bar cache entry, reading it, and reading the zips
@@ -89,6 +92,8 @@ switch (args[0])
         return await DockerBench.RunAsync(rest);
     case "optimize":
         return await OptimizeBench.RunAsync(rest);
+    case "precompile":
+        return PrecompileBench.Run(rest);
     case "chaos":
         return await Backtesting.Benchmarks.Chaos.ChaosBench.RunAsync(rest);
     case "api":

@@ -46,6 +46,12 @@ public sealed record CompileResult(
     public byte[]? Assembly { get; init; }
 
     /// <summary>
+    /// The identity of the compiler that made this result (<see cref="PrecompiledStrategy.CompilerVersion"/>): a batch's
+    /// worker loads a precompiled assembly only when it is its own.
+    /// </summary>
+    public string? CompilerVersion { get; init; }
+
+    /// <summary>
     /// Loads the compiled strategy into a collectible context of its own and creates it once, so its constructor runs:
     /// only where untrusted code may run (the worker, under the run's watchdog). Dispose the result to unload it.
     /// </summary>

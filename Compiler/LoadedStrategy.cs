@@ -1,4 +1,6 @@
 using System.Reflection;
+using System.Text.Json;
+using Backtesting.Engine.Configuration;
 using System.Runtime.Loader;
 using Backtesting.Engine.Strategies;
 
@@ -47,7 +49,7 @@ public sealed class LoadedStrategy : IDisposable
                 info?.MaxInstruments ?? StrategySchemaReader.DefaultMaxInstruments, sourceHash);
             foreach (var (compiled, live) in expected.Parameters.Zip(descriptor.Parameters))
             {
-                if (!Equals(compiled.Default, live.Default))
+                if (!SameDefault(compiled.Default, live.Default))
                 {
                     throw new InvalidOperationException(
                         $"creating {className} changed the default of {compiled.Name} from {compiled.Default ?? "null"} to {live.Default ?? "null"}: " +
@@ -64,7 +66,15 @@ public sealed class LoadedStrategy : IDisposable
         }
     }
 
-    private static Strategy Create(Type type)
+    /// <summary>
+    /// Whether two defaults are the same value: compared as JSON, since a schema read back from JSON (a precompiled
+    /// strategy's compile.json) holds its defaults as JSON elements where the compiler's own holds CLR values.
+    /// </summary>
+    private static bool SameDefault(object? compiled, object? live) =>
+        Equals(compiled, live)
+        || JsonSerializer.Serialize(compiled, JsonDefaults.Options) == JsonSerializer.Serialize(live, JsonDefaults.Options);
+
+        private static Strategy Create(Type type)
     {
         try
         {

@@ -112,7 +112,7 @@ public static class StrategyCompiler
                 $"the source nests expressions or statements more than {MaxNesting} levels deep")]);
         }
 
-        var compilation = CSharpCompilation.Create("CustomStrategy_" + sourceHash[..16], [tree], References.Value, CompilationOptions);
+        var compilation = CSharpCompilation.Create(PrecompiledStrategy.AssemblyNameFor(sourceHash), [tree], References.Value, CompilationOptions);
         var model = compilation.GetSemanticModel(tree);
         var diagnostics = compilation.GetDiagnostics()
             .Where(d => d.Severity is DiagnosticSeverity.Error or DiagnosticSeverity.Warning)
@@ -148,6 +148,7 @@ public static class StrategyCompiler
         return new CompileResult(true, sourceHash, Convert.ToHexStringLower(SHA256.HashData(assembly)), schema, Sorted(diagnostics))
         {
             Assembly = assembly,
+            CompilerVersion = PrecompiledStrategy.CompilerVersion,
         };
     }
 

@@ -44,4 +44,7 @@ public sealed partial class OptimizationBatchGrain
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Optimization batch {Id} of job {JobId}: its run could not start for now ({Reason}); trying again shortly")]
     private partial void LogRunnerInterrupted(Guid id, Guid jobId, string reason);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Optimization batch {Id}: no precompiled strategy ({Reason}); its worker compiles the source itself")]
+    private partial void LogNotPrecompiled(Guid id, string reason);
 }

@@ -326,11 +326,21 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
                 return;
             }
 
+            // A custom strategy is compiled once for every batch of the version on this worker (a compile-only run), not by
+            // each batch's worker; the worker verifies what it is handed before loading it.
+            var precompiled = source is null ? null : await Precompiled(order);
+            if (precompiled is { Refused: true })
+            {
+                await End(OptimizationBatchState.Failed, precompiled.Error);
+                return;
+            }
+
             var request = new RunRequest(Id, S.Attempts, JsonSerializer.Serialize(batch.Config.BaseConfig, JsonDefaults.Options),
                 S.RunDirectory!, _data is LeanDataProvider lean ? lean.DataRoot : DataRoot.Locate(_options.DataDirectory) ?? "",
                 Resume: false, _options.CheckpointInterval, StrategySource: source, MaxLineBytes: _options.MaxProtocolLineBytes,
                 // A trial of uploaded code may run at most the stall limit: the worker records it as failed and ends its run.
-                StallTimeout: source is null ? null : _options.StallTimeout, BatchJson: order.BatchJson, Cpus: order.Cpus);
+                StallTimeout: source is null ? null : _options.StallTimeout, BatchJson: order.BatchJson, Cpus: order.Cpus,
+                StrategyAssembly: precompiled is { Assembly: { } assembly, CompileResultJson: { } compileJson } ? new CompiledStrategyFiles(assembly, compileJson) : null);
             IRunHandle run;
             try
             {
@@ -378,6 +388,37 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
         finally
         {
             _starting = false;
+        }
+    }
+
+    /// <summary>
+    /// The job's custom strategy compiled once for this silo's worker (<see cref="StrategyAssemblyGrain"/>), or null when the
+    /// runner runs no custom strategies (it refuses the run itself) or no compile can be had now: the worker then compiles
+    /// the source itself, as every batch did before.
+    /// </summary>
+    private async Task<StrategyAssemblyResult?> Precompiled(OptimizationBatchOrder order)
+    {
+        try
+        {
+            if (await _runner.WorkerVersionAsync(CancellationToken.None) is not { } workerVersion)
+            {
+                return null;
+            }
+
+            var key = StrategyAssemblyGrain.Key(order.StrategyId!.Value, order.StrategyVersion!.Value, workerVersion);
+            var obtained = await GrainFactory.GetGrain<IStrategyAssemblyGrain>(key)
+                .Obtain(order.Owner, order.StrategyId.Value, order.StrategyVersion.Value, workerVersion);
+            if (obtained.Assembly is null && !obtained.Refused)
+            {
+                LogNotPrecompiled(Id, obtained.Error ?? "no compile");
+            }
+
+            return obtained;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException && !DatabaseFaults.IsUnavailable(e))
+        {
+            LogNotPrecompiled(Id, e.GetBaseException().Message);
+            return null;
         }
     }
 

@@ -99,7 +99,7 @@ public sealed partial class StrategyCompileGrain(
     }
 
     /// <summary>The CompileResult the worker printed: its stdout holds that one JSON object (the last line that parses).</summary>
-    private static CompileResult? Parse(string stdout)
+    internal static CompileResult? Parse(string stdout)
     {
         foreach (var line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Reverse())
         {

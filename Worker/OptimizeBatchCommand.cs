@@ -14,13 +14,14 @@ namespace Backtesting.Worker;
 
 /// <summary>
 /// <c>worker optimize-batch --batch batch.json --output dir [--data dir] [--bar-cache dir|off] [--bar-cache-read-only] [--stop-on-stdin-close]
-/// [--strategy-source strategy.cs] [--trial-timeout-seconds n]</c>: runs the trials of one optimization batch
+/// [--strategy-source strategy.cs | --strategy-assembly dir] [--trial-timeout-seconds n]</c>: runs the trials of one optimization batch
 /// back to back over market data read and adjusted once, printing an <c>optimization_trial</c> line per finished trial and
 /// <c>optimization_batch_progress</c> lines. Per trial, in this order: its daily returns are appended to
 /// trial-returns.bin, its line is printed, its number is appended to trials-done.txt (each flushed). A new run over the
 /// same folder skips the trials trials-done.txt holds, so a batch stopped by a signal (which ends it between trials)
 /// never prints a trial twice; a run killed between a trial's line and its checkpoint prints that one trial again.
-/// A custom strategy (--strategy-source) is compiled and audited once per run, then loaded into a fresh load context
+/// A custom strategy (--strategy-source) is compiled and audited once per run, or taken precompiled from a compile-only
+/// run (--strategy-assembly: a folder of compile.json and strategy.dll) and verified before it is loaded, then loaded into a fresh load context
 /// per trial (<see cref="CustomTrialStrategies"/>); a trial whose strategy throws is recorded as failed with the reason,
 /// and one that runs past --trial-timeout-seconds is recorded as failed and ends the run (exit code 7), since a thread
 /// stuck in a strategy cannot be stopped otherwise.
@@ -32,7 +33,7 @@ internal static class OptimizeBatchCommand
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, IMarketDataProvider? provided = null,
         CancellationToken external = default)
     {
-        string? batchPath = null, output = null, dataDirectory = null, barCache = null, strategySource = null;
+        string? batchPath = null, output = null, dataDirectory = null, barCache = null, strategySource = null, strategyAssembly = null;
         TimeSpan? trialTimeout = null;
         var barCacheReadOnly = false;
         var stopOnStdinClose = false;
@@ -59,6 +60,9 @@ internal static class OptimizeBatchCommand
                 case "--strategy-source":
                     strategySource = Next();
                     break;
+                case "--strategy-assembly":
+                    strategyAssembly = Next();
+                    break;
                 case "--trial-timeout-seconds":
                     trialTimeout = WorkerOptions.ParseSeconds(Next());
                     if (trialTimeout is null)
@@ -79,6 +83,11 @@ internal static class OptimizeBatchCommand
         if (batchPath is null || output is null)
         {
             return Usage(stderr, "--batch <batch.json> and --output <dir> are required");
+        }
+
+        if (strategySource is not null && strategyAssembly is not null)
+        {
+            return Usage(stderr, "--strategy-source and --strategy-assembly exclude each other");
         }
 
         string json;
@@ -114,12 +123,21 @@ internal static class OptimizeBatchCommand
         // Compiled and audited once for the whole run; validating the batch runs none of its code (the schema the compiler read).
         var strategies = StrategyCatalog.Templates;
         var trialStrategies = TrialStrategies.Shared(strategies);
-        if (strategySource is not null)
+        if (strategySource is not null || strategyAssembly is not null)
         {
-            var (custom, sourceErrors) = CustomTrialStrategies.Compile(strategySource);
+            // A precompiled assembly is verified before anything of it is loaded: its recorded hash, this worker's own
+            // compiler, and the metadata audit again; a mismatch refuses the batch like a source that does not compile.
+            var (custom, sourceErrors) = strategyAssembly is not null
+                ? CustomTrialStrategies.Precompiled(strategyAssembly)
+                : CustomTrialStrategies.Compile(strategySource!);
             if (custom is null)
             {
                 return Refuse(stdout, stderr, batch.OptimizationId, batch.Batch, sourceErrors);
+            }
+
+            if (strategyAssembly is not null)
+            {
+                stderr.WriteLine("optimize-batch: the precompiled strategy's hash, compiler version and metadata audit hold");
             }
 
             strategies = custom.Catalog;
@@ -131,7 +149,7 @@ internal static class OptimizeBatchCommand
 
         // The batch reads its data once, through the same bar cache a single run uses (only reading it for uploaded code).
         var data = new PreloadedMarketData(provided ?? new LeanDataProvider(dataRoot, WorkerOptions.BarCacheOptions(dataRoot,
-            barCache ?? Environment.GetEnvironmentVariable(WorkerOptions.BarCacheEnvironmentVariable), barCacheReadOnly || strategySource is not null)));
+            barCache ?? Environment.GetEnvironmentVariable(WorkerOptions.BarCacheEnvironmentVariable), barCacheReadOnly || strategySource is not null || strategyAssembly is not null)));
         var (errors, plan) = OptimizationBatchValidator.Validate(batch, data, strategies, DateOnly.FromDateTime(DateTime.UtcNow));
         if (plan is null)
         {
@@ -372,7 +390,9 @@ internal static class OptimizeBatchCommand
         }
 
         var writer = new LineWriter(stdout, optimizationId, batch);
-        writer.Write(OptimizationMessageTypes.BatchError, new BacktestErrorData(ErrorTypes.Validation, $"the batch has {errors.Count} error(s)",
+        writer.Write(OptimizationMessageTypes.BatchError, new BacktestErrorData(ErrorTypes.Validation,
+            // The first error in the message too: a job that fails for it says why in its own status.
+            errors.Count == 0 ? "the batch is invalid" : $"the batch has {errors.Count} error(s); {errors[0].Field}: {errors[0].Message}",
             new BacktestErrorDetails(null, null, null, false, errors)));
         writer.Flush();
         return ExitCodes.InvalidConfig;

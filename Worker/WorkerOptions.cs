@@ -27,7 +27,8 @@ public sealed record WorkerOptions(
         "              [--strategy-source <strategy.cs>] [--timeout-seconds <n>] [--stall-seconds <n>]\n" +
         "              [--bar-cache <dir>|off] [--bar-cache-read-only] [--timings]\n" +
         "       worker compile --source <strategy.cs> [--output <dir>] [--timeout-seconds <n>]\n" +
-        "       worker optimize-batch --batch <batch.json> --output <dir> [--data <dir>] [--bar-cache <dir>|off] [--bar-cache-read-only] [--stop-on-stdin-close]";
+        "       worker optimize-batch --batch <batch.json> --output <dir> [--data <dir>] [--bar-cache <dir>|off] [--bar-cache-read-only] [--stop-on-stdin-close]\n" +
+        "                             [--strategy-source <strategy.cs> | --strategy-assembly <dir of compile.json and strategy.dll>] [--trial-timeout-seconds <n>]";
 
     public static (WorkerOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
     {

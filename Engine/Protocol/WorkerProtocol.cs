@@ -49,4 +49,10 @@ public static class WorkerFiles
 
     /// <summary><c>compile --output</c>: the compiled assembly, when the source compiled.</summary>
     public const string CompiledAssembly = "strategy.dll";
+
+    /// <summary>
+    /// A batch's precompiled custom strategy: the folder (in the run folder, written by the supervisor, read-only to the
+    /// worker) holding a compile-only run's <see cref="CompileResult"/> and <see cref="CompiledAssembly"/>.
+    /// </summary>
+    public const string PrecompiledStrategy = "precompiled";
 }

@@ -69,6 +69,7 @@ public static partial class SiloSetup
         services.AddSingleton<IBacktestStore>(sp => new PostgresBacktestStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         services.AddSingleton<IStrategyStore>(sp => new PostgresStrategyStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         services.AddSingleton(sp => new PostgresOptimizationStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
+        services.AddSingleton(sp => new PostgresStrategyAssemblyStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         services.AddSingleton(sp => new PostgresWalkForwardStore(sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         services.AddSingleton<IMarketDataProvider>(sp =>
         {

@@ -92,6 +92,41 @@ public static class AttemptFolder
     }
 
     /// <inheritdoc cref="WriteText"/>
+    public static void WriteBytes(string path, byte[] content)
+    {
+        using var stream = CreateExclusive(path);
+        stream.Write(content);
+    }
+
+    /// <summary>
+    /// A fresh folder the silo owns inside an attempt folder, which the worker may read but not write (mode 0755; its files
+    /// are written with <see cref="SiloFileMode"/>). Whatever held the name before (a folder a run left, a link, a file)
+    /// is removed first, a link itself and never its target.
+    /// </summary>
+    public static void ReplaceReadOnlyFolder(string path)
+    {
+        var info = new DirectoryInfo(path);
+        if (info.LinkTarget is not null || File.Exists(path))
+        {
+            File.Delete(path);
+        }
+        else if (info.Exists)
+        {
+            Directory.Delete(path, recursive: true); // removes links inside, never what they point to
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+
+        const UnixFileMode readable = FolderMode | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        Directory.CreateDirectory(path, readable);
+        File.SetUnixFileMode(path, readable);
+    }
+
+    /// <inheritdoc cref="WriteText"/>
     public static async Task WriteTextAsync(string path, string content, CancellationToken cancellation = default)
     {
         var stream = CreateExclusive(path);

@@ -22,7 +22,7 @@ public sealed partial class DockerRunner
 
         var compileId = Guid.NewGuid();
         var parameters = ContainerFor(new RunRequest(compileId, 0, "{}", request.Directory, request.DataDirectory, false, TimeSpan.Zero),
-            request.WorkerArguments(DockerSandbox.OutputMount + "/" + WorkerFiles.StrategySource));
+            request.WorkerArguments(DockerSandbox.OutputMount + "/" + WorkerFiles.StrategySource, DockerSandbox.OutputMount));
         parameters.Name = $"compile-{compileId:N}";
         parameters.Labels = new Dictionary<string, string> { [ServiceLabel] = ServiceId, [CompileLabel] = compileId.ToString() };
         string? containerId = null;
@@ -68,6 +68,25 @@ public sealed partial class DockerRunner
             {
                 await RemoveAsync(containerId, CancellationToken.None).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>The worker image's id: a rebuilt image is another worker, whose compiles are its own.</summary>
+    public async Task<string?> WorkerVersionAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            var image = await _client.Images.InspectImageAsync(_options.Image, cancellation).ConfigureAwait(false);
+            Answered();
+            return "docker " + image.ID;
+        }
+        catch (DockerImageNotFoundException e)
+        {
+            throw DockerDaemonErrors.ImageMissing(_options.Image, Endpoint, e);
+        }
+        catch (Exception e) when (DockerDaemonErrors.IsUnreachable(e) && !cancellation.IsCancellationRequested)
+        {
+            throw DockerDaemonErrors.DaemonUnavailable(Endpoint, e);
         }
     }
 }

@@ -151,7 +151,10 @@ public sealed partial class DockerRunner : IBacktestRunner, IDisposable
             request.MemoryLimitBytes ?? _options.MemoryBytes,
             OnHost(request.DataDirectory, _options.DataDirectoryOnHost, null),
             OnHost(request.OutputDirectory, _options.WorkDirectoryOnHost, WorkDirectory),
-            request.Cpus);
+            request.Cpus,
+            // The precompiled strategy the silo wrote into the attempt folder, mounted read-only on its own.
+            request.StrategyAssembly is null ? null
+                : OnHost(Path.Combine(request.OutputDirectory, Engine.Protocol.WorkerFiles.PrecompiledStrategy), _options.WorkDirectoryOnHost, WorkDirectory));
 
     private static string OnHost(string path, string hostRoot, string? siloRoot)
     {

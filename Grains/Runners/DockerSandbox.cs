@@ -7,13 +7,17 @@ namespace Backtesting.Grains.Runners;
 /// It assumes the code inside is hostile and has already left the .NET sandbox (docs/docker.md, "The sandbox"):
 /// a non-root user with no capabilities and no way to gain any, a read-only root, a small noexec /tmp, no network,
 /// no IPC namespace shared with anything, memory, CPU, pids and file limits, an environment of four fixed
-/// variables, and only the market data (read-only) and the attempt's own folder mounted.
+/// variables, and only the market data (read-only), the attempt's own folder and, for a batch of a custom strategy, its
+/// precompiled assembly (read-only) mounted.
 /// </summary>
 public static class DockerSandbox
 {
     /// <summary>Where the container sees the attempt's output folder and the market data.</summary>
     public const string OutputMount = "/output";
     public const string DataMount = "/data";
+
+    /// <summary>Where an optimization batch's precompiled custom strategy (compile.json and strategy.dll) is mounted, read-only.</summary>
+    public const string PrecompiledMount = "/strategy";
 
     /// <summary>Where the bar cache is mounted, read-only, when the runner has one.</summary>
     public const string BarCacheMount = "/bar-cache";
@@ -57,9 +61,11 @@ public static class DockerSandbox
     /// a limit above its own).
     /// </param>
     public static CreateContainerParameters Container(DockerRunnerOptions options, string name, IList<string> command,
-        IDictionary<string, string> labels, long memoryBytes, string dataOnHost, string outputOnHost, double? cpus = null)
+        IDictionary<string, string> labels, long memoryBytes, string dataOnHost, string outputOnHost, double? cpus = null,
+        string? precompiledOnHost = null)
     {
         string[] barCache = string.IsNullOrEmpty(options.BarCacheDirectoryOnHost) ? [] : [$"{options.BarCacheDirectoryOnHost}:{BarCacheMount}:ro"];
+        string[] precompiled = precompiledOnHost is null ? [] : [$"{precompiledOnHost}:{PrecompiledMount}:ro"];
         var user = ContainerUser.Parse(options.User);
         return new CreateContainerParameters
         {
@@ -108,6 +114,7 @@ public static class DockerSandbox
                     $"{dataOnHost}:{DataMount}:ro",
                     $"{outputOnHost}:{OutputMount}:rw",
                     .. barCache,
+                    .. precompiled,
                 ],
                 // No AutoRemove: the exit code and the OOM flag are read by inspect before the container goes.
                 AutoRemove = false,

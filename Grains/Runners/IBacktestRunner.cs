@@ -21,6 +21,11 @@ namespace Backtesting.Grains.Runners;
 /// <see cref="BacktestId"/> the batch's id (what names and labels its container).
 /// </param>
 /// <param name="Cpus">The CPU cores the run may use where the runner enforces a limit (Docker); null: the runner's own.</param>
+/// <param name="StrategyAssembly">
+/// For a batch of a custom strategy (<see cref="StrategySource"/> set too): the assembly a compile-only run made of that
+/// source, which the runner hands the worker read-only (<c>--strategy-assembly</c>) instead of the source; the worker
+/// verifies it before loading it. Null: the worker compiles the source itself.
+/// </param>
 public sealed record RunRequest(
     Guid BacktestId,
     int Attempt,
@@ -35,7 +40,14 @@ public sealed record RunRequest(
     TimeSpan? Timeout = null,
     TimeSpan? StallTimeout = null,
     string? BatchJson = null,
-    double? Cpus = null);
+    double? Cpus = null,
+    CompiledStrategyFiles? StrategyAssembly = null);
+
+/// <summary>
+/// A precompiled custom strategy as a batch's worker reads it: the assembly and the compile result (compile.json) of the
+/// compile-only run that made it, whose assembly hash and compiler version the worker checks.
+/// </summary>
+public sealed record CompiledStrategyFiles(byte[] Assembly, string CompileResultJson);
 
 /// <summary>A runner was asked to run a custom strategy it may not run; the message says what to change.</summary>
 public sealed class CustomStrategyRefusedException(string message) : InvalidOperationException(message);
@@ -106,20 +118,27 @@ public interface IBacktestRunner
 
     /// <summary>
     /// Runs <c>worker compile</c> on a custom strategy's source under the same isolation as this runner's runs
-    /// (compiling creates the strategy once, so its constructor runs). Runners that may not run custom strategies
-    /// refuse, as they refuse to run one.
+    /// (compiling runs none of the strategy's code, but the compiler itself reads hostile input). Runners that may not run
+    /// custom strategies refuse, as they refuse to run one.
     /// </summary>
     /// <exception cref="CustomStrategyRefusedException">This runner does not run custom strategies.</exception>
     Task<CompileOutput> CompileStrategyAsync(CompileRequest request, CancellationToken cancellation) =>
         throw new CustomStrategyRefusedException(
             $"the {Kind} runner does not compile or run custom strategies: they need the docker runner (Backtesting:Runner = docker)");
+
+    /// <summary>
+    /// The identity of the worker this runner starts (the Docker runner's image id, the process runner's worker files), so a
+    /// compile made by one worker is only ever reused by the same worker; null when this runner runs no custom strategies.
+    /// </summary>
+    Task<string?> WorkerVersionAsync(CancellationToken cancellation) => Task.FromResult<string?>(null);
 }
 
 /// <summary>A compile of a custom strategy's source.</summary>
 /// <param name="Directory">A fresh folder for strategy.cs (the worker reads it there).</param>
 /// <param name="DataDirectory">The market data folder (mounted like a run's, though compiling reads none of it).</param>
 /// <param name="Timeout">The worker's own compile timeout; the runner kills the compile a little after it.</param>
-public sealed record CompileRequest(string Source, string Directory, string DataDirectory, TimeSpan Timeout)
+/// <param name="KeepAssembly">Also write compile.json and strategy.dll into the folder (<c>compile --output</c>), for a compile made once and reused.</param>
+public sealed record CompileRequest(string Source, string Directory, string DataDirectory, TimeSpan Timeout, bool KeepAssembly = false)
 {
     /// <summary>How long past <see cref="Timeout"/> the runner waits before it kills a compile that did not stop itself.</summary>
     public static readonly TimeSpan KillSlack = TimeSpan.FromSeconds(15);
@@ -127,9 +146,11 @@ public sealed record CompileRequest(string Source, string Directory, string Data
     /// <summary>When the runner kills a compile still running: <see cref="Timeout"/> plus <see cref="KillSlack"/>.</summary>
     public TimeSpan KillAfter => Timeout + KillSlack;
 
-    public List<string> WorkerArguments(string sourcePath) =>
+    /// <param name="outputDirectory">The folder as the worker sees it (a container mounts it elsewhere).</param>
+    public List<string> WorkerArguments(string sourcePath, string outputDirectory) =>
         ["compile", "--source", sourcePath, "--timeout-seconds",
-            Math.Max(1, (int)Math.Ceiling(Timeout.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture)];
+            Math.Max(1, (int)Math.Ceiling(Timeout.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            .. KeepAssembly ? new[] { "--output", outputDirectory } : []];
 }
 
 /// <summary>What <c>worker compile</c> printed (the CompileResult JSON on stdout) and how it ended.</summary>

@@ -69,7 +69,7 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
             UseShellExecute = false,
             WorkingDirectory = request.Directory,
         };
-        foreach (var arg in command.Arguments.Concat(request.WorkerArguments(sourcePath)))
+        foreach (var arg in command.Arguments.Concat(request.WorkerArguments(sourcePath, request.Directory)))
         {
             info.ArgumentList.Add(arg);
         }
@@ -96,6 +96,45 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
 
         return new CompileOutput(killed ? -1 : process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false), killed);
     }
+
+    /// <summary>
+    /// The worker's identity: SHA-256 over the files that decide what it compiles and how it checks a compile (the worker,
+    /// the compiler, the engine, Roslyn) and the runtime's version. Null when custom strategies are not allowed.
+    /// </summary>
+    public Task<string?> WorkerVersionAsync(CancellationToken cancellation)
+    {
+        if (!_settings.AllowCustomStrategies)
+        {
+            return Task.FromResult<string?>(null);
+        }
+
+        var program = command.Arguments.FirstOrDefault(a => a.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)) ?? command.FileName;
+        var folder = Path.GetDirectoryName(Path.GetFullPath(program)) ?? ".";
+        var files = new[] { "Backtesting.Worker.dll", "Backtesting.Compiler.dll", "Backtesting.Engine.dll", "Microsoft.CodeAnalysis.dll",
+            "Microsoft.CodeAnalysis.CSharp.dll" }.Select(f => new FileInfo(Path.Combine(folder, f))).Where(f => f.Exists).ToList();
+        var stamp = string.Join("\n", files.Select(f => $"{f.FullName} {f.Length} {f.LastWriteTimeUtc.Ticks}"));
+        lock (_versionLock)
+        {
+            if (_version is { } known && known.Stamp == stamp)
+            {
+                return Task.FromResult<string?>(known.Version);
+            }
+
+            using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            foreach (var file in files)
+            {
+                hash.AppendData(System.Text.Encoding.UTF8.GetBytes(file.Name + "\n"));
+                hash.AppendData(File.ReadAllBytes(file.FullName));
+            }
+
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription));
+            _version = (stamp, "process " + Convert.ToHexStringLower(hash.GetHashAndReset()));
+            return Task.FromResult<string?>(_version.Value.Version);
+        }
+    }
+
+    private readonly Lock _versionLock = new();
+    private (string Stamp, string Version)? _version;
 
     /// <summary>
     /// The worker's heap limit, for runs and compiles alike. The runtime reads it at start-up, in hex bytes; past it

@@ -46,7 +46,13 @@ internal static class RunChannels
             // source once, and a trial of it that runs past the stall limit is recorded as failed and ends the run.
             List<string> batch = ["optimize-batch", "--batch", Inside(OptimizationFiles.Batch), "--output", outputDirectory, "--data",
                 dataDirectory ?? request.DataDirectory];
-            if (request.StrategySource is not null)
+            if (request.StrategyAssembly is not null)
+            {
+                // Compiled once for the job by a compile-only run: the worker verifies it (hash, compiler version, audit) and loads it.
+                // A container sees it where the Docker runner mounts it read-only on its own.
+                batch.AddRange(["--strategy-assembly", inContainer ? DockerSandbox.PrecompiledMount : Inside(WorkerFiles.PrecompiledStrategy)]);
+            }
+            else if (request.StrategySource is not null)
             {
                 batch.AddRange(["--strategy-source", Inside(WorkerFiles.StrategySource)]);
             }
@@ -93,8 +99,6 @@ internal static class RunChannels
         return args;
     }
 
-    /// <summary>The custom strategy's source, next to config.json in the run's output folder.</summary>
-
     /// <summary>Writes the config (and a custom strategy's source) next to the output so the worker (and a person debugging) can read it.
     /// The folder is closed to everyone but its owner (docs/docker.md, "Attempt folders").</summary>
     public static void PrepareOutput(RunRequest request)
@@ -108,6 +112,16 @@ internal static class RunChannels
         if (request.StrategySource is not null)
         {
             AttemptFolder.WriteText(Path.Combine(request.OutputDirectory, WorkerFiles.StrategySource), request.StrategySource);
+        }
+
+        if (request.StrategyAssembly is { } compiled)
+        {
+            // Written anew for every run, owned by the silo and read-only to the worker: whatever a run left under that name is
+            // removed (never followed) first.
+            var folder = Path.Combine(request.OutputDirectory, WorkerFiles.PrecompiledStrategy);
+            AttemptFolder.ReplaceReadOnlyFolder(folder);
+            AttemptFolder.WriteBytes(Path.Combine(folder, WorkerFiles.CompiledAssembly), compiled.Assembly);
+            AttemptFolder.WriteText(Path.Combine(folder, WorkerFiles.CompileResult), compiled.CompileResultJson);
         }
     }
 }

@@ -17,7 +17,7 @@ namespace Backtesting.Tests.Optimization;
 /// a backtest by the worker, and hostile behaviour: a strategy that throws in some trials, one whose messages carry
 /// forged protocol lines, a 5 MB exception message, and one that hangs.
 /// </summary>
-public class CustomStrategyBatchTests
+public partial class CustomStrategyBatchTests
 {
     /// <summary>
     /// Trades on the close against its SMA, but only while it is the first run its loaded code has seen (a static
