@@ -53,12 +53,24 @@ public sealed partial class BacktestGrain
     private partial void LogRunReleaseFailed(Exception exception, Guid id);
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning,
-        Message = "Backtest {Id}: the database went away during its supervision; the run ends and starts again once the database answers")]
-    private partial void LogSupervisionInterruptedByDatabase(Exception exception, Guid id);
+        Message = "Backtest {Id}: its supervision was interrupted ({Reason}); the run ends and starts again once the cluster answers")]
+    private partial void LogSupervisionInterrupted(Exception exception, Guid id, string reason);
 
     [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Backtest {Id}: restarting its interrupted run failed; trying again")]
     private partial void LogRecoveryRetryFailed(Exception exception, Guid id);
 
     [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Backtest {Id}: its run could not start for now ({Reason}); trying again shortly")]
     private partial void LogRunnerInterrupted(Guid id, string reason);
+
+    [LoggerMessage(EventId = 18, Level = LogLevel.Warning,
+        Message = "Backtest {Id}: its run was interrupted ({Reason}) while {State}; restarting it from its checkpoint")]
+    private partial void LogRunInterruptedRestart(Guid id, BacktestState state, string reason);
+
+    [LoggerMessage(EventId = 19, Level = LogLevel.Warning,
+        Message = "Backtest {Id} ended {State}, but giving its slot back or storing its end failed; settled again shortly")]
+    private partial void LogEndNotSettled(Exception exception, Guid id, BacktestState state);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Warning,
+        Message = "Backtest {Id}: starting its attempt was interrupted ({Reason}); starting it again shortly")]
+    private partial void LogStartInterrupted(Exception exception, Guid id, string reason);
 }

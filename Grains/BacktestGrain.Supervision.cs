@@ -25,9 +25,28 @@ public sealed partial class BacktestGrain
         }
 
         _attemptStarting = true;
+        var attempts = S.Attempts.Count;
         try
         {
             await StartAttemptOnce(detail);
+        }
+        catch (Exception e) when (RunInterruptions.Of(e) is { } interruption && !_detached)
+        {
+            // The database or a silo went away while the attempt was being started (its state, its row, the slot): not the
+            // run's fault. A run already started without its supervision is let go; the attempt ends as interrupted (it does
+            // not count against MaxAttempts) and the run is started again shortly.
+            LogStartInterrupted(e, Id, RunInterruptions.Describe(interruption));
+            if (_attempt is { Run: { } started, Supervision: null })
+            {
+                await EndRun(started);
+            }
+
+            if (S.Attempts.Count > attempts && S.Attempts[^1].EndedAt is null)
+            {
+                S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = interruption };
+            }
+
+            RecoverSoon(interruption);
         }
         finally
         {
@@ -87,8 +106,8 @@ public sealed partial class BacktestGrain
             // with no run, and the run is started again as a lost one once the runner answers (a try every few seconds).
             LogRunnerInterrupted(Id, e.Message);
             S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = RunEndRule.RunnerInterruptedOutcome };
+            RecoverSoon(RunEndRule.RunnerInterruptedOutcome);
             await _writer.Save();
-            RecoverSoon();
             return;
         }
         catch (RunnerUnavailableException e)
@@ -218,16 +237,30 @@ public sealed partial class BacktestGrain
             await Publish(MessageTypes.Error, S.Error);
             await Finish(BacktestState.Failed, e.Message);
         }
-        catch (Exception e) when (!_detached && DatabaseFaults.IsUnavailable(e))
+        catch (Exception e) when (!_detached && RunInterruptions.Of(e) is { } interruption)
         {
-            // PostgreSQL went away under the supervision (a restart met on a pooled connection): not the run's fault,
-            // so never a reason to fail it. This run ends; the state stays active with no run attached, and the run is
-            // started again as a lost one once the database answers (a retry every few seconds, the reminder behind it).
+            // PostgreSQL went away under the supervision (a restart met on a pooled connection), or the queue grain's silo
+            // could not be reached (a requeue, the release at the end): not the run's fault, so never a reason to fail it.
+            // This run ends; the recovery takes it up again once the cluster answers (a retry every few seconds, the
+            // reminder behind it): an active state with no run starts again, a queued one asks for its slot, an ended one
+            // stores its end again and gives its slot back. An attempt that had ended keeps its outcome.
             _runEnding = true;
-            LogSupervisionInterruptedByDatabase(e, Id);
+            LogSupervisionInterrupted(e, Id, RunInterruptions.Describe(interruption));
             await EndRun(run);
-            S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = RunEndRule.DatabaseUnavailableOutcome };
-            RecoverSoon();
+            if (S.Attempts[^1].EndedAt is null)
+            {
+                S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = interruption };
+            }
+
+            RecoverSoon(interruption);
+        }
+        catch (Exception e) when (!_detached && Lifecycle.IsTerminal(S.State))
+        {
+            // The end is decided and in the state already; what failed came after it: settled (stored, slot back) shortly.
+            _runEnding = true;
+            LogEndNotSettled(e, Id, S.State);
+            await EndRun(run);
+            RecoverSoon(null);
         }
         catch (Exception e) when (!_detached)
         {
@@ -454,27 +487,25 @@ public sealed partial class BacktestGrain
     }
 
     /// <summary>
-    /// Lets go of the run. A runner that fails to clean up (a daemon gone, a run whose end was a fault) is logged
-    /// and otherwise ignored: the backtest still reaches its terminal state, which is what its caller goes on to do.
+    /// Tries <see cref="Recover"/> every <see cref="RecoveryRetryPeriod"/> until one try has held and the backtest needs
+    /// nothing more (<see cref="RecoveryRule.Settled"/>: it has a run again, waits in the queue, is paused, or has ended
+    /// with its end stored and its slot given back): after the database, a silo or the runner's daemon went away, the
+    /// first tries fail while it is still away. <paramref name="interruption"/> is what took the run away (null: its silo).
     /// </summary>
-    /// <summary>
-    /// Tries <see cref="RecoverLostRun"/> every <see cref="RecoveryRetryPeriod"/> until the backtest has a run again or
-    /// has ended: after the database went away mid-run, the first tries fail while it is still down.
-    /// </summary>
-    private void RecoverSoon()
+    private void RecoverSoon(string? interruption)
     {
+        _interruption = interruption;
         _recoverSoon ??= this.RegisterGrainTimer(async () =>
         {
-            if (!Lifecycle.IsActive(S.State) || HasRun || S.Deleted)
-            {
-                _recoverSoon?.Dispose();
-                _recoverSoon = null;
-                return;
-            }
-
             try
             {
-                await RecoverLostRun();
+                await Recover(_interruption);
+                if (RecoveryRule.Settled(S.State, S.Deleted, HasRun))
+                {
+                    _recoverSoon?.Dispose();
+                    _recoverSoon = null;
+                    _interruption = null;
+                }
             }
             catch (Exception e)
             {
@@ -483,6 +514,10 @@ public sealed partial class BacktestGrain
         }, new GrainTimerCreationOptions(RecoveryRetryPeriod, RecoveryRetryPeriod) { KeepAlive = true });
     }
 
+    /// <summary>
+    /// Lets go of the run. A runner that fails to clean up (a daemon gone, a run whose end was a fault) is logged
+    /// and otherwise ignored: the backtest still reaches its terminal state, which is what its caller goes on to do.
+    /// </summary>
     private async Task EndRun(IRunHandle run)
     {
         AccumulateRunningTime();
@@ -528,8 +563,18 @@ public sealed partial class BacktestGrain
             LogCompletionNotPublished(e, Id, state);
         }
 
-        await Queue.Release(Id);
-        await UnregisterRecovery();
+        try
+        {
+            await Queue.Release(Id);
+            await UnregisterRecovery();
+        }
+        catch (Exception e) when (RunInterruptions.Of(e) is { } interruption)
+        {
+            // The end is stored; the slot must still go back (a release lost with the queue's silo would hold it until its
+            // lease ran out): the recovery gives it back shortly, the reminder behind it.
+            LogEndNotSettled(e, Id, state);
+            RecoverSoon(interruption);
+        }
     }
 
     private void AccumulateRunningTime()

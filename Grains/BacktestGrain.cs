@@ -93,10 +93,12 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
     /// <summary>A run exists, is being started, or is being wound up (results saved, a retry decided).</summary>
     private bool HasRun => Run is not null || _attemptStarting || _runEnding;
 
-    /// <summary>How often a run interrupted by the database going away is tried again (<c>RecoverSoon</c>).</summary>
+    /// <summary>How often a run interrupted by the cluster (the database, a silo, the runner's daemon) is tried again (<c>RecoverSoon</c>).</summary>
     private static readonly TimeSpan RecoveryRetryPeriod = TimeSpan.FromSeconds(3);
 
     private IGrainTimer? _recoverSoon;
+    /// <summary>What interrupted the run the quick retries take up again (an outcome of <see cref="RunInterruptions"/>; null: its silo was lost).</summary>
+    private string? _interruption;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -319,36 +321,56 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => RecoverLostRun();
 
-    public async Task RecoverLostRun()
-    {
-        if (S.Deleted || Lifecycle.IsTerminal(S.State))
-        {
-            await UnregisterRecovery();
-            return;
-        }
+    public Task RecoverLostRun() => Recover(interruption: null);
 
-        if (S.State == BacktestState.Paused && !HasRun)
+    /// <summary>
+    /// One recovery, as <see cref="RecoveryRule"/> decides from the state: an ended backtest settles its end (state and row
+    /// stored again, slot given back, reminder dropped), a lost paused run keeps its slot, a lost run starts again from its
+    /// checkpoint, a waiting one asks for a slot again. <paramref name="interruption"/> says what took the run away (the
+    /// outcome of <see cref="RunInterruptions.Of"/>; null: its silo was lost).
+    /// </summary>
+    private async Task Recover(string? interruption)
+    {
+        switch (RecoveryRule.Next(S.State, S.Deleted, HasRun))
         {
-            // A paused run lost with its silo stays paused (its checkpoint is kept); Resume restarts it.
-            await Queue.Renew(Id, SiloName);
-        }
-        else if (Lifecycle.IsActive(S.State) && !HasRun)
-        {
-            // This activation has no run although the state says there is one: the silo that ran it died.
-            LogRunLost(Id, S.State);
-            if (!await Queue.Renew(Id, SiloName))
-            {
-                await _writer.MoveTo(BacktestState.Queued, "its slot expired while the run was lost; queued again");
+            case RecoveryStep.SettleEnd:
+                if (!S.Deleted && S.ConfigJson is not null)
+                {
+                    // The grain is the truth: a terminal move whose row (or state) write broke off is written again.
+                    await _writer.StoreAgain();
+                }
+
+                await Queue.Release(Id);
+                await UnregisterRecovery();
+                return;
+            case RecoveryStep.KeepPausedSlot:
+                // A paused run lost with its silo stays paused (its checkpoint is kept); Resume restarts it.
+                await Queue.Renew(Id, SiloName);
+                return;
+            case RecoveryStep.RestartRun:
+                // This activation has no run although the state says there is one: its silo died, or the cluster interrupted it.
+                if (interruption is null)
+                {
+                    LogRunLost(Id, S.State);
+                }
+                else
+                {
+                    LogRunInterruptedRestart(Id, S.State, RunInterruptions.Describe(interruption));
+                }
+
+                if (!await Queue.Renew(Id, SiloName))
+                {
+                    await _writer.MoveTo(BacktestState.Queued, "its slot expired while the run was lost; queued again");
+                    await Queue.Enqueue(Id, S.Owner, S.Priority);
+                    return;
+                }
+
+                await StartAttempt("restarted after " + RunInterruptions.Describe(interruption));
+                return;
+            case RecoveryStep.AskForSlot:
+                // Harmless if it is already queued: enqueue is idempotent, and a lost queue entry comes back.
                 await Queue.Enqueue(Id, S.Owner, S.Priority);
                 return;
-            }
-
-            await StartAttempt("restarted after its silo was lost");
-        }
-        else if (S.State == BacktestState.Queued)
-        {
-            // Harmless if it is already queued: enqueue is idempotent, and a lost queue entry comes back.
-            await Queue.Enqueue(Id, S.Owner, S.Priority);
         }
     }
 

@@ -45,6 +45,18 @@ public sealed partial class OptimizationBatchGrain
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Optimization batch {Id} of job {JobId}: its run could not start for now ({Reason}); trying again shortly")]
     private partial void LogRunnerInterrupted(Guid id, Guid jobId, string reason);
 
-    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Optimization batch {Id}: no precompiled strategy ({Reason}); its worker compiles the source itself")]
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning,
+        Message = "Optimization {JobId} batch {Batch} ({Id}): {Missing} finished trial(s) were never stored (their lines were missed while no silo read them); running it again from an empty checkpoint")]
+    private partial void LogFreshRun(Guid id, Guid jobId, int batch, int missing);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning,
+        Message = "Optimization {JobId} batch {Batch} ({Id}): its run was interrupted ({Reason}); starting it again from its checkpoint")]
+    private partial void LogRunInterruptedRestart(Guid id, Guid jobId, int batch, string reason);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning,
+        Message = "Optimization batch {Id}: its run was interrupted while it was wound up ({Reason}); taken up again once the cluster answers")]
+    private partial void LogSupervisionInterrupted(Exception exception, Guid id, string reason);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Optimization batch {Id}: no precompiled strategy ({Reason}); its worker compiles the source itself")]
     private partial void LogNotPrecompiled(Guid id, string reason);
 }

@@ -31,6 +31,8 @@ public sealed class OptimizationBatchGrainState
     [Id(6)] public int DroppedLines { get; set; }
     /// <summary>The folder the batch's runs share (a container left by a dead silo may name another).</summary>
     [Id(7)] public string? RunDirectory { get; set; }
+    /// <summary>Runs started over from an empty checkpoint because trials the worker finished were never stored (<see cref="BatchEndRule"/>).</summary>
+    [Id(8)] public int FreshRuns { get; set; }
 }
 
 /// <summary>
@@ -170,7 +172,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             {
                 // The slot is this batch's; its run starts once the database answers.
                 LogSupervisionInterruptedByDatabase(e, Id);
-                RecoverSoon();
+                RecoverSoon(InterruptedByDatabase);
             }
         }
     }
@@ -236,8 +238,16 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
         }
         else if (S.State == OptimizationBatchState.Running)
         {
-            // The state says a worker runs, but not here: the silo that ran it died.
-            LogRunLost(Id, order.OptimizationId, order.Batch);
+            // The state says a worker runs, but not here: the silo that ran it died, or the cluster interrupted it.
+            if (_interruption is { } interruption)
+            {
+                LogRunInterruptedRestart(Id, order.OptimizationId, order.Batch, interruption);
+            }
+            else
+            {
+                LogRunLost(Id, order.OptimizationId, order.Batch);
+            }
+
             if (await Queue.Renew(Id, SiloName))
             {
                 await StartRun();
@@ -353,7 +363,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
                 LogRunnerInterrupted(Id, order.OptimizationId, e.Message);
                 S.Attempts--;
                 counted = false;
-                RecoverSoon();
+                RecoverSoon(RunInterruptions.Describe(RunEndRule.RunnerInterruptedOutcome));
                 await _state.WriteStateAsync();
                 return;
             }
@@ -498,13 +508,18 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             S.DroppedLines += reader.Dropped;
 
             var end = BatchEndRule.Decide(exit.ExitCode, S.StopAs, protocolError ?? _stalled, workerError ?? exit.Fatal, trialCount - _stored.Count,
-                S.Attempts, _options.MaxAttempts);
+                S.Attempts, S.FreshRuns, _options.MaxAttempts);
             if (end.Retry)
             {
-                LogRetry(Id, S.Order.OptimizationId, S.Order.Batch, exit.ExitCode, S.Attempts);
                 if (end.Fresh)
                 {
+                    LogFreshRun(Id, S.Order.OptimizationId, S.Order.Batch, trialCount - _stored.Count);
                     DeleteCheckpoint(folder);
+                    S.FreshRuns++;
+                }
+                else
+                {
+                    LogRetry(Id, S.Order.OptimizationId, S.Order.Batch, exit.ExitCode, S.Attempts);
                 }
 
                 await StartRun();
@@ -519,18 +534,19 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             _run = null;
             await run.DisposeAsync();
         }
-        catch (Exception e) when (DatabaseFaults.IsUnavailable(e))
+        catch (Exception e) when (RunInterruptions.Of(e) is { } interruption)
         {
-            // PostgreSQL went away while the run was wound up (its state or the queue's could not be written): not the
-            // batch's fault, so never a reason to fail its job. The state stays as last stored (running), the run's
-            // trials are stored, and the batch is taken up again as a lost run once the database answers: every trial
-            // stored, it completes without running anything again.
-            LogSupervisionInterruptedByDatabase(e, Id);
+            // PostgreSQL went away while the run was wound up (its state or the queue's could not be written), or the queue
+            // grain's silo could not be reached (its release, say): not the batch's fault, so never a reason to fail its job.
+            // The state stays as last stored (running), the run's trials are stored, and the batch is taken up again as a
+            // lost run once the cluster answers: every trial stored, it completes without running anything again; an
+            // ended batch whose slot could not be given back gives it back then.
+            LogSupervisionInterrupted(e, Id, RunInterruptions.Describe(interruption));
             _run = null;
             await run.DisposeAsync();
             if (S.Order is not null && !_detached)
             {
-                RecoverSoon();
+                RecoverSoon(RunInterruptions.Describe(interruption));
             }
         }
         catch (Exception e)
@@ -583,8 +599,14 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
     /// starts its run again (<see cref="Ensure"/>), a granted one that could not start starts, an ended one gives its slot
     /// back. The job's reminder is the safety net.
     /// </summary>
-    private void RecoverSoon()
+    private static readonly string InterruptedByDatabase = RunInterruptions.Describe(RunEndRule.DatabaseUnavailableOutcome);
+
+    /// <summary>Why the run was last interrupted by the cluster, while it is taken up again (null: its silo was lost).</summary>
+    private string? _interruption;
+
+    private void RecoverSoon(string interruption)
     {
+        _interruption = interruption;
         _recoverSoon ??= this.RegisterGrainTimer(async () =>
         {
             if (S.Order is null || HasRun || _detached)
@@ -627,6 +649,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
 
     private void StopRecovering()
     {
+        _interruption = null;
         _recoverSoon?.Dispose();
         _recoverSoon = null;
     }

@@ -51,6 +51,20 @@ public sealed class BacktestStateWriter(Guid id, IPersistentState<BacktestGrainS
         _lastProgressWrite = now;
     }
 
+    /// <summary>
+    /// Writes the grain state and the backtests row again as the grain holds them (no move, no history entry of its own):
+    /// after a move whose writes broke off half way (the state stored and the row not, or the other way round), the
+    /// grain is the truth and the row that listings read must say what it says.
+    /// </summary>
+    public async Task StoreAgain()
+    {
+        await Settle();
+        await Task.WhenAll(
+            state.WriteStateAsync(),
+            store.UpdateStatusAsync(id, Lifecycle.Word(S.State), S.Progress?.Progress.Percentage, S.Error?.ErrorMessage,
+                Lifecycle.IsTerminal(S.State) ? S.CompletedAt ?? S.UpdatedAt : null, null));
+    }
+
     /// <summary>Writes the grain state alone (no move), after any write in flight.</summary>
     public async Task Save()
     {

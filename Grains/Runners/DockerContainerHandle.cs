@@ -109,7 +109,9 @@ internal sealed partial class DockerContainerHandle : IRunHandle
         }
         catch (Exception e) when (DockerDaemonErrors.IsDaemonError(e))
         {
-            return new RunExit(-1, false, $"lost contact with container {_short}: {e.GetBaseException().Message}");
+            // Unreachable: the daemon went away under the run (a restart stops its containers), which is no death of the run.
+            return new RunExit(-1, false, $"lost contact with container {_short}: {e.GetBaseException().Message}",
+                Interrupted: DockerDaemonErrors.IsUnreachable(e));
         }
         finally
         {

@@ -29,13 +29,16 @@ public static class DockerDaemonErrors
     public static RunnerUnavailableException DaemonUnavailable(Uri endpoint, Exception e) => new(Unreachable(endpoint, e), e);
 
     /// <summary>
-    /// The daemon does not answer now but did <paramref name="sinceAnswered"/> ago (null: never for this silo): within
-    /// <paramref name="grace"/> it is restarting and the run is tried again (<see cref="RunnerInterruptedException"/>);
+    /// The daemon does not answer now. If it answered this silo <paramref name="sinceAnswered"/> ago, or never did and the
+    /// silo's runner started <paramref name="sinceStarted"/> ago (a silo started while its daemon restarts), and that is
+    /// within <paramref name="grace"/>, it is restarting and the run is tried again (<see cref="RunnerInterruptedException"/>);
     /// otherwise nothing can run until an operator starts it (<see cref="RunnerUnavailableException"/>).
     /// </summary>
-    public static Exception Unanswered(Uri endpoint, Exception e, TimeSpan? sinceAnswered, TimeSpan grace) =>
-        sinceAnswered is { } since && since < grace
-            ? new RunnerInterruptedException($"{Unreachable(endpoint, e)} (it answered {since.TotalSeconds:F0} s ago: restarting?)", e)
+    public static Exception Unanswered(Uri endpoint, Exception e, TimeSpan? sinceAnswered, TimeSpan sinceStarted, TimeSpan grace) =>
+        (sinceAnswered ?? sinceStarted) is var since && since < grace
+            ? new RunnerInterruptedException(sinceAnswered is null
+                ? $"{Unreachable(endpoint, e)} (it has not answered since this silo started {since.TotalSeconds:F0} s ago: starting?)"
+                : $"{Unreachable(endpoint, e)} (it answered {since.TotalSeconds:F0} s ago: restarting?)", e)
             : DaemonUnavailable(endpoint, e);
 
     /// <summary>The daemon answers but has no worker image: nothing can run until an operator builds it.</summary>

@@ -28,6 +28,8 @@ public sealed partial class DockerRunner : IBacktestRunner, IDisposable
     private readonly ILogger _log;
     /// <summary>When the daemon last answered this runner (<see cref="Environment.TickCount64"/>; 0: never).</summary>
     private long _answeredAt;
+    /// <summary>When this runner was created, with its silo (<see cref="Environment.TickCount64"/>).</summary>
+    private readonly long _startedAt = Environment.TickCount64;
 
     public DockerRunner(DockerRunnerOptions options, string serviceId, ILogger<DockerRunner> log)
     {
@@ -117,7 +119,8 @@ public sealed partial class DockerRunner : IBacktestRunner, IDisposable
         }
         catch (Exception e) when (DockerDaemonErrors.IsUnreachable(e))
         {
-            throw DockerDaemonErrors.Unanswered(Endpoint, e, SinceAnswered, _options.DaemonRestartGrace);
+            throw DockerDaemonErrors.Unanswered(Endpoint, e, SinceAnswered, TimeSpan.FromMilliseconds(Environment.TickCount64 - _startedAt),
+                _options.DaemonRestartGrace);
         }
     }
 

@@ -60,7 +60,11 @@ public sealed class CustomStrategyRefusedException(string message) : InvalidOper
 /// Why the run died in a way a retry would only repeat (see <see cref="WorkerCrash"/>); null for a death a retry may
 /// get past (a kill, a lost silo or container).
 /// </param>
-public sealed record RunExit(int ExitCode, bool OutOfMemory = false, string? Detail = null, string? Fatal = null)
+/// <param name="Interrupted">
+/// The runner lost the run rather than saw it end: its daemon stopped answering while the run lasted (a restart). The
+/// cluster's fault, not the worker's death: such an attempt does not count against MaxAttempts (<c>RunEndRule</c>).
+/// </param>
+public sealed record RunExit(int ExitCode, bool OutOfMemory = false, string? Detail = null, string? Fatal = null, bool Interrupted = false)
 {
     /// <summary>A worker that ended by itself, told apart by what it wrote to stderr when it died.</summary>
     public static RunExit Of(int exitCode, string stderr, bool outOfMemory = false, string? detail = null) =>

@@ -16,12 +16,14 @@ public sealed record BatchEnd(OptimizationBatchState? Next, string? Error = null
 /// the state asked for, whatever killed it in the end; a refused batch, any other end the worker chose itself (an exit
 /// code of its protocol) and a broken protocol are final (running them again would repeat them); every trial done is completion. When trials the worker finished were
 /// never stored (their lines were missed: printed while no silo read them, or dropped), the batch runs again from an
-/// empty checkpoint, and what was stored already is not stored again; a batch that keeps missing them fails. Any other
+/// empty checkpoint, and what was stored already is not stored again. Missed lines are what the cluster's faults leave
+/// (a silo killed or a daemon restarted while the worker printed), not a death of the run: such fresh runs have a budget
+/// of their own (<c>maxAttempts</c> of them), spent by nothing else, and a batch that keeps missing them fails. Any other
 /// end (a killed or crashed worker, a stop nobody asked for) runs the batch again in the same folder, from its
 /// checkpoint, so no finished trial runs twice. A custom strategy's trial that ran past its limit was recorded as failed
 /// by the worker, which then ended its run (<see cref="ExitCodes.TimedOut"/>: a stuck thread cannot be stopped otherwise):
 /// the batch runs again from its checkpoint, past that trial, so each timed-out trial costs one run. Runs are bounded
-/// by the cluster's attempts.
+/// by the cluster's attempts, counting the runs that did not end in a fresh run (a run that completed is no death).
 /// </summary>
 public static class BatchEndRule
 {
@@ -31,9 +33,12 @@ public static class BatchEndRule
     /// <param name="workerError">The error the worker reported, or null.</param>
     /// <param name="missingTrials">Trials of the batch not stored after the run.</param>
     /// <param name="attempts">Runs of the batch so far, this one included.</param>
+    /// <param name="freshRuns">Runs started over from an empty checkpoint so far (each after a run that completed with trials missing).</param>
     public static BatchEnd Decide(int exitCode, OptimizationBatchState? stopAs, string? protocolError, string? workerError, int missingTrials,
-        int attempts, int maxAttempts)
+        int attempts, int freshRuns, int maxAttempts)
     {
+        // Runs that ended some other way than in a fresh run: the deaths and stops the limit is about.
+        var counted = attempts - freshRuns;
         if (protocolError is not null)
         {
             return new BatchEnd(OptimizationBatchState.Failed, protocolError);
@@ -42,9 +47,9 @@ public static class BatchEndRule
         if (exitCode == ExitCodes.Completed)
         {
             return missingTrials == 0 ? new BatchEnd(OptimizationBatchState.Completed)
-                : attempts < maxAttempts ? new BatchEnd(null, Fresh: true)
+                : freshRuns < maxAttempts ? new BatchEnd(null, Fresh: true)
                 : new BatchEnd(OptimizationBatchState.Failed,
-                    $"{missingTrials} trial(s) of the batch finished but were never stored: the worker's lines for them were dropped");
+                    $"{missingTrials} trial(s) of the batch finished but were never stored in {freshRuns + 1} runs: the worker's lines for them were dropped");
         }
 
         if (stopAs is { } asked)
@@ -54,10 +59,10 @@ public static class BatchEndRule
 
         if (exitCode == ExitCodes.TimedOut)
         {
-            return attempts < maxAttempts
+            return counted < maxAttempts
                 ? new BatchEnd(null)
                 : new BatchEnd(OptimizationBatchState.Failed,
-                    $"{workerError ?? "a trial timed out"}: the strategy's trials timed out in {attempts} runs of the batch");
+                    $"{workerError ?? "a trial timed out"}: the strategy's trials timed out in {counted} runs of the batch");
         }
 
         if (exitCode != ExitCodes.Stopped && ExitCodes.All.Contains(exitCode))
@@ -65,8 +70,8 @@ public static class BatchEndRule
             return new BatchEnd(OptimizationBatchState.Failed, workerError ?? $"the worker failed (exit code {exitCode})");
         }
 
-        return attempts < maxAttempts
+        return counted < maxAttempts
             ? new BatchEnd(null)
-            : new BatchEnd(OptimizationBatchState.Failed, $"the batch's worker ended {attempts} times without finishing (last exit code {exitCode})");
+            : new BatchEnd(OptimizationBatchState.Failed, $"the batch's worker ended {counted} times without finishing (last exit code {exitCode})");
     }
 }

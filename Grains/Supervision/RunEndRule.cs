@@ -67,14 +67,16 @@ public static class RunEndRule
     /// <summary>
     /// Whether an attempt counts against <see cref="RunEndFacts.MaxAttempts"/>: one whose worker died (it has an exit code),
     /// other than of memory, and one lost with its silo (it never ended: a run that takes its silo down with it must not
-    /// come back for ever). An attempt the database or the runner's daemon interrupted before or around its worker (an
-    /// end with no exit code) is the cluster's fault, not the run's, and does not.
+    /// come back for ever). An attempt the database, a silo of the cluster or the runner's daemon interrupted (an end with
+    /// no exit code, or a run the runner lost contact with while its daemon restarted) is the cluster's fault, not the
+    /// run's, and does not.
     /// </summary>
     public static bool CountsAgainstLimit(RunAttempt attempt) =>
-        attempt.Outcome != OutOfMemoryOutcome && (attempt.ExitCode is not null || attempt.EndedAt is null);
+        attempt.Outcome is not (OutOfMemoryOutcome or RunnerInterruptedOutcome)
+        && (attempt.ExitCode is not null || attempt.EndedAt is null);
 
     /// <summary>The ended attempt's outcome, as its record shows it.</summary>
-    public static string Outcome(RunExit exit) => exit.ExitCode switch
+    public static string Outcome(RunExit exit) => exit.Interrupted ? RunnerInterruptedOutcome : exit.ExitCode switch
     {
         ExitCodes.Completed => "completed",
         ExitCodes.Stopped => "stopped with partial results",
@@ -121,6 +123,13 @@ public static class RunEndRule
                 return new RunEndDecision.Complete();
             case ExitCodes.Failed or ExitCodes.InvalidConfig or ExitCodes.CheckpointMismatch or ExitCodes.Usage:
                 return new RunEndDecision.FailAsReported($"the worker {outcome}");
+        }
+
+        if (exit.Interrupted)
+        {
+            // The runner's daemon went away under the run: the cluster's fault, retried whatever attempts were used (a daemon
+            // that stays away fails the start of the next attempt once its grace is over).
+            return new RunEndDecision.Retry($"attempt {facts.Attempts.Count} {outcome}: {exit.Detail}; retrying from the checkpoint");
         }
 
         if (exit.Fatal is { } fatal)

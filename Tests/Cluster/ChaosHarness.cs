@@ -25,6 +25,22 @@ internal static class ChaosHarness
         }
     }
 
+    /// <summary>
+    /// Submits an optimization job; an earlier try whose answer did not come in time (a silo killed, a loaded host) may have
+    /// been accepted already, and the job has moved on from Created since.
+    /// </summary>
+    public static async Task SubmitJob(IClusterClient client, Guid id, OptimizationSubmission submission)
+    {
+        try
+        {
+            await client.GetGrain<IOptimizationGrain>(id).Submit(submission);
+        }
+        catch (IllegalOptimizationMoveException e) when (e.Current != OptimizationState.Created)
+        {
+            // Accepted by an earlier try whose answer was lost or late.
+        }
+    }
+
     public static Task Retry(Func<Task> call) => Retry(async () =>
     {
         await call();

@@ -153,6 +153,29 @@ public class RunEndRuleTests
         Assert.IsType<Fail>(Decide(new RunExit(code), attempts: [lost, lost with { Number = 2 }, Attempt(3)]));
     }
 
+    /// <summary>
+    /// A run the runner lost contact with while its daemon restarted (its containers stopped under it) is the cluster's
+    /// fault: retried whatever attempts were used, and never counted, whatever code the lost run showed. The chaos run
+    /// failed a backtest "the run died (lost contact with container ...) on 3 attempts" after a container kill, a silo
+    /// kill and a daemon restart.
+    /// </summary>
+    [Theory, MemberData(nameof(Deaths))]
+    public void A_run_lost_to_its_daemon_restarting_is_retried_past_the_attempts_and_never_counted(int code)
+    {
+        var lostContact = new RunExit(code, Detail: "lost contact with container abc: connection refused", Interrupted: true);
+        Assert.Equal(RunEndRule.RunnerInterruptedOutcome, RunEndRule.Outcome(lostContact));
+        var recorded = new RunAttempt(3, "docker", DateTime.UnixEpoch, DateTime.UnixEpoch, code, RunEndRule.Outcome(lostContact), 0, "silo", null);
+        Assert.False(RunEndRule.CountsAgainstLimit(recorded));
+        // After two deaths, on the third attempt: the attempts would be used up by a death, not by this.
+        var decision = Decide(lostContact, attempts: [Attempt(1), Attempt(2), recorded]);
+        Assert.Equal(new Retry("attempt 3 runner unreachable for now: lost contact with container abc: connection refused; retrying from the checkpoint"), decision);
+        // A stop the silo asked for still wins, and a run that completed before the contact was lost completed.
+        Assert.IsType<Stop>(Decide(lostContact, BacktestState.Cancelled, "cancelled by request"));
+        Assert.IsType<Complete>(Decide(lostContact with { ExitCode = ExitCodes.Completed }));
+        // Without the flag the same code is a death, counted as before.
+        Assert.IsType<Fail>(Decide(lostContact with { Interrupted = false }, attempts: [Attempt(1), Attempt(2), Attempt(3)]));
+    }
+
     [Fact]
     public void A_stop_nobody_asked_for_is_a_death_and_retried() =>
         Assert.Equal(new Retry("attempt 1 stopped with partial results; retrying from the checkpoint"), Decide(new RunExit(ExitCodes.Stopped)));
