@@ -95,7 +95,11 @@ public class DockerOptimizationTests
                     Assert.True(inspect.HostConfig.ReadonlyRootfs);
                     Assert.Equal(DockerTestEnvironment.Options().Image, inspect.Config!.Image);
                     Assert.Contains("optimize-batch", inspect.Config.Cmd);
-                    Assert.Contains("--strategy-source", inspect.Config.Cmd);
+                    // The batch loads the version's one compile (a compile-only run's), handed over read-only; never the source.
+                    Assert.Contains("--strategy-assembly", inspect.Config.Cmd);
+                    Assert.DoesNotContain("--strategy-source", inspect.Config.Cmd);
+                    var precompiled = Assert.Single(inspect.Mounts, m => m.Destination == DockerSandbox.PrecompiledMount);
+                    Assert.False(precompiled.RW);
                     seen.Add(container.ID);
                 }
             }
