@@ -79,13 +79,13 @@ public sealed partial class BacktestEngine
         Order? takeProfit = null;
         if (stops.StopLossPercent > 0)
         {
-            stopLoss = new Order(_nextOrderId++, instrument, -position.Quantity, OrderType.Stop, 0,
+            stopLoss = _allOrders.Add(instrument, -position.Quantity, OrderType.Stop, 0,
                 RoundToTick(average * (1 - direction * stops.StopLossPercent), instrument), TimeInForce.Gtc, CurrentTime, OrderRole.StopLoss.Tag(), OrderRole.StopLoss);
         }
 
         if (stops.TakeProfitPercent > 0)
         {
-            takeProfit = new Order(_nextOrderId++, instrument, -position.Quantity, OrderType.Limit,
+            takeProfit = _allOrders.Add(instrument, -position.Quantity, OrderType.Limit,
                 RoundToTick(average * (1 + direction * stops.TakeProfitPercent), instrument), 0, TimeInForce.Gtc, CurrentTime, OrderRole.TakeProfit.Tag(), OrderRole.TakeProfit);
         }
 
@@ -101,7 +101,6 @@ public sealed partial class BacktestEngine
             {
                 // The bracket acts from the next point of the instrument, never on the bar that opened it.
                 order.SessionDay = -1;
-                _allOrders.Add(order);
                 list.Add(order);
             }
         }

@@ -130,7 +130,7 @@ public sealed partial class BacktestEngine
         var before = Portfolio.Positions[instrument].Quantity;
         // A fill against a bar happens during it (at its open or at a level touched inside it): stamped at the
         // bar's start. Same-bar-close fills come with Time set to the close.
-        var trade = Portfolio.ApplyFill(instrument, point.Time, quantity, price, fx, commissionBase);
+        var closed = Portfolio.Apply(instrument, point.Time, quantity, price, fx, commissionBase);
         order.AveragePrice = valueAfter / filledAfter;
         order.FilledQuantity = filledAfter;
         order.Commission += commissionQuote;
@@ -142,9 +142,10 @@ public sealed partial class BacktestEngine
 
         var fill = new Fill(order.Id, instrument, point.Time, quantity, price, commissionBase, price - decision.Price, fx);
         _fills.Add(fill);
-        if (trade is not null && !Silent)
+        if (closed >= 0 && !Silent && _observer is { } observer)
         {
-            _observer?.OnTradeClosed(trade);
+            // The trade is kept as a compact entry: a Trade object is made only for the observer.
+            observer.OnTradeClosed(Portfolio.Trades[closed]);
         }
 
         if (order.Status == OrderStatus.Filled)

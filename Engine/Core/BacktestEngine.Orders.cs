@@ -10,8 +10,7 @@ public sealed partial class BacktestEngine
     private static readonly Predicate<Order> IsClosed = order => !order.IsOpen;
     // Per instrument, in order of submission: the orders still working.
     private readonly List<Order>[] _openOrders;
-    private readonly ChunkedList<Order> _allOrders = new();
-    private int _nextOrderId = 1;
+    private readonly OrderLog _allOrders = new();
 
     internal IReadOnlyList<Order> OpenOrders(int instrument) => _openOrders[instrument];
 
@@ -41,8 +40,7 @@ public sealed partial class BacktestEngine
             return null;
         }
 
-        var order = new Order(_nextOrderId++, instrument, quantity, type, limitPrice, stopPrice, timeInForce, CurrentTime, tag, role);
-        _allOrders.Add(order);
+        var order = _allOrders.Add(instrument, quantity, type, limitPrice, stopPrice, timeInForce, CurrentTime, tag, role);
         var reason = _preTradeRisk.Check(order, _halted);
         if (reason is not null)
         {
@@ -126,8 +124,7 @@ public sealed partial class BacktestEngine
             return null;
         }
 
-        var order = new Order(_nextOrderId++, instrument, direction, OrderType.Market, 0, 0, TimeInForce.Gtc, CurrentTime, tag, OrderRole.Strategy);
-        _allOrders.Add(order);
+        var order = _allOrders.Add(instrument, direction, OrderType.Market, 0, 0, TimeInForce.Gtc, CurrentTime, tag, OrderRole.Strategy);
         Close(order, OrderStatus.Rejected, OrderReasons.BelowOneLot);
         return order;
     }

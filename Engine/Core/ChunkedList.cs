@@ -46,8 +46,18 @@ internal sealed class ChunkedList<T> : IReadOnlyList<T>
 
     public void Add(T item)
     {
+        var chunk = AddSlot(out var slot);
+        chunk[slot] = item;
+    }
+
+    /// <summary>
+    /// Appends a default item and says where it lives: its chunk and its slot in it. A chunk is never moved nor
+    /// copied, so the pair stays valid for the list's lifetime and the item can be updated in place through it.
+    /// </summary>
+    public T[] AddSlot(out int slot)
+    {
         var chunk = _count >> _shift;
-        var slot = _count & _mask;
+        slot = _count & _mask;
         if (slot == 0)
         {
             if (chunk == _chunks.Length)
@@ -58,8 +68,16 @@ internal sealed class ChunkedList<T> : IReadOnlyList<T>
             _chunks[chunk] = new T[_mask + 1];
         }
 
-        _chunks[chunk][slot] = item;
         _count++;
+        return _chunks[chunk];
+    }
+
+    /// <summary>The chunk that holds item <paramref name="index"/>, and its slot in it.</summary>
+    public T[] ChunkOf(int index, out int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_count, nameof(index));
+        slot = index & _mask;
+        return _chunks[index >> _shift];
     }
 
     public IEnumerator<T> GetEnumerator()

@@ -53,48 +53,87 @@ public static class OrderRoles
 
 /// <summary>
 /// An order as the engine tracks it. Quantity is signed: positive buys, negative sells.
-/// Mutable on purpose: it lives in the engine's working set and is updated in place by fills.
+/// A handle on the order's entry in the run's <see cref="OrderLog"/>: what the order is and how it ended live there,
+/// once, in a compact record; this object holds only the working state matching needs. Mutable on purpose: fills
+/// update the entry in place.
 /// </summary>
 public sealed class Order
 {
-    internal Order(int id, int instrument, double quantity, OrderType type, double limitPrice,
-        double stopPrice, TimeInForce timeInForce, long submittedAt, string tag, OrderRole role = OrderRole.Strategy)
+    private readonly OrderLog _log;
+    private readonly OrderEntry[] _chunk;
+    private readonly int _slot;
+
+    internal Order(OrderLog log, OrderEntry[] chunk, int slot, int id)
     {
+        _log = log;
+        _chunk = chunk;
+        _slot = slot;
         Id = id;
-        Instrument = instrument;
-        Quantity = quantity;
-        Type = type;
-        LimitPrice = limitPrice;
-        StopPrice = stopPrice;
-        TimeInForce = timeInForce;
-        SubmittedAt = submittedAt;
-        Tag = tag;
-        Role = role;
     }
 
+    /// <summary>A standalone order, in a log of its own: for checking an order outside a run.</summary>
+    internal Order(int id, int instrument, double quantity, OrderType type, double limitPrice, double stopPrice,
+        TimeInForce timeInForce, long submittedAt, string tag, OrderRole role = OrderRole.Strategy)
+    {
+        var logged = new OrderLog().Add(instrument, quantity, type, limitPrice, stopPrice, timeInForce, submittedAt, tag, role);
+        (_log, _chunk, _slot, Id) = (logged._log, logged._chunk, logged._slot, id);
+    }
+
+    private ref OrderEntry Entry => ref _chunk[_slot];
+
     public int Id { get; }
-    public int Instrument { get; }
-    public double Quantity { get; }
-    public OrderType Type { get; }
+    public int Instrument => Entry.Instrument;
+    public double Quantity => Entry.Quantity;
+    public OrderType Type => (OrderType)Entry.Type;
     /// <summary>Limit price (Limit and StopLimit), else 0.</summary>
-    public double LimitPrice { get; }
+    public double LimitPrice => _log.LimitPrice(Entry.Prices);
     /// <summary>Stop (trigger) price (Stop and StopLimit), else 0.</summary>
-    public double StopPrice { get; }
-    public TimeInForce TimeInForce { get; }
-    public long SubmittedAt { get; }
+    public double StopPrice => _log.StopPrice(Entry.Prices);
+    public TimeInForce TimeInForce => (TimeInForce)Entry.TimeInForce;
+    public long SubmittedAt => Entry.SubmittedAt;
     /// <summary>A label: the strategy's tag, or for the engine's own orders their role's (stopLoss, takeProfit, drawdownHalt).</summary>
-    public string Tag { get; }
+    public string Tag => _log.Text(Entry.Tag)!;
     /// <summary>Who placed it and why; the engine decides on this, never on the tag.</summary>
-    public OrderRole Role { get; }
+    public OrderRole Role => (OrderRole)Entry.Role;
     /// <summary>A stop-loss or take-profit of the engine's bracket.</summary>
     internal bool IsProtective => Role is OrderRole.StopLoss or OrderRole.TakeProfit;
 
-    public OrderStatus Status { get; internal set; } = OrderStatus.Working;
-    public double FilledQuantity { get; internal set; }
-    public double AveragePrice { get; internal set; }
-    public double Commission { get; internal set; }
-    public string? Reason { get; internal set; }
-    public long ClosedAt { get; internal set; }
+    public OrderStatus Status
+    {
+        get => (OrderStatus)Entry.Status;
+        internal set => Entry.Status = (byte)value;
+    }
+
+    public double FilledQuantity
+    {
+        get => Entry.FilledQuantity;
+        internal set => Entry.FilledQuantity = value;
+    }
+
+    public double AveragePrice
+    {
+        get => Entry.AveragePrice;
+        internal set => Entry.AveragePrice = value;
+    }
+
+    public double Commission
+    {
+        get => Entry.Commission;
+        internal set => Entry.Commission = value;
+    }
+
+    public string? Reason
+    {
+        get => _log.Text(Entry.Reason);
+        internal set => Entry.Reason = _log.Intern(value);
+    }
+
+    public long ClosedAt
+    {
+        get => Entry.ClosedAt;
+        internal set => Entry.ClosedAt = value;
+    }
+
     /// <summary>A stop-limit whose stop has been hit now behaves as a limit order.</summary>
     internal bool StopTriggered { get; set; }
     /// <summary>Local trading day the order first acted in (DAY orders expire after it).</summary>

@@ -61,7 +61,7 @@ public sealed class Position
 /// </summary>
 public sealed class PortfolioState
 {
-    private readonly ChunkedList<Trade> _trades = new();
+    private readonly TradeLog _trades;
     // Positions with a non-zero quantity: every path that moves a quantity off or back to zero counts here.
     private int _openCount;
 
@@ -73,6 +73,7 @@ public sealed class PortfolioState
             Positions[i] = new Position(i, instruments[i]);
         }
 
+        _trades = new TradeLog(Positions);
         Cash = initialCash;
         InitialCash = initialCash;
         AccountType = accountType;
@@ -193,6 +194,13 @@ public sealed class PortfolioState
     /// <summary>Applies one fill; closes (and returns) the round trip when the position returns to flat or reverses.</summary>
     public Trade? ApplyFill(int instrument, long time, double quantity, double price, double fxRate, double commissionBase)
     {
+        var closed = Apply(instrument, time, quantity, price, fxRate, commissionBase);
+        return closed < 0 ? null : _trades[closed];
+    }
+
+    /// <summary>Applies one fill; the index in <see cref="Trades"/> of the round trip it closed, else -1.</summary>
+    internal int Apply(int instrument, long time, double quantity, double price, double fxRate, double commissionBase)
+    {
         var p = Positions[instrument];
         p.LastPrice = price;
         p.FxRate = fxRate;
@@ -202,7 +210,7 @@ public sealed class PortfolioState
 
         var before = p.Quantity;
         var after = before + quantity;
-        Trade? closed = null;
+        var closed = -1;
 
         if (before != 0 && Math.Sign(after) != Math.Sign(before))
         {
@@ -270,18 +278,17 @@ public sealed class PortfolioState
         p.TradeCommission += commissionBase;
     }
 
-    private Trade CloseTrade(Position p, long time)
+    private int CloseTrade(Position p, long time)
     {
         var pnl = p.TradeCashFlow - p.TradeCommission;
-        var trade = new Trade
+        return _trades.Add(new TradeEntry
         {
-            Id = _trades.Count + 1,
-            Instrument = p.InstrumentId,
+            Instrument = p.Index,
             Side = p.Side,
             Quantity = p.EntryQuantity,
-            EntryTime = new DateTime(p.EntryTime, DateTimeKind.Utc),
+            EntryTime = p.EntryTime,
             EntryPrice = p.EntryValueQuote / p.EntryQuantity,
-            ExitTime = new DateTime(time, DateTimeKind.Utc),
+            ExitTime = time,
             ExitPrice = p.ExitValueQuote / p.ExitQuantity,
             Pnl = pnl,
             ReturnPct = p.EntryCostBase > 0 ? pnl / p.EntryCostBase : 0,
@@ -289,9 +296,7 @@ public sealed class PortfolioState
             Mae = Math.Min(0, p.Mae),
             Mfe = Math.Max(0, p.Mfe),
             BarsHeld = p.BarsHeld,
-        };
-        _trades.Add(trade);
-        return trade;
+        });
     }
 
     /// <summary>Marks a position at a bar: last price, FX rate, and the trade's excursions over the bar's range.</summary>

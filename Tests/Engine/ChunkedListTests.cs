@@ -50,4 +50,30 @@ public class ChunkedListTests
         Assert.Throws<ArgumentOutOfRangeException>(() => list[1]);
         Assert.Throws<ArgumentOutOfRangeException>(() => list[-1]);
     }
+
+    [Fact]
+    public void A_slot_stays_where_it_was_added_while_the_list_grows_and_is_updated_in_place()
+    {
+        var list = new ChunkedList<long>(); // 8,192 longs a chunk
+        var slots = new List<(long[] Chunk, int Slot)>();
+        for (var i = 0; i < 30_000; i++)
+        {
+            var chunk = list.AddSlot(out var slot);
+            Assert.Equal(0, chunk[slot]); // a new slot starts as default
+            chunk[slot] = i;
+            slots.Add((chunk, slot));
+        }
+
+        for (var i = 0; i < slots.Count; i++)
+        {
+            var (chunk, slot) = slots[i];
+            Assert.Same(chunk, list.ChunkOf(i, out var again));
+            Assert.Equal(slot, again);
+            chunk[slot] = -i; // written through the slot, read through the list
+            Assert.Equal(-i, list[i]);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => list.ChunkOf(30_000, out _));
+        Assert.Throws<ArgumentOutOfRangeException>(() => list.ChunkOf(-1, out _));
+    }
 }
