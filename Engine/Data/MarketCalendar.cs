@@ -89,6 +89,13 @@ public sealed class MarketHours
 /// looked up as <c>{AssetClass}-{market}-{symbol}</c>, then <c>{AssetClass}-{market}-[*]</c>, and
 /// parsed on first use; markets the file lacks get <see cref="MarketHours.Default"/>.
 /// </summary>
+/// <remarks>
+/// The file is 3 MB and a run needs one or two of its hundreds of entries, so it is indexed lazily: a lookup tokenizes
+/// the file from where the last one stopped until it has passed the entry it wants (US equities come first), and only a
+/// name the file lacks reads it to the end. Every byte read is checked by the same JSON reader as before, so a broken
+/// file fails at the first lookup that reaches the break (a lookup of a missing entry reads it all), and a file without
+/// an <c>entries</c> object still fails when the calendar is made. When a name appears twice, the first one counts.
+/// </remarks>
 public sealed class MarketCalendar : IMarketCalendar
 {
     private static readonly string[] DayNames = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
@@ -96,42 +103,107 @@ public sealed class MarketCalendar : IMarketCalendar
     private readonly byte[] _json;
     private readonly Dictionary<string, (int Start, int Length)> _entries = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, MarketHours> _parsed = new();
+    private readonly Lock _scan = new();
+
+    // Where the index scan stopped: the reader's state and the offset of the next byte, and what it is inside.
+    private JsonReaderState _state = new(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+    private int _position;
+    private bool _started;
+    private bool _inEntries;
+    private bool _finished;
+    private InvalidDataException? _broken;
 
     public MarketCalendar(string marketHoursDatabasePath)
     {
         Source = marketHoursDatabasePath;
         _json = File.ReadAllBytes(marketHoursDatabasePath);
-        // One tokenizing pass records where each entry's object lies; an entry is only parsed when
-        // asked for, since a backtest needs two or three of the hundreds in the file.
-        var reader = new Utf8JsonReader(_json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        lock (_scan)
+        {
+            // The first entry (or the end of a file without one), so a file that is no calendar fails here.
+            while (_entries.Count == 0 && !_finished)
+                IndexNext();
+        }
+        if (_entries.Count == 0)
+            throw new InvalidDataException($"{marketHoursDatabasePath}: no 'entries' object");
+    }
+
+    /// <summary>The bytes of the entry of that name as the file holds them (its object), or null when it has none.</summary>
+    internal string? EntryText(string name)
+    {
+        lock (_scan)
+        {
+            return Has(name) ? System.Text.Encoding.UTF8.GetString(_json, _entries[name].Start, _entries[name].Length) : null;
+        }
+    }
+
+    /// <summary>Whether the file has an entry of that name, indexing as far as needed to know.</summary>
+    private bool Has(string name)
+    {
+        lock (_scan)
+        {
+            while (!_entries.ContainsKey(name) && !_finished)
+                IndexNext();
+            return _entries.ContainsKey(name);
+        }
+    }
+
+    /// <summary>One step of the scan: through the top level up to the next entry, which is indexed, or to the end.</summary>
+    private void IndexNext()
+    {
+        if (_broken is not null)
+            throw new InvalidDataException(_broken.Message, _broken.InnerException);
+        var reader = new Utf8JsonReader(_json.AsSpan(_position), isFinalBlock: true, _state);
         try
         {
-            Expect(ref reader, JsonTokenType.StartObject);
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            if (!_started)
             {
-                if (!reader.ValueTextEquals("entries"u8))
+                Expect(ref reader, JsonTokenType.StartObject);
+                _started = true;
+            }
+            while (true)
+            {
+                if (_inEntries)
                 {
-                    reader.Read();
-                    reader.Skip();
+                    if (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var name = reader.GetString()!;
+                        Expect(ref reader, JsonTokenType.StartObject);
+                        var start = _position + (int)reader.TokenStartIndex;
+                        reader.Skip();
+                        _entries.TryAdd(name, (start, _position + (int)reader.BytesConsumed - start));
+                        return;
+                    }
+                    _inEntries = false; // the end of the entries object: back to the top level
                     continue;
                 }
-                Expect(ref reader, JsonTokenType.StartObject);
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                if (!reader.Read() || reader.TokenType != JsonTokenType.PropertyName)
                 {
-                    var name = reader.GetString()!;
-                    Expect(ref reader, JsonTokenType.StartObject);
-                    var start = (int)reader.TokenStartIndex;
-                    reader.Skip();
-                    _entries[name] = (start, (int)reader.BytesConsumed - start);
+                    _finished = true; // the end of the top-level object
+                    return;
                 }
+                if (reader.ValueTextEquals("entries"u8))
+                {
+                    Expect(ref reader, JsonTokenType.StartObject);
+                    _inEntries = true;
+                    continue;
+                }
+                reader.Read();
+                reader.Skip();
             }
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{marketHoursDatabasePath}: {e.Message}", e);
+            // Every later scan fails the same way: an entry past the break is never taken for a missing one. The reader
+            // counts from where this step began, so the message says where that is in the file.
+            var line = _json.AsSpan(0, _position).Count((byte)'\n') + 1;
+            _broken = new InvalidDataException($"{Source}: {e.Message} (counted from byte {_position}, line {line} of the file)", e);
+            throw _broken;
         }
-        if (_entries.Count == 0)
-            throw new InvalidDataException($"{marketHoursDatabasePath}: no 'entries' object");
+        finally
+        {
+            _position += (int)reader.BytesConsumed;
+            _state = reader.CurrentState;
+        }
     }
 
     private static void Expect(ref Utf8JsonReader reader, JsonTokenType token)
@@ -150,10 +222,10 @@ public sealed class MarketCalendar : IMarketCalendar
     public MarketHours Hours(string market, AssetClass assetClass, string? symbol = null)
     {
         var prefix = $"{assetClass}-{market.ToLowerInvariant()}-";
-        if (symbol is not null && _entries.ContainsKey(prefix + symbol))
+        if (symbol is not null && Has(prefix + symbol))
             return _parsed.GetOrAdd(prefix + symbol, ParseEntry);
         var wildcard = prefix + "[*]";
-        return _entries.ContainsKey(wildcard)
+        return Has(wildcard)
             ? _parsed.GetOrAdd(wildcard, ParseEntry)
             : _parsed.GetOrAdd(wildcard, _ => MarketHours.Default(assetClass));
     }
@@ -181,7 +253,12 @@ public sealed class MarketCalendar : IMarketCalendar
 
     private MarketHours ParseEntry(string key)
     {
-        var (start, length) = _entries[key];
+        (int Start, int Length) entry;
+        lock (_scan)
+        {
+            entry = _entries[key];
+        }
+        var (start, length) = entry;
         using var document = JsonDocument.Parse(_json.AsMemory(start, length));
         return Parse(key, document.RootElement);
     }

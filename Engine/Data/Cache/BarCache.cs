@@ -18,7 +18,8 @@ internal sealed record BarCacheRequest(
 
 /// <summary>A file an entry is built from and the one local day of bars it holds, or null when it shapes every day
 /// (a daily or hourly zip, a factor file, the market-hours database).</summary>
-internal readonly record struct BarCacheSourceFile(string Path, DateOnly? Day);
+/// <remarks>A class for the reason <see cref="Lean.LeanFile"/> is one: no JIT-compiled list code at start-up.</remarks>
+internal sealed record BarCacheSourceFile(string Path, DateOnly? Day);
 
 /// <summary>
 /// A folder of bar cache entries, one per instrument x resolution x effective adjustment, each the whole history of

@@ -1,7 +1,10 @@
 namespace Backtesting.Engine.Data.Lean;
 
 /// <summary>A LEAN zip to read; <see cref="Date"/> is the day of a per-day file (minute, tick).</summary>
-public readonly record struct LeanFile(string Path, DateOnly Date);
+/// <remarks>A class, not a struct: lists, sorts and queries of it then run the framework's shared code for reference
+/// types, which is compiled ahead of time, where a struct made the JIT compile every one of them at start-up (about 60
+/// methods for a minute run; docs/benchmarks.md, issue 17).</remarks>
+public sealed record LeanFile(string Path, DateOnly Date);
 
 /// <summary>
 /// Streams the lines of one or more LEAN zips in order and turns each into a point. Subclasses
