@@ -14,7 +14,7 @@ public class SchemaMigratorTests(PostgresFixture postgres)
         Assert.Equal(
             ["001_orleans_clustering.sql", "002_orleans_persistence.sql", "003_orleans_reminders.sql", "010_app_schema.sql",
              "020_api_keys.sql", "030_custom_strategies.sql", "031_strategy_delete.sql", "032_result_series.sql", "033_data_protection_keys.sql", "034_key_roles.sql",
-             "040_optimizations.sql", "041_walkforwards.sql"],
+             "040_optimizations.sql", "041_walkforwards.sql", "042_strategy_assemblies.sql"],
             SchemaMigrator.Scripts.Select(s => s.Name));
     }
 
