@@ -57,9 +57,10 @@ public sealed class DockerRunnerOptions
     public TimeSpan DaemonTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// A daemon that answered this silo less than this long ago and does not answer now is restarting: a run that cannot
-    /// start is tried again shortly instead of failing (<see cref="DockerDaemonErrors.Unreachable(Uri, Exception)"/>). One
-    /// that never answered, or not for this long, is unavailable and the run fails at once.
+    /// A daemon that answered this silo less than this long ago, or has not answered a silo started less than this long
+    /// ago (a silo started while its daemon restarts), and does not answer now is restarting: a run that cannot start is
+    /// tried again shortly instead of failing (<see cref="DockerDaemonErrors.Unanswered"/>). Past it, the daemon is
+    /// unavailable and the run fails with a clear error; zero fails at once.
     /// </summary>
     public TimeSpan DaemonRestartGrace { get; set; } = TimeSpan.FromMinutes(2);
 
