@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Backtesting.Engine.Configuration;
+using Backtesting.Engine.Metrics;
 using Backtesting.Engine.Optimization;
 using Backtesting.Grains.Interfaces;
 using Backtesting.Storage;
@@ -108,5 +109,26 @@ internal static class OptimizationClusterHost
             Assert.True(JsonElement.DeepEquals(value, stored[name]) || (value.ValueKind == JsonValueKind.Number
                 && value.GetDouble() == stored[name].GetDouble()), $"{name}: {value} != {stored[name]}");
         }
+    }
+
+    /// <summary>
+    /// Runs the configuration of a custom strategy's trial <paramref name="row"/> as an ordinary backtest of that
+    /// version through the cluster and asserts its stored metrics, content hash and trade count are the trial's exactly.
+    /// </summary>
+    public static async Task AssertTrialEqualsCustomBacktest(this TestClusterHost host, OptimizationPlan plan, TrialRow row,
+        string owner, int version, string strategyClass = "SmaCross")
+    {
+        Assert.True(row.Feasible, row.InfeasibleReason);
+        var parameters = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(row.ParametersJson, JsonDefaults.Options)!;
+        var config = plan.TrialConfig(parameters) with { StrategyClass = strategyClass };
+        var backtest = Guid.NewGuid();
+        await host.Backtest(backtest).Submit(new BacktestSubmission(config, owner, UseCache: false, StrategyVersion: version));
+        var status = await host.WaitFor(backtest, s => s.IsTerminal, TimeSpan.FromMinutes(3));
+        Assert.True(status.State == BacktestState.Completed, status.Error?.ErrorMessage);
+        var result = (await host.Backtest(backtest).GetResults())!;
+        Assert.Equal(JsonSerializer.Serialize(result.Metrics, JsonDefaults.Options),
+            JsonSerializer.Serialize(JsonSerializer.Deserialize<PerformanceMetrics>(row.MetricsJson!, JsonDefaults.Options), JsonDefaults.Options));
+        Assert.Equal(result.ContentHash, row.ContentHash);
+        Assert.Equal(result.Trades.Count, row.TotalTrades);
     }
 }

@@ -109,18 +109,7 @@ public class PrecompiledOptimizationClusterTests
         var plan = OptimizationFixtures.Plan(Job(OptimizationClusterHost.SmallGrid, ("parameters", Space)));
         foreach (var row in first)
         {
-            Assert.True(row.Feasible, row.InfeasibleReason);
-            var parameters = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(row.ParametersJson, JsonDefaults.Options)!;
-            var config = plan.TrialConfig(parameters) with { StrategyClass = "SmaCross" };
-            var backtest = Guid.NewGuid();
-            await host.Backtest(backtest).Submit(new BacktestSubmission(config, "alice", UseCache: false, StrategyVersion: v1.Version));
-            var status = await host.WaitFor(backtest, s => s.IsTerminal, TimeSpan.FromMinutes(2));
-            Assert.True(status.State == BacktestState.Completed, status.Error?.ErrorMessage);
-            var result = (await host.Backtest(backtest).GetResults())!;
-            Assert.Equal(JsonSerializer.Serialize(result.Metrics, JsonDefaults.Options),
-                JsonSerializer.Serialize(JsonSerializer.Deserialize<PerformanceMetrics>(row.MetricsJson!, JsonDefaults.Options), JsonDefaults.Options));
-            Assert.Equal(result.ContentHash, row.ContentHash);
-            Assert.Equal(result.Trades.Count, row.TotalTrades);
+            await host.AssertTrialEqualsCustomBacktest(plan, row, "alice", v1.Version);
         }
 
         await host.WaitForFreeSlots();

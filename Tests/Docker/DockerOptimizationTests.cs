@@ -114,18 +114,7 @@ public class DockerOptimizationTests
         var plan = Optimization.OptimizationFixtures.Plan(Job(SmallGrid, ("parameters", parameters)));
         foreach (var row in rows)
         {
-            Assert.True(row.Feasible, row.InfeasibleReason);
-            var config = plan.TrialConfig(JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(row.ParametersJson, JsonDefaults.Options)!)
-                with { StrategyClass = "SmaCross" };
-            var backtest = Guid.NewGuid();
-            await host.Backtest(backtest).Submit(new BacktestSubmission(config, "alice", UseCache: false, StrategyVersion: v1.Version));
-            var status = await host.WaitFor(backtest, s => s.IsTerminal, TimeSpan.FromMinutes(3));
-            Assert.True(status.State == BacktestState.Completed, status.Error?.ErrorMessage);
-            var result = (await host.Backtest(backtest).GetResults())!;
-            Assert.Equal(JsonSerializer.Serialize(result.Metrics, JsonDefaults.Options),
-                JsonSerializer.Serialize(JsonSerializer.Deserialize<PerformanceMetrics>(row.MetricsJson!, JsonDefaults.Options), JsonDefaults.Options));
-            Assert.Equal(result.ContentHash, row.ContentHash);
-            Assert.Equal(result.Trades.Count, row.TotalTrades);
+            await host.AssertTrialEqualsCustomBacktest(plan, row, "alice", v1.Version);
         }
 
         for (var batch = 0; batch < 2; batch++)
