@@ -7,8 +7,10 @@ namespace Backtesting.Grains.Persistence;
 
 /// <summary>
 /// Writes a backtest's state, progress and checkpoints to grain storage and the backtests row, and owns their order:
-/// one write at a time, each after the previous one. The move to Running is the one write that does not hold the
-/// caller up (it is persisted beside the run's first burst of lines); every other write waits for it first.
+/// one write at a time, each after the previous one (<see cref="Exclusive"/>), whoever asks: the supervision loop's moves
+/// and the supervision tick's progress interleave on the grain, and two writes in flight together reach PostgreSQL in
+/// either order (a row left "running" behind a completed grain). The move to Running is the one write that does not hold
+/// the caller up (it is persisted beside the run's first burst of lines); it takes its turn like every other.
 /// </summary>
 public sealed class BacktestStateWriter(Guid id, IPersistentState<BacktestGrainState> state, IBacktestStore store)
 {
@@ -18,6 +20,8 @@ public sealed class BacktestStateWriter(Guid id, IPersistentState<BacktestGrainS
     private DateTime _lastProgressWrite;
     private bool _progressDirty;
     private string? _lastCheckpointSynced;
+    /// <summary>The last write asked for, never faulted: the next one starts after it.</summary>
+    private Task _tail = Task.CompletedTask;
 
     private BacktestGrainState S => state.State;
 
@@ -29,9 +33,9 @@ public sealed class BacktestStateWriter(Guid id, IPersistentState<BacktestGrainS
     }
 
     /// <summary>Moves to <paramref name="next"/> if the lifecycle allows it, stored in grain state and the row, kept in the history.</summary>
-    public async Task MoveTo(BacktestState next, string? detail)
+    public Task MoveTo(BacktestState next, string? detail) => Exclusive(async () =>
     {
-        await Settle();
+        // Checked when its turn comes: the state is the one the writes before it left.
         if (!Lifecycle.CanMove(S.State, next))
         {
             throw new IllegalTransitionException(S.State, $"move to {next}");
@@ -49,28 +53,20 @@ public sealed class BacktestStateWriter(Guid id, IPersistentState<BacktestGrainS
                 S.Error?.ErrorMessage, Lifecycle.IsTerminal(next) ? S.CompletedAt ?? now : null, detail));
         _progressDirty = false;
         _lastProgressWrite = now;
-    }
+    });
 
     /// <summary>
     /// Writes the grain state and the backtests row again as the grain holds them (no move, no history entry of its own):
     /// after a move whose writes broke off half way (the state stored and the row not, or the other way round), the
     /// grain is the truth and the row that listings read must say what it says.
     /// </summary>
-    public async Task StoreAgain()
-    {
-        await Settle();
-        await Task.WhenAll(
-            state.WriteStateAsync(),
-            store.UpdateStatusAsync(id, Lifecycle.Word(S.State), S.Progress?.Progress.Percentage, S.Error?.ErrorMessage,
-                Lifecycle.IsTerminal(S.State) ? S.CompletedAt ?? S.UpdatedAt : null, null));
-    }
+    public Task StoreAgain() => Exclusive(() => Task.WhenAll(
+        state.WriteStateAsync(),
+        store.UpdateStatusAsync(id, Lifecycle.Word(S.State), S.Progress?.Progress.Percentage, S.Error?.ErrorMessage,
+            Lifecycle.IsTerminal(S.State) ? S.CompletedAt ?? S.UpdatedAt : null, null)));
 
     /// <summary>Writes the grain state alone (no move), after any write in flight.</summary>
-    public async Task Save()
-    {
-        await Settle();
-        await state.WriteStateAsync();
-    }
+    public Task Save() => Exclusive(() => state.WriteStateAsync());
 
     /// <summary>
     /// A progress line arrived: the progress is due to be persisted, and the first one of an attempt that is Starting
@@ -109,12 +105,36 @@ public sealed class BacktestStateWriter(Guid id, IPersistentState<BacktestGrainS
         }
     }
 
-    /// <summary>Waits for the move to Running in flight, if any: one state write at a time, in order.</summary>
-    public async Task Settle()
+    /// <summary>Waits for every write asked for so far (the move to Running among them) to end, whatever its outcome.</summary>
+    public Task Settle() => _tail;
+
+    /// <summary>
+    /// Runs <paramref name="write"/> once every write asked for before it has ended (succeeded or failed), and makes the
+    /// next one wait for it: the one place that orders this backtest's writes. A write that finds nothing in flight starts
+    /// at once, in the caller's turn (its state changes are seen on return, before its first await).
+    /// </summary>
+    private Task Exclusive(Func<Task> write)
     {
-        if (_toRunning is { IsCompleted: false } pending)
+        var mine = After(_tail, write);
+        _tail = Quietly(mine);
+        return mine;
+
+        static async Task After(Task previous, Func<Task> write)
         {
-            await pending;
+            await previous;
+            await write();
+        }
+
+        static async Task Quietly(Task task)
+        {
+            try
+            {
+                await task;
+            }
+            catch (Exception)
+            {
+                // Its caller sees the failure; the writes after it still take their turn.
+            }
         }
     }
 
@@ -127,14 +147,13 @@ public sealed class BacktestStateWriter(Guid id, IPersistentState<BacktestGrainS
         }
     }
 
-    private async Task PersistProgress()
+    private Task PersistProgress() => Exclusive(async () =>
     {
-        await Settle();
         _progressDirty = false;
         _lastProgressWrite = DateTime.UtcNow;
         await state.WriteStateAsync();
         await store.UpdateStatusAsync(id, Lifecycle.Word(S.State), S.Progress?.Progress.Percentage, null, null, null);
-    }
+    });
 
     /// <summary>The checkpoint the current attempt started from (null: none), so an unchanged file is not stored again.</summary>
     public void CheckpointKnown(string? json) => _lastCheckpointSynced = json;
@@ -169,10 +188,12 @@ public sealed class BacktestStateWriter(Guid id, IPersistentState<BacktestGrainS
             return;
         }
 
-        await Settle();
         _lastCheckpointSynced = json;
-        S.Checkpoint = json;
-        await store.SaveCheckpointAsync(id, json);
-        await state.WriteStateAsync();
+        await Exclusive(async () =>
+        {
+            S.Checkpoint = json;
+            await store.SaveCheckpointAsync(id, json);
+            await state.WriteStateAsync();
+        });
     }
 }

@@ -94,6 +94,76 @@ public sealed class BacktestStateWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_move_asked_while_a_progress_row_write_is_in_flight_is_written_after_it()
+    {
+        // The supervision tick persists progress while the supervision loop ends the run: both interleave on the grain.
+        _grainState.State = BacktestState.Running;
+        var rowHeld = new TaskCompletionSource<bool>();
+        _store.Answer = (method, _) => method == "UpdateStatusAsync" && StoredStatuses.Count() == 1 ? rowHeld.Task : Task.FromResult(true);
+        _writer.ProgressReceived();
+        var progress = _writer.PersistProgressIfDue(TimeSpan.Zero);
+        Assert.Equal([LifecycleWords.Running], StoredStatuses);
+
+        var end = _writer.MoveTo(BacktestState.Completed, null);
+        Assert.False(end.IsCompleted);
+        Assert.Equal([LifecycleWords.Running], StoredStatuses);
+
+        rowHeld.SetResult(true);
+        await Task.WhenAll(progress, end);
+        Assert.Equal([LifecycleWords.Running, LifecycleWords.Completed], StoredStatuses);
+    }
+
+    [Fact]
+    public async Task Every_kind_of_write_waits_for_any_write_in_flight_and_still_runs_when_that_one_failed()
+    {
+        var point = 0;
+        var kinds = new (string Name, Func<Task> Write)[]
+        {
+            ("move", () => _writer.MoveTo(_grainState.State == BacktestState.Created ? BacktestState.Queued : BacktestState.Starting, null)),
+            ("store again", () => _writer.StoreAgain()),
+            ("save", () => _writer.Save()),
+            ("progress", () =>
+            {
+                _writer.ProgressReceived();
+                return _writer.PersistProgressIfDue(TimeSpan.Zero);
+            }),
+            ("checkpoint", () =>
+            {
+                File.WriteAllText(Path.Combine(_folder, WorkerFiles.Checkpoint), $$"""{"processedPoints":{{++point}}}""");
+                return _writer.SyncCheckpoint(_folder);
+            }),
+        };
+        int Calls() => _state.Methods.Count(m => m == "WriteStateAsync") + _store.Calls.Count;
+        foreach (var first in kinds)
+        {
+            foreach (var second in kinds)
+            {
+                _grainState.State = BacktestState.Created;
+                var held = new TaskCompletionSource();
+                _holdWrite = held;
+                var a = first.Write();
+                // The first write is in flight once its grain state write is taken (and held).
+                for (var wait = 0; _holdWrite is not null && wait < 500; wait++)
+                {
+                    await Task.Delay(10);
+                }
+
+                Assert.Null(_holdWrite);
+                var inFlight = Calls();
+                var b = second.Write();
+                await Task.Delay(50);
+                Assert.False(b.IsCompleted, $"{second.Name} ended while {first.Name} was in flight");
+                Assert.True(inFlight == Calls(), $"{second.Name} wrote while {first.Name} was in flight");
+
+                held.SetException(new IOException("disk full"));
+                await Assert.ThrowsAsync<IOException>(() => a);
+                await b.WaitAsync(TimeSpan.FromSeconds(10));
+                Assert.True(Calls() > inFlight, $"{second.Name} never wrote after {first.Name} failed");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Only_the_first_progress_of_an_attempt_moves_it_to_running()
     {
         _grainState.State = BacktestState.Starting;
