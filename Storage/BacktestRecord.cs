@@ -37,6 +37,8 @@ public static class StoredStatus
     public const string Cancelled = LifecycleWords.Cancelled;
     public const string TimedOut = LifecycleWords.TimedOut;
 
+    public static IReadOnlyList<string> Terminal => LifecycleWords.Terminal;
+
     public static bool IsTerminal(string status) => LifecycleWords.IsTerminal(status);
 }
 

@@ -18,7 +18,8 @@ public interface IBacktestStore
     /// <paramref name="completedAt"/> leaves that column as it is; a terminal status without
     /// <paramref name="completedAt"/> gets the current time when none was set before. A history row is
     /// appended when the status changes or a <paramref name="detail"/> is given (plain progress updates
-    /// do not grow the history).
+    /// do not grow the history). A terminal status is final: a later update to another status changes
+    /// nothing (not even progress or error), whoever sends it late.
     /// </summary>
     /// <param name="progress">Percent, 0..100.</param>
     /// <returns>False when there is no such backtest.</returns>

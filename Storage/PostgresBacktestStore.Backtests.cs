@@ -55,7 +55,8 @@ public sealed partial class PostgresBacktestStore
         string? detail, CancellationToken cancellationToken = default)
     {
         // `previous` locks the row, so concurrent updates queue and each sees the status the one before it set;
-        // the history row is written by the same statement.
+        // the history row is written by the same statement. A terminal row keeps its status: a write that arrives late
+        // (from whoever) changes nothing, and the backtest still counts as found.
         await using var command = _dataSource.CreateCommand("""
             WITH previous AS (
                 SELECT backtest_id, status, completed_at FROM backtests WHERE backtest_id = @id FOR UPDATE),
@@ -68,12 +69,13 @@ public sealed partial class PostgresBacktestStore
                                                CASE WHEN @terminal THEN now() END)
                   FROM previous
                  WHERE b.backtest_id = previous.backtest_id
+                   AND (previous.status <> ALL(@terminal_words) OR previous.status = @status)
                 RETURNING previous.status AS previous_status),
             history AS (
                 INSERT INTO backtest_status_history (backtest_id, status, detail)
                 SELECT @id, @status, @detail FROM updated
                  WHERE updated.previous_status IS DISTINCT FROM @status OR @detail IS NOT NULL)
-            SELECT count(*) FROM updated
+            SELECT count(*) FROM previous
             """);
         var p = command.Parameters;
         p.AddWithValue("id", id);
@@ -82,6 +84,7 @@ public sealed partial class PostgresBacktestStore
         p.AddWithValue("error", NpgsqlDbType.Text, DbValue(error));
         p.AddWithValue("completed", NpgsqlDbType.TimestampTz, DbValue(Utc(completedAt)));
         p.AddWithValue("terminal", StoredStatus.IsTerminal(status));
+        p.AddWithValue("terminal_words", StoredStatus.Terminal.ToArray());
         p.AddWithValue("detail", NpgsqlDbType.Text, DbValue(detail));
         return (long)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
     }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Core;
 using Backtesting.Engine.Data;
+using Backtesting.Engine.Protocol;
 using Backtesting.Engine.Results;
 using Backtesting.Engine.Strategies;
 using Backtesting.Storage;
@@ -79,6 +80,39 @@ public sealed class BacktestStoreTests(PostgresFixture postgres) : IAsyncLifetim
         Assert.False(await _store.UpdateStatusAsync(Guid.NewGuid(), StoredStatus.Running, null, null, null, null));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() =>
             _store.UpdateStatusAsync(record.Id, StoredStatus.Running, 101, null, null, null));
+    }
+
+    public static TheoryData<string> TerminalWords => [.. StoredStatus.Terminal];
+
+    [Theory]
+    [MemberData(nameof(TerminalWords))]
+    public async Task A_terminal_row_keeps_its_status_progress_and_error_whatever_word_is_written_late(string terminal)
+    {
+        foreach (var late in LifecycleWords.All)
+        {
+            var record = NewRecord();
+            await _store.CreateAsync(record);
+            var done = new DateTime(2026, 3, 4, 5, 6, 7, DateTimeKind.Utc);
+            Assert.True(await _store.UpdateStatusAsync(record.Id, terminal, 100, terminal == StoredStatus.Completed ? null : "why", done, "ended"));
+
+            Assert.True(await _store.UpdateStatusAsync(record.Id, late, 10, "late error", DateTime.UtcNow, "late"), $"{terminal} then {late}");
+
+            var row = (await _store.GetAsync(record.Id))!;
+            var history = await _store.GetStatusHistoryAsync(record.Id);
+            if (late == terminal)
+            {
+                // The same word again (the grain storing its terminal state once more) is written.
+                Assert.Equal((terminal, 10.0, "late error"), (row.Status, row.Progress, row.ErrorMessage));
+                Assert.Equal("late", history[^1].Detail);
+            }
+            else
+            {
+                Assert.Equal((terminal, 100.0, terminal == StoredStatus.Completed ? null : "why", done),
+                    (row.Status, row.Progress, row.ErrorMessage, row.CompletedAt));
+                Assert.DoesNotContain(history, h => h.Detail == "late");
+                Assert.Equal(terminal, history[^1].Status);
+            }
+        }
     }
 
     [Fact]
