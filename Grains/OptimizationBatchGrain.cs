@@ -508,10 +508,16 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             S.DroppedLines += reader.Dropped;
 
             var end = BatchEndRule.Decide(exit.ExitCode, S.StopAs, protocolError ?? _stalled, workerError ?? exit.Fatal, trialCount - _stored.Count,
-                S.Attempts, S.FreshRuns, _options.MaxAttempts);
+                S.Attempts, S.FreshRuns, _options.MaxAttempts, exit.Interrupted);
             if (end.Retry)
             {
-                if (end.Fresh)
+                if (end.Uncounted)
+                {
+                    // Lost by the runner (its daemon went away), not a death of the batch's worker: the next run takes its place.
+                    LogRunInterruptedRestart(Id, S.Order.OptimizationId, S.Order.Batch, exit.Detail ?? "the runner lost the run");
+                    S.Attempts--;
+                }
+                else if (end.Fresh)
                 {
                     LogFreshRun(Id, S.Order.OptimizationId, S.Order.Batch, trialCount - _stored.Count);
                     DeleteCheckpoint(folder);

@@ -6,7 +6,8 @@ namespace Backtesting.Grains.Supervision;
 /// <param name="Next">The state the batch moves to; null: run again (the worker goes on from its checkpoint).</param>
 /// <param name="Error">Why it failed, for its job.</param>
 /// <param name="Fresh">Run again from an empty checkpoint: trials the worker finished were never stored.</param>
-public sealed record BatchEnd(OptimizationBatchState? Next, string? Error = null, bool Fresh = false)
+/// <param name="Uncounted">Run again, and this run is not one of the batch's attempts: the runner lost it (its daemon went away).</param>
+public sealed record BatchEnd(OptimizationBatchState? Next, string? Error = null, bool Fresh = false, bool Uncounted = false)
 {
     public bool Retry => Next is null;
 }
@@ -23,7 +24,9 @@ public sealed record BatchEnd(OptimizationBatchState? Next, string? Error = null
 /// checkpoint, so no finished trial runs twice. A custom strategy's trial that ran past its limit was recorded as failed
 /// by the worker, which then ended its run (<see cref="ExitCodes.TimedOut"/>: a stuck thread cannot be stopped otherwise):
 /// the batch runs again from its checkpoint, past that trial, so each timed-out trial costs one run. Runs are bounded
-/// by the cluster's attempts, counting the runs that did not end in a fresh run (a run that completed is no death).
+/// by the cluster's attempts, counting the runs that did not end in a fresh run (a run that completed is no death). A run
+/// the runner lost rather than saw end (its daemon stopped answering while it lasted: <see cref="Runners.RunExit.Interrupted"/>)
+/// is the cluster's fault, as for a backtest (<see cref="RunEndRule"/>): run again from its checkpoint and not counted.
 /// </summary>
 public static class BatchEndRule
 {
@@ -34,8 +37,9 @@ public static class BatchEndRule
     /// <param name="missingTrials">Trials of the batch not stored after the run.</param>
     /// <param name="attempts">Runs of the batch so far, this one included.</param>
     /// <param name="freshRuns">Runs started over from an empty checkpoint so far (each after a run that completed with trials missing).</param>
+    /// <param name="interrupted">The runner lost the run (<see cref="Runners.RunExit.Interrupted"/>).</param>
     public static BatchEnd Decide(int exitCode, OptimizationBatchState? stopAs, string? protocolError, string? workerError, int missingTrials,
-        int attempts, int freshRuns, int maxAttempts)
+        int attempts, int freshRuns, int maxAttempts, bool interrupted = false)
     {
         // Runs that ended some other way than in a fresh run: the deaths and stops the limit is about.
         var counted = attempts - freshRuns;
@@ -68,6 +72,11 @@ public static class BatchEndRule
         if (exitCode != ExitCodes.Stopped && ExitCodes.All.Contains(exitCode))
         {
             return new BatchEnd(OptimizationBatchState.Failed, workerError ?? $"the worker failed (exit code {exitCode})");
+        }
+
+        if (interrupted)
+        {
+            return new BatchEnd(null, Uncounted: true);
         }
 
         return counted < maxAttempts

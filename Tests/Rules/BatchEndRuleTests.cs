@@ -92,6 +92,22 @@ public class BatchEndRuleTests
         }
     }
 
+    /// <summary>A run the runner lost (its daemon went away) is retried from its checkpoint at any attempt count, and not counted.</summary>
+    [Theory]
+    [MemberData(nameof(Unfinished))]
+    public void A_run_the_runner_lost_runs_again_uncounted_even_past_the_last_attempt(int code)
+    {
+        for (var attempts = 1; attempts <= MaxAttempts + 2; attempts++)
+        {
+            Assert.Equal(new BatchEnd(null, Uncounted: true), BatchEndRule.Decide(code, null, null, null, 5, attempts, 0, MaxAttempts, interrupted: true));
+        }
+
+        // What the worker chose, a stop asked for and a finished run keep their meaning when the runner lost sight of it.
+        Assert.Equal(new BatchEnd(OptimizationBatchState.Paused), BatchEndRule.Decide(code, OptimizationBatchState.Paused, null, null, 5, 1, 0, MaxAttempts, interrupted: true));
+        Assert.Equal(new BatchEnd(OptimizationBatchState.Completed), BatchEndRule.Decide(ExitCodes.Completed, null, null, null, 0, 1, 0, MaxAttempts, interrupted: true));
+        Assert.Equal(OptimizationBatchState.Failed, BatchEndRule.Decide(ExitCodes.InvalidConfig, null, null, "refused", 0, 1, 0, MaxAttempts, interrupted: true).Next);
+    }
+
     [Theory]
     [MemberData(nameof(WorkerEnds))]
     public void An_end_the_worker_chose_fails_the_batch_with_its_reason_and_is_never_retried(int code)
