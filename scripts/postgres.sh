@@ -127,7 +127,7 @@ _pg_start_locked() {
     log "starting PostgreSQL on 127.0.0.1:$port"
     # The lock's descriptor is closed for pg_ctl: the server would inherit it and hold the lock for good.
     _pg_as_owner "$bindir/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 \
-      -o "-p $port -k '$sockdir' -c listen_addresses=127.0.0.1 -c max_connections=400" start >/dev/null {_pg_lock_fd}>&- ||
+      -o "-p $port -k '$sockdir' -c listen_addresses=127.0.0.1 -c max_connections=1000" start >/dev/null {_pg_lock_fd}>&- ||
       { tail -n 20 "$dir/postgres.log" >&2; return 1; }
   fi
 
