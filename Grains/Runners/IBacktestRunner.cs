@@ -73,7 +73,10 @@ public sealed record RunExit(int ExitCode, bool OutOfMemory = false, string? Det
             : new RunExit(exitCode, outOfMemory, detail);
 }
 
-/// <summary>One running attempt: its protocol lines, its end, and the controls a grain needs.</summary>
+/// <summary>
+/// One running attempt: its protocol lines, its end, and the controls a grain needs. Pause, resume and stop of a run that
+/// ended, even one whose handle is being or was disposed, do nothing and never throw; disposing twice is harmless.
+/// </summary>
 public interface IRunHandle : IAsyncDisposable
 {
     /// <summary>The worker's stdout, line by line (the JSON protocol); completes when the run ends.</summary>

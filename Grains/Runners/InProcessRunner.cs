@@ -31,6 +31,10 @@ public sealed class InProcessRunner(IMarketDataProvider data) : IBacktestRunner
         private readonly Channel<string> _lines = RunChannels.Create();
         private readonly CancellationTokenSource _stop = new();
         private readonly ManualResetEventSlim _running = new(initialState: true);
+        // The controls of a run that ended and was disposed do nothing (a grain's stop may come in while its supervision
+        // disposes the handle): the one lock orders them with the disposal.
+        private readonly object _controls = new();
+        private bool _disposed;
 
         public Handle(RunRequest request, IMarketDataProvider data)
         {
@@ -59,31 +63,57 @@ public sealed class InProcessRunner(IMarketDataProvider data) : IBacktestRunner
 
         public Task PauseAsync()
         {
-            _running.Reset();
+            Control(() => _running.Reset());
             return Task.CompletedTask;
         }
 
         public Task ResumeAsync()
         {
-            _running.Set();
+            Control(() => _running.Set());
             return Task.CompletedTask;
         }
 
         public async Task StopAsync(TimeSpan grace)
         {
-            _stop.Cancel();
-            _running.Set();
+            Control(() =>
+            {
+                _stop.Cancel();
+                _running.Set();
+            });
             // The engine checks its token every heartbeat; an in-process run cannot be killed, only waited for.
             await Task.WhenAny(Exit, Task.Delay(grace)).ConfigureAwait(false);
         }
 
+        private void Control(Action action)
+        {
+            lock (_controls)
+            {
+                if (!_disposed)
+                {
+                    action();
+                }
+            }
+        }
+
         public async ValueTask DisposeAsync()
         {
-            _stop.Cancel();
-            _running.Set();
+            Control(() =>
+            {
+                _stop.Cancel();
+                _running.Set();
+            });
             await Exit.ConfigureAwait(false);
-            _stop.Dispose();
-            _running.Dispose();
+            lock (_controls)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                _disposed = true;
+                _stop.Dispose();
+                _running.Dispose();
+            }
         }
     }
 

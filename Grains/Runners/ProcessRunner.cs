@@ -152,6 +152,7 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
     {
         private readonly Process _process;
         private readonly Channel<string> _lines = RunChannels.Create();
+        private int _disposed;
 
         public Handle(Process process, int maxLineBytes)
         {
@@ -212,7 +213,7 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
 
         public async Task StopAsync(TimeSpan grace)
         {
-            if (_process.HasExited)
+            if (Ended())
             {
                 return;
             }
@@ -221,33 +222,78 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
             await Signal("TERM").ConfigureAwait(false);
             if (await Task.WhenAny(Exit, Task.Delay(grace)).ConfigureAwait(false) != Exit)
             {
-                _process.Kill(entireProcessTree: true);
+                Kill();
             }
         }
 
         private async Task Signal(string name)
         {
-            if (_process.HasExited)
+            int id;
+            try
             {
-                return;
+                if (Ended())
+                {
+                    return;
+                }
+
+                id = _process.Id;
+            }
+            catch (InvalidOperationException)
+            {
+                return; // disposed meanwhile: the run has ended
             }
 
-            using var kill = Process.Start("kill", ["-" + name, _process.Id.ToString(CultureInfo.InvariantCulture)]);
+            using var kill = Process.Start("kill", ["-" + name, id.ToString(CultureInfo.InvariantCulture)]);
             if (kill is not null)
             {
                 await kill.WaitForExitAsync().ConfigureAwait(false);
             }
         }
 
-        public async ValueTask DisposeAsync()
+        /// <summary>
+        /// The process has exited or the handle was disposed (only ever after the exit): the controls then do nothing. A
+        /// grain's stop may come in while its supervision disposes the handle of a run that just ended.
+        /// </summary>
+        private bool Ended()
         {
-            if (!_process.HasExited)
+            if (Volatile.Read(ref _disposed) != 0)
             {
-                _process.Kill(entireProcessTree: true);
+                return true;
             }
 
+            try
+            {
+                return _process.HasExited;
+            }
+            catch (InvalidOperationException)
+            {
+                return true;
+            }
+        }
+
+        private void Kill()
+        {
+            try
+            {
+                if (!Ended())
+                {
+                    _process.Kill(entireProcessTree: true);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Exited and disposed between the check and the kill.
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Kill();
             await Exit.ConfigureAwait(false);
-            _process.Dispose();
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                _process.Dispose();
+            }
         }
     }
 }
