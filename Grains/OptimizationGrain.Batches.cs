@@ -120,15 +120,21 @@ public sealed partial class OptimizationGrain
 
     private async Task CompleteIfDone()
     {
-        if (S.State is not (OptimizationState.Queued or OptimizationState.Running)
-            || S.Batches.Any(b => OptimizationBatchReport.InFlight(b.State) || b.State == OptimizationBatchState.Paused)
-            || !(S.TargetReached || S.Exhausted || S.ProposedTrials >= S.PlannedTrials))
+        if (S.State is not (OptimizationState.Queued or OptimizationState.Running))
         {
             return;
         }
 
-        await Resync();
-        await MoveTo(OptimizationState.Completed, S.TargetReached ? "the best reached the target" : "every planned trial ran");
+        switch (JobEndRule.Decide(S.Batches, S.TargetReached, S.Exhausted, S.ProposedTrials, S.PlannedTrials, S.ErrorMessage))
+        {
+            case JobEnd.Fail fail:
+                await Fail(fail.Reason);
+                break;
+            case JobEnd.Complete complete:
+                await Resync();
+                await MoveTo(OptimizationState.Completed, complete.Detail);
+                break;
+        }
     }
 
     private Task<OptimizationBatchReport> StartBatch(BatchRecord record, IReadOnlyList<TrialPoint> points)
@@ -210,15 +216,35 @@ public sealed partial class OptimizationGrain
     {
         var stopping = S.Batches
             .Where(b => OptimizationBatchReport.InFlight(b.State) || (cancel && b.State == OptimizationBatchState.Paused))
-            .Select(b => Batch(b.Number).Stop(cancel))
+            .Select(b => StopBatch(b.Number, cancel))
             .ToList();
         foreach (var report in await Task.WhenAll(stopping))
         {
-            Apply(report);
+            if (report is not null)
+            {
+                Apply(report);
+            }
         }
 
         await _state.WriteStateAsync();
         _dirty = false;
+    }
+
+    /// <summary>
+    /// Stops one batch; a stop that fails for another reason than the database being away is logged and leaves that batch
+    /// as it is (it reports its own end later), so one batch never keeps the job from its decision (a failure, a cancel).
+    /// </summary>
+    private async Task<OptimizationBatchReport?> StopBatch(int number, bool cancel)
+    {
+        try
+        {
+            return await Batch(number).Stop(cancel);
+        }
+        catch (Exception e) when (!DatabaseFaults.IsUnavailable(e))
+        {
+            LogBatchStopFailed(e, Id, number);
+            return null;
+        }
     }
 
     private async Task Fail(string reason)

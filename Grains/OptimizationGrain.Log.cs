@@ -19,4 +19,7 @@ public sealed partial class OptimizationGrain
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Optimization {Id} was stored but never queued (its silo went away): its submission is finished now")]
     private partial void LogResumingSubmission(Guid id);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Optimization {Id}: stopping batch {Batch} failed; it reports its own end")]
+    private partial void LogBatchStopFailed(Exception exception, Guid id, int batch);
 }

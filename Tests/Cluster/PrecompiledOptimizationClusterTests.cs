@@ -145,7 +145,8 @@ public class PrecompiledOptimizationClusterTests
         await host.Optimization(id).Submit(Submission(Job(CustomOptimizationClusterTests.CustomJob(Space))));
         var done = await host.WaitForJob(id, s => s.IsTerminal, TimeSpan.FromMinutes(3));
 
-        Assert.Equal(OptimizationState.Failed, done.State);
+        Assert.True(done.State == OptimizationState.Failed, $"the job ended {done.State} ({done.ErrorMessage}); runs handed the compile: " +
+            $"{runner.PrecompiledRuns}, handed the source: {runner.SourceRuns}, compiles: {runner.Compiles}");
         Assert.Contains(expected, done.ErrorMessage, StringComparison.Ordinal);
         Assert.Contains("strategyAssembly", done.ErrorMessage, StringComparison.Ordinal);
         Assert.Empty(await host.Rows(id));
