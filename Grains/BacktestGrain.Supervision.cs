@@ -17,7 +17,8 @@ public sealed partial class BacktestGrain
 {
     private string RunDirectory => Path.Combine(_options.WorkDirectory, Id.ToString("N"), $"attempt-{S.Attempts.Count}");
 
-    private async Task StartAttempt(string? detail)
+    /// <summary>Starts an attempt in the slot the queue granted at <paramref name="grantedAt"/> (recorded on the attempt).</summary>
+    private async Task StartAttempt(string? detail, DateTime? grantedAt)
     {
         if (_attemptStarting)
         {
@@ -28,7 +29,7 @@ public sealed partial class BacktestGrain
         var attempts = S.Attempts.Count;
         try
         {
-            await StartAttemptOnce(detail);
+            await StartAttemptOnce(detail, grantedAt);
         }
         catch (Exception e) when (RunInterruptions.Of(e) is { } interruption && !_detached)
         {
@@ -54,7 +55,7 @@ public sealed partial class BacktestGrain
         }
     }
 
-    private async Task StartAttemptOnce(string? detail)
+    private async Task StartAttemptOnce(string? detail, DateTime? grantedAt)
     {
         // Checkpoints exist only once an attempt has run; the first attempt needs no round trip to look.
         var checkpoint = S.Checkpoint ?? (S.Attempts.Count == 0 ? null : await _store.LoadCheckpointAsync(Id));
@@ -68,7 +69,7 @@ public sealed partial class BacktestGrain
 
         var memory = RunEndRule.NextMemoryLimit(_runner.Kind == "docker", S.Attempts, _options.Docker.MemoryBytes, _options.Docker.MaxMemoryBytes);
         S.Attempts.Add(new RunAttempt(number, _runner.Kind, DateTime.UtcNow, null, null, null, resumeFrom,
-            SiloName, null, memory));
+            SiloName, null, memory, GrantedAt: grantedAt));
         await _writer.MoveTo(BacktestState.Starting, detail ?? $"attempt {number} on the {_runner.Kind} runner");
         string? strategySource = null;
         if (S.CustomStrategy is { } custom)
@@ -370,7 +371,8 @@ public sealed partial class BacktestGrain
                 return;
             case RunEndDecision.Retry retry:
                 await _writer.SyncCheckpoint(request.OutputDirectory);
-                await StartAttempt(retry.Detail);
+                // Run again in the same slot: the attempt keeps its grant's time.
+                await StartAttempt(retry.Detail, S.Attempts[^1].GrantedAt);
                 return;
         }
     }
