@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Protocol;
@@ -545,10 +546,12 @@ public sealed partial class BacktestGrain
     /// <summary>
     /// Stores the terminal state, then runs <paramref name="announce"/> (the completion event; without one, a
     /// completion with the terminal state's word and no results, so every end is announced and a client waiting
-    /// for <c>backtest_complete</c> never waits forever), then frees the slot and the recovery reminder. The event
-    /// goes out once the state and results are stored, so a client that reacts to it finds them, but not behind
-    /// the clean-up, which no client waits for. A failed announcement is logged and the clean-up still runs: the
-    /// state is stored, and a subscriber's snapshot on reconnecting shows it.
+    /// for <c>backtest_complete</c> never waits forever) and the clean-up (the slot given back, the recovery reminder
+    /// dropped) side by side (<see cref="EndSequence"/>): the event goes out once the state and results are stored, so a
+    /// client that reacts to it finds them, and a publish that hangs on a dead silo does not keep the slot from the next
+    /// run. A failed announcement is logged (the state is stored, and a subscriber's snapshot on reconnecting shows it); a
+    /// release interrupted by the cluster is given back by the recovery shortly; any other failure of the clean-up is
+    /// thrown once both have ended, as before.
     /// </summary>
     private async Task Finish(BacktestState state, string? detail, Func<Task>? announce = null)
     {
@@ -556,25 +559,27 @@ public sealed partial class BacktestGrain
         await _writer.MoveTo(state, detail);
         announce ??= () => Publish(MessageTypes.Complete, new BacktestCompleteData(Lifecycle.CompletionWord(state),
             S.RunningTime.TotalSeconds, S.Summary ?? EmptySummary, ResultsUrl, false));
-        try
-        {
-            await announce();
-        }
-        catch (Exception e)
-        {
-            LogCompletionNotPublished(e, Id, state);
-        }
-
-        try
+        var end = await EndSequence.Run(announce, async () =>
         {
             await Queue.Release(Id);
             await UnregisterRecovery();
-        }
-        catch (Exception e) when (RunInterruptions.Of(e) is { } interruption)
+        });
+        if (end.AnnounceFailure is { } lost)
         {
+            LogCompletionNotPublished(lost, Id, state);
+        }
+
+        if (end.ReleaseFailure is { } failed)
+        {
+            if (RunInterruptions.Of(failed) is not { } interruption)
+            {
+                ExceptionDispatchInfo.Throw(failed);
+                return;
+            }
+
             // The end is stored; the slot must still go back (a release lost with the queue's silo would hold it until its
             // lease ran out): the recovery gives it back shortly, the reminder behind it.
-            LogEndNotSettled(e, Id, state);
+            LogEndNotSettled(failed, Id, state);
             RecoverSoon(interruption);
         }
     }
