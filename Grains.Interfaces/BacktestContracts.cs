@@ -50,6 +50,11 @@ public sealed record StateChange(
 /// <summary>One run of the worker: backtests may take several (retries, restarts from a checkpoint).</summary>
 /// <param name="ForeignIdLines">Lines of the worker that named another backtest's id: dropped, counted here.</param>
 /// <param name="MalformedLines">Lines of the worker that were not a message of the contract: dropped, counted here.</param>
+/// <param name="GrantedAt">
+/// When the queue granted the slot this attempt ran in, by the queue's clock (a retry in the same slot keeps its grant's
+/// time); null for attempts recorded before grant times were. The queue's order shows in grant times, not in start times:
+/// runs granted in one step start on their silos in either order.
+/// </param>
 [GenerateSerializer, Immutable, Alias("backtest.attempt")]
 public sealed record RunAttempt(
     [property: Id(0)] int Number,
@@ -65,7 +70,8 @@ public sealed record RunAttempt(
     [property: Id(10)] string? Container = null,
     [property: Id(11)] bool Reattached = false,
     [property: Id(12)] int ForeignIdLines = 0,
-    [property: Id(13)] int MalformedLines = 0);
+    [property: Id(13)] int MalformedLines = 0,
+    [property: Id(14)] DateTime? GrantedAt = null);
 
 /// <summary>
 /// A run's resource usage measured from outside the worker (the Docker runner's stats stream): CPU in percent

@@ -125,6 +125,13 @@ public interface IBacktestQueueGrain : IGrainWithIntegerKey
     Task<bool> Renew(Guid backtestId, string silo);
 
     /// <summary>
+    /// Takes up a granted slot before a run starts in it: renews it as <see cref="Renew"/> does and returns the time the
+    /// queue granted it (what orders the runs, <see cref="RunAttempt.GrantedAt"/>); null when the slot is not the item's.
+    /// </summary>
+    [Alias("take-up")]
+    Task<DateTime?> TakeUp(Guid backtestId, string silo);
+
+    /// <summary>
     /// The slots an entry of <paramref name="owner"/> enqueued now would find free: under both the cluster-wide and the
     /// owner's limit, after every entry already waiting (0 when none). A hint for sizing work, not a reservation.
     /// </summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Protocol;
@@ -17,7 +18,8 @@ public sealed partial class BacktestGrain
 {
     private string RunDirectory => Path.Combine(_options.WorkDirectory, Id.ToString("N"), $"attempt-{S.Attempts.Count}");
 
-    private async Task StartAttempt(string? detail)
+    /// <summary>Starts an attempt in the slot the queue granted at <paramref name="grantedAt"/> (recorded on the attempt).</summary>
+    private async Task StartAttempt(string? detail, DateTime? grantedAt)
     {
         if (_attemptStarting)
         {
@@ -28,7 +30,7 @@ public sealed partial class BacktestGrain
         var attempts = S.Attempts.Count;
         try
         {
-            await StartAttemptOnce(detail);
+            await StartAttemptOnce(detail, grantedAt);
         }
         catch (Exception e) when (RunInterruptions.Of(e) is { } interruption && !_detached)
         {
@@ -54,7 +56,7 @@ public sealed partial class BacktestGrain
         }
     }
 
-    private async Task StartAttemptOnce(string? detail)
+    private async Task StartAttemptOnce(string? detail, DateTime? grantedAt)
     {
         // Checkpoints exist only once an attempt has run; the first attempt needs no round trip to look.
         var checkpoint = S.Checkpoint ?? (S.Attempts.Count == 0 ? null : await _store.LoadCheckpointAsync(Id));
@@ -68,7 +70,7 @@ public sealed partial class BacktestGrain
 
         var memory = RunEndRule.NextMemoryLimit(_runner.Kind == "docker", S.Attempts, _options.Docker.MemoryBytes, _options.Docker.MaxMemoryBytes);
         S.Attempts.Add(new RunAttempt(number, _runner.Kind, DateTime.UtcNow, null, null, null, resumeFrom,
-            SiloName, null, memory));
+            SiloName, null, memory, GrantedAt: grantedAt));
         await _writer.MoveTo(BacktestState.Starting, detail ?? $"attempt {number} on the {_runner.Kind} runner");
         string? strategySource = null;
         if (S.CustomStrategy is { } custom)
@@ -370,7 +372,8 @@ public sealed partial class BacktestGrain
                 return;
             case RunEndDecision.Retry retry:
                 await _writer.SyncCheckpoint(request.OutputDirectory);
-                await StartAttempt(retry.Detail);
+                // Run again in the same slot: the attempt keeps its grant's time.
+                await StartAttempt(retry.Detail, S.Attempts[^1].GrantedAt);
                 return;
         }
     }
@@ -543,10 +546,12 @@ public sealed partial class BacktestGrain
     /// <summary>
     /// Stores the terminal state, then runs <paramref name="announce"/> (the completion event; without one, a
     /// completion with the terminal state's word and no results, so every end is announced and a client waiting
-    /// for <c>backtest_complete</c> never waits forever), then frees the slot and the recovery reminder. The event
-    /// goes out once the state and results are stored, so a client that reacts to it finds them, but not behind
-    /// the clean-up, which no client waits for. A failed announcement is logged and the clean-up still runs: the
-    /// state is stored, and a subscriber's snapshot on reconnecting shows it.
+    /// for <c>backtest_complete</c> never waits forever) and the clean-up (the slot given back, the recovery reminder
+    /// dropped) side by side (<see cref="EndSequence"/>): the event goes out once the state and results are stored, so a
+    /// client that reacts to it finds them, and a publish that hangs on a dead silo does not keep the slot from the next
+    /// run. A failed announcement is logged (the state is stored, and a subscriber's snapshot on reconnecting shows it); a
+    /// release interrupted by the cluster is given back by the recovery shortly; any other failure of the clean-up is
+    /// thrown once both have ended, as before.
     /// </summary>
     private async Task Finish(BacktestState state, string? detail, Func<Task>? announce = null)
     {
@@ -554,25 +559,27 @@ public sealed partial class BacktestGrain
         await _writer.MoveTo(state, detail);
         announce ??= () => Publish(MessageTypes.Complete, new BacktestCompleteData(Lifecycle.CompletionWord(state),
             S.RunningTime.TotalSeconds, S.Summary ?? EmptySummary, ResultsUrl, false));
-        try
-        {
-            await announce();
-        }
-        catch (Exception e)
-        {
-            LogCompletionNotPublished(e, Id, state);
-        }
-
-        try
+        var end = await EndSequence.Run(announce, async () =>
         {
             await Queue.Release(Id);
             await UnregisterRecovery();
-        }
-        catch (Exception e) when (RunInterruptions.Of(e) is { } interruption)
+        });
+        if (end.AnnounceFailure is { } lost)
         {
+            LogCompletionNotPublished(lost, Id, state);
+        }
+
+        if (end.ReleaseFailure is { } failed)
+        {
+            if (RunInterruptions.Of(failed) is not { } interruption)
+            {
+                ExceptionDispatchInfo.Throw(failed);
+                return;
+            }
+
             // The end is stored; the slot must still go back (a release lost with the queue's silo would hold it until its
             // lease ran out): the recovery gives it back shortly, the reminder behind it.
-            LogEndNotSettled(e, Id, state);
+            LogEndNotSettled(failed, Id, state);
             RecoverSoon(interruption);
         }
     }

@@ -207,9 +207,9 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
         if (_attempt?.Run is not { } run)
         {
             // The silo that held the frozen run is gone: continue from the checkpoint, in a slot.
-            if (await Queue.Renew(Id, SiloName))
+            if (await Queue.TakeUp(Id, SiloName) is { } grantedAt)
             {
-                await StartAttempt("resumed after the paused run was lost");
+                await StartAttempt("resumed after the paused run was lost", grantedAt);
             }
             else
             {
@@ -311,12 +311,12 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
         // Already running here: the slot is not needed twice. And a grant may come again (the queue announces one no
         // silo took up once more) or late: only a slot the queue says is this backtest's may start a run, and taking it
         // up tells the queue at once which silo runs it.
-        if (HasRun || !await Queue.Renew(Id, SiloName))
+        if (HasRun || await Queue.TakeUp(Id, SiloName) is not { } grantedAt)
         {
             return;
         }
 
-        await StartAttempt(S.State == BacktestState.Queued ? null : "restarted after its run was lost");
+        await StartAttempt(S.State == BacktestState.Queued ? null : "restarted after its run was lost", grantedAt);
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => RecoverLostRun();
@@ -358,14 +358,14 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
                     LogRunInterruptedRestart(Id, S.State, RunInterruptions.Describe(interruption));
                 }
 
-                if (!await Queue.Renew(Id, SiloName))
+                if (await Queue.TakeUp(Id, SiloName) is not { } grantedAt)
                 {
                     await _writer.MoveTo(BacktestState.Queued, "its slot expired while the run was lost; queued again");
                     await Queue.Enqueue(Id, S.Owner, S.Priority);
                     return;
                 }
 
-                await StartAttempt("restarted after " + RunInterruptions.Describe(interruption));
+                await StartAttempt("restarted after " + RunInterruptions.Describe(interruption), grantedAt);
                 return;
             case RecoveryStep.AskForSlot:
                 // Harmless if it is already queued: enqueue is idempotent, and a lost queue entry comes back.

@@ -148,6 +148,13 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
         return true;
     }
 
+    public async Task<DateTime?> TakeUp(Guid backtestId, string silo)
+    {
+        // Read before the renewal's first wait: the slot it renews is the one granted then.
+        var grantedAt = Book.GrantedAt(backtestId);
+        return await Renew(backtestId, silo) ? grantedAt : null;
+    }
+
     public async Task Release(Guid backtestId)
     {
         // The freed slot is granted in the same write.

@@ -106,6 +106,9 @@ public sealed class QueueBook(QueueState state)
         return entry.LeaseExpiresAt - now < lease / 2 || !string.Equals(entry.Silo, silo, StringComparison.Ordinal);
     }
 
+    /// <summary>When the slot the item holds was granted (kept through renewals and announcements again); null when it holds none.</summary>
+    public DateTime? GrantedAt(Guid id) => State.Running.Find(r => r.BacktestId == id)?.GrantedAt;
+
     /// <summary>Takes back the slots whose lease ran out; their items keep their places. The number reclaimed.</summary>
     public int Reclaim(DateTime now) => State.Running.RemoveAll(r => r.LeaseExpiresAt < now);
 

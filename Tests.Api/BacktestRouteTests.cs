@@ -37,6 +37,10 @@ public sealed class BacktestRouteTests(ApiFixture fixture)
         Assert.Equal(aliceId, status.GetProperty("owner").GetString());
         Assert.Equal("high", status.GetProperty("priority").GetString());
         Assert.Equal(100, status.GetProperty("progress").GetProperty("progress").GetProperty("percentage").GetDouble());
+        // Each attempt says when the queue granted the slot it ran in, at or before its start.
+        var attempts = status.GetProperty("attempts").EnumerateArray().ToList();
+        Assert.NotEmpty(attempts);
+        Assert.All(attempts, a => Assert.True(a.GetProperty("grantedAt").GetDateTime() <= a.GetProperty("startedAt").GetDateTime()));
 
         var results = await alice.GetFromJsonAsync<JsonElement>($"{Routes}/results/{id}?tradesPage=1&tradesPageSize=2&equityPoints=50");
         var metrics = results.GetProperty("metrics");

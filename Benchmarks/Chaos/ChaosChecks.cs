@@ -32,7 +32,9 @@ internal sealed class ChaosChecks(IClusterClient client, string connectionString
         var queue = await ChaosHarness.Retry(() => client.GetGrain<IBacktestQueueGrain>(0).GetSnapshot());
         Report("no leaked slot (holders are running; the queue drains to zero)", leaks.Distinct().Concat(ChaosInvariants.QueueDrained(queue)));
         Report("no orphan container or worker process", await ChaosInvariants.Orphans(work, docker, TimeSpan.FromMinutes(1)));
-        Report("start order follows submission order within one owner and priority", ChaosInvariants.StartOrder(backtests, statuses));
+        Report("start order follows submission order within one owner and priority (by grant times)", ChaosInvariants.StartOrder(backtests, statuses));
+        Report("every attempt was granted its slot between its enqueue and its start",
+            ChaosInvariants.GrantedBetweenEnqueueAndStart(backtests.Select(b => statuses[b.Id])));
 
         // The API: never a 500; every 503 carried Retry-After.
         var answers = load.Answers.ToArray();

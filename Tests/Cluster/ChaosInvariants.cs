@@ -140,7 +140,11 @@ internal static class ChaosInvariants
         }
     }
 
-    /// <summary>Within one owner and priority, no backtest submitted later started (its first attempt) before an earlier one.</summary>
+    /// <summary>
+    /// Within one owner and priority, no backtest submitted later was granted its slot (its first attempt's) before an
+    /// earlier one. The queue's order shows in grant times: runs granted in one step start on their silos in either order
+    /// after the grant's round trip, so start times are compared only where an attempt has no grant time.
+    /// </summary>
     public static List<string> StartOrder(IEnumerable<ChaosBacktest> backtests, IReadOnlyDictionary<Guid, BacktestStatus> statuses)
     {
         var inversions = new List<string>();
@@ -149,10 +153,12 @@ internal static class ChaosInvariants
             var ordered = group.OrderBy(b => b.Order).ToList();
             for (var i = 1; i < ordered.Count; i++)
             {
-                var (earlier, later) = (FirstStart(statuses[ordered[i - 1].Id]), FirstStart(statuses[ordered[i].Id]));
-                if (earlier is { } e && later is { } l && l < e)
+                var (earlier, later) = (First(statuses[ordered[i - 1].Id]), First(statuses[ordered[i].Id]));
+                if (earlier is { } e && later is { } l && Began(l) < Began(e))
                 {
-                    inversions.Add($"{group.Key.Owner}/{group.Key.Priority}: #{ordered[i].Order} started {(e - l).TotalMilliseconds:F0} ms before #{ordered[i - 1].Order}");
+                    var what = e.GrantedAt is not null && l.GrantedAt is not null ? "was granted its slot" : "started";
+                    inversions.Add($"{group.Key.Owner}/{group.Key.Priority}: #{ordered[i].Order} {what} " +
+                                   $"{(Began(e) - Began(l)).TotalMilliseconds:F0} ms before #{ordered[i - 1].Order}");
                 }
             }
         }
@@ -160,5 +166,31 @@ internal static class ChaosInvariants
         return inversions;
     }
 
-    private static DateTime? FirstStart(BacktestStatus status) => status.Attempts.Count > 0 ? status.Attempts.Min(a => a.StartedAt) : null;
+    /// <summary>
+    /// Every attempt's grant time lies between the backtest's last move to queued before the attempt started (the grain
+    /// records it, then enqueues) and the attempt's start: a grant is the queue's answer to that enqueue, and an attempt
+    /// starts only in a slot granted to it.
+    /// </summary>
+    public static List<string> GrantedBetweenEnqueueAndStart(IEnumerable<BacktestStatus> statuses)
+    {
+        var offenders = new List<string>();
+        foreach (var status in statuses)
+        {
+            foreach (var attempt in status.Attempts)
+            {
+                var queued = status.History.LastOrDefault(h => h.State == BacktestState.Queued && h.At <= attempt.StartedAt)?.At;
+                if (attempt.GrantedAt is not { } granted || queued is not { } enqueued || granted < enqueued || granted > attempt.StartedAt)
+                {
+                    offenders.Add($"{status.Id} attempt {attempt.Number}: granted at {attempt.GrantedAt:O}, queued at {queued:O}, " +
+                                  $"started at {attempt.StartedAt:O}");
+                }
+            }
+        }
+
+        return offenders;
+    }
+
+    private static RunAttempt? First(BacktestStatus status) => status.Attempts.Count > 0 ? status.Attempts.MinBy(a => a.StartedAt) : null;
+
+    private static DateTime Began(RunAttempt attempt) => attempt.GrantedAt ?? attempt.StartedAt;
 }

@@ -63,6 +63,10 @@ public class ClusterTests
         Assert.False(actual.Partial);
     }
 
+    /// <summary>Every attempt records the time the queue granted its slot, between the enqueue it answers and its start.</summary>
+    internal static void AssertGrantedBetweenEnqueueAndStart(IEnumerable<BacktestStatus> statuses) =>
+        Assert.Empty(ChaosInvariants.GrantedBetweenEnqueueAndStart(statuses));
+
     [Fact]
     public async Task A_backtest_goes_through_its_lifecycle_and_stores_results_equal_to_a_direct_run()
     {
@@ -77,6 +81,7 @@ public class ClusterTests
             new[] { BacktestState.Created, BacktestState.Queued, BacktestState.Starting, BacktestState.Running, BacktestState.Completed },
             done.History.Select(h => h.State));
         Assert.Single(done.Attempts);
+        AssertGrantedBetweenEnqueueAndStart([done]);
         Assert.Equal(100, done.Progress!.Progress.Percentage);
 
         AssertSameResult(Direct(Daily), (await host.Backtest(id).GetResults())!);
@@ -329,6 +334,11 @@ public class ClusterTests
         Assert.True(Started(BacktestPriority.Urgent) <= Started(BacktestPriority.High));
         Assert.True(Started(BacktestPriority.Urgent) <= Started(BacktestPriority.Normal));
         Assert.True(Started(BacktestPriority.Low) <= Started(BacktestPriority.High), "the low one was promoted to urgent");
+        AssertGrantedBetweenEnqueueAndStart(finished);
+        DateTime Granted(BacktestPriority p) => finished.Single(s => s.Id == waiting[p]).Attempts[0].GrantedAt!.Value;
+        Assert.True(Granted(BacktestPriority.Urgent) <= Granted(BacktestPriority.High));
+        Assert.True(Granted(BacktestPriority.High) <= Granted(BacktestPriority.Normal));
+        Assert.True(Granted(BacktestPriority.Low) <= Granted(BacktestPriority.High), "the low one was promoted to urgent");
     }
 
     [Fact]
@@ -443,7 +453,11 @@ public class ClusterTests
         Assert.True(done.Attempts.Count >= 2);
         Assert.True(done.Attempts[^1].ResumedFromPoint > 0, "the new attempt resumed from the stored checkpoint");
         AssertSameResult(Direct(Ticks), (await host.Backtest(running).GetResults())!);
-        Assert.Equal(BacktestState.Completed, (await host.WaitFor(queued, s => s.IsTerminal)).State);
+        var queuedDone = await host.WaitFor(queued, s => s.IsTerminal);
+        Assert.Equal(BacktestState.Completed, queuedDone.State);
+        // The resumed attempt ran in the slot granted before the restarts, the queued one in the slot the end freed.
+        AssertGrantedBetweenEnqueueAndStart([done, queuedDone]);
+        Assert.True(queuedDone.Attempts[0].GrantedAt >= done.CompletedAt);
     }
 
     [Fact]

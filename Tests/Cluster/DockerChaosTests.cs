@@ -149,6 +149,7 @@ public sealed class DockerChaosTests
                 .Select(batch => OptimizationBatchIds.Of(job.Id, batch))).ToHashSet();
             None("no orphan container or worker", await ChaosInvariants.Orphans(work.Path, docker: true, TimeSpan.FromMinutes(1), ours));
             None("start order follows submission order", ChaosInvariants.StartOrder(backtests, statuses));
+            None("every attempt granted between its enqueue and its start", ChaosInvariants.GrantedBetweenEnqueueAndStart(statuses.Values));
             var extra = statuses.Values.Sum(s => s.Attempts.Count - 1);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"docker chaos: {count} backtests and a {trials}-trial job; faults: {string.Join("; ", faults)}; drained {drained.TotalSeconds:F0} s after the last; " +

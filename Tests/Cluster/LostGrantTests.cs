@@ -40,6 +40,9 @@ public sealed class LostGrantTests
         Assert.All(ended, s => Assert.Equal(BacktestState.Completed, s.State));
         Assert.Equal([first, second, third], ended.OrderBy(s => s.Attempts[0].StartedAt).Select(s => s.Id));
         Assert.All(ended, s => Assert.Single(s.Attempts));
+        // The first started in the slot of its first grant, announced again: the grant's time is that first grant's.
+        ClusterTests.AssertGrantedBetweenEnqueueAndStart(ended);
+        Assert.Equal([first, second, third], ended.OrderBy(s => s.Attempts[0].GrantedAt).Select(s => s.Id));
         await host.WaitForFreeSlots();
         Assert.Empty((await host.Queue.GetSnapshot()).Queued);
     }
@@ -91,6 +94,8 @@ public sealed class LostGrantTests
 
         Assert.All(ended, s => Assert.Equal(BacktestState.Completed, s.State));
         Assert.Equal([second, first, third], ended.OrderBy(s => s.Attempts[0].StartedAt).Select(s => s.Id));
+        ClusterTests.AssertGrantedBetweenEnqueueAndStart(ended);
+        Assert.Equal([second, first, third], ended.OrderBy(s => s.Attempts[0].GrantedAt).Select(s => s.Id));
         await host.WaitForFreeSlots();
     }
 

@@ -303,6 +303,38 @@ public class QueueBookTests
     }
 
     [Fact]
+    public void A_slot_keeps_the_time_of_its_grant_through_renewals_and_asks_again_and_a_slot_granted_anew_has_a_new_one()
+    {
+        var items = Items(3);
+        var book = Enqueued(items, T0);
+        var step = T0 + TimeSpan.FromSeconds(1);
+        // Granted in one step: one time for both, in the queue's order.
+        var granted = book.Grant(step, Limits(2, 3), Lease);
+        Assert.Equal(2, granted.Count);
+        Assert.All(granted, g => Assert.Equal(step, book.GrantedAt(g.BacktestId)));
+        var waiting = items.Single(i => granted.All(g => g.BacktestId != i.Id)).Id;
+        Assert.Null(book.GrantedAt(waiting));
+
+        // Taken up, renewed, asked for again (the grant never arrived): the grant's time stays.
+        var (held, lost) = (granted[0], granted[1]);
+        book.Renew(held.BacktestId, "S1", step + Lease / 4, Lease);
+        book.Renew(held.BacktestId, "S2", step + Lease, Lease);
+        Assert.Equal(EnqueueOutcome.HoldsSlot, book.Enqueue(held.BacktestId, held.Owner, held.Priority, QueueItemKind.Backtest, step + Lease));
+        Assert.Equal(step, book.GrantedAt(held.BacktestId));
+
+        // The other is never taken up: reclaimed, it holds no slot; granted again, its time is the new grant's.
+        var reclaimed = step + Lease + TimeSpan.FromSeconds(1);
+        Assert.Equal(1, book.Reclaim(reclaimed));
+        Assert.Null(book.GrantedAt(lost.BacktestId));
+        book.Release(held.BacktestId);
+        Assert.Null(book.GrantedAt(held.BacktestId));
+        Assert.Equal(EnqueueOutcome.Added, book.Enqueue(lost.BacktestId, lost.Owner, lost.Priority, QueueItemKind.Backtest, reclaimed));
+        var again = book.Grant(reclaimed, Limits(2, 3), Lease);
+        Assert.Contains(again, g => g.BacktestId == lost.BacktestId);
+        Assert.Equal(reclaimed, book.GrantedAt(lost.BacktestId));
+    }
+
+    [Fact]
     public void A_lease_is_renewed_only_by_its_holder_and_stored_at_once_only_when_half_used_or_moved()
     {
         var items = Items(2);
