@@ -133,6 +133,8 @@ web_e2e() {
   (
     export ConnectionStrings__Backtesting="$db" Backtesting__DataDirectory="$root/data/lean"
     export Silo__ClusterId="web-e2e-$$" Silo__SiloPort="$silo_port" Silo__GatewayPort="$gateway_port" Silo__DashboardPort="$dashboard_port"
+    # The custom strategy test uploads one and optimizes it: this silo's process runner (no Docker here) may run it.
+    export Backtesting__AllowCustomStrategiesInProcessRunner=true
     cd Silo/bin/Release/net10.0 && exec dotnet Backtesting.Silo.dll
   ) >"$out/silo.log" 2>&1 &
   e2e_pids+=($!)

@@ -32,13 +32,32 @@ public sealed record OptimizationPlan(
         _ => new TpeSearch(Space, Config.Seed, Rules.Objective, tpe),
     };
 
-    /// <summary>A trial's strategyConfig: the base config's, with the trial's parameters over it.</summary>
-    public Dictionary<string, JsonElement> StrategyConfig(IReadOnlyDictionary<string, JsonElement> parameters)
+    /// <summary>A trial's strategyConfig: the base config's, with the trial's parameters over it, in the one order of <see cref="Merge"/>.</summary>
+    public Dictionary<string, JsonElement> StrategyConfig(IReadOnlyDictionary<string, JsonElement> parameters) =>
+        Merge(Strategy, Config.BaseConfig.StrategyConfig, parameters);
+
+    /// <summary>
+    /// A strategyConfig with <paramref name="parameters"/> over <paramref name="baseConfig"/>, its names in one order
+    /// whatever order either comes in: the strategy's schema's, then any other name in ordinal order. The order is part
+    /// of the config's JSON and so of its content hash, and a trial's parameters come in several: the space's point
+    /// (the schema's), a batch file, a row read back from PostgreSQL (jsonb keeps keys shortest first). A trial opened
+    /// as a backtest must be the config the trial ran, byte for byte.
+    /// </summary>
+    public static Dictionary<string, JsonElement> Merge(StrategyDescriptor strategy, IReadOnlyDictionary<string, JsonElement> baseConfig,
+        IReadOnlyDictionary<string, JsonElement> parameters)
     {
-        var merged = new Dictionary<string, JsonElement>(Config.BaseConfig.StrategyConfig, StringComparer.Ordinal);
-        foreach (var (name, value) in parameters)
+        var merged = new Dictionary<string, JsonElement>(baseConfig.Count + parameters.Count, StringComparer.Ordinal);
+        foreach (var schema in strategy.Parameters)
         {
-            merged[name] = value;
+            if (parameters.TryGetValue(schema.Name, out var value) || baseConfig.TryGetValue(schema.Name, out value))
+            {
+                merged[schema.Name] = value;
+            }
+        }
+
+        foreach (var name in baseConfig.Keys.Concat(parameters.Keys).Where(n => !merged.ContainsKey(n)).Distinct().Order(StringComparer.Ordinal))
+        {
+            merged[name] = parameters.TryGetValue(name, out var value) ? value : baseConfig[name];
         }
 
         return merged;
@@ -208,16 +227,10 @@ public static class OptimizationValidator
 
         // ---- The base config: every rule of a backtest's, validated at the space's first point ----
         var probe = config.BaseConfig;
-        if (space is not null)
+        if (space is not null && descriptor is not null)
         {
             var first = space.Point(space.Dimensions.Select(d => d.First).ToList());
-            var merged = new Dictionary<string, JsonElement>(config.BaseConfig.StrategyConfig, StringComparer.Ordinal);
-            foreach (var (name, value) in first)
-            {
-                merged[name] = value;
-            }
-
-            probe = config.BaseConfig with { StrategyConfig = merged };
+            probe = config.BaseConfig with { StrategyConfig = OptimizationPlan.Merge(descriptor, config.BaseConfig.StrategyConfig, first) };
         }
 
         var outcome = ConfigValidator.Validate(probe, data, strategies, policy, today, strategyRules: false);

@@ -27,6 +27,64 @@ const TICKS = {
 };
 
 const RECONNECT_TEST = 'after the API restarts the page reconnects and shows the state reached meanwhile';
+const CUSTOM_OPTIMIZATION_TEST =
+  'a custom strategy uploaded in the editor is optimized from the Optimize page, and a trial opened as a backtest equals it';
+
+// An uploaded strategy whose schema (threshold, period, band, side) is in neither alphabetical nor PostgreSQL's jsonb
+// key order (band, side, period, threshold): a trial read back from the store must still run the trial's config.
+const CUSTOM_STRATEGY = `using System.Collections.Generic;
+using Backtesting.Engine.Data;
+using Backtesting.Engine.Indicators;
+using Backtesting.Engine.Strategies;
+
+public sealed class E2eOrderProbe : Strategy
+{
+    private Sma[] _sma = [];
+
+    [Parameter("Fraction above the average to enter", Min = 0, Max = 0.5)]
+    public double Threshold { get; set; } = 0.0;
+
+    [Parameter("SMA period", Min = 2, Max = 200, Required = true)]
+    public int Period { get; set; } = 20;
+
+    [Parameter("Fraction below the average to exit", Min = 0, Max = 0.5)]
+    public double Band { get; set; } = 0.0;
+
+    [Parameter("Which side", Allowed = ["long", "flat"])]
+    public string Side { get; set; } = "long";
+
+    public override int WarmupBars => Period;
+
+    public override void OnStart()
+    {
+        _sma = new Sma[Instruments.Count];
+        for (var i = 0; i < _sma.Length; i++)
+        {
+            _sma[i] = new Sma(Period);
+        }
+    }
+
+    public override void OnBar(in MarketData bar)
+    {
+        var sma = _sma[bar.Instrument];
+        sma.Update(bar.Close);
+        if (!sma.IsReady || IsWarmingUp || Side == "flat")
+        {
+            return;
+        }
+
+        var quantity = Position(bar.Instrument).Quantity;
+        if (bar.Close > sma.Value * (1 + Threshold) && quantity <= 0)
+        {
+            EnterLong(bar.Instrument);
+        }
+        else if (bar.Close < sma.Value * (1 - Band) && quantity > 0)
+        {
+            ExitPosition(bar.Instrument);
+        }
+    }
+}
+`;
 
 // ---- a small runner ----
 const results = [];
@@ -42,6 +100,7 @@ const EXPECTED = {
   "the server's validation messages appear on the fields": [400],
   // The planned count is asked as the form fills in: an unfinished job is a 400 until it is complete.
   'an optimization launched from the Optimize page completes, its leaderboard sorts and a trial opens as a backtest': [400],
+  [CUSTOM_OPTIMIZATION_TEST]: [400],
   // The same form asks /plan for the trials per window while it is filled in.
   'a walk-forward analysis launched from the Walk-forward page completes with its windows, stitched curve, in-sample curves and efficiency': [400],
 };
@@ -587,6 +646,102 @@ await test('an optimization launched from the Optimize page completes, its leade
   await board.getByTestId('open-trial-3').click();
   await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
   await until(async () => (await shownState()) === 'completed', 'the trial opened as a backtest to complete');
+});
+
+await test(CUSTOM_OPTIMIZATION_TEST, async () => {
+  const started = Date.now();
+  // The editor on the New backtest page compiles the source in the cluster and stores it as version 1.
+  await page.goto(`${BASE}/#/new`);
+  const editor = page.getByTestId('strategy-editor');
+  await editor.waitFor();
+  await editor.getByLabel('Strategy source').fill(CUSTOM_STRATEGY);
+  await editor.getByRole('button', { name: 'Compile and save' }).click();
+  await editor.getByTestId('upload-stored').filter({ hasText: 'E2eOrderProbe version 1 stored' }).waitFor({ timeout: 180_000 });
+  const listed = await api('GET', `${BASE}/api/v1/strategies`);
+  const schema = listed.find((s) => s.name === 'E2eOrderProbe');
+  assert(schema?.kind === 'custom' && schema.version === 1, `the strategy list holds E2eOrderProbe version 1: ${JSON.stringify(schema)}`);
+  const names = schema.parameters.map((p) => p.name);
+  assert(names.join() === 'threshold,period,band,side', `its schema's order: ${names.join()}`);
+
+  // The Optimize page offers it; its form lists the schema's parameters in the schema's order.
+  await page.goto(`${BASE}/#/optimize`);
+  await page.getByTestId('optimize-form').waitFor();
+  await chooseOption('#field-strategyClass', 'E2eOrderProbe');
+  await page.locator('#opt-period-mode').waitFor();
+  const rows = await page.getByTestId('optimize-form').locator('[data-testid^="parameter-"]').evaluateAll(
+    (els) => els.map((e) => e.getAttribute('data-testid').slice('parameter-'.length)));
+  assert(rows.join() === names.join(), `the form's parameters: ${rows.join()}`);
+  await addTag('#field-instruments', 'SPY.ARCA');
+  await page.getByRole('button', { name: '2Y' }).click();
+  // From the schema: period over a range inside its bounds (three values), threshold a list of two values inside its
+  // bounds, band and side fixed at their defaults: six trials.
+  const period = schema.parameters.find((p) => p.name === 'period');
+  const [low, high, step] = [Math.max(period.min, 10), Math.min(period.max, 30), 10];
+  await page.locator('#opt-period-min').fill(String(low));
+  await page.locator('#opt-period-max').fill(String(high));
+  await page.locator('#opt-period-step').fill(String(step));
+  const threshold = schema.parameters.find((p) => p.name === 'threshold');
+  const thresholds = [threshold.min, threshold.min + 0.01];
+  assert(thresholds.every((t) => t <= threshold.max), `threshold's bounds: ${threshold.min}-${threshold.max}`);
+  await chooseOption('#opt-threshold-mode', 'list');
+  await page.locator('#opt-threshold-list').fill(thresholds.join(', '));
+  await chooseOption('#opt-band-mode', 'fixed');
+  const planned = ((high - low) / step + 1) * thresholds.length;
+  await until(async () => (await page.getByTestId('planned-trials').innerText()).includes(`Trials: ${planned}`),
+    `the planned count of ${planned} from /plan`, 30_000);
+  await shot('24-optimize-custom-form');
+  const posted = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/optimizations');
+  await page.getByTestId('launch-optimization').click();
+  const body = (await posted).postDataJSON();
+  assert(body.baseConfig.strategyClass === 'E2eOrderProbe' && body.strategyVersion === 1,
+    `the posted job names the custom strategy at version 1: ${JSON.stringify(body).slice(0, 300)}`);
+  assert(Object.keys(body.parameters).join() === names.join(), `the posted space: ${Object.keys(body.parameters).join()}`);
+  await page.waitForURL(/#\/optimize\/[0-9a-f-]{36}$/);
+  const job = page.url().split('/').pop();
+  await until(async () => (await page.getByTestId('optimization-state').innerText()) === 'completed', 'the optimization to complete', 300_000, 1000);
+  await until(async () => (await page.getByTestId('trials-completed').innerText()).includes(`${planned} / ${planned}`), `${planned} trials done`);
+  const seconds = (Date.now() - started) / 1000;
+
+  // The leaderboard: one row per planned trial; it sorts by trial both ways and by the objective.
+  const board = page.getByTestId('leaderboard');
+  const column = async (n) => board.locator(`tbody tr.ant-table-row td:nth-child(${n})`).allInnerTexts();
+  const ascending = [...Array(planned).keys()];
+  await until(async () => (await column(1)).length === planned, `${planned} leaderboard rows`);
+  await board.locator('th').filter({ hasText: /^Trial$/ }).click();
+  await until(async () => (await column(1)).map(Number).join() === ascending.join(), 'trials ascending');
+  await board.locator('th').filter({ hasText: /^Trial$/ }).click();
+  await until(async () => (await column(1)).map(Number).join() === [...ascending].reverse().join(), 'trials descending');
+  const objectiveAt = 2 + names.length; // trial, then one column per parameter
+  await board.locator('th').filter({ hasText: /^Objective \(sharpeRatio\)$/ }).click();
+  await until(async () => {
+    const values = (await column(objectiveAt)).filter((t) => t !== '—').map(Number);
+    return values.length > 0 && values.every((v, i) => i === 0 || v >= values[i - 1]) && values;
+  }, 'the objective ascending');
+  await shot('25-optimization-custom-job');
+
+  // One trial with trades, opened as a backtest from its row: the same custom version, metrics and content hash.
+  const trials = (await api('GET', `${BASE}/api/v1/optimizations/${job}/trials?sort=trial&pageSize=${planned}`)).items;
+  assert(trials.length === planned, `${trials.length} trials listed`);
+  const trial = trials.find((t) => t.feasible && t.tradeCount > 0);
+  assert(trial, `a feasible trial with trades: ${JSON.stringify(trials.map((t) => [t.trial, t.feasible, t.tradeCount, t.infeasibleReason]))}`);
+  await board.getByTestId(`open-trial-${trial.trial}`).click();
+  await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
+  const backtest = page.url().split('/').pop();
+  await until(async () => (await shownState()) === 'completed', 'the trial opened as a backtest to complete', 180_000);
+  await page.getByTestId('key-metrics').waitFor({ timeout: 60_000 });
+  await shot('26-custom-trial-as-backtest');
+  const result = await api('GET', `/results/${backtest}?tradesPageSize=1`);
+  assert(result.strategyVersion === 1, `the backtest ran version ${result.strategyVersion}`);
+  const keys = Object.keys(trial.metrics).sort();
+  assert(keys.join() === Object.keys(result.metrics).sort().join(),
+    `the same metrics: ${keys.join()} / ${Object.keys(result.metrics).sort().join()}`);
+  const differ = keys.filter((k) => !(trial.metrics[k] === result.metrics[k] || (Number.isNaN(trial.metrics[k]) && Number.isNaN(result.metrics[k]))));
+  assert(differ.length === 0, `metrics differ: ${differ.map((k) => `${k} ${trial.metrics[k]} != ${result.metrics[k]}`).join('; ')}`);
+  assert(result.summary.totalTrades === trial.tradeCount, `trades: ${result.summary.totalTrades} != ${trial.tradeCount}`);
+  assert(result.contentHash === trial.contentHash,
+    `the backtest's content hash ${result.contentHash} is not trial ${trial.trial}'s ${trial.contentHash}`);
+  figures.push(`custom strategy optimization: upload to ${planned} trials done in ${seconds.toFixed(1)} s; trial ${trial.trial} opened as `
+    + `a backtest: ${keys.length} metrics equal (sharpeRatio ${trial.metrics.sharpeRatio}), ${trial.tradeCount} trades, content hash ${trial.contentHash.slice(0, 12)}`);
 });
 
 await test('a walk-forward analysis launched from the Walk-forward page completes with its windows, stitched curve, in-sample curves and efficiency', async () => {
