@@ -394,7 +394,7 @@ public sealed partial class BacktestGrain
 
         await Finish(stop.EndAs, (stop.Reason ?? "stopped") + (result is null ? "" : "; partial results kept"),
             () => Publish(MessageTypes.Complete, new BacktestCompleteData(Lifecycle.CompletionWord(stop.EndAs),
-                S.RunningTime.TotalSeconds, S.Summary ?? EmptySummary, ResultsUrl, result is not null)));
+                S.RunningTime.TotalSeconds, S.Summary ?? EndAnnouncement.EmptySummary, ResultsUrl, result is not null)));
     }
 
     /// <summary>The worker completed: its results are stored once they pass the checks (true), or the backtest fails (false).</summary>
@@ -552,8 +552,8 @@ public sealed partial class BacktestGrain
     {
         S.CompletedAt = DateTime.UtcNow;
         await _writer.MoveTo(state, detail);
-        announce ??= () => Publish(MessageTypes.Complete, new BacktestCompleteData(Lifecycle.CompletionWord(state),
-            S.RunningTime.TotalSeconds, S.Summary ?? EmptySummary, ResultsUrl, false));
+        announce ??= () => Publish(MessageTypes.Complete, EndAnnouncement.Of(state, deleted: false, S.RunningTime, S.Summary, S.Error,
+            ResultsUrl)!.Complete);
         try
         {
             await announce();
@@ -610,6 +610,4 @@ public sealed partial class BacktestGrain
             // A leftover run folder is harmless; the results are in PostgreSQL.
         }
     }
-
-    private static readonly CompletionSummary EmptySummary = new(0, 0, 0, 0);
 }

@@ -340,6 +340,9 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
                     await _writer.StoreAgain();
                 }
 
+                // Its silo may have died between storing the end and announcing it: announced again (a listener takes a
+                // repeated end as it took the first; a missing one would leave it waiting for good).
+                await AnnounceEnd();
                 await Queue.Release(Id);
                 await UnregisterRecovery();
                 return;
@@ -401,6 +404,22 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
     /// event (<see cref="LiveEventPublisher"/>): a failure is logged, never fails the submission.
     /// </summary>
     private Task AnnounceOnStream() => Publish(MessageTypes.Progress, S.Progress ?? BacktestProgressData.None);
+
+    /// <summary>Publishes the end of an ended backtest as <see cref="EndAnnouncement"/> words it (nothing when it has not ended).</summary>
+    private async Task AnnounceEnd()
+    {
+        if (EndAnnouncement.Of(S.State, S.Deleted || S.ConfigJson is null, S.RunningTime, S.Summary, S.Error, ResultsUrl) is not { } end)
+        {
+            return;
+        }
+
+        if (end.Error is { } error)
+        {
+            await Publish(MessageTypes.Error, error);
+        }
+
+        await Publish(MessageTypes.Complete, end.Complete);
+    }
 
     private Task Publish<T>(string type, T data)
     {
