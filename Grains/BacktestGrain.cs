@@ -97,6 +97,8 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private static readonly TimeSpan RecoveryRetryPeriod = TimeSpan.FromSeconds(3);
 
     private IGrainTimer? _recoverSoon;
+    /// <summary>When the cluster was first found unreachable in an unbroken run of such faults (null: it answers).</summary>
+    private DateTime? _unreachableSince;
     /// <summary>What interrupted the run the quick retries take up again (an outcome of <see cref="RunInterruptions"/>; null: its silo was lost).</summary>
     private string? _interruption;
 
