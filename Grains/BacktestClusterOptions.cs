@@ -36,6 +36,11 @@ public sealed class BacktestClusterOptions
     public TimeSpan SupervisionTick { get; set; } = TimeSpan.FromSeconds(2);
     /// <summary>A slot not renewed for this long is reclaimed by the queue.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long the queue keeps an ended item's place answerable (<see cref="QueueBook.PlaceOf"/>): a client polling the place
+    /// of a backtest that was just granted a slot and ended sees it ended, not gone.
+    /// </summary>
+    public TimeSpan QueuePlaceRetention { get; set; } = TimeSpan.FromMinutes(15);
     /// <summary>Period of the reminder that brings a backtest back on another silo after a crash.</summary>
     public TimeSpan RecoveryReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
     /// <summary>
