@@ -147,7 +147,7 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
         S.ContentHash = hash;
         S.CreatedAt = now;
         S.UpdatedAt = now;
-        S.History.Add(new StateChange(BacktestState.Created, now, null));
+        StatusHistory.Add(S.History, BacktestState.Created, now, null);
         await _writer.Save();
         await _store.CreateAsync(new BacktestRecord(Id, S.Owner, submission.Config.StrategyClass, S.ConfigJson,
             validation.Spec!.Start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
