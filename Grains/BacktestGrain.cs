@@ -343,8 +343,14 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
                 }
 
                 // Its silo may have died between storing the end and announcing it: announced again (a listener takes a
-                // repeated end as it took the first; a missing one would leave it waiting for good).
-                await AnnounceEnd();
+                // repeated end as it took the first; a missing one would leave it waiting for good). Not while this
+                // activation winds its own run up: that announces the end itself, and a reminder tick in between must not
+                // announce it first.
+                if (!HasRun)
+                {
+                    await AnnounceEnd();
+                }
+
                 await Queue.Release(Id);
                 await UnregisterRecovery();
                 return;
