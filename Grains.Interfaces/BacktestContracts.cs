@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Protocol;
 
@@ -40,12 +41,28 @@ public sealed record BacktestSubmission(
     [property: Id(3)] bool UseCache = true,
     [property: Id(4)] int? StrategyVersion = null);
 
-/// <summary>One change of state, kept in the status history.</summary>
+/// <summary>
+/// One change of state, kept in the status history: the first time the backtest made it, and how many times and when last
+/// it made the same change again (a run retried after every kill of its silo moves to the same states with the same details;
+/// the history keeps one entry for each, see <c>Grains/Persistence/StatusHistory.cs</c>). A state stored before repeats were
+/// counted reads as one change each (the new fields are absent: no repeat).
+/// </summary>
+/// <param name="Repeats">How many times the change was made after the first (stored; clients read <see cref="Times"/>).</param>
+/// <param name="RepeatedAt">When it was last made again (stored; clients read <see cref="LastAt"/>); null: made once.</param>
 [GenerateSerializer, Immutable, Alias("backtest.transition")]
 public sealed record StateChange(
     [property: Id(0)] BacktestState State,
     [property: Id(1)] DateTime At,
-    [property: Id(2)] string? Detail);
+    [property: Id(2)] string? Detail,
+    [property: Id(3), JsonIgnore] int Repeats = 0,
+    [property: Id(4), JsonIgnore] DateTime? RepeatedAt = null)
+{
+    /// <summary>How many times the backtest made this change (1: once).</summary>
+    public int Times => Repeats + 1;
+
+    /// <summary>When it made this change last (<see cref="At"/> when once).</summary>
+    public DateTime LastAt => RepeatedAt ?? At;
+}
 
 /// <summary>One run of the worker: backtests may take several (retries, restarts from a checkpoint).</summary>
 /// <param name="ForeignIdLines">Lines of the worker that named another backtest's id: dropped, counted here.</param>

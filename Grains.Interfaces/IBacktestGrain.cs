@@ -84,6 +84,28 @@ public sealed record RunningEntry(
     [property: Id(5)] string? Silo = null,
     [property: Id(6)] QueueItemKind Kind = QueueItemKind.Backtest);
 
+/// <summary>Where an item stands in the queue (<see cref="QueuePlace"/>).</summary>
+public enum QueuePlaceKind
+{
+    /// <summary>Waiting for a slot, at its position.</summary>
+    Waiting = 0,
+    /// <summary>Granted a slot it holds (its run starting, running or paused).</summary>
+    Holding = 1,
+    /// <summary>Ended (its slot given back, or taken out of the line), within the queue's retention of ended places.</summary>
+    Ended = 2,
+}
+
+/// <summary>An item's place in the queue, answerable while it waits, while it holds a slot, and for a while after it ended.</summary>
+/// <param name="Position">1-based among the waiting, cluster-wide; null unless waiting.</param>
+/// <param name="Since">When it was enqueued (waiting), granted its slot (holding) or ended.</param>
+[GenerateSerializer, Immutable, Alias("queue.place")]
+public sealed record QueuePlace(
+    [property: Id(0)] Guid BacktestId,
+    [property: Id(1)] QueuePlaceKind Kind,
+    [property: Id(2)] int? Position,
+    [property: Id(3)] DateTime Since,
+    [property: Id(4)] BacktestPriority Priority);
+
 [GenerateSerializer, Immutable, Alias("queue.limits")]
 public sealed record QueueLimits(
     [property: Id(0)] int MaxConcurrent,
@@ -119,6 +141,13 @@ public interface IBacktestQueueGrain : IGrainWithIntegerKey
 
     [Alias("snapshot")]
     Task<QueueSnapshot> GetSnapshot();
+
+    /// <summary>
+    /// Where an item stands: waiting (with its position), holding a slot, or ended within the queue's retention of ended
+    /// places (<c>Backtesting:QueuePlaceRetention</c>); null when the queue does not know it (never queued, or ended longer ago).
+    /// </summary>
+    [Alias("place")]
+    Task<QueuePlace?> GetPlace(Guid id);
 
     /// <summary>Keeps a granted slot alive and says which silo runs it; false when the slot was reclaimed.</summary>
     [Alias("renew")]

@@ -36,6 +36,11 @@ public sealed class BacktestClusterOptions
     public TimeSpan SupervisionTick { get; set; } = TimeSpan.FromSeconds(2);
     /// <summary>A slot not renewed for this long is reclaimed by the queue.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// How long the queue keeps an ended item's place answerable (<see cref="QueueBook.PlaceOf"/>): a client polling the place
+    /// of a backtest that was just granted a slot and ended sees it ended, not gone.
+    /// </summary>
+    public TimeSpan QueuePlaceRetention { get; set; } = TimeSpan.FromMinutes(15);
     /// <summary>Period of the reminder that brings a backtest back on another silo after a crash.</summary>
     public TimeSpan RecoveryReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
     /// <summary>
@@ -48,6 +53,12 @@ public sealed class BacktestClusterOptions
     public int MaxProtocolLineBytes { get; set; } = Protocol.WorkerLineReader.DefaultMaxLineBytes;
     /// <summary>The largest results.json a silo reads; a larger one fails the run.</summary>
     public long MaxResultsBytes { get; set; } = Protocol.ResultsFile.DefaultMaxBytes;
+    /// <summary>
+    /// How long a backtest waits for a cluster it cannot reach (the queue grain's silo or other silos away while membership
+    /// churns after kills) before it gives up and fails: within it, the run is taken up again once the cluster answers
+    /// (<see cref="Supervision.RunInterruptions.StillWaited"/>).
+    /// </summary>
+    public TimeSpan ClusterUnreachableGrace { get; set; } = TimeSpan.FromMinutes(5);
     /// <summary>How long a stopped run may take to write partial results before it is killed.</summary>
     public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -73,4 +73,8 @@ public sealed partial class BacktestGrain
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning,
         Message = "Backtest {Id}: starting its attempt was interrupted ({Reason}); starting it again shortly")]
     private partial void LogStartInterrupted(Exception exception, Guid id, string reason);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Error,
+        Message = "Backtest {Id}: the cluster could not be reached for longer than its grace ({Grace}); the backtest fails")]
+    private partial void LogGaveUpUnreachable(Exception exception, Guid id, TimeSpan grace);
 }

@@ -32,7 +32,7 @@ public sealed partial class BacktestGrain
         {
             await StartAttemptOnce(detail, grantedAt);
         }
-        catch (Exception e) when (RunInterruptions.Of(e) is { } interruption && !_detached)
+        catch (Exception e) when (!_detached && Interruption(e) is { } interruption)
         {
             // The database or a silo went away while the attempt was being started (its state, its row, the slot): not the
             // run's fault. A run already started without its supervision is let go; the attempt ends as interrupted (it does
@@ -239,7 +239,7 @@ public sealed partial class BacktestGrain
             await Publish(MessageTypes.Error, S.Error);
             await Finish(BacktestState.Failed, e.Message);
         }
-        catch (Exception e) when (!_detached && RunInterruptions.Of(e) is { } interruption)
+        catch (Exception e) when (!_detached && Interruption(e) is { } interruption)
         {
             // PostgreSQL went away under the supervision (a restart met on a pooled connection), or the queue grain's silo
             // could not be reached (a requeue, the release at the end): not the run's fault, so never a reason to fail it.
@@ -263,6 +263,13 @@ public sealed partial class BacktestGrain
             LogEndNotSettled(e, Id, S.State);
             await EndRun(run);
             RecoverSoon(null);
+        }
+        catch (Exception e) when (!_detached && RunInterruptions.Of(e) is not null)
+        {
+            // The cluster stayed unreachable past its grace: the backtest gives up.
+            _runEnding = true;
+            await EndRun(run);
+            await GiveUpUnreachable(e);
         }
         catch (Exception e) when (!_detached)
         {
@@ -397,7 +404,7 @@ public sealed partial class BacktestGrain
 
         await Finish(stop.EndAs, (stop.Reason ?? "stopped") + (result is null ? "" : "; partial results kept"),
             () => Publish(MessageTypes.Complete, new BacktestCompleteData(Lifecycle.CompletionWord(stop.EndAs),
-                S.RunningTime.TotalSeconds, S.Summary ?? EmptySummary, ResultsUrl, result is not null)));
+                S.RunningTime.TotalSeconds, S.Summary ?? EndAnnouncement.EmptySummary, ResultsUrl, result is not null)));
     }
 
     /// <summary>The worker completed: its results are stored once they pass the checks (true), or the backtest fails (false).</summary>
@@ -437,7 +444,9 @@ public sealed partial class BacktestGrain
 
         // Read again after each wait: the tick interleaves with the supervision loop, which may end the run meanwhile.
         // The run may have ended (and its attempt's handle been cleared) while the renewal was awaited.
-        if (!await Queue.Renew(Id, SiloName) && _attempt is { StopAs: null, Run: { } run } attempt)
+        var renewed = await Queue.Renew(Id, SiloName);
+        _unreachableSince = null;
+        if (!renewed && _attempt is { StopAs: null, Run: { } run } attempt)
         {
             LogSlotLost(Id);
             attempt.RequestStop(BacktestState.Queued, "its slot was reclaimed; queued again to continue from the checkpoint");
@@ -503,6 +512,8 @@ public sealed partial class BacktestGrain
             try
             {
                 await Recover(_interruption);
+                // The step held: the cluster answered.
+                _unreachableSince = null;
                 if (RecoveryRule.Settled(S.State, S.Deleted, HasRun))
                 {
                     _recoverSoon?.Dispose();
@@ -513,8 +524,51 @@ public sealed partial class BacktestGrain
             catch (Exception e)
             {
                 LogRecoveryRetryFailed(e, Id);
+                if (Interruption(e) is null && RunInterruptions.Of(e) is not null && !S.Deleted && !HasRun
+                    && S.State is BacktestState.Starting or BacktestState.Running)
+                {
+                    // Unreachable past the grace, with a run it has not got: the backtest gives up.
+                    await GiveUpUnreachable(e);
+                }
             }
         }, new GrainTimerCreationOptions(RecoveryRetryPeriod, RecoveryRetryPeriod) { KeepAlive = true });
+    }
+
+    /// <summary>
+    /// What interrupted the run when <paramref name="e"/> is the cluster's passing fault and is still waited for
+    /// (<see cref="RunInterruptions.StillWaited"/>, an unreachable cluster timed from the first fault of an unbroken run of
+    /// them); null when it is the run's own, or the cluster has been unreachable past <see cref="BacktestClusterOptions.ClusterUnreachableGrace"/>.
+    /// </summary>
+    private string? Interruption(Exception e)
+    {
+        if (RunInterruptions.Of(e) is not { } outcome)
+        {
+            return null;
+        }
+
+        var now = DateTime.UtcNow;
+        if (outcome == RunInterruptions.ClusterUnreachableOutcome)
+        {
+            _unreachableSince ??= now;
+        }
+
+        return RunInterruptions.StillWaited(outcome, now - (_unreachableSince ?? now), _options.ClusterUnreachableGrace) ? outcome : null;
+    }
+
+    /// <summary>The cluster could not be reached for longer than its grace: the backtest fails, saying so (its slot goes back once it answers).</summary>
+    private async Task GiveUpUnreachable(Exception e)
+    {
+        var reason = $"the cluster could not be reached for {_options.ClusterUnreachableGrace.TotalMinutes:0.#} minutes ({e.GetBaseException().Message})";
+        LogGaveUpUnreachable(e, Id, _options.ClusterUnreachableGrace);
+        if (S.Attempts.Count > 0 && S.Attempts[^1].EndedAt is null)
+        {
+            S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = RunInterruptions.ClusterUnreachableOutcome };
+        }
+
+        _unreachableSince = null;
+        S.Error = new BacktestErrorData(ErrorTypes.Execution, reason, new BacktestErrorDetails(null, S.Progress?.Progress.CurrentDate, null, true));
+        await Publish(MessageTypes.Error, S.Error);
+        await Finish(BacktestState.Failed, reason);
     }
 
     /// <summary>
@@ -557,8 +611,8 @@ public sealed partial class BacktestGrain
     {
         S.CompletedAt = DateTime.UtcNow;
         await _writer.MoveTo(state, detail);
-        announce ??= () => Publish(MessageTypes.Complete, new BacktestCompleteData(Lifecycle.CompletionWord(state),
-            S.RunningTime.TotalSeconds, S.Summary ?? EmptySummary, ResultsUrl, false));
+        announce ??= () => Publish(MessageTypes.Complete, EndAnnouncement.Of(state, deleted: false, S.RunningTime, S.Summary, S.Error,
+            ResultsUrl)!.Complete);
         var end = await EndSequence.Run(announce, async () =>
         {
             await Queue.Release(Id);
@@ -617,6 +671,4 @@ public sealed partial class BacktestGrain
             // A leftover run folder is harmless; the results are in PostgreSQL.
         }
     }
-
-    private static readonly CompletionSummary EmptySummary = new(0, 0, 0, 0);
 }

@@ -97,6 +97,8 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private static readonly TimeSpan RecoveryRetryPeriod = TimeSpan.FromSeconds(3);
 
     private IGrainTimer? _recoverSoon;
+    /// <summary>When the cluster was first found unreachable in an unbroken run of such faults (null: it answers).</summary>
+    private DateTime? _unreachableSince;
     /// <summary>What interrupted the run the quick retries take up again (an outcome of <see cref="RunInterruptions"/>; null: its silo was lost).</summary>
     private string? _interruption;
 
@@ -145,7 +147,7 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
         S.ContentHash = hash;
         S.CreatedAt = now;
         S.UpdatedAt = now;
-        S.History.Add(new StateChange(BacktestState.Created, now, null));
+        StatusHistory.Add(S.History, BacktestState.Created, now, null);
         await _writer.Save();
         await _store.CreateAsync(new BacktestRecord(Id, S.Owner, submission.Config.StrategyClass, S.ConfigJson,
             validation.Spec!.Start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
@@ -340,6 +342,15 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
                     await _writer.StoreAgain();
                 }
 
+                // Its silo may have died between storing the end and announcing it: announced again (a listener takes a
+                // repeated end as it took the first; a missing one would leave it waiting for good). Not while this
+                // activation winds its own run up: that announces the end itself, and a reminder tick in between must not
+                // announce it first.
+                if (!HasRun)
+                {
+                    await AnnounceEnd();
+                }
+
                 await Queue.Release(Id);
                 await UnregisterRecovery();
                 return;
@@ -401,6 +412,22 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
     /// event (<see cref="LiveEventPublisher"/>): a failure is logged, never fails the submission.
     /// </summary>
     private Task AnnounceOnStream() => Publish(MessageTypes.Progress, S.Progress ?? BacktestProgressData.None);
+
+    /// <summary>Publishes the end of an ended backtest as <see cref="EndAnnouncement"/> words it (nothing when it has not ended).</summary>
+    private async Task AnnounceEnd()
+    {
+        if (EndAnnouncement.Of(S.State, S.Deleted || S.ConfigJson is null, S.RunningTime, S.Summary, S.Error, ResultsUrl) is not { } end)
+        {
+            return;
+        }
+
+        if (end.Error is { } error)
+        {
+            await Publish(MessageTypes.Error, error);
+        }
+
+        await Publish(MessageTypes.Complete, end.Complete);
+    }
 
     private Task Publish<T>(string type, T data)
     {

@@ -17,6 +17,9 @@ public sealed class QueueState
     [Id(3)] public List<QueueItem> Places { get; set; } = new();
 }
 
+/// <summary>An item that ended, and when: its place stays answerable for the queue's retention (<see cref="QueueBook.PlaceOf"/>).</summary>
+public sealed record EndedPlace(Guid BacktestId, BacktestPriority Priority, DateTime EndedAt);
+
 [GenerateSerializer, Immutable, Alias("queue.item")]
 public sealed record QueueItem(
     [property: Id(0)] Guid BacktestId,
@@ -110,7 +113,7 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
 
     public async Task<bool> Remove(Guid backtestId)
     {
-        var removed = Book.Remove(backtestId);
+        var removed = Book.Remove(backtestId, DateTime.UtcNow);
         if (removed)
         {
             await Persist(changed: true);
@@ -124,6 +127,8 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
         var ordered = Book.Ordered().Select((q, i) => new QueueEntry(q.BacktestId, q.Owner, q.Priority, q.Sequence, q.EnqueuedAt, i + 1, q.Kind)).ToList();
         return Task.FromResult(new QueueSnapshot(ordered, S.Running.ToList(), Limits));
     }
+
+    public Task<QueuePlace?> GetPlace(Guid id) => Task.FromResult(Book.PlaceOf(id, DateTime.UtcNow, _options.QueuePlaceRetention));
 
     public Task<int> FreeSlots(string owner)
     {
@@ -158,7 +163,7 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
     public async Task Release(Guid backtestId)
     {
         // The freed slot is granted in the same write.
-        await Schedule(Book.Release(backtestId));
+        await Schedule(Book.Release(backtestId, DateTime.UtcNow));
     }
 
     private QueueLimits Limits => new(_options.MaxConcurrent, _options.MaxConcurrentPerOwner);
@@ -184,6 +189,7 @@ public sealed class BacktestQueueGrain : Grain, IBacktestQueueGrain
     {
         var now = DateTime.UtcNow;
         changed |= Book.Reclaim(now) > 0;
+        Book.Forget(now, _options.QueuePlaceRetention);
         var granted = Book.Grant(now, Limits, _options.LeaseDuration);
         changed |= granted.Count > 0;
 

@@ -28,11 +28,21 @@ public enum EnqueueOutcome
 /// waiting item puts it at the back of its new priority's line, and an item that comes back with another priority than
 /// it had is treated the same way.
 /// </para>
+/// <para>
+/// Where an item stands (<see cref="PlaceOf"/>) is answerable while it waits, while it holds a slot, and, once it ended, for
+/// a retention period (<see cref="Ended"/>, forgotten by <see cref="Forget"/>): a client polling the place of a backtest
+/// granted and ended between two polls finds it ended rather than gone. The ends are the book's own, never in the stored
+/// state: the queue grain writes its whole state on every change, and a retention period's ends would weigh on each write;
+/// when the queue's activation moves, an end is no longer known.
+/// </para>
 /// Plain and synchronous: <see cref="BacktestQueueGrain"/> calls it, stores the state and announces the grants.
 /// </summary>
 public sealed class QueueBook(QueueState state)
 {
     public QueueState State { get; } = state;
+
+    /// <summary>Items that ended (released, or taken out of the line), kept answerable until <see cref="Forget"/> drops them.</summary>
+    public List<EndedPlace> Ended { get; } = [];
 
     /// <summary>The waiting items in the order slots go to them (before the per-owner limit).</summary>
     public IEnumerable<QueueItem> Ordered() =>
@@ -50,6 +60,8 @@ public sealed class QueueBook(QueueState state)
             return EnqueueOutcome.AlreadyWaiting;
         }
 
+        // Asking again after it ended is a new submission: what is kept of its end goes.
+        Ended.RemoveAll(e => e.BacktestId == id);
         var place = State.Places.Find(p => p.BacktestId == id);
         State.Places.RemoveAll(p => p.BacktestId == id);
         State.Queued.Add(place is not null && place.Priority == priority
@@ -71,22 +83,76 @@ public sealed class QueueBook(QueueState state)
         return true;
     }
 
-    /// <summary>Takes a waiting item out of the line (cancelled while queued) and forgets its place; false when it was not waiting.</summary>
-    public bool Remove(Guid id)
+    /// <summary>
+    /// Takes a waiting item out of the line (cancelled while queued) and forgets its place, keeping its end answerable; false
+    /// when it was not waiting.
+    /// </summary>
+    public bool Remove(Guid id, DateTime now)
     {
-        var removed = State.Queued.RemoveAll(q => q.BacktestId == id) > 0;
-        if (removed)
+        var waiting = State.Queued.Find(q => q.BacktestId == id);
+        if (waiting is null)
         {
-            State.Places.RemoveAll(p => p.BacktestId == id);
+            return false;
         }
 
-        return removed;
+        State.Queued.Remove(waiting);
+        State.Places.RemoveAll(p => p.BacktestId == id);
+        RecordEnd(id, waiting.Priority, now);
+        return true;
     }
 
-    /// <summary>The item ended: frees its slot, drops it from the line, forgets its place. True when anything changed.</summary>
-    public bool Release(Guid id) =>
-        State.Running.RemoveAll(r => r.BacktestId == id) + State.Queued.RemoveAll(q => q.BacktestId == id)
-        + State.Places.RemoveAll(p => p.BacktestId == id) > 0;
+    /// <summary>
+    /// The item ended: frees its slot, drops it from the line, forgets its place, and keeps its end answerable. True when
+    /// anything changed (a second release changes nothing).
+    /// </summary>
+    public bool Release(Guid id, DateTime now)
+    {
+        var priority = State.Running.Find(r => r.BacktestId == id)?.Priority ?? State.Queued.Find(q => q.BacktestId == id)?.Priority
+            ?? State.Places.Find(p => p.BacktestId == id)?.Priority;
+        var changed = State.Running.RemoveAll(r => r.BacktestId == id) + State.Queued.RemoveAll(q => q.BacktestId == id)
+            + State.Places.RemoveAll(p => p.BacktestId == id) > 0;
+        if (priority is { } known)
+        {
+            RecordEnd(id, known, now);
+        }
+
+        return changed;
+    }
+
+    private void RecordEnd(Guid id, BacktestPriority priority, DateTime now)
+    {
+        Ended.RemoveAll(e => e.BacktestId == id);
+        Ended.Add(new EndedPlace(id, priority, now));
+    }
+
+    /// <summary>Forgets the ends older than <paramref name="retention"/>. The number forgotten.</summary>
+    public int Forget(DateTime now, TimeSpan retention) => Ended.RemoveAll(e => now - e.EndedAt >= retention);
+
+    /// <summary>
+    /// Where an item stands: waiting (its 1-based position in the order slots go, cluster-wide), holding a slot, or ended
+    /// less than <paramref name="retention"/> ago; null when the book does not know it or its end is older.
+    /// </summary>
+    public QueuePlace? PlaceOf(Guid id, DateTime now, TimeSpan retention)
+    {
+        var position = 0;
+        foreach (var waiting in Ordered())
+        {
+            position++;
+            if (waiting.BacktestId == id)
+            {
+                return new QueuePlace(id, QueuePlaceKind.Waiting, position, waiting.EnqueuedAt, waiting.Priority);
+            }
+        }
+
+        if (State.Running.Find(r => r.BacktestId == id) is { } holding)
+        {
+            return new QueuePlace(id, QueuePlaceKind.Holding, null, holding.GrantedAt, holding.Priority);
+        }
+
+        return Ended.Find(e => e.BacktestId == id) is { } ended && now - ended.EndedAt < retention
+            ? new QueuePlace(id, QueuePlaceKind.Ended, null, ended.EndedAt, ended.Priority)
+            : null;
+    }
 
     /// <summary>
     /// Extends the lease of a held slot and records the silo that runs it. Null when the item holds no slot; otherwise

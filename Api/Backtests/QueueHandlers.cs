@@ -69,7 +69,7 @@ public static class QueueHandlers
         foreach (var (entry, status) in running.Zip(statuses))
         {
             var instruments = records.TryGetValue(entry.BacktestId, out var record) ? Instruments(record) : [];
-            var queuedAt = status.History.LastOrDefault(h => h.State == BacktestState.Queued)?.At;
+            var queuedAt = status.History.LastOrDefault(h => h.State == BacktestState.Queued)?.LastAt;
             holding.Add(new QueueItem(entry.BacktestId, entry.BacktestId, null, entry.Priority, StatusWords.Of(status.State), entry.Owner,
                 status.Strategy, instruments, status.CreatedAt, queuedAt, null, entry.GrantedAt, entry.LeaseExpiresAt, entry.Silo, status.Progress));
         }

@@ -44,7 +44,7 @@ public sealed class BacktestStateWriter(Guid id, IPersistentState<BacktestGrainS
         var now = DateTime.UtcNow;
         S.State = next;
         S.UpdatedAt = now;
-        S.History.Add(new StateChange(next, now, detail));
+        StatusHistory.Add(S.History, next, now, detail);
         // The grain's state and the backtests row are written side by side: both are done before the move is
         // acknowledged, and a failure of either fails it, as one after the other would.
         await Task.WhenAll(

@@ -12,4 +12,8 @@ internal sealed partial class DockerContainerHandle
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Container {Container} could not be removed: {Error}")]
     private static partial void LogNotRemoved(ILogger logger, string container, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Container {Container} ended (exit code {Code}) as its Docker daemon went away: an interruption, not a death")]
+    private static partial void LogEndedWithDaemon(ILogger logger, string container, int code);
 }

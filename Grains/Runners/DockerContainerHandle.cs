@@ -21,9 +21,14 @@ internal sealed partial class DockerContainerHandle : IRunHandle
     private Task _statsLoop = Task.CompletedTask;
     private Task<RunExit>? _exit;
     private int _removed;
+    /// <summary>The silo asked this container to stop (or killed it): its end is no daemon's stop.</summary>
+    private volatile bool _stopRequested;
+    private readonly TimeSpan _daemonStopWindow;
 
-    public DockerContainerHandle(DockerClient client, string containerId, string outputDirectory, bool reattached, ILogger log)
+    public DockerContainerHandle(DockerClient client, string containerId, string outputDirectory, bool reattached, ILogger log,
+        TimeSpan daemonStopWindow)
     {
+        _daemonStopWindow = daemonStopWindow;
         _client = client;
         _log = log;
         Container = containerId;
@@ -100,6 +105,14 @@ internal sealed partial class DockerContainerHandle : IRunHandle
                 LogExitedWithStderr(_log, _short, exitCode, tail);
             }
 
+            if (DockerDaemonErrors.MayBeDaemonStop(exitCode, state.OOMKilled, _stopRequested)
+                && DockerDaemonErrors.EndedWithDaemon(await DaemonLostWithin(_daemonStopWindow).ConfigureAwait(false), _daemonStopWindow))
+            {
+                // The daemon stopped its containers as it went away: the run was interrupted, not dead.
+                LogEndedWithDaemon(_log, _short, exitCode);
+                return new RunExit(-1, false, $"container {_short} ended (exit code {exitCode}) as its Docker daemon went away", Interrupted: true);
+            }
+
             return RunExit.Of(exitCode, tail, state.OOMKilled,
                 state.OOMKilled ? $"container {_short} was killed for exceeding its memory limit" : null);
         }
@@ -123,12 +136,38 @@ internal sealed partial class DockerContainerHandle : IRunHandle
         }
     }
 
+    /// <summary>
+    /// Watches the daemon for <paramref name="window"/> after the container's end: how long after it the daemon stopped
+    /// answering, or null when it answered throughout.
+    /// </summary>
+    private async Task<TimeSpan?> DaemonLostWithin(TimeSpan window)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (watch.Elapsed < window)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                await _client.System.PingAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (DockerDaemonErrors.IsUnreachable(e))
+            {
+                return watch.Elapsed;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
+        }
+
+        return null;
+    }
+
     public Task PauseAsync() => _client.Containers.PauseContainerAsync(Container, CancellationToken.None);
 
     public Task ResumeAsync() => _client.Containers.UnpauseContainerAsync(Container, CancellationToken.None);
 
     public async Task StopAsync(TimeSpan grace)
     {
+        _stopRequested = true;
         try
         {
             var state = (await _client.Containers.InspectContainerAsync(Container, CancellationToken.None).ConfigureAwait(false)).State;
@@ -167,6 +206,7 @@ internal sealed partial class DockerContainerHandle : IRunHandle
 
         if (_exit is not null && !_exit.IsCompleted)
         {
+            _stopRequested = true;
             try
             {
                 // A paused container is thawed first: a frozen process does not die of SIGKILL until thawed.

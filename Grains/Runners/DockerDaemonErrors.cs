@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Backtesting.Engine.Protocol;
 using Docker.DotNet;
 
 namespace Backtesting.Grains.Runners;
@@ -40,6 +41,23 @@ public static class DockerDaemonErrors
                 ? $"{Unreachable(endpoint, e)} (it has not answered since this silo started {since.TotalSeconds:F0} s ago: starting?)"
                 : $"{Unreachable(endpoint, e)} (it answered {since.TotalSeconds:F0} s ago: restarting?)", e)
             : DaemonUnavailable(endpoint, e);
+
+    /// <summary>
+    /// Whether a container's end may be its daemon stopping, to be told by watching the daemon for a while
+    /// (<see cref="EndedWithDaemon"/>): an end nobody asked for, by a signal (an exit code over 128: a stopping daemon sends
+    /// SIGTERM, then SIGKILL) or by the worker stopping itself on SIGTERM (<see cref="ExitCodes.Stopped"/>); never an
+    /// out-of-memory kill, nor an end the silo asked for (a cancel, a timeout, a reclaimed slot).
+    /// </summary>
+    public static bool MayBeDaemonStop(int exitCode, bool outOfMemory, bool stopRequested) =>
+        !stopRequested && !outOfMemory && (exitCode == ExitCodes.Stopped || exitCode > 128);
+
+    /// <summary>
+    /// Whether such an end (<see cref="MayBeDaemonStop"/>) came with its daemon going away: it stopped answering
+    /// <paramref name="daemonLostAfter"/> after the end (null: it kept answering), within <paramref name="window"/> (over
+    /// exactly at its end). The run was then interrupted, not dead: retried, never counted as an attempt.
+    /// </summary>
+    public static bool EndedWithDaemon(TimeSpan? daemonLostAfter, TimeSpan window) =>
+        daemonLostAfter is { } lost && lost >= TimeSpan.Zero && lost < window;
 
     /// <summary>The daemon answers but has no worker image: nothing can run until an operator builds it.</summary>
     public static RunnerUnavailableException ImageMissing(string image, Uri endpoint, Exception e) =>

@@ -106,7 +106,8 @@ public sealed partial class DockerRunner : IBacktestRunner, IDisposable
 
             var parameters = ContainerFor(request, arguments);
             var created = await _client.Containers.CreateContainerAsync(parameters, cancellation).ConfigureAwait(false);
-            var handle = new DockerContainerHandle(_client, created.ID, request.OutputDirectory, reattached: false, _log);
+            var handle = new DockerContainerHandle(_client, created.ID, request.OutputDirectory, reattached: false, _log,
+                _options.DaemonStopWindow);
             await _client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellation).ConfigureAwait(false);
             Answered();
             handle.Follow(since: null, request.MaxLineBytes);
@@ -239,7 +240,8 @@ public sealed partial class DockerRunner : IBacktestRunner, IDisposable
 
                     var fromAttempt = container.Labels.TryGetValue(AttemptLabel, out var a) ? a : "?";
                     LogReattaching(_log, request.BacktestId, container.ID, fromAttempt);
-                    reattached = new DockerContainerHandle(_client, container.ID, FromHost(output), reattached: true, _log);
+                    reattached = new DockerContainerHandle(_client, container.ID, FromHost(output), reattached: true, _log,
+                        _options.DaemonStopWindow);
                     // Only what the worker writes from now on: earlier lines were published by the silo that died.
                     reattached.Follow(since: DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), request.MaxLineBytes);
                     continue;

@@ -64,6 +64,14 @@ public sealed class DockerRunnerOptions
     /// </summary>
     public TimeSpan DaemonRestartGrace { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// A container that ended by a signal nobody asked for, or whose worker stopped itself on SIGTERM, while its daemon
+    /// stopped answering within this long of the end, died with its daemon (a stopping daemon stops its containers first):
+    /// the run was interrupted, retried without counting as an attempt (<see cref="DockerDaemonErrors.EndedWithDaemon"/>).
+    /// Such an end is reported this long after it at most, while the daemon is watched; zero never waits.
+    /// </summary>
+    public TimeSpan DaemonStopWindow { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The default first memory limit: 512 MiB.</summary>
     public const long DefaultMemoryBytes = 512 * ByteSize.MiB;
 

@@ -1,4 +1,6 @@
+using Backtesting.Engine.Protocol;
 using Backtesting.Grains.Interfaces;
+using Orleans.Streams;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Backtesting.Tests.Cluster;
@@ -83,6 +85,54 @@ public sealed class EndSettlingTests
         Assert.Equal("completed", row);
         await host.WaitForFreeSlots();
         Assert.NotNull(await host.Backtest(id).GetResults());
+    }
+
+    /// <summary>
+    /// The recovery of an ended backtest (its reminder, or the recovery of a dead silo's runs) announces its end again: the
+    /// silo that stored the end may have died before announcing it, and a subscriber must hear a completion (issue 18: the
+    /// chaos run's recovered backtests were stored and released, and never announced). A repeated end is harmless.
+    /// </summary>
+    [Fact]
+    public async Task The_recovery_of_an_ended_backtest_announces_its_end_again()
+    {
+        await using var host = await TestClusterHost.StartAsync(silos: 1);
+        var id = Guid.NewGuid();
+        var completions = new List<string>();
+        var second = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stream = host.Client.GetStreamProvider(StreamNames.Provider).GetStream<BacktestEvent>(StreamId.Create(StreamNames.Namespace, id));
+        var subscription = await stream.SubscribeAsync((e, _) =>
+        {
+            if (e.Type == MessageTypes.Complete)
+            {
+                lock (completions)
+                {
+                    completions.Add(e.Json);
+                    if (completions.Count == 2)
+                    {
+                        second.TrySetResult();
+                    }
+                }
+            }
+
+            return Task.CompletedTask;
+        });
+
+        await host.Backtest(id).Submit(ClusterTests.Submission(ClusterTests.Daily));
+        Assert.Equal(BacktestState.Completed, (await host.WaitFor(id, s => s.IsTerminal, TimeSpan.FromSeconds(90))).State);
+        await host.WaitForFreeSlots();
+        // What the recovery of a silo that died after storing the end does.
+        await host.Backtest(id).RecoverLostRun();
+        await second.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        await subscription.UnsubscribeAsync();
+
+        lock (completions)
+        {
+            Assert.All(completions, json => Assert.Contains("\"status\":\"completed\"", json, StringComparison.Ordinal));
+        }
+
+        var status = await host.Backtest(id).GetStatus();
+        Assert.Equal(BacktestState.Completed, status.State);
+        Assert.Single(status.History, h => Lifecycle.IsTerminal(h.State));
     }
 
     /// <summary>Fails the queue's first release of one backtest as a call to a silo that just died fails, without releasing.</summary>

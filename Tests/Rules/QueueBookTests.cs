@@ -75,7 +75,7 @@ public class QueueBookTests
             order.Add(byId[next.BacktestId]);
             if (order.Count <= k)
             {
-                Assert.True(book.Release(next.BacktestId));
+                Assert.True(book.Release(next.BacktestId, T0));
             }
         }
 
@@ -152,8 +152,8 @@ public class QueueBookTests
         var items = Items(6).Select(i => i with { Priority = BacktestPriority.Normal }).ToList();
         var book = Enqueued(items, T0);
         // Cancelled while waiting.
-        Assert.True(book.Remove(items[1].Id));
-        Assert.False(book.Remove(items[1].Id));
+        Assert.True(book.Remove(items[1].Id, T0));
+        Assert.False(book.Remove(items[1].Id, T0));
         Assert.Equal(EnqueueOutcome.Added, book.Enqueue(items[1].Id, items[1].Owner, items[1].Priority, QueueItemKind.Backtest, T0));
         Assert.Equal(items[1].Id, Line(book)[^1]);
 
@@ -161,7 +161,7 @@ public class QueueBookTests
         var granted = Assert.Single(book.Grant(T0, Limits(1, 6), Lease));
         Assert.Equal(items[0].Id, granted.BacktestId);
         book.Reclaim(T0 + Lease + TimeSpan.FromSeconds(1));
-        Assert.True(book.Release(granted.BacktestId));
+        Assert.True(book.Release(granted.BacktestId, T0));
         Assert.Empty(book.State.Places);
         Assert.Equal(EnqueueOutcome.Added, book.Enqueue(items[0].Id, items[0].Owner, items[0].Priority, QueueItemKind.Backtest, T0));
         Assert.Equal(items[0].Id, Line(book)[^1]);
@@ -173,8 +173,8 @@ public class QueueBookTests
         var items = Items(4).Select(i => i with { Priority = BacktestPriority.High }).ToList();
         var book = Enqueued(items, T0);
         var granted = Assert.Single(book.Grant(T0, Limits(1, 4), Lease));
-        Assert.True(book.Release(granted.BacktestId));
-        Assert.False(book.Release(granted.BacktestId));
+        Assert.True(book.Release(granted.BacktestId, T0));
+        Assert.False(book.Release(granted.BacktestId, T0));
         Assert.Empty(book.State.Places);
         Assert.Equal(EnqueueOutcome.Added, book.Enqueue(granted.BacktestId, granted.Owner, granted.Priority, QueueItemKind.Backtest, T0));
         Assert.Equal(granted.BacktestId, Line(book)[^1]);
@@ -296,9 +296,9 @@ public class QueueBookTests
         Assert.Equal([a0.Id, a2.Id], Line(book));
         Assert.Empty(book.Grant(T0 + Lease, limits, Lease));
         // bob's run ends: alice is still at her limit. Then a1 ends: a0 gets the slot before a2.
-        book.Release(b0.Id);
+        book.Release(b0.Id, T0);
         Assert.Empty(book.Grant(T0 + Lease, limits, Lease));
-        book.Release(a1.Id);
+        book.Release(a1.Id, T0);
         Assert.Equal([a0.Id], book.Grant(T0 + Lease, limits, Lease).Select(g => g.BacktestId));
     }
 
@@ -388,5 +388,87 @@ public class QueueBookTests
         }
 
         return grants;
+    }
+
+    private static readonly TimeSpan Retention = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Every item's place through its whole life: waiting at its position (cluster-wide, in the independent order), holding
+    /// its slot once granted, and ended, answerable for the retention after its end, forgotten at its end exactly (issue 18:
+    /// a client polling a just-granted backtest's place saw it vanish). A cancelled waiting item is ended the same way, and
+    /// its new submission waits again.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void An_items_place_is_answerable_while_it_waits_holds_its_slot_and_for_the_retention_after_it_ended(int slots)
+    {
+        var items = Items(9);
+        var book = Enqueued(items, T0);
+        var expected = Expected(items);
+        foreach (var item in items)
+        {
+            var place = book.PlaceOf(item.Id, T0, Retention);
+            Assert.NotNull(place);
+            Assert.Equal((QueuePlaceKind.Waiting, expected.IndexOf(item.Id) + 1, item.Priority), (place.Kind, place.Position, place.Priority));
+        }
+
+        var granted = book.Grant(T0.AddSeconds(1), Limits(slots, slots), Lease);
+        Assert.Equal(Math.Min(slots, items.Count), granted.Count);
+        foreach (var g in granted)
+        {
+            var place = book.PlaceOf(g.BacktestId, T0.AddSeconds(1), Retention);
+            Assert.Equal((QueuePlaceKind.Holding, (int?)null, T0.AddSeconds(1)), (place!.Kind, place.Position, place.Since));
+        }
+
+        // The ones still waiting moved up.
+        var waiting = Expected(items.Where(i => granted.All(g => g.BacktestId != i.Id)));
+        Assert.All(waiting, id => Assert.Equal(waiting.IndexOf(id) + 1, book.PlaceOf(id, T0.AddSeconds(1), Retention)!.Position));
+
+        var ended = granted[0].BacktestId;
+        var endedAt = T0.AddSeconds(2);
+        Assert.True(book.Release(ended, endedAt));
+        var cancelled = waiting.FirstOrDefault();
+        if (cancelled != Guid.Empty)
+        {
+            Assert.True(book.Remove(cancelled, endedAt));
+        }
+
+        foreach (var id in new[] { ended, cancelled }.Where(id => id != Guid.Empty))
+        {
+            foreach (var after in new[] { TimeSpan.Zero, TimeSpan.FromMinutes(1), Retention - TimeSpan.FromTicks(1) })
+            {
+                Assert.Equal(0, book.Forget(endedAt + after, Retention));
+                var place = book.PlaceOf(id, endedAt + after, Retention);
+                Assert.Equal((QueuePlaceKind.Ended, (int?)null, endedAt), (place!.Kind, place.Position, place.Since));
+            }
+
+            Assert.Null(book.PlaceOf(id, endedAt + Retention, Retention));
+        }
+
+        // Forgotten for good once the retention is over; a later release of the same item keeps nothing new.
+        Assert.Equal(cancelled == Guid.Empty ? 1 : 2, book.Forget(endedAt + Retention, Retention));
+        Assert.Null(book.PlaceOf(ended, endedAt, Retention));
+        Assert.False(book.Release(ended, endedAt + Retention));
+        Assert.Null(book.PlaceOf(ended, endedAt + Retention, Retention));
+        Assert.Null(book.PlaceOf(Guid.NewGuid(), T0, Retention));
+
+        // Asked again after its end: a new submission, waiting at the back, no longer ended.
+        Assert.Equal(EnqueueOutcome.Added, book.Enqueue(ended, granted[0].Owner, granted[0].Priority, QueueItemKind.Backtest, endedAt));
+        Assert.Equal(QueuePlaceKind.Waiting, book.PlaceOf(ended, endedAt, Retention)!.Kind);
+    }
+
+    /// <summary>An item whose slot was reclaimed (its silo died) and that ends before asking again is ended too, with its priority.</summary>
+    [Fact]
+    public void An_item_ended_after_its_slot_was_reclaimed_is_answerable_as_ended()
+    {
+        var item = new Item(Guid.NewGuid(), "alice", BacktestPriority.Urgent, 0);
+        var book = Enqueued([item], T0);
+        Assert.Single(book.Grant(T0, Limits(1, 1), Lease));
+        Assert.Equal(1, book.Reclaim(T0 + Lease + TimeSpan.FromSeconds(1)));
+        Assert.True(book.Release(item.Id, T0 + Lease));
+        var place = book.PlaceOf(item.Id, T0 + Lease, Retention);
+        Assert.Equal((QueuePlaceKind.Ended, BacktestPriority.Urgent), (place!.Kind, place.Priority));
     }
 }

@@ -55,6 +55,11 @@ public class RecoveryRuleTests
         { "message rejected", RunInterruptions.ClusterUnreachableOutcome },
         { "call timed out", RunInterruptions.ClusterUnreachableOutcome },
         { "daemon restarting", RunEndRule.RunnerInterruptedOutcome },
+        // Membership churn after kills (issue 18): what a call to the queue grain or another silo met besides a rejection.
+        { "connection failed", RunInterruptions.ClusterUnreachableOutcome },
+        { "directory churning", RunInterruptions.ClusterUnreachableOutcome },
+        { "daemon restarting behind a silo", RunEndRule.RunnerInterruptedOutcome },
+        { "another activation wrote", null },
         { "daemon unavailable", null },
         { "a bug", null },
         { "illegal move", null },
@@ -75,6 +80,40 @@ public class RecoveryRuleTests
         Assert.NotEmpty(RunInterruptions.Describe(outcome));
     }
 
+    private static readonly TimeSpan Grace = TimeSpan.FromMinutes(5);
+
+    /// <summary>Seconds the cluster has been unreachable, and whether a run interrupted by each passing fault is still waited for.</summary>
+    public static TheoryData<double, bool> UnreachableFor() => new()
+    {
+        { 0, true },
+        { 20, true },          // a silo killed every 20 s
+        { 299.999, true },
+        { 300, false },        // the grace is over exactly at its end
+        { 3600, false },
+    };
+
+    /// <summary>
+    /// An unreachable cluster is waited for its grace, then given up on; the database and the runner's daemon are always
+    /// waited for (the runner bounds its own wait), however long the cluster was unreachable.
+    /// </summary>
+    [Theory, MemberData(nameof(UnreachableFor))]
+    public void An_unreachable_cluster_is_waited_for_its_grace_and_no_longer(double seconds, bool waited)
+    {
+        var unreachableFor = TimeSpan.FromSeconds(seconds);
+        Assert.Equal(waited, RunInterruptions.StillWaited(RunInterruptions.ClusterUnreachableOutcome, unreachableFor, Grace));
+        Assert.True(RunInterruptions.StillWaited(RunEndRule.DatabaseUnavailableOutcome, unreachableFor, Grace));
+        Assert.True(RunInterruptions.StillWaited(RunEndRule.RunnerInterruptedOutcome, unreachableFor, Grace));
+    }
+
+    /// <summary>The default grace is five minutes: more than a lease, far more than a kill every 20 s.</summary>
+    [Fact]
+    public void The_default_grace_outlasts_membership_churn()
+    {
+        var options = new Backtesting.Grains.BacktestClusterOptions();
+        Assert.Equal(TimeSpan.FromMinutes(5), options.ClusterUnreachableGrace);
+        Assert.True(options.ClusterUnreachableGrace > options.LeaseDuration);
+    }
+
     private static Exception Fault(string fault) => fault switch
     {
         "57P01" or "08006" => new PostgresException("terminating connection", "FATAL", "FATAL", fault),
@@ -82,6 +121,11 @@ public class RecoveryRuleTests
         "message rejected" => new OrleansException("Exception while sending message", new SiloUnavailableException("Unable to connect to S127.0.0.2:11111")),
         "call timed out" => new TimeoutException("Response did not arrive on time"),
         "daemon restarting" => new RunnerInterruptedException("the Docker daemon is unreachable (it answered 3 s ago: restarting?)"),
+        "connection failed" => new Orleans.Runtime.Messaging.ConnectionFailedException("Unable to connect to endpoint S127.0.0.2:11111"),
+        "directory churning" => new OrleansException("Failed to register the activation in the grain directory"),
+        "daemon restarting behind a silo" => new OrleansException("Exception while sending message",
+            new RunnerInterruptedException("the Docker daemon is unreachable (it answered 2 s ago: restarting?)")),
+        "another activation wrote" => new Orleans.Storage.InconsistentStateException("ETag mismatch", "a", "b"),
         "daemon unavailable" => new RunnerUnavailableException("the Docker daemon is unreachable"),
         "a bug" => new NullReferenceException(),
         "illegal move" => new IllegalTransitionException(BacktestState.Completed, "move to Failed"),
