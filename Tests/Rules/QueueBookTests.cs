@@ -326,7 +326,7 @@ public class QueueBookTests
         var reclaimed = step + Lease + TimeSpan.FromSeconds(1);
         Assert.Equal(1, book.Reclaim(reclaimed));
         Assert.Null(book.GrantedAt(lost.BacktestId));
-        book.Release(held.BacktestId);
+        book.Release(held.BacktestId, reclaimed);
         Assert.Null(book.GrantedAt(held.BacktestId));
         Assert.Equal(EnqueueOutcome.Added, book.Enqueue(lost.BacktestId, lost.Owner, lost.Priority, QueueItemKind.Backtest, reclaimed));
         var again = book.Grant(reclaimed, Limits(2, 3), Lease);
