@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
+using Backtesting.Engine.Optimization;
 using Backtesting.Engine.Results;
 using Backtesting.Engine.Strategies;
 
@@ -22,6 +23,7 @@ public sealed class BacktestRun
     private readonly IMarketDataProvider _data;
     private readonly StrategyCatalog _strategies;
     private readonly List<QualityFilteredSource> _filtered = new();
+    private static readonly Dictionary<string, JsonElement> NoParameters = [];
     private string? _contentHash;
 
     public BacktestRun(BacktestSpec spec, IMarketDataProvider data, StrategyCatalog strategies)
@@ -33,7 +35,9 @@ public sealed class BacktestRun
 
     /// <summary>
     /// SHA-256 of the normalized config, the data used, the engine version and a custom strategy's source: equal
-    /// hashes, equal results.
+    /// hashes, equal results. The strategy's parameters are hashed in the one order of <see cref="OptimizationPlan.Merge"/>
+    /// (the schema's, then any other name in ordinal order): the order a client, or PostgreSQL's jsonb that a trial's
+    /// parameters are read back from, wrote them in is no part of the configuration.
     /// </summary>
     /// <remarks>Computed once per run (the worker asks before the run for its checkpoints, the result after it): the
     /// config is serialized and every instrument's data version looked up once.</remarks>
@@ -42,14 +46,21 @@ public sealed class BacktestRun
     private string ComputeContentHash()
     {
         var builder = new StringBuilder();
-        builder.Append(JsonSerializer.Serialize(_spec.Config, JsonDefaults.Options)).Append('\n');
+        var known = _strategies.TryGet(_spec.Config.StrategyClass, out var strategy);
+        var normalized = _spec.Config with
+        {
+            StrategyConfig = known
+                ? OptimizationPlan.Merge(strategy, _spec.Config.StrategyConfig, NoParameters)
+                : _spec.Config.StrategyConfig.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value),
+        };
+        builder.Append(JsonSerializer.Serialize(normalized, JsonDefaults.Options)).Append('\n');
         foreach (var instrument in InstrumentsWithBenchmark())
         {
             builder.Append(instrument.Id).Append('=').Append(_data.DataVersion(instrument, Request(instrument))).Append('\n');
         }
 
         builder.Append("engine=").Append(EngineVersion);
-        if (_strategies.TryGet(_spec.Config.StrategyClass, out var strategy) && strategy.SourceHash is { } source)
+        if (known && strategy.SourceHash is { } source)
         {
             // Only custom strategies add a line, so the hashes of template runs (and their stored results) stay valid.
             builder.Append("\nstrategySource=").Append(source);
