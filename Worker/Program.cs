@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using Backtesting.Compiler;
 using Backtesting.Engine;
@@ -9,7 +10,12 @@ using Backtesting.Engine.Protocol;
 using Backtesting.Engine.Strategies;
 using Backtesting.Worker;
 
-using var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
+// Lines leave on the worker's own flushes (each heartbeat, trial report and the end); a 64 KB buffer rather than the
+// writer's default 1 KB, which handed a ten-year run's 6 MB of trade lines to the pipe in about 6,000 writes.
+using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024)
+{
+    AutoFlush = false,
+};
 return WorkerProgram.Run(args, stdout, Console.Error);
 
 namespace Backtesting.Worker

@@ -82,6 +82,15 @@ public static class ResultsWriter
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>
+    /// Whether <paramref name="value"/> is a whole number below 10^15 in magnitude other than negative zero: such a double
+    /// is written as the integer it is, the same bytes as the serializer's shortest round-trip form (which switches to
+    /// an exponent only from 10^15 and writes -0 as "-0") at a fraction of its cost. Quantities, zero commissions and
+    /// slippage are whole in most runs: about half the numbers of a document.
+    /// </summary>
+    internal static bool IsSmallWhole(double value) =>
+        Math.Abs(value) < 1e15 && value == Math.Floor(value) && (value != 0 || !double.IsNegative(value));
+
     /// <summary>The property name of a result type's member as the project's serializer writes it.</summary>
     private static JsonEncodedText Name(string member) =>
         JsonEncodedText.Encode(JsonDefaults.Options.PropertyNamingPolicy?.ConvertName(member) ?? member, JsonDefaults.Options.Encoder);
@@ -444,7 +453,11 @@ public static class ResultsWriter
         /// <summary>A number, or, as the project's number handling allows, NaN and the infinities as named strings.</summary>
         private void Double(JsonEncodedText name, double value)
         {
-            if (double.IsFinite(value))
+            if (IsSmallWhole(value))
+            {
+                w.WriteNumber(name, (long)value);
+            }
+            else if (double.IsFinite(value))
             {
                 w.WriteNumber(name, value);
             }

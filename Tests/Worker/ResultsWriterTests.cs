@@ -112,6 +112,70 @@ public sealed class ResultsWriterTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Every kind of number a result can hold is written as the serializer writes it, the whole ones (written as integers)
+    /// and the rest: the edges of the integer form (10^15 and its neighbours, 2^53, negative zero), halves, the smallest
+    /// and largest doubles, NaN and the infinities, and 20,000 seeded whole and fractional values of every magnitude.
+    /// </summary>
+    [Fact]
+    public void Every_kind_of_number_is_the_serializer_s_number()
+    {
+        var values = new List<double>
+        {
+            0, -0.0, 1, -1, 0.5, -0.5, 100, 1e14, 1e14 + 0.5, 999_999_999_999_999, -999_999_999_999_999, 1e15, -1e15, 1e15 + 2,
+            1e16, 9_007_199_254_740_992, -9_007_199_254_740_992, 9_007_199_254_740_993, double.MaxValue, double.MinValue,
+            double.Epsilon, -double.Epsilon, 1e-300, long.MaxValue, long.MinValue, double.NaN, double.PositiveInfinity,
+            double.NegativeInfinity, Math.BitDecrement(1e15), Math.BitIncrement(-1e15), 0.1 + 0.2, 123_456.000_000_001,
+        };
+        for (var power = 0; power <= 17; power++)
+        {
+            var p = Math.Pow(10, power);
+            values.AddRange([p - 1, p, p + 1, -p, Math.BitDecrement(p), Math.BitIncrement(p)]);
+        }
+
+        var random = new Random(20261207);
+        for (var i = 0; i < 10_000; i++)
+        {
+            var magnitude = Math.Pow(10, random.Next(-3, 18));
+            values.Add(Math.Round((random.NextDouble() - 0.5) * magnitude));
+            values.Add((random.NextDouble() - 0.5) * magnitude);
+        }
+
+        var time = new DateTime(2020, 1, 2, 15, 30, 0, DateTimeKind.Utc);
+        var trades = values.Chunk(5).Select((v, i) => new Trade
+        {
+            Id = i + 1,
+            Instrument = "SPY.ARCA",
+            Side = TradeSide.Long,
+            Quantity = v[0],
+            EntryTime = time,
+            EntryPrice = v.ElementAtOrDefault(1),
+            ExitTime = time,
+            ExitPrice = v.ElementAtOrDefault(2),
+            Pnl = v.ElementAtOrDefault(3),
+            ReturnPct = v.ElementAtOrDefault(4),
+            Commission = -v[0],
+            Mae = v[0] / 3,
+            Mfe = v[0] * 7,
+            BarsHeld = i,
+        }).ToList();
+
+        var expected = JsonSerializer.Serialize(new BacktestMessage<TradeBatchData>(MessageTypes.Trade, "numbers", time,
+            new TradeBatchData(trades)), JsonDefaults.Options);
+        var written = ResultsWriter.TradeLine("numbers", time, trades);
+
+        // Compared trade by trade first, so a failure names the number rather than a 2 MB line.
+        var expectedTrades = JsonDocument.Parse(expected).RootElement.GetProperty("data").GetProperty("trades");
+        var writtenTrades = JsonDocument.Parse(written).RootElement.GetProperty("data").GetProperty("trades");
+        Assert.Equal(expectedTrades.GetArrayLength(), writtenTrades.GetArrayLength());
+        for (var i = 0; i < trades.Count; i++)
+        {
+            Assert.Equal(expectedTrades[i].GetRawText(), writtenTrades[i].GetRawText());
+        }
+
+        Assert.Equal(expected, written);
+    }
+
     [Fact]
     public void A_run_without_trades_is_the_same_bytes()
     {
