@@ -276,6 +276,12 @@ internal static class OptimizeBench
                 start.ArgumentList.Add(arg);
             }
 
+            // As the silo's runners start a batch.
+            foreach (var (name, value) in Backtesting.Grains.Runners.WorkerRuntimeSettings.For(batch: true))
+            {
+                start.Environment[name] = value;
+            }
+
             var clock = Stopwatch.StartNew();
             using var process = Process.Start(start)!;
             var peak = 0.0;

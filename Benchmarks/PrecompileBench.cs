@@ -128,6 +128,12 @@ internal static class PrecompileBench
             start.ArgumentList.Add(arg);
         }
 
+        // As the silo's runners start a batch or a compile.
+        foreach (var (name, value) in Backtesting.Grains.Runners.WorkerRuntimeSettings.For(batch: args[0] == "optimize-batch"))
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -158,7 +158,8 @@ public sealed partial class DockerRunner : IBacktestRunner, IDisposable
             request.Cpus,
             // The precompiled strategy the silo wrote into the attempt folder, mounted read-only on its own.
             request.StrategyAssembly is null ? null
-                : OnHost(Path.Combine(request.OutputDirectory, Engine.Protocol.WorkerFiles.PrecompiledStrategy), _options.WorkDirectoryOnHost, WorkDirectory));
+                : OnHost(Path.Combine(request.OutputDirectory, Engine.Protocol.WorkerFiles.PrecompiledStrategy), _options.WorkDirectoryOnHost, WorkDirectory),
+            batch: request.BatchJson is not null);
 
     private static string OnHost(string path, string hostRoot, string? siloRoot)
     {

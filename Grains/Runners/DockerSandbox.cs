@@ -7,7 +7,7 @@ namespace Backtesting.Grains.Runners;
 /// It assumes the code inside is hostile and has already left the .NET sandbox (docs/docker.md, "The sandbox"):
 /// a non-root user with no capabilities and no way to gain any, a read-only root, a small noexec /tmp, no network,
 /// no IPC namespace shared with anything, memory, CPU, pids and file limits, an environment of four fixed
-/// variables, and only the market data (read-only), the attempt's own folder and, for a batch of a custom strategy, its
+/// variables (and the runtime settings of its kind of run, <see cref="WorkerRuntimeSettings"/>), and only the market data (read-only), the attempt's own folder and, for a batch of a custom strategy, its
 /// precompiled assembly (read-only) mounted.
 /// </summary>
 public static class DockerSandbox
@@ -50,9 +50,24 @@ public static class DockerSandbox
         ["PATH"] = "/app",
     };
 
-    /// <summary>The variables a process in a worker container sees: <see cref="Environment"/> and HOSTNAME.</summary>
-    public static IReadOnlyDictionary<string, string> VisibleEnvironment { get; } =
-        new Dictionary<string, string>(Environment) { ["HOSTNAME"] = HostName };
+    /// <summary>
+    /// The variables a process in a worker container sees: <see cref="Environment"/>, the runtime settings of its kind
+    /// of run (<see cref="WorkerRuntimeSettings"/>, for a <paramref name="batch"/> or a backtest) and HOSTNAME.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> VisibleEnvironment(bool batch) =>
+        new Dictionary<string, string>(EnvironmentOf(batch)) { ["HOSTNAME"] = HostName };
+
+    /// <summary>The environment a container is created with: <see cref="Environment"/> and the kind's runtime settings.</summary>
+    private static Dictionary<string, string> EnvironmentOf(bool batch)
+    {
+        var all = new Dictionary<string, string>(Environment);
+        foreach (var (name, value) in WorkerRuntimeSettings.For(batch))
+        {
+            all.Add(name, value);
+        }
+
+        return all;
+    }
 
     /// <summary>The container for one worker command. Bind sources are paths as the daemon's host sees them.</summary>
     /// <param name="memoryBytes">The memory limit; swap is not allowed on top of it.</param>
@@ -60,9 +75,10 @@ public static class DockerSandbox
     /// The CPU limit in cores; null: <see cref="DockerRunnerOptions.Cpus"/>. At most this host's cores (the daemon refuses
     /// a limit above its own).
     /// </param>
+    /// <param name="batch">The container runs a batch of an optimization job (its runtime settings differ).</param>
     public static CreateContainerParameters Container(DockerRunnerOptions options, string name, IList<string> command,
         IDictionary<string, string> labels, long memoryBytes, string dataOnHost, string outputOnHost, double? cpus = null,
-        string? precompiledOnHost = null)
+        string? precompiledOnHost = null, bool batch = false)
     {
         string[] barCache = string.IsNullOrEmpty(options.BarCacheDirectoryOnHost) ? [] : [$"{options.BarCacheDirectoryOnHost}:{BarCacheMount}:ro"];
         string[] precompiled = precompiledOnHost is null ? [] : [$"{precompiledOnHost}:{PrecompiledMount}:ro"];
@@ -75,7 +91,7 @@ public static class DockerSandbox
             User = user.ToString(),
             WorkingDir = TempMount,
             Hostname = HostName,
-            Env = Environment.Select(v => $"{v.Key}={v.Value}").ToList(),
+            Env = EnvironmentOf(batch).Select(v => $"{v.Key}={v.Value}").ToList(),
             Labels = labels,
             NetworkDisabled = true,
             AttachStdin = false,

@@ -42,6 +42,11 @@ public sealed class ProcessRunner(WorkerCommand command, ProcessRunnerSettings? 
         }
 
         LimitHeap(info);
+        foreach (var (name, value) in WorkerRuntimeSettings.For(request))
+        {
+            info.Environment[name] = value;
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {command.FileName}");
         return Task.FromResult<IRunHandle>(new Handle(process, request.MaxLineBytes));
     }

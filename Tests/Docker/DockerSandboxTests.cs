@@ -92,7 +92,7 @@ public class DockerSandboxTests
     }
 
     [Fact]
-    public void A_batchs_container_is_a_backtests_container_but_for_its_name_labels_command_and_cpu_grant()
+    public void A_batchs_container_is_a_backtests_container_but_for_its_name_labels_command_cpu_grant_and_runtime_settings()
     {
         using var runner = new DockerRunner(new DockerRunnerOptions { Endpoint = "unix:///nonexistent/docker.sock" }, "sandbox-test",
             Microsoft.Extensions.Logging.Abstractions.NullLogger<DockerRunner>.Instance);
@@ -105,7 +105,12 @@ public class DockerSandboxTests
         Assert.Equal((long)(new DockerRunnerOptions().Cpus * 1e9), backtest.HostConfig!.NanoCPUs);
         Assert.Equal((long)(Math.Min(batchRequest.Cpus!.Value, Environment.ProcessorCount) * 1e9), batch.HostConfig!.NanoCPUs);
 
+        // Its environment is a backtest's and the batch's runtime settings, nothing else.
+        Assert.Equal(backtest.Env.Concat(WorkerRuntimeSettings.For(batch: true).Select(v => $"{v.Key}={v.Value}")).Order(), batch.Env.Order());
+        Assert.NotEmpty(WorkerRuntimeSettings.For(batch: true));
+
         // Everything else of the sandbox is the same, field by field.
+        batch.Env = backtest.Env;
         batch.HostConfig.NanoCPUs = backtest.HostConfig.NanoCPUs;
         batch.Name = backtest.Name;
         batch.Labels = backtest.Labels;
