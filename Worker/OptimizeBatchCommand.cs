@@ -147,18 +147,19 @@ internal static class OptimizeBatchCommand
                 : $"optimize-batch: the custom strategy declares static fields ({string.Join(", ", custom.StaticFields)}): each trial loads it anew");
         }
 
-        // The batch reads its data once, through the same bar cache a single run uses (only reading it for uploaded code).
-        var data = new PreloadedMarketData(provided ?? new LeanDataProvider(dataRoot, WorkerOptions.BarCacheOptions(dataRoot,
-            barCache ?? Environment.GetEnvironmentVariable(WorkerOptions.BarCacheEnvironmentVariable), barCacheReadOnly || strategySource is not null || strategyAssembly is not null)));
-        var (errors, plan) = OptimizationBatchValidator.Validate(batch, data, strategies, DateOnly.FromDateTime(DateTime.UtcNow));
-        if (plan is null)
-        {
-            return Refuse(stdout, stderr, batch.OptimizationId, batch.Batch, errors);
-        }
-
         var writer = new LineWriter(stdout, batch.OptimizationId, batch.Batch);
         try
         {
+            // The batch reads its data once, through the same bar cache a single run uses (only reading it for uploaded
+            // code). A data folder missing what every run needs (the market-hours database) fails here, as a data error.
+            var data = new PreloadedMarketData(provided ?? new LeanDataProvider(dataRoot, WorkerOptions.BarCacheOptions(dataRoot,
+                barCache ?? Environment.GetEnvironmentVariable(WorkerOptions.BarCacheEnvironmentVariable), barCacheReadOnly || strategySource is not null || strategyAssembly is not null)));
+            var (errors, plan) = OptimizationBatchValidator.Validate(batch, data, strategies, DateOnly.FromDateTime(DateTime.UtcNow));
+            if (plan is null)
+            {
+                return Refuse(stdout, stderr, batch.OptimizationId, batch.Batch, errors);
+            }
+
             return RunTrials(batch, plan, data, trialStrategies, output, writer, stderr, stopOnStdinClose,
                 external.CanBeCanceled ? null : trialTimeout, external);
         }
