@@ -20,8 +20,8 @@ namespace Backtesting.Worker;
 /// <remarks>
 /// Why by hand: the reflection serializer's first use in a short worker process compiles hundreds of methods (a
 /// converter, a property accessor and a collection instantiation per type and field, none of them precompiled), which
-/// cost more than writing a year's document does. The config is the one part still written by the serializer: the
-/// run's content hash has serialized it already, so its converters are compiled by then. Names come from the record's
+/// cost more than writing a year's document does. The config is written by <see cref="ConfigJson"/>, which the content
+/// hash writes it with too, so a run never starts the reflection serializer. Names come from the record's
 /// members through the project's naming policy, so the shape has one home, the result types.
 /// </remarks>
 public static class ResultsWriter
@@ -84,7 +84,7 @@ public static class ResultsWriter
             String(N.ContentHash, r.ContentHash);
             w.WriteBoolean(N.Partial, r.Partial);
             w.WritePropertyName(N.Config);
-            JsonSerializer.Serialize(w, r.Config, JsonDefaults.Options);
+            ConfigJson.Write(w, r.Config);
             Summary(r.Summary);
             Metrics(r.Metrics);
             Trades(N.Trades, r.Trades);
