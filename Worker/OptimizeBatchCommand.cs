@@ -167,7 +167,7 @@ internal static class OptimizeBatchCommand
         {
             // Data or checkpoint files that cannot be read or written fail the batch with a clear report.
             stderr.WriteLine($"data error: {e.Message}");
-            writer.Write(OptimizationMessageTypes.BatchError, new BacktestErrorData(ErrorTypes.Data, e.Message,
+            writer.BatchError(new BacktestErrorData(ErrorTypes.Data, e.Message,
                 new BacktestErrorDetails(e.StackTrace, null, (e as MarketDataException)?.InstrumentId, true)));
             return ExitCodes.Failed;
         }
@@ -175,7 +175,7 @@ internal static class OptimizeBatchCommand
         {
             // A fault in a run is reported, never a silent crash; the checkpoint keeps what finished before it.
             stderr.WriteLine($"execution error: {e}");
-            writer.Write(OptimizationMessageTypes.BatchError, new BacktestErrorData(ErrorTypes.Execution, $"{e.GetType().Name}: {e.Message}",
+            writer.BatchError(new BacktestErrorData(ErrorTypes.Execution, $"{e.GetType().Name}: {e.Message}",
                 new BacktestErrorDetails(e.StackTrace, null, null, true)));
             return ExitCodes.Failed;
         }
@@ -240,7 +240,7 @@ internal static class OptimizeBatchCommand
         {
             TrialReturns.Write(returns, outcome.Trial, outcome.DailyReturns);
             returns.Flush();
-            writer.Write(OptimizationMessageTypes.Trial, new OptimizationTrialData(outcome.Trial, outcome.Parameters, outcome.Metrics,
+            writer.Trial(new OptimizationTrialData(outcome.Trial, outcome.Parameters, outcome.Metrics,
                 outcome.TradeCount, outcome.Feasible, outcome.InfeasibleReason, outcome.ContentHash, outcome.ObjectiveValue));
             writer.Flush();
             checkpoint.Write(outcome.Trial.ToString(CultureInfo.InvariantCulture));
@@ -261,7 +261,7 @@ internal static class OptimizeBatchCommand
 
                 var reason = $"timed out: the trial ran longer than {limit.TotalSeconds:0.###} s (Backtesting:StallTimeout)";
                 Record(TrialRunner.Failed(points[late], reason));
-                writer.Write(OptimizationMessageTypes.BatchError, new BacktestErrorData(ErrorTypes.Timeout, $"trial {late} {reason}",
+                writer.BatchError(new BacktestErrorData(ErrorTypes.Timeout, $"trial {late} {reason}",
                     new BacktestErrorDetails(null, null, null, true)));
                 writer.Flush();
                 stderr.WriteLine($"optimize-batch: trial {late} ran longer than {limit.TotalSeconds:0.###} s; recorded as failed, the run ends");
@@ -271,7 +271,7 @@ internal static class OptimizeBatchCommand
         }) : null;
 
         // A first sign of life once compiled and loaded, before any trial (the silo watches for silence).
-        writer.Write(OptimizationMessageTypes.BatchProgress, Progress(skipped, batch.Trials.Count, skipped, 0, clock.Elapsed));
+        writer.BatchProgress(Progress(skipped, batch.Trials.Count, skipped, 0, clock.Elapsed));
         writer.Flush();
         foreach (var trial in todo)
         {
@@ -299,15 +299,15 @@ internal static class OptimizeBatchCommand
             if (clock.Elapsed - lastProgress >= ProgressInterval)
             {
                 lastProgress = clock.Elapsed;
-                writer.Write(OptimizationMessageTypes.BatchProgress, Progress(skipped + ran, batch.Trials.Count, skipped, ran, clock.Elapsed));
+                writer.BatchProgress(Progress(skipped + ran, batch.Trials.Count, skipped, ran, clock.Elapsed));
                 writer.Flush();
             }
         }
 
         var elapsed = clock.Elapsed;
         var stopped = skipped + ran < batch.Trials.Count;
-        writer.Write(OptimizationMessageTypes.BatchProgress, Progress(skipped + ran, batch.Trials.Count, skipped, ran, elapsed));
-        writer.Write(OptimizationMessageTypes.BatchComplete, new OptimizationBatchCompleteData(ran, skipped, batch.Trials.Count,
+        writer.BatchProgress(Progress(skipped + ran, batch.Trials.Count, skipped, ran, elapsed));
+        writer.BatchComplete(new OptimizationBatchCompleteData(ran, skipped, batch.Trials.Count,
             Math.Round(elapsed.TotalSeconds, 3), Rate(ran, elapsed), stopped));
         writer.Flush();
         stderr.WriteLine($"optimize-batch: {ran} trial(s) run, {skipped} skipped (checkpoint), {Rate(ran, elapsed)} trials/s{(stopped ? ", stopped" : "")}");
@@ -391,7 +391,7 @@ internal static class OptimizeBatchCommand
         }
 
         var writer = new LineWriter(stdout, optimizationId, batch);
-        writer.Write(OptimizationMessageTypes.BatchError, new BacktestErrorData(ErrorTypes.Validation,
+        writer.BatchError(new BacktestErrorData(ErrorTypes.Validation,
             // The first error in the message too: a job that fails for it says why in its own status.
             errors.Count == 0 ? "the batch is invalid" : $"the batch has {errors.Count} error(s); {errors[0].Field}: {errors[0].Message}",
             new BacktestErrorDetails(null, null, null, false, errors)));
@@ -408,8 +408,15 @@ internal static class OptimizeBatchCommand
 
     private sealed class LineWriter(TextWriter stdout, string optimizationId, int batch)
     {
-        public void Write<T>(string type, T data) =>
-            stdout.WriteLine(JsonSerializer.Serialize(new OptimizationMessage<T>(type, optimizationId, batch, DateTime.UtcNow, data), JsonDefaults.Options));
+        public void Trial(OptimizationTrialData data) => stdout.WriteLine(ProtocolLines.Trial(optimizationId, batch, DateTime.UtcNow, data));
+
+        public void BatchProgress(OptimizationBatchProgressData data) =>
+            stdout.WriteLine(ProtocolLines.BatchProgress(optimizationId, batch, DateTime.UtcNow, data));
+
+        public void BatchComplete(OptimizationBatchCompleteData data) =>
+            stdout.WriteLine(ProtocolLines.BatchComplete(optimizationId, batch, DateTime.UtcNow, data));
+
+        public void BatchError(BacktestErrorData data) => stdout.WriteLine(ProtocolLines.BatchError(optimizationId, batch, DateTime.UtcNow, data));
 
         public void Flush() => stdout.Flush();
     }

@@ -293,10 +293,10 @@ namespace Backtesting.Worker
             reporter.EmitFinalProgress(FinalProgress(result));
             if (timings is not null)
             {
-                reporter.Write(MessageTypes.Timings, timings.Split());
+                reporter.WriteTimings(timings.Split());
             }
 
-            reporter.Write(MessageTypes.Complete, new BacktestCompleteData(
+            reporter.WriteComplete(new BacktestCompleteData(
                 result.Partial ? CompletionStatus.Cancelled : CompletionStatus.Completed,
                 Math.Round(reporter.ElapsedSeconds, 3),
                 new CompletionSummary(result.Summary.TotalTrades, result.Summary.FinalBalance, result.Summary.TotalReturn, result.Summary.MaxDrawdown),
@@ -384,10 +384,9 @@ namespace Backtesting.Worker
                 stderr.WriteLine($"{error.Field}: {error.Message} [{error.Rule}]");
             }
 
-            var message = new BacktestMessage<BacktestErrorData>(MessageTypes.Error, options.BacktestId, DateTime.UtcNow,
+            stdout.WriteLine(ProtocolLines.Error(options.BacktestId, DateTime.UtcNow,
                 new BacktestErrorData(ErrorTypes.Validation, $"the config has {errors.Count} error(s)",
-                    new BacktestErrorDetails(null, null, null, false, errors)));
-            stdout.WriteLine(JsonSerializer.Serialize(message, JsonDefaults.Options));
+                    new BacktestErrorDetails(null, null, null, false, errors))));
             return ExitCodes.InvalidConfig;
         }
 
@@ -398,9 +397,8 @@ namespace Backtesting.Worker
             var failedAt = at is { CurrentTime: > 0 } p ? new DateTime(p.CurrentTime, DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ssZ") : null;
             // A data or execution failure can be retried from the checkpoint once its cause is fixed.
             var instrument = (exception as MarketDataException)?.InstrumentId;
-            var message = new BacktestMessage<BacktestErrorData>(MessageTypes.Error, options.BacktestId, DateTime.UtcNow,
-                new BacktestErrorData(type, text, new BacktestErrorDetails(exception?.StackTrace, failedAt, instrument, code == ExitCodes.Failed)));
-            stdout.WriteLine(JsonSerializer.Serialize(message, JsonDefaults.Options));
+            stdout.WriteLine(ProtocolLines.Error(options.BacktestId, DateTime.UtcNow,
+                new BacktestErrorData(type, text, new BacktestErrorDetails(exception?.StackTrace, failedAt, instrument, code == ExitCodes.Failed))));
             return code;
         }
     }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
-using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Core;
 using Backtesting.Engine.Protocol;
 using Backtesting.Engine.Results;
@@ -157,7 +155,7 @@ public sealed class ProgressReporter : IBacktestObserver
             new ProgressInfo(Math.Round(percent, 2), date, progress.ProcessedPoints, total, Math.Round(remaining, 2), Math.Round(rate)),
             new StatisticsInfo(progress.TradesClosed, progress.Equity, progress.UnrealizedPnl, progress.Drawdown),
             _resources.Sample());
-        WriteLine(MessageTypes.Progress, data, stamp); // callers flushed pending trades and points first
+        _out.WriteLine(ProtocolLines.Progress(_backtestId, stamp, data)); // callers flushed pending trades and points first
         _out.Flush();
     }
 
@@ -196,35 +194,40 @@ public sealed class ProgressReporter : IBacktestObserver
     {
         if (_trades.Count > 0)
         {
-            // Written by hand, as results.json's trades are: the serializer's reflection would cost more than the line.
-            _out.WriteLine(ResultsWriter.TradeLine(_backtestId, DateTime.UtcNow, _trades));
+            _out.WriteLine(ProtocolLines.Trade(_backtestId, DateTime.UtcNow, _trades));
             _trades.Clear();
         }
 
         if (_equity.Count > 0)
         {
-            WriteLine(MessageTypes.Equity, EquityBatchData.Of(_equity));
+            _out.WriteLine(ProtocolLines.Equity(_backtestId, DateTime.UtcNow, EquityBatchData.Of(_equity)));
             _equity.Clear();
         }
 
         _out.Flush();
     }
 
-    /// <summary>Writes a line; trades and equity points still waiting go out first, so lines stay in the order of events.</summary>
-    public void Write<T>(string type, T data)
+    /// <summary>Writes the <c>--timings</c> line; trades and equity points still waiting go out first, as before any line.</summary>
+    public void WriteTimings(BacktestTimingsData timings)
+    {
+        FlushPending();
+        _out.WriteLine(ProtocolLines.Timings(_backtestId, DateTime.UtcNow, timings));
+    }
+
+    /// <summary>Writes the completion line; trades and equity points still waiting go out first, as before any line.</summary>
+    public void WriteComplete(BacktestCompleteData completion)
+    {
+        FlushPending();
+        _out.WriteLine(ProtocolLines.Complete(_backtestId, DateTime.UtcNow, completion));
+    }
+
+    /// <summary>Trades and equity points still waiting go out before another line, so lines stay in the order of events.</summary>
+    private void FlushPending()
     {
         if (_trades.Count + _equity.Count > 0)
         {
             FlushLive();
         }
-
-        WriteLine(type, data);
-    }
-
-    private void WriteLine<T>(string type, T data, DateTime? stamp = null)
-    {
-        var message = new BacktestMessage<T>(type, _backtestId, stamp ?? DateTime.UtcNow, data);
-        _out.WriteLine(JsonSerializer.Serialize(message, JsonDefaults.Options));
     }
 
     public double ElapsedSeconds => _clock.Elapsed.TotalSeconds;

@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
@@ -22,8 +20,8 @@ namespace Backtesting.Worker;
 /// <remarks>
 /// Why by hand: the reflection serializer's first use in a short worker process compiles hundreds of methods (a
 /// converter, a property accessor and a collection instantiation per type and field, none of them precompiled), which
-/// cost more than writing a year's document does. The config is the one part still written by the serializer: the
-/// run's content hash has serialized it already, so its converters are compiled by then. Names come from the record's
+/// cost more than writing a year's document does. The config is written by <see cref="ConfigJson"/>, which the content
+/// hash writes it with too, so a run never starts the reflection serializer. Names come from the record's
 /// members through the project's naming policy, so the shape has one home, the result types.
 /// </remarks>
 public static class ResultsWriter
@@ -34,7 +32,7 @@ public static class ResultsWriter
     private const int FlushAt = BlockBytes / 10 * 9;
 
     // The project's serializer settings that shape bytes: its encoder and its indentation.
-    private static readonly JsonWriterOptions WriterOptions = new()
+    internal static readonly JsonWriterOptions WriterOptions = new()
     {
         Encoder = JsonDefaults.Options.Encoder,
         Indented = JsonDefaults.Options.WriteIndented,
@@ -61,26 +59,17 @@ public static class ResultsWriter
 
     /// <summary>
     /// A <c>backtest_trade</c> protocol line, as <c>JsonSerializer.Serialize(new BacktestMessage&lt;TradeBatchData&gt;(...))</c>
-    /// writes it: the trades are written as in results.json, by the same code.
+    /// writes it: the trades are written as in results.json, by the same code (<see cref="ProtocolLines.Trade"/>).
     /// </summary>
-    public static string TradeLine(string backtestId, DateTime timestamp, IReadOnlyList<Trade> trades)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256 + (trades.Count * 384));
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteString(N.MessageType, MessageTypes.Trade);
-            writer.WriteString(N.BacktestId, backtestId);
-            writer.WriteString(N.Timestamp, timestamp);
-            writer.WritePropertyName(N.Data);
-            writer.WriteStartObject();
-            new Document(writer).Trades(N.BatchTrades, trades);
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }
+    public static string TradeLine(string backtestId, DateTime timestamp, IReadOnlyList<Trade> trades) =>
+        ProtocolLines.Trade(backtestId, timestamp, trades);
 
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    /// <summary>A list of trades as results.json holds them, for the protocol's trade lines.</summary>
+    internal static void WriteTrades(Utf8JsonWriter writer, JsonEncodedText name, IReadOnlyList<Trade> trades) =>
+        new Document(writer).Trades(name, trades);
+
+    /// <summary>The metrics object as results.json holds it, for the protocol's trial lines.</summary>
+    internal static void WriteMetrics(Utf8JsonWriter writer, PerformanceMetrics metrics) => new Document(writer).MetricsObject(metrics);
 
     /// <summary>
     /// Whether <paramref name="value"/> is a whole number below 10^15 in magnitude other than negative zero: such a double
@@ -104,7 +93,7 @@ public static class ResultsWriter
             String(N.ContentHash, r.ContentHash);
             w.WriteBoolean(N.Partial, r.Partial);
             w.WritePropertyName(N.Config);
-            JsonSerializer.Serialize(w, r.Config, JsonDefaults.Options);
+            ConfigJson.Write(w, r.Config);
             Summary(r.Summary);
             Metrics(r.Metrics);
             Trades(N.Trades, r.Trades);
@@ -151,6 +140,11 @@ public static class ResultsWriter
         private void Metrics(PerformanceMetrics m)
         {
             w.WritePropertyName(N.Metrics);
+            MetricsObject(m);
+        }
+
+        public void MetricsObject(PerformanceMetrics m)
+        {
             w.WriteStartObject();
             Double(N.TotalReturn, m.TotalReturn);
             Double(N.AnnualizedReturn, m.AnnualizedReturn);
@@ -483,11 +477,6 @@ public static class ResultsWriter
         public static readonly JsonEncodedText NegativeInfinity = JsonEncodedText.Encode("-Infinity");
         public static readonly JsonEncodedText[] Sides = Enum.GetNames<TradeSide>().Select(Name).ToArray();
 
-        public static readonly JsonEncodedText MessageType = Name(nameof(BacktestMessage<TradeBatchData>.Type));
-        public static readonly JsonEncodedText BacktestId = Name(nameof(BacktestMessage<TradeBatchData>.BacktestId));
-        public static readonly JsonEncodedText Timestamp = Name(nameof(BacktestMessage<TradeBatchData>.Timestamp));
-        public static readonly JsonEncodedText Data = Name(nameof(BacktestMessage<TradeBatchData>.Data));
-        public static readonly JsonEncodedText BatchTrades = Name(nameof(TradeBatchData.Trades));
 
         public static readonly JsonEncodedText EngineVersion = Name(nameof(BacktestResult.EngineVersion));
         public static readonly JsonEncodedText ContentHash = Name(nameof(BacktestResult.ContentHash));

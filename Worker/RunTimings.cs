@@ -17,6 +17,7 @@ internal sealed class RunTimings(long startTimestamp)
     private long _dataAtEngineEnd;
     private long _resultsStart;
     private long _resultsEnd;
+    private (long Methods, double Ms) _jitAtEngineStart;
 
     /// <summary>A clock started when the process did (its start time as the OS records it), or now in a host.</summary>
     public static RunTimings Start(bool ownsProcess)
@@ -34,7 +35,11 @@ internal sealed class RunTimings(long startTimestamp)
 
     public void AddData(long ticks) => Interlocked.Add(ref _dataTicks, ticks);
 
-    public void EngineStarts() => (_engineStart, _dataAtEngineStart) = (Stopwatch.GetTimestamp(), Interlocked.Read(ref _dataTicks));
+    public void EngineStarts()
+    {
+        _jitAtEngineStart = Jit();
+        (_engineStart, _dataAtEngineStart) = (Stopwatch.GetTimestamp(), Interlocked.Read(ref _dataTicks));
+    }
 
     public void EngineEnds() => (_engineEnd, _dataAtEngineEnd) = (Stopwatch.GetTimestamp(), Interlocked.Read(ref _dataTicks));
 
@@ -46,13 +51,22 @@ internal sealed class RunTimings(long startTimestamp)
     {
         var now = Stopwatch.GetTimestamp();
         var data = Interlocked.Read(ref _dataTicks);
+        var jit = Jit();
         return new BacktestTimingsData(
             Ms(_engineStart - startTimestamp - _dataAtEngineStart),
             Ms(data),
             Ms(_engineEnd - _engineStart - (_dataAtEngineEnd - _dataAtEngineStart)),
             Ms(_resultsEnd - _resultsStart),
-            Ms(now - startTimestamp));
+            Ms(now - startTimestamp),
+            _jitAtEngineStart.Methods,
+            _jitAtEngineStart.Ms,
+            jit.Methods,
+            jit.Ms);
     }
+
+    /// <summary>The methods the JIT has compiled in this process so far, and its time compiling them.</summary>
+    private static (long Methods, double Ms) Jit() =>
+        (System.Runtime.JitInfo.GetCompiledMethodCount(), Math.Round(System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds, 3));
 
     private static double Ms(long ticks) => Math.Round(Math.Max(0, ticks) * 1000.0 / Stopwatch.Frequency, 3);
 }

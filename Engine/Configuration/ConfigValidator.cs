@@ -43,7 +43,7 @@ public static partial class ConfigValidator
 
         try
         {
-            var config = JsonSerializer.Deserialize<BacktestConfig>(json, JsonDefaults.Options);
+            var config = ConfigJson.Read(json);
             return config is null
                 ? (null, [new ValidationError("$", "json", "the config must be a JSON object")])
                 : (config, []);

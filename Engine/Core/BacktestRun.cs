@@ -53,7 +53,7 @@ public sealed class BacktestRun
                 ? OptimizationPlan.Merge(strategy, _spec.Config.StrategyConfig, NoParameters)
                 : _spec.Config.StrategyConfig.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value),
         };
-        builder.Append(JsonSerializer.Serialize(normalized, JsonDefaults.Options)).Append('\n');
+        builder.Append(ConfigJson.Write(normalized)).Append('\n');
         foreach (var instrument in InstrumentsWithBenchmark())
         {
             builder.Append(instrument.Id).Append('=').Append(_data.DataVersion(instrument, Request(instrument))).Append('\n');

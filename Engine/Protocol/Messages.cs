@@ -22,9 +22,12 @@ public static class MessageTypes
 /// <summary>
 /// The split of a run's wall time, in milliseconds: start-up (process start to the engine's start, less data time),
 /// data (opening, building and reading market data, and its data versions), engine (the run less its data time),
-/// results (writing results.json) and total (process start to this line).
+/// results (writing results.json) and total (process start to this line). Then the JIT's work, which a loaded host
+/// changes far less than it changes wall time: the methods the JIT compiled and the time it spent compiling them, by
+/// the engine's start and by this line (the process's figures; in a host that runs the worker in-process, the host's).
 /// </summary>
-public sealed record BacktestTimingsData(double StartupMs, double DataMs, double EngineMs, double ResultsMs, double TotalMs);
+public sealed record BacktestTimingsData(double StartupMs, double DataMs, double EngineMs, double ResultsMs, double TotalMs,
+    long StartupJitMethods = 0, double StartupJitMs = 0, long JitMethods = 0, double JitMs = 0);
 
 public sealed record BacktestMessage<TData>(
     string Type,

@@ -137,8 +137,9 @@ public sealed class WorkerLineReader(Guid backtestId)
             : null;
 
     private static BacktestTimingsData? Valid(BacktestTimingsData? data) =>
-        data is { } t && AllFinite(t.StartupMs, t.DataMs, t.EngineMs, t.ResultsMs, t.TotalMs)
+        data is { } t && AllFinite(t.StartupMs, t.DataMs, t.EngineMs, t.ResultsMs, t.TotalMs, t.StartupJitMs, t.JitMs)
         && t.StartupMs >= 0 && t.DataMs >= 0 && t.EngineMs >= 0 && t.ResultsMs >= 0 && t.TotalMs >= 0
+        && t.StartupJitMethods >= 0 && t.StartupJitMs >= 0 && t.JitMethods >= 0 && t.JitMs >= 0
             ? data
             : null;
 

@@ -76,9 +76,26 @@ public sealed class AttemptLinesTests
         Assert.Equal((0, 0), (lines.Reader.ForeignIdLines, lines.Reader.MalformedLines));
     }
 
+    [Fact]
+    public void A_timings_line_with_the_jits_figures_is_a_diagnostic_too()
+    {
+        var lines = Lines();
+
+        var diagnostic = Assert.IsType<WorkerEvent.Diagnostic>(lines.Read(Line(MessageTypes.Timings,
+            """{"startupMs":120.5,"dataMs":40,"engineMs":300.25,"resultsMs":12,"totalMs":480,"startupJitMethods":310,"startupJitMs":95.5,"jitMethods":402,"jitMs":130.25}"""), null));
+
+        Assert.Equal(new BacktestTimingsData(120.5, 40, 300.25, 12, 480, 310, 95.5, 402, 130.25), diagnostic.Timings);
+        Assert.Equal(0, lines.Reader.MalformedLines);
+    }
+
     [Theory]
     [InlineData("""{"startupMs":-1,"dataMs":40,"engineMs":300,"resultsMs":12,"totalMs":480}""")]
     [InlineData("""{"startupMs":"soon","dataMs":40,"engineMs":300,"resultsMs":12,"totalMs":480}""")]
+    [InlineData("""{"startupMs":1,"dataMs":40,"engineMs":300,"resultsMs":12,"totalMs":480,"startupJitMethods":-1}""")]
+    [InlineData("""{"startupMs":1,"dataMs":40,"engineMs":300,"resultsMs":12,"totalMs":480,"startupJitMs":-0.5}""")]
+    [InlineData("""{"startupMs":1,"dataMs":40,"engineMs":300,"resultsMs":12,"totalMs":480,"jitMethods":-3}""")]
+    [InlineData("""{"startupMs":1,"dataMs":40,"engineMs":300,"resultsMs":12,"totalMs":480,"jitMs":"NaN"}""")]
+    [InlineData("""{"startupMs":1,"dataMs":40,"engineMs":300,"resultsMs":12,"totalMs":480,"jitMs":"Infinity"}""")]
     [InlineData("[]")]
     public void A_timings_line_out_of_shape_is_dropped_like_any_malformed_line(string data)
     {

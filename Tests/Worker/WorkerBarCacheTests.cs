@@ -124,6 +124,8 @@ public sealed class WorkerBarCacheTests : IDisposable
         Assert.All(new[] { t.StartupMs, t.DataMs, t.EngineMs, t.ResultsMs }, ms => Assert.InRange(ms, 0, t.TotalMs));
         Assert.True(t.DataMs > 0 && t.EngineMs > 0 && t.TotalMs > 0, timings[0]);
         Assert.True(t.StartupMs + t.DataMs + t.EngineMs + t.ResultsMs <= t.TotalMs + 1, timings[0]);
+        // The JIT's figures are counted from the process's start: the whole run's include the start-up's.
+        Assert.True(t.StartupJitMethods > 0 && t.JitMethods >= t.StartupJitMethods && t.JitMs >= t.StartupJitMs, timings[0]);
         Assert.Equal(0, reader.Reader.MalformedLines);
 
         // Without the flag there is no such line.
