@@ -13,7 +13,7 @@ namespace Backtesting.Grains.Supervision;
 /// and an Orleans call's response timeout, <see cref="IsResponseTimeout"/>), or the runner's daemon restarting
 /// (<see cref="RunnerInterruptedException"/>). Such a fault never fails a backtest or a batch at once: the run is taken up
 /// again once the cluster answers. An unreachable cluster is waited for a grace (<see cref="StillWaited"/>,
-/// <c>Backtesting:ClusterUnreachableGrace</c>), after which the run gives up. Any
+/// <c>Backtesting:ClusterUnreachableGrace</c>, timed by <see cref="UnreachableWait"/>), after which the run gives up. Any
 /// other fault is the run's own, an Orleans one too (a serializer that has no codec, a configuration, another activation's
 /// write, a grain method's exception): it fails the run with its real error at once rather than after the grace. The
 /// exception is looked through (inner and aggregated exceptions), since callers wrap it.
