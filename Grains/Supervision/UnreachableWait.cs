@@ -47,8 +47,13 @@ public sealed class UnreachableWait(TimeSpan grace)
     public bool GivesUp(Exception exception, DateTime now) => Interruption(exception, now) is null && RunInterruptions.Of(exception) is not null;
 
     /// <summary>Why a run that gave up on <paramref name="exception"/> failed: the grace and the fault's own words.</summary>
-    public string GiveUpReason(Exception exception) => string.Create(CultureInfo.InvariantCulture,
-        $"the cluster could not be reached for {grace.TotalMinutes:0.#} minutes ({exception.GetBaseException().Message})");
+    public string GiveUpReason(Exception exception)
+    {
+        var fault = exception.GetBaseException().Message;
+        return grace >= TimeSpan.FromMinutes(1)
+            ? string.Create(CultureInfo.InvariantCulture, $"the cluster could not be reached for {grace.TotalMinutes:0.#} minutes ({fault})")
+            : string.Create(CultureInfo.InvariantCulture, $"the cluster could not be reached for {grace.TotalSeconds:0.#} seconds ({fault})");
+    }
 
     /// <summary>The cluster answered: the run of unreachable faults is over, the next one is timed from its own first.</summary>
     public void Answered() => _since = null;

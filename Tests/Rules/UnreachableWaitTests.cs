@@ -111,13 +111,18 @@ public class UnreachableWaitTests
         Assert.Equal(Start, wait.Since);
     }
 
-    /// <summary>The reason a run fails with says how long it waited and what the cluster's fault said.</summary>
-    [Fact]
-    public void The_reason_names_the_grace_and_the_fault()
+    /// <summary>The reason a run fails with says how long it waited (in minutes, or seconds under one) and what the cluster's fault said.</summary>
+    [Theory]
+    [InlineData(300, "5 minutes")]
+    [InlineData(90, "1.5 minutes")]
+    [InlineData(60, "1 minutes")]
+    [InlineData(59.5, "59.5 seconds")]
+    [InlineData(4, "4 seconds")]
+    public void The_reason_names_the_grace_and_the_fault(double seconds, string said)
     {
-        var wait = new UnreachableWait(TimeSpan.FromSeconds(90));
+        var wait = new UnreachableWait(TimeSpan.FromSeconds(seconds));
         var reason = wait.GiveUpReason(new OrleansException("Exception while sending message", new SiloUnavailableException("S127.0.0.2:11111 is dead")));
-        Assert.Equal("the cluster could not be reached for 1.5 minutes (S127.0.0.2:11111 is dead)", reason);
-        Assert.Equal(TimeSpan.FromSeconds(90), wait.Grace);
+        Assert.Equal($"the cluster could not be reached for {said} (S127.0.0.2:11111 is dead)", reason);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), wait.Grace);
     }
 }
