@@ -54,9 +54,9 @@ public sealed class BacktestClusterOptions
     /// <summary>The largest results.json a silo reads; a larger one fails the run.</summary>
     public long MaxResultsBytes { get; set; } = Protocol.ResultsFile.DefaultMaxBytes;
     /// <summary>
-    /// How long a backtest waits for a cluster it cannot reach (the queue grain's silo or other silos away while membership
-    /// churns after kills) before it gives up and fails: within it, the run is taken up again once the cluster answers
-    /// (<see cref="Supervision.RunInterruptions.StillWaited"/>).
+    /// How long a backtest or an optimization batch waits for a cluster it cannot reach (the queue grain's silo or other
+    /// silos away while membership churns after kills) before it gives up and fails: within it, the run is taken up again
+    /// once the cluster answers (<see cref="Supervision.UnreachableWait"/>).
     /// </summary>
     public TimeSpan ClusterUnreachableGrace { get; set; } = TimeSpan.FromMinutes(5);
     /// <summary>How long a stopped run may take to write partial results before it is killed.</summary>

@@ -445,7 +445,7 @@ public sealed partial class BacktestGrain
         // Read again after each wait: the tick interleaves with the supervision loop, which may end the run meanwhile.
         // The run may have ended (and its attempt's handle been cleared) while the renewal was awaited.
         var renewed = await Queue.Renew(Id, SiloName);
-        _unreachableSince = null;
+        _unreachable.Answered();
         if (!renewed && _attempt is { StopAs: null, Run: { } run } attempt)
         {
             LogSlotLost(Id);
@@ -513,7 +513,7 @@ public sealed partial class BacktestGrain
             {
                 await Recover(_interruption);
                 // The step held: the cluster answered.
-                _unreachableSince = null;
+                _unreachable.Answered();
                 if (RecoveryRule.Settled(S.State, S.Deleted, HasRun))
                 {
                     _recoverSoon?.Dispose();
@@ -524,7 +524,7 @@ public sealed partial class BacktestGrain
             catch (Exception e)
             {
                 LogRecoveryRetryFailed(e, Id);
-                if (Interruption(e) is null && RunInterruptions.Of(e) is not null && !S.Deleted && !HasRun
+                if (_unreachable.GivesUp(e, DateTime.UtcNow) && !S.Deleted && !HasRun
                     && S.State is BacktestState.Starting or BacktestState.Running)
                 {
                     // Unreachable past the grace, with a run it has not got: the backtest gives up.
@@ -535,37 +535,23 @@ public sealed partial class BacktestGrain
     }
 
     /// <summary>
-    /// What interrupted the run when <paramref name="e"/> is the cluster's passing fault and is still waited for
-    /// (<see cref="RunInterruptions.StillWaited"/>, an unreachable cluster timed from the first fault of an unbroken run of
-    /// them); null when it is the run's own, or the cluster has been unreachable past <see cref="BacktestClusterOptions.ClusterUnreachableGrace"/>.
+    /// What interrupted the run when <paramref name="e"/> is the cluster's passing fault and is still waited for; null when
+    /// it is the run's own, or the cluster has been unreachable past <see cref="BacktestClusterOptions.ClusterUnreachableGrace"/>
+    /// (<see cref="UnreachableWait"/>).
     /// </summary>
-    private string? Interruption(Exception e)
-    {
-        if (RunInterruptions.Of(e) is not { } outcome)
-        {
-            return null;
-        }
-
-        var now = DateTime.UtcNow;
-        if (outcome == RunInterruptions.ClusterUnreachableOutcome)
-        {
-            _unreachableSince ??= now;
-        }
-
-        return RunInterruptions.StillWaited(outcome, now - (_unreachableSince ?? now), _options.ClusterUnreachableGrace) ? outcome : null;
-    }
+    private string? Interruption(Exception e) => _unreachable.Interruption(e, DateTime.UtcNow);
 
     /// <summary>The cluster could not be reached for longer than its grace: the backtest fails, saying so (its slot goes back once it answers).</summary>
     private async Task GiveUpUnreachable(Exception e)
     {
-        var reason = $"the cluster could not be reached for {_options.ClusterUnreachableGrace.TotalMinutes:0.#} minutes ({e.GetBaseException().Message})";
+        var reason = _unreachable.GiveUpReason(e);
         LogGaveUpUnreachable(e, Id, _options.ClusterUnreachableGrace);
         if (S.Attempts.Count > 0 && S.Attempts[^1].EndedAt is null)
         {
             S.Attempts[^1] = S.Attempts[^1] with { EndedAt = DateTime.UtcNow, Outcome = RunInterruptions.ClusterUnreachableOutcome };
         }
 
-        _unreachableSince = null;
+        _unreachable.Answered();
         S.Error = new BacktestErrorData(ErrorTypes.Execution, reason, new BacktestErrorDetails(null, S.Progress?.Progress.CurrentDate, null, true));
         await Publish(MessageTypes.Error, S.Error);
         await Finish(BacktestState.Failed, reason);

@@ -80,6 +80,7 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
         _runner = runner;
         _data = data;
         _options = options.Value;
+        _unreachable = new UnreachableWait(_options.ClusterUnreachableGrace);
         _log = log;
         _writer = new BacktestStateWriter(this.GetPrimaryKey(), state, store);
     }
@@ -97,8 +98,8 @@ public sealed partial class BacktestGrain : Grain, IBacktestGrain, IRemindable
     private static readonly TimeSpan RecoveryRetryPeriod = TimeSpan.FromSeconds(3);
 
     private IGrainTimer? _recoverSoon;
-    /// <summary>When the cluster was first found unreachable in an unbroken run of such faults (null: it answers).</summary>
-    private DateTime? _unreachableSince;
+    /// <summary>How long the cluster has been unreachable in an unbroken run of such faults (its grace bounds the wait).</summary>
+    private readonly UnreachableWait _unreachable;
     /// <summary>What interrupted the run the quick retries take up again (an outcome of <see cref="RunInterruptions"/>; null: its silo was lost).</summary>
     private string? _interruption;
 

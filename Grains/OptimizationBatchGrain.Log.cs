@@ -59,4 +59,8 @@ public sealed partial class OptimizationBatchGrain
 
     [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Optimization batch {Id}: no precompiled strategy ({Reason}); its worker compiles the source itself")]
     private partial void LogNotPrecompiled(Guid id, string reason);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Error,
+        Message = "Optimization batch {Id}: the cluster could not be reached for longer than its grace ({Grace}); the batch fails")]
+    private partial void LogGaveUpUnreachable(Exception exception, Guid id, TimeSpan grace);
 }

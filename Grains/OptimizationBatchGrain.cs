@@ -78,6 +78,8 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
     private string? _stalled;
     /// <summary>Retries the batch's recovery while PostgreSQL or the runner is away (<see cref="RecoverSoon"/>).</summary>
     private IGrainTimer? _recoverSoon;
+    /// <summary>How long the cluster has been unreachable in an unbroken run of such faults (its grace bounds the wait).</summary>
+    private readonly UnreachableWait _unreachable;
     /// <summary>No write of trials is tried before this time: the last one met the database away.</summary>
     private TimeSpan _saveRetryAt;
 
@@ -102,6 +104,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
         _strategies = strategies;
         _resolver = new StrategyResolver(strategies, strategyStore);
         _options = options.Value;
+        _unreachable = new UnreachableWait(_options.ClusterUnreachableGrace);
         _silo = silo;
         _log = log;
     }
@@ -437,6 +440,7 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
         if (_run is { } run)
         {
             await Queue.Renew(Id, SiloName);
+            _unreachable.Answered();
             if (_stalled is null && _watchdog?.Check(_clock.Elapsed, TimeSpan.Zero, TimeSpan.MaxValue) is { } reason)
             {
                 _stalled = reason;
@@ -542,6 +546,8 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
         }
         catch (Exception e) when (RunInterruptions.Of(e) is { } interruption)
         {
+            // Timed from here if the cluster is unreachable: the recovery gives up once it stays so past the grace.
+            _unreachable.Interruption(e, DateTime.UtcNow);
             // PostgreSQL went away while the run was wound up (its state or the queue's could not be written), or the queue
             // grain's silo could not be reached (its release, say): not the batch's fault, so never a reason to fail its job.
             // The state stays as last stored (running), the run's trials are stored, and the batch is taken up again as a
@@ -641,6 +647,8 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
                         break;
                 }
 
+                // The step held: the cluster answered.
+                _unreachable.Answered();
                 if (HasRun || S.State != OptimizationBatchState.Running)
                 {
                     StopRecovering();
@@ -649,8 +657,31 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             catch (Exception e)
             {
                 LogRecoveryRetryFailed(e, Id);
+                if (_unreachable.GivesUp(e, DateTime.UtcNow) && !HasRun && S.State is OptimizationBatchState.Running or OptimizationBatchState.Queued)
+                {
+                    // Unreachable past the grace, with a run still to have: the batch gives up (and its job with it).
+                    await GiveUpUnreachable(e);
+                }
             }
         }, new GrainTimerCreationOptions(DatabaseRetryPeriod, DatabaseRetryPeriod) { KeepAlive = true });
+    }
+
+    /// <summary>
+    /// The cluster could not be reached for longer than its grace: the batch fails, saying so, and its job with it
+    /// (<see cref="Optimization.JobEndRule"/>: a failed batch fails its job). A slot that could not be given back is given
+    /// back by the next retry; a state that could not be stored stays as it was, and the next retry gives up again.
+    /// </summary>
+    private async Task GiveUpUnreachable(Exception e)
+    {
+        LogGaveUpUnreachable(e, Id, _unreachable.Grace);
+        try
+        {
+            await End(OptimizationBatchState.Failed, _unreachable.GiveUpReason(e));
+        }
+        catch (Exception failed)
+        {
+            LogRecoveryRetryFailed(failed, Id);
+        }
     }
 
     private void StopRecovering()
