@@ -354,6 +354,9 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
                 // A trial of uploaded code may run at most the stall limit: the worker records it as failed and ends its run.
                 StallTimeout: source is null ? null : _options.StallTimeout, BatchJson: order.BatchJson, Cpus: order.Cpus,
                 StrategyAssembly: precompiled is { Assembly: { } assembly, CompileResultJson: { } compileJson } ? new CompiledStrategyFiles(assembly, compileJson) : null);
+            // The slot is renewed (and its silo recorded) before the run starts, not after: a renewal the cluster cuts
+            // short then leaves no run behind, where after a start it left a worker running that nothing supervised.
+            await Queue.Renew(Id, SiloName);
             IRunHandle run;
             try
             {
@@ -383,7 +386,6 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             _watchdog = source is null ? null : new SiloWatchdog(_options.StallTimeout + _options.StopGrace, _options.CompileTimeout);
             _watchdog?.Started(_clock.Elapsed);
             var folder = run.ReattachedOutputDirectory ?? request.OutputDirectory;
-            await Queue.Renew(Id, SiloName);
             // The tick renews the slot and keeps the activation alive while the run lasts (reading lines is no call).
             _tick ??= this.RegisterGrainTimer(OnTick, new GrainTimerCreationOptions(_options.SupervisionTick, _options.SupervisionTick)
             {
@@ -392,9 +394,10 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
             });
             _supervision = Supervise(run, folder, new BatchLineReader(order.OptimizationId, order.Batch, trials, plan.Rules), trials.Count);
         }
-        catch (Exception e) when (counted && _run is null && DatabaseFaults.IsUnavailable(e))
+        catch (Exception e) when (counted && _run is null && RunInterruptions.Of(e) is not null)
         {
-            // The database went away before the run started: not a run of the batch (the next start counts).
+            // The database went away, or the queue's silo could not be reached, before the run started: not a run of the
+            // batch (the next start counts).
             S.Attempts--;
             throw;
         }

@@ -54,6 +54,109 @@ public sealed class UnreachableBatchTests
         Assert.Equal(OptimizationState.Failed, (await host.Optimization(id).GetStatus()).State);
     }
 
+    [Fact]
+    public async Task A_batch_whose_queue_call_fails_as_its_run_starts_leaves_no_run_unsupervised_and_completes_each_trial_once()
+    {
+        var runner = new CountingRunner();
+        var queue = new FirstRenewFails(runner);
+        await using var host = await TestClusterHost.StartAsync(silos: 1, o => o.Optimization.BatchTrials = 12, services: s =>
+        {
+            s.AddSingleton<IBacktestRunner>(sp => runner.Around(new InProcessRunner(sp.GetRequiredService<Backtesting.Engine.Data.IMarketDataProvider>())));
+            s.AddSingleton<IIncomingGrainCallFilter>(queue);
+        });
+
+        var id = Guid.NewGuid();
+        await host.Optimization(id).Submit(Submission(Job(SmallGrid)));
+        var done = await host.WaitForJob(id, s => s.IsTerminal, TimeSpan.FromSeconds(90));
+
+        Assert.Equal(OptimizationState.Completed, done.State);
+        Assert.Equal(1, queue.Refusals);
+        var rows = await host.Rows(id);
+        Assert.Equal(Enumerable.Range(0, 12), rows.Select(r => r.TrialNumber).Order());
+        // Every run the runner started was supervised to its end and given back: none left running beside the batch.
+        await host.WaitForFreeSlots();
+        Assert.True(runner.Started >= 1, "no run started");
+        Assert.Equal(runner.Started, runner.Disposed);
+    }
+
+    /// <summary>
+    /// Fails the first renewal of a slot once a run has started (the batch's start made one right after its run began) as
+    /// a call to a dead silo fails.
+    /// </summary>
+    private sealed class FirstRenewFails(CountingRunner runner) : IIncomingGrainCallFilter
+    {
+        private int _refusals;
+
+        public int Refusals => _refusals;
+
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (context.Grain is IBacktestQueueGrain && context.MethodName == nameof(IBacktestQueueGrain.Renew) && runner.Started > 0
+                && Interlocked.CompareExchange(ref _refusals, 1, 0) == 0)
+            {
+                throw new SiloUnavailableException("The target silo became unavailable (the queue's silo died (test))");
+            }
+
+            return context.Invoke();
+        }
+    }
+
+    /// <summary>Counts the runs an inner runner started and the handles disposed of them.</summary>
+    private sealed class CountingRunner : IBacktestRunner
+    {
+        private IBacktestRunner? _inner;
+        private int _started;
+        private int _disposed;
+
+        public int Started => Volatile.Read(ref _started);
+
+        public int Disposed => Volatile.Read(ref _disposed);
+
+        public string Kind => _inner!.Kind;
+
+        public CountingRunner Around(IBacktestRunner inner)
+        {
+            _inner = inner;
+            return this;
+        }
+
+        public async Task<IRunHandle> StartAsync(RunRequest request, CancellationToken cancellation)
+        {
+            var handle = await _inner!.StartAsync(request, cancellation);
+            Interlocked.Increment(ref _started);
+            return new Counted(handle, this);
+        }
+
+        private sealed class Counted(IRunHandle inner, CountingRunner owner) : IRunHandle
+        {
+            private int _disposed;
+
+            public System.Threading.Channels.ChannelReader<string> Lines => inner.Lines;
+
+            public Task<RunExit> Exit => inner.Exit;
+
+            public int? ProcessId => inner.ProcessId;
+
+            public string? ReattachedOutputDirectory => inner.ReattachedOutputDirectory;
+
+            public Task PauseAsync() => inner.PauseAsync();
+
+            public Task ResumeAsync() => inner.ResumeAsync();
+
+            public Task StopAsync(TimeSpan grace) => inner.StopAsync(grace);
+
+            public async ValueTask DisposeAsync()
+            {
+                if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                {
+                    Interlocked.Increment(ref owner._disposed);
+                }
+
+                await inner.DisposeAsync();
+            }
+        }
+    }
+
     /// <summary>Refuses the one start it is asked for as a restarting daemon would, and says which batch asked.</summary>
     private sealed class RefusingRunner : IBacktestRunner
     {
