@@ -65,6 +65,9 @@ public sealed partial class BacktestEngine
         _fx = fx;
         _options = options ?? new EngineOptions();
         _observer = observer;
+        _equity = new List<EquityPoint>(EquityCapacity(_options, data.Count));
+        _daily = new List<DailyEquity>(DailyCapacity(spec, data.Count));
+        _benchmarkDaily = new List<DailyEquity>(_daily.Capacity);
         _risk = spec.Config.RiskSettings;
         _participation = spec.Config.ExecutionSettings.MaxVolumeParticipation;
         _tradable = spec.Instruments.Count;
