@@ -1,3 +1,4 @@
+using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
 using Backtesting.Engine.Metrics;
 using Backtesting.Engine.Results;
@@ -9,9 +10,10 @@ namespace Backtesting.Engine.Core;
 public sealed partial class BacktestEngine
 {
     private readonly IFxRateProvider _fx;
-    private readonly List<EquityPoint> _equity = new();
-    private readonly List<DailyEquity> _daily = new();
-    private readonly List<DailyEquity> _benchmarkDaily = new();
+    // Sized once from what the run can hold (see DailyCapacity): a run's lists never regrow and copy themselves.
+    private readonly List<EquityPoint> _equity;
+    private readonly List<DailyEquity> _daily;
+    private readonly List<DailyEquity> _benchmarkDaily;
     private readonly double[] _fxRate;
     private readonly int[] _fxDay;
     // Per instrument: quoted in another currency than the base, so marks and fills need an exchange rate.
@@ -22,6 +24,20 @@ public sealed partial class BacktestEngine
     private int _equityStride = 1;
     private double _lastEquity;
     private double _benchmarkShares = double.NaN;
+
+    /// <summary>
+    /// The most end-of-day points a run can record: one per calendar day of its dates (fewer when its data holds fewer
+    /// points); a capacity, never a bound.
+    /// </summary>
+    private static int DailyCapacity(BacktestSpec spec, long points)
+    {
+        var days = Math.Max(1, spec.End.DayNumber - spec.Start.DayNumber + 1);
+        return (int)(points > 0 ? Math.Min(days, points) : days);
+    }
+
+    /// <summary>The most equity-curve points a run can hold at once: its bound, or its data's points when fewer.</summary>
+    private static int EquityCapacity(EngineOptions options, long points) =>
+        (int)Math.Max(1, points > 0 ? Math.Min(options.MaxEquityPoints, points) : Math.Min(options.MaxEquityPoints, 1024));
 
     private void RecordEquity(double equity)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using Backtesting.Engine.Configuration;
 using Backtesting.Engine.Data;
@@ -47,8 +48,10 @@ public sealed partial class BacktestEngine
     private readonly int _startDay;
     // The current slice is _slice[_sliceStart .. _sliceStart + _sliceCount): points are read straight into the
     // buffer and handled where they lie, so the 104-byte struct is not copied on its way through the loop.
-    // Sized for a batch of reads that stays in the first-level cache.
-    private MarketData[] _slice = new MarketData[256];
+    // Sized for a batch of reads that stays in the first-level cache; rented from the pool for the length of Run (an
+    // optimization batch runs thousands of engines back to back) and given back when the loop ends, however it ends.
+    private const int SliceBuffer = 256;
+    private MarketData[] _slice = [];
     private int _sliceStart;
     private int _sliceCount;
     private long _processed;
@@ -65,6 +68,9 @@ public sealed partial class BacktestEngine
         _fx = fx;
         _options = options ?? new EngineOptions();
         _observer = observer;
+        _equity = new List<EquityPoint>(EquityCapacity(_options, data.Count));
+        _daily = new List<DailyEquity>(DailyCapacity(spec, data.Count));
+        _benchmarkDaily = new List<DailyEquity>(_daily.Capacity);
         _risk = spec.Config.RiskSettings;
         _participation = spec.Config.ExecutionSettings.MaxVolumeParticipation;
         _tradable = spec.Instruments.Count;
@@ -115,6 +121,62 @@ public sealed partial class BacktestEngine
         var heartbeat = _data.Count > 0
             ? (int)Math.Clamp(_data.Count / 200, 1, _options.HeartbeatInterval)
             : Math.Min(64, _options.HeartbeatInterval);
+        var rented = ArrayPool<MarketData>.Shared.Rent(SliceBuffer);
+        _slice = rented;
+        try
+        {
+            ReadAll(heartbeat, cancellation);
+        }
+        finally
+        {
+            // No point of the buffer is read after the loop: none reaches the outcome, and a strategy sees each point
+            // by reference during its own call only.
+            _slice = [];
+            ArrayPool<MarketData>.Shared.Return(rented);
+        }
+
+        if (_currentDay >= 0)
+        {
+            CloseDay();
+        }
+
+        _strategy.OnEnd();
+        if (_equity.Count == 0 || _equity[^1].Time.Ticks != CurrentTime)
+        {
+            if (CurrentTime > 0)
+            {
+                _equity.Add(new EquityPoint(new DateTime(CurrentTime, DateTimeKind.Utc), _lastEquity, Portfolio.Cash, _drawdown.CurrentDrawdown));
+            }
+        }
+
+        if (!Silent)
+        {
+            _observer?.OnHeartbeat(Progress());
+        }
+
+        stopwatch.Stop();
+        return new EngineOutcome
+        {
+            Portfolio = Portfolio,
+            Orders = _allOrders,
+            Fills = _fills,
+            EquityCurve = _equity,
+            DailyEquity = _daily,
+            BenchmarkDaily = _benchmarkDaily,
+            Drawdown = _drawdown,
+            ProcessedPoints = _processed,
+            Exposure = _slices == 0 ? 0 : (double)_slicesInMarket / _slices,
+            Cancelled = _cancelled,
+            HaltedAt = _halted ? new DateTime(_haltedAt, DateTimeKind.Utc) : null,
+            Elapsed = stopwatch.Elapsed,
+            AllInstruments = AllInstruments,
+            LastCloses = _lastClose,
+        };
+    }
+
+    /// <summary>Reads every point into the slice buffer, handling each time slice once it is complete.</summary>
+    private void ReadAll(int heartbeat, CancellationToken cancellation)
+    {
         var untilBeat = heartbeat;
         while (!_cancelled)
         {
@@ -164,44 +226,6 @@ public sealed partial class BacktestEngine
         {
             ProcessSlice(_sliceStart, _sliceCount);
         }
-
-        if (_currentDay >= 0)
-        {
-            CloseDay();
-        }
-
-        _strategy.OnEnd();
-        if (_equity.Count == 0 || _equity[^1].Time.Ticks != CurrentTime)
-        {
-            if (CurrentTime > 0)
-            {
-                _equity.Add(new EquityPoint(new DateTime(CurrentTime, DateTimeKind.Utc), _lastEquity, Portfolio.Cash, _drawdown.CurrentDrawdown));
-            }
-        }
-
-        if (!Silent)
-        {
-            _observer?.OnHeartbeat(Progress());
-        }
-
-        stopwatch.Stop();
-        return new EngineOutcome
-        {
-            Portfolio = Portfolio,
-            Orders = _allOrders,
-            Fills = _fills,
-            EquityCurve = _equity,
-            DailyEquity = _daily,
-            BenchmarkDaily = _benchmarkDaily,
-            Drawdown = _drawdown,
-            ProcessedPoints = _processed,
-            Exposure = _slices == 0 ? 0 : (double)_slicesInMarket / _slices,
-            Cancelled = _cancelled,
-            HaltedAt = _halted ? new DateTime(_haltedAt, DateTimeKind.Utc) : null,
-            Elapsed = stopwatch.Elapsed,
-            AllInstruments = AllInstruments,
-            LastCloses = _lastClose,
-        };
     }
 
     public EngineProgress Progress() => new(

@@ -94,7 +94,17 @@ public sealed class BacktestRun
     }
 
     public BacktestResult Execute(EngineOptions? options = null, IBacktestObserver? observer = null,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default) =>
+        ResultPackager.Package(_spec, _data, _filtered, RunEngine(options, observer, cancellation), ContentHash());
+
+    /// <summary>
+    /// The same run as <see cref="Execute"/>, keeping what a trial of an optimization records: its metrics, daily
+    /// returns, trade count and content hash, each equal to the full result's (<see cref="ResultPackager.Figures"/>).
+    /// </summary>
+    public RunFigures ExecuteFigures(CancellationToken cancellation = default) =>
+        ResultPackager.Figures(_spec, RunEngine(null, null, cancellation), ContentHash());
+
+    private EngineOutcome RunEngine(EngineOptions? options, IBacktestObserver? observer, CancellationToken cancellation)
     {
         if (!_strategies.TryGet(_spec.Config.StrategyClass, out var descriptor))
         {
@@ -104,8 +114,7 @@ public sealed class BacktestRun
         var strategy = descriptor.Create(_spec.Config.StrategyConfig);
         using var merged = OpenData();
         var engine = new BacktestEngine(_spec, strategy, merged, _data.FxRates, options, observer);
-        var outcome = engine.Run(cancellation);
-        return ResultPackager.Package(_spec, _data, _filtered, outcome, ContentHash());
+        return engine.Run(cancellation);
     }
 
     /// <summary>

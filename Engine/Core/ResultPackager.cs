@@ -20,27 +20,13 @@ internal static class ResultPackager
         var portfolio = outcome.Portfolio;
         var trades = portfolio.Trades;
         var instruments = outcome.AllInstruments;
-        var metrics = MetricsCalculator.Compute(new MetricsInput
-        {
-            InitialEquity = spec.InitialBalance,
-            DailyEquity = outcome.DailyEquity,
-            BenchmarkDailyEquity = outcome.BenchmarkDaily,
-            BenchmarkInitialEquity = spec.InitialBalance,
-            Trades = trades,
-            PeriodsPerYear = spec.PeriodsPerYear,
-            RiskFreeRate = spec.Config.RiskFreeRate,
-            Exposure = outcome.Exposure,
-            TotalTradedValue = portfolio.TradedValue,
-            TotalCommission = portfolio.TotalCommission,
-            MaxDrawdown = outcome.Drawdown.MaxDrawdown,
-            MaxDrawdownDuration = outcome.Drawdown.MaxDuration,
-        });
+        var metrics = Metrics(spec, outcome);
 
         var dailyReturns = new List<DailyReturn>(outcome.DailyEquity.Count);
         var previous = spec.InitialBalance;
         foreach (var day in outcome.DailyEquity)
         {
-            dailyReturns.Add(new DailyReturn(day.Date, previous > 0 ? day.Equity / previous - 1 : 0));
+            dailyReturns.Add(new DailyReturn(day.Date, ReturnOf(previous, day.Equity)));
             previous = day.Equity;
         }
 
@@ -131,6 +117,46 @@ internal static class ResultPackager
             Notes = notes,
         };
     }
+
+    /// <summary>
+    /// What a trial of an optimization keeps of a run (<see cref="RunFigures"/>): the metrics, daily returns and trade
+    /// count of <see cref="Package"/> by the same code, without the parts of the document only a backtest's reader
+    /// uses (data-quality reports, monthly returns, the per-instrument breakdown, open positions, notes).
+    /// </summary>
+    public static RunFigures Figures(BacktestSpec spec, EngineOutcome outcome, string contentHash)
+    {
+        var returns = new double[outcome.DailyEquity.Count];
+        var previous = spec.InitialBalance;
+        for (var i = 0; i < returns.Length; i++)
+        {
+            var equity = outcome.DailyEquity[i].Equity;
+            returns[i] = ReturnOf(previous, equity);
+            previous = equity;
+        }
+
+        return new RunFigures(Metrics(spec, outcome), returns, outcome.Portfolio.Trades.Count, outcome.Cancelled, contentHash);
+    }
+
+    /// <summary>The run's metrics from what the engine produced: the one input every run's metrics are computed from.</summary>
+    private static PerformanceMetrics Metrics(BacktestSpec spec, EngineOutcome outcome) => MetricsCalculator.Compute(new MetricsInput
+    {
+        InitialEquity = spec.InitialBalance,
+        DailyEquity = outcome.DailyEquity,
+        BenchmarkDailyEquity = outcome.BenchmarkDaily,
+        BenchmarkInitialEquity = spec.InitialBalance,
+        Trades = outcome.Portfolio.Trades,
+        PeriodsPerYear = spec.PeriodsPerYear,
+        RiskFreeRate = spec.Config.RiskFreeRate,
+        Exposure = outcome.Exposure,
+        TotalTradedValue = outcome.Portfolio.TradedValue,
+        TotalCommission = outcome.Portfolio.TotalCommission,
+        MaxDrawdown = outcome.Drawdown.MaxDrawdown,
+        MaxDrawdownDuration = outcome.Drawdown.MaxDuration,
+    });
+
+    /// <summary>A day's return E_t / E_{t-1} − 1 against the previous day's equity (the initial balance first); 0 after a
+    /// non-positive equity.</summary>
+    private static double ReturnOf(double previous, double equity) => previous > 0 ? equity / previous - 1 : 0;
 
     private static List<InstrumentBreakdown> Breakdown(BacktestSpec spec, EngineOutcome outcome)
     {

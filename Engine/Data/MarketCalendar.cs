@@ -20,6 +20,8 @@ public sealed class MarketHours
     private readonly HashSet<DateOnly> _holidays;
     private readonly Dictionary<DateOnly, TimeSpan> _earlyCloses;
     private readonly Dictionary<DateOnly, TimeSpan> _lateOpens;
+    // Whether each weekday has a regular market session: asked for every date of every trading-day count.
+    private readonly bool[] _marketWeekday = new bool[7];
 
     public MarketHours(TimeZoneInfo dataTimeZone, TimeZoneInfo exchangeTimeZone,
         IReadOnlyList<MarketSession>[] sessionsByDayOfWeek, IEnumerable<DateOnly> holidays,
@@ -33,6 +35,8 @@ public sealed class MarketHours
         _holidays = [.. holidays];
         _earlyCloses = new(earlyCloses);
         _lateOpens = new(lateOpens);
+        for (var d = 0; d < 7; d++)
+            _marketWeekday[d] = _sessions[d].Any(s => s.IsMarket);
     }
 
     /// <summary>Time zone of the time stamps in the data files.</summary>
@@ -49,7 +53,7 @@ public sealed class MarketHours
     public TimeSpan? EarlyClose(DateOnly date) => _earlyCloses.TryGetValue(date, out var close) ? close : null;
 
     /// <summary>True when the date has a regular market session and is not a holiday.</summary>
-    public bool IsTradingDay(DateOnly date) => !_holidays.Contains(date) && _sessions[(int)date.DayOfWeek].Any(s => s.IsMarket);
+    public bool IsTradingDay(DateOnly date) => _marketWeekday[(int)date.DayOfWeek] && !_holidays.Contains(date);
 
     /// <summary>Start of the regular market session (a late open if any), or null when closed.</summary>
     public TimeSpan? MarketOpen(DateOnly date)

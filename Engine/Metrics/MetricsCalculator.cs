@@ -1,3 +1,4 @@
+using System.Buffers;
 using Backtesting.Engine.Results;
 using MathNet.Numerics.Distributions;
 
@@ -148,8 +149,10 @@ public static class MetricsCalculator
         }
 
         var strategy = input.DailyEquity;
-        var strategyReturns = new List<double>();
-        var benchmarkReturns = new List<double>();
+        // At most one pair per date of the shorter series; filled in place, trimmed once at the end.
+        var strategyReturns = new double[Math.Min(strategy.Count, benchmark.Count)];
+        var benchmarkReturns = new double[strategyReturns.Length];
+        var pairs = 0;
         double? previousStrategy = null;
         double? previousBenchmark = null;
         if (input.BenchmarkInitialEquity is { } benchmarkStart && strategy.Count > 0 && benchmark.Count > 0
@@ -162,13 +165,15 @@ public static class MetricsCalculator
         int i = 0, j = 0;
         while (i < strategy.Count && j < benchmark.Count)
         {
-            if (strategy[i].Date < benchmark[j].Date)
+            var s = strategy[i];
+            var b = benchmark[j];
+            if (s.Date < b.Date)
             {
                 i++;
                 continue;
             }
 
-            if (benchmark[j].Date < strategy[i].Date)
+            if (b.Date < s.Date)
             {
                 j++;
                 continue;
@@ -181,17 +186,24 @@ public static class MetricsCalculator
                     return null;
                 }
 
-                strategyReturns.Add(strategy[i].Equity / ps - 1);
-                benchmarkReturns.Add(benchmark[j].Equity / pb - 1);
+                strategyReturns[pairs] = s.Equity / ps - 1;
+                benchmarkReturns[pairs] = b.Equity / pb - 1;
+                pairs++;
             }
 
-            previousStrategy = strategy[i].Equity;
-            previousBenchmark = benchmark[j].Equity;
+            previousStrategy = s.Equity;
+            previousBenchmark = b.Equity;
             i++;
             j++;
         }
 
-        return ([.. strategyReturns], [.. benchmarkReturns]);
+        if (pairs < strategyReturns.Length)
+        {
+            Array.Resize(ref strategyReturns, pairs);
+            Array.Resize(ref benchmarkReturns, pairs);
+        }
+
+        return (strategyReturns, benchmarkReturns);
     }
 
     /// <summary>Sample quantile by linear interpolation (Hyndman–Fan type 7) of an ascending, non-empty array.</summary>
@@ -249,36 +261,55 @@ public static class MetricsCalculator
         var sd = SampleStdDev(returns, mean);
         var flat = sd <= ZeroDispersion;
 
-        var excess = new double[n];
+        // The excess returns r − rf_p, summed in order as Mean and SampleStdDev would over an array of them.
         var downside = 0.0;
+        var excessSum = 0.0;
         for (var t = 0; t < n; t++)
         {
-            excess[t] = returns[t] - rfPerPeriod;
-            if (excess[t] < 0)
+            var excess = returns[t] - rfPerPeriod;
+            excessSum += excess;
+            if (excess < 0)
             {
-                downside += excess[t] * excess[t];
+                downside += excess * excess;
             }
         }
 
-        var meanExcess = Mean(excess);
-        var sdExcess = SampleStdDev(excess, meanExcess);
+        var meanExcess = excessSum / n;
+        var excessSquares = 0.0;
+        for (var t = 0; t < n; t++)
+        {
+            var excess = returns[t] - rfPerPeriod;
+            excessSquares += (excess - meanExcess) * (excess - meanExcess);
+        }
+
+        var sdExcess = Math.Sqrt(excessSquares / (n - 1));
         var downsideDeviation = Math.Sqrt(downside / n);
 
-        var sorted = (double[])returns.Clone();
-        Array.Sort(sorted);
-        var q05 = Quantile(sorted, 0.05);
-        var q01 = Quantile(sorted, 0.01);
-        var tailSum = 0.0;
+        // The sorted copy lives only in this call: a pooled buffer, returned before the figures leave.
+        var buffer = ArrayPool<double>.Shared.Rent(n);
+        double q05, q01, tailSum = 0.0;
         var tailCount = 0;
-        foreach (var r in sorted)
+        try
         {
-            if (r > q05)
+            var sorted = buffer.AsSpan(0, n);
+            returns.CopyTo(sorted);
+            sorted.Sort();
+            q05 = Quantile(sorted, 0.05);
+            q01 = Quantile(sorted, 0.01);
+            foreach (var r in sorted)
             {
-                break;
-            }
+                if (r > q05)
+                {
+                    break;
+                }
 
-            tailSum += r;
-            tailCount++;
+                tailSum += r;
+                tailCount++;
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(buffer);
         }
 
         // Biased central moments m_k = Σ(r − mean)^k / n.
@@ -391,8 +422,7 @@ public static class MetricsCalculator
         var m = r.Length;
         var meanR = Mean(r);
         var meanB = Mean(b);
-        double covariance = 0, varianceR = 0, varianceB = 0;
-        var difference = new double[m];
+        double covariance = 0, varianceR = 0, varianceB = 0, differenceSum = 0;
         for (var t = 0; t < m; t++)
         {
             var dr = r[t] - meanR;
@@ -400,7 +430,7 @@ public static class MetricsCalculator
             covariance += dr * db;
             varianceR += dr * dr;
             varianceB += db * db;
-            difference[t] = r[t] - b[t];
+            differenceSum += r[t] - b[t];
         }
 
         covariance /= m - 1;
@@ -413,8 +443,16 @@ public static class MetricsCalculator
         double? alpha = beta is { } β ? ((meanR - rfPerPeriod) - β * (meanB - rfPerPeriod)) * periods : null;
         var correlation = Correlation(covariance, sdR, sdB);
 
-        var meanDifference = Mean(difference);
-        var sdDifference = SampleStdDev(difference, meanDifference);
+        // The differences r − b, summed in order as Mean and SampleStdDev would over an array of them.
+        var meanDifference = differenceSum / m;
+        var differenceSquares = 0.0;
+        for (var t = 0; t < m; t++)
+        {
+            var d = r[t] - b[t];
+            differenceSquares += (d - meanDifference) * (d - meanDifference);
+        }
+
+        var sdDifference = Math.Sqrt(differenceSquares / (m - 1));
         var flat = sdDifference <= ZeroDispersion;
         var trackingError = flat ? 0.0 : sdDifference * Math.Sqrt(periods);
         double? informationRatio = flat ? null : meanDifference * periods / trackingError;

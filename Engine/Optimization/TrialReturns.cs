@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace Backtesting.Engine.Optimization;
@@ -17,15 +18,25 @@ public static class TrialReturns
 
     public static void Write(Stream stream, int trial, IReadOnlyList<double> returns)
     {
-        var bytes = new byte[HeaderBytes + 4 * returns.Count];
-        BinaryPrimitives.WriteInt32LittleEndian(bytes, trial);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), returns.Count);
-        for (var i = 0; i < returns.Count; i++)
+        // A record per trial, thousands a batch: the bytes go through a pooled buffer the stream has copied before it returns.
+        var length = HeaderBytes + 4 * returns.Count;
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
         {
-            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(HeaderBytes + 4 * i), (float)returns[i]);
-        }
+            var bytes = rented.AsSpan(0, length);
+            BinaryPrimitives.WriteInt32LittleEndian(bytes, trial);
+            BinaryPrimitives.WriteInt32LittleEndian(bytes[4..], returns.Count);
+            for (var i = 0; i < returns.Count; i++)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(bytes[(HeaderBytes + 4 * i)..], (float)returns[i]);
+            }
 
-        stream.Write(bytes);
+            stream.Write(bytes);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>One record and where it ends in the stream.</summary>

@@ -53,30 +53,25 @@ public sealed class TrialRunner(OptimizationPlan plan, IMarketDataProvider data,
         }
 
         var spec = plan.BaseSpec with { Config = plan.BaseSpec.Config with { StrategyConfig = strategyConfig } };
-        var result = new BacktestRun(spec, data, catalog).Execute(cancellation: cancellation);
+        // The backtest's run and metrics, without packaging the parts of a result document a trial does not keep.
+        var result = new BacktestRun(spec, data, catalog).ExecuteFigures(cancellation);
         if (result.Partial)
         {
             throw new OperationCanceledException("the trial was stopped before the end of its data", cancellation);
         }
 
         var (feasible, reason, objective) = plan.Rules.Evaluate(result.Metrics);
-        var returns = new double[result.DailyReturns.Count];
-        for (var i = 0; i < returns.Length; i++)
-        {
-            returns[i] = result.DailyReturns[i].Return;
-        }
-
         return new TrialOutcome
         {
             Trial = point.Trial,
             Parameters = point.Parameters,
             Metrics = result.Metrics,
-            TradeCount = result.Summary.TotalTrades,
+            TradeCount = result.TotalTrades,
             Feasible = feasible,
             InfeasibleReason = reason,
             ContentHash = result.ContentHash,
             ObjectiveValue = objective,
-            DailyReturns = returns,
+            DailyReturns = result.DailyReturns,
         };
     }
 

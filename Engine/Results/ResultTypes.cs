@@ -1,3 +1,5 @@
+using Backtesting.Engine.Metrics;
+
 namespace Backtesting.Engine.Results;
 
 public enum TradeSide
@@ -38,3 +40,9 @@ public readonly record struct EquityPoint(DateTime Time, double Equity, double C
 
 /// <summary>End-of-day equity for one trading date, base currency.</summary>
 public readonly record struct DailyEquity(DateOnly Date, double Equity);
+
+/// <summary>
+/// What an optimization trial keeps of a run: the metrics, the daily returns (E_t / E_{t-1} − 1, the initial balance
+/// first), the closed trades' count, whether the run stopped early, the content hash; each equal to the full result's.
+/// </summary>
+public sealed record RunFigures(PerformanceMetrics Metrics, double[] DailyReturns, int TotalTrades, bool Partial, string ContentHash);

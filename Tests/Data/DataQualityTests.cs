@@ -117,4 +117,33 @@ public class DataQualityTests
         Assert.Equal(0, GapReport.CountMissingSessions(MarketCalendarTests.Calendar, Spy, days,
             new DateOnly(2013, 7, 1), new DateOnly(2013, 7, 7)));
     }
+    [Fact]
+    public void Gap_report_finds_the_same_missing_sessions_whatever_the_order_of_the_observed_days()
+    {
+        // October 2013: 23 sessions. Observed: days before and after the range, duplicates, holes at the edges and inside.
+        var start = new DateOnly(2013, 10, 1);
+        var end = new DateOnly(2013, 10, 31);
+        var ascending = new List<int> { new DateOnly(2013, 9, 30).DayNumber };
+        for (var d = 2; d <= 30; d++)
+        {
+            if (d is not (9 or 10 or 22))
+            {
+                ascending.Add(new DateOnly(2013, 10, d).DayNumber);
+                if (d % 7 == 0)
+                    ascending.Add(new DateOnly(2013, 10, d).DayNumber);
+            }
+        }
+        ascending.Add(new DateOnly(2013, 11, 1).DayNumber);
+        DateOnly[] expected = [new(2013, 10, 1), new(2013, 10, 9), new(2013, 10, 10), new(2013, 10, 22), new(2013, 10, 31)];
+
+        var shuffled = ascending.OrderBy(d => (d * 7919) % 31).ToList();
+        Assert.NotEqual(ascending, shuffled);
+        foreach (var observed in new IEnumerable<int>[] { ascending, shuffled, ascending.ToHashSet(), ascending.Select(d => d) })
+        {
+            Assert.Equal(expected, GapReport.MissingSessions(MarketCalendarTests.Calendar, Spy, observed, start, end));
+            Assert.Equal(expected.Length, GapReport.CountMissingSessions(MarketCalendarTests.Calendar, Spy, observed, start, end));
+        }
+
+        Assert.Equal(23, GapReport.CountMissingSessions(MarketCalendarTests.Calendar, Spy, new List<int>(), start, end));
+    }
 }
