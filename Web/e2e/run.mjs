@@ -293,7 +293,11 @@ async function chooseOption(selectInput, text) {
   const selector = page.locator(`.ant-select-selector:has(${selectInput})`);
   for (let attempt = 1; ; attempt++) {
     await selector.click();
-    const option = page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: text }).first();
+    // This select's own dropdown (the one holding its listbox, `${id}_list`): selects offering the same words (each
+    // parameter's fixed / range / list) must not take the option of another's dropdown still closing.
+    const list = await page.locator(selectInput).getAttribute('aria-controls');
+    const dropdown = list ? `.ant-select-dropdown:has([id="${list}"])` : '.ant-select-dropdown:visible';
+    const option = page.locator(`${dropdown} .ant-select-item-option`).filter({ hasText: text }).first();
     await option.waitFor({ state: 'visible' });
     await option.click();
     const shown = async () => (await selector.locator('.ant-select-selection-item').allInnerTexts()).join(' ');
