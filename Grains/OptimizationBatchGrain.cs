@@ -177,6 +177,14 @@ public sealed partial class OptimizationBatchGrain : Grain, IOptimizationBatchGr
                 LogSupervisionInterruptedByDatabase(e, Id);
                 RecoverSoon(InterruptedByDatabase);
             }
+            catch (Exception e) when (RunInterruptions.Of(e) is { } interruption)
+            {
+                // The queue's silo could not be reached as the run was about to start (no run started): taken up again
+                // soon, timed as any unreachable cluster is.
+                _unreachable.Interruption(e, DateTime.UtcNow);
+                LogSupervisionInterrupted(e, Id, RunInterruptions.Describe(interruption));
+                RecoverSoon(RunInterruptions.Describe(interruption));
+            }
         }
     }
 

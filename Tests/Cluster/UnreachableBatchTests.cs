@@ -58,7 +58,7 @@ public sealed class UnreachableBatchTests
     public async Task A_batch_whose_queue_call_fails_as_its_run_starts_leaves_no_run_unsupervised_and_completes_each_trial_once()
     {
         var runner = new CountingRunner();
-        var queue = new FirstRenewFails(runner);
+        var queue = new StartRenewalFails();
         await using var host = await TestClusterHost.StartAsync(silos: 1, o => o.Optimization.BatchTrials = 12, services: s =>
         {
             s.AddSingleton<IBacktestRunner>(sp => runner.Around(new InProcessRunner(sp.GetRequiredService<Backtesting.Engine.Data.IMarketDataProvider>())));
@@ -80,20 +80,23 @@ public sealed class UnreachableBatchTests
     }
 
     /// <summary>
-    /// Fails the first renewal of a slot once a run has started (the batch's start made one right after its run began) as
-    /// a call to a dead silo fails.
+    /// Fails the batch's second renewal of its slot, the one its start makes (the first confirms the grant), as a call to a
+    /// dead silo fails: before the fix that renewal came right after the worker started, and failing it left that worker
+    /// running with nothing reading it.
     /// </summary>
-    private sealed class FirstRenewFails(CountingRunner runner) : IIncomingGrainCallFilter
+    private sealed class StartRenewalFails : IIncomingGrainCallFilter
     {
+        private int _renewals;
         private int _refusals;
 
         public int Refusals => _refusals;
 
         public Task Invoke(IIncomingGrainCallContext context)
         {
-            if (context.Grain is IBacktestQueueGrain && context.MethodName == nameof(IBacktestQueueGrain.Renew) && runner.Started > 0
-                && Interlocked.CompareExchange(ref _refusals, 1, 0) == 0)
+            if (context.Grain is IBacktestQueueGrain && context.MethodName == nameof(IBacktestQueueGrain.Renew)
+                && Interlocked.Increment(ref _renewals) == 2)
             {
+                Interlocked.Increment(ref _refusals);
                 throw new SiloUnavailableException("The target silo became unavailable (the queue's silo died (test))");
             }
 
