@@ -346,17 +346,7 @@ public static class ProtocolLines
         DoubleValue(w, value);
     }
 
-    private static void DoubleValue(Utf8JsonWriter w, double value)
-    {
-        if (double.IsFinite(value))
-        {
-            w.WriteNumberValue(value);
-        }
-        else
-        {
-            w.WriteStringValue(double.IsNaN(value) ? N.NaN : value > 0 ? N.Infinity : N.NegativeInfinity);
-        }
-    }
+    private static void DoubleValue(Utf8JsonWriter w, double value) => ResultsWriter.WriteNumberValue(w, value);
 
     private static void Doubles(Utf8JsonWriter w, JsonEncodedText name, IReadOnlyList<double>? values)
     {
@@ -383,10 +373,6 @@ public static class ProtocolLines
     /// <summary>The encoded property names, each from the member it names.</summary>
     private static class N
     {
-        public static readonly JsonEncodedText NaN = JsonEncodedText.Encode("NaN");
-        public static readonly JsonEncodedText Infinity = JsonEncodedText.Encode("Infinity");
-        public static readonly JsonEncodedText NegativeInfinity = JsonEncodedText.Encode("-Infinity");
-
         public static readonly JsonEncodedText Type = Name(nameof(BacktestMessage<object>.Type));
         public static readonly JsonEncodedText BacktestId = Name(nameof(BacktestMessage<object>.BacktestId));
         public static readonly JsonEncodedText Timestamp = Name(nameof(BacktestMessage<object>.Timestamp));

@@ -80,6 +80,27 @@ public static class ResultsWriter
     internal static bool IsSmallWhole(double value) =>
         Math.Abs(value) < 1e15 && value == Math.Floor(value) && (value != 0 || !double.IsNegative(value));
 
+    /// <summary>
+    /// A double as the project's serializer writes it, for results.json and every protocol line alike: a whole number
+    /// below 10^15 as the integer it is (<see cref="IsSmallWhole"/>), another finite number in its shortest round-trip
+    /// form, and, as the project's number handling allows, NaN and the infinities as named strings.
+    /// </summary>
+    internal static void WriteNumberValue(Utf8JsonWriter w, double value)
+    {
+        if (IsSmallWhole(value))
+        {
+            w.WriteNumberValue((long)value);
+        }
+        else if (double.IsFinite(value))
+        {
+            w.WriteNumberValue(value);
+        }
+        else
+        {
+            w.WriteStringValue(double.IsNaN(value) ? N.NaN : value > 0 ? N.Infinity : N.NegativeInfinity);
+        }
+    }
+
     /// <summary>The property name of a result type's member as the project's serializer writes it.</summary>
     private static JsonEncodedText Name(string member) =>
         JsonEncodedText.Encode(JsonDefaults.Options.PropertyNamingPolicy?.ConvertName(member) ?? member, JsonDefaults.Options.Encoder);
@@ -447,18 +468,8 @@ public static class ResultsWriter
         /// <summary>A number, or, as the project's number handling allows, NaN and the infinities as named strings.</summary>
         private void Double(JsonEncodedText name, double value)
         {
-            if (IsSmallWhole(value))
-            {
-                w.WriteNumber(name, (long)value);
-            }
-            else if (double.IsFinite(value))
-            {
-                w.WriteNumber(name, value);
-            }
-            else
-            {
-                w.WriteString(name, double.IsNaN(value) ? N.NaN : value > 0 ? N.Infinity : N.NegativeInfinity);
-            }
+            w.WritePropertyName(name);
+            WriteNumberValue(w, value);
         }
 
         private void Date(JsonEncodedText name, DateOnly date)
